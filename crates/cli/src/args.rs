@@ -1,0 +1,191 @@
+//! PM2-compatible command line, declared with clap.
+
+use clap::{Args, Parser, Subcommand};
+
+/// `pm2 <command> [options]`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "pm2",
+    about = "Production process manager for Node.js and any other executable",
+    disable_version_flag = true,
+    disable_help_subcommand = true,
+    arg_required_else_help = false
+)]
+pub struct Cli {
+    /// Print the version.
+    #[arg(short = 'v', long = "version", global = true)]
+    pub version: bool,
+    /// Disable colours (also NO_COLOR or a non-terminal output).
+    #[arg(long = "no-color", global = true)]
+    pub no_color: bool,
+    /// Silence the `[PM2]` progress lines.
+    #[arg(short = 's', long = "silent", global = true)]
+    pub silent: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Every command this release knows.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start an app (script, binary or "command string"), or restart an existing one.
+    Start(StartArgs),
+    /// Stop apps (id, name, namespace, all, /regex/).
+    Stop(TargetArgs),
+    /// Restart apps.
+    Restart(RestartArgs),
+    /// Stop and remove apps.
+    #[command(alias = "del")]
+    Delete(TargetArgs),
+    /// Zero the restart counters of apps.
+    Reset(TargetArgs),
+    /// List apps.
+    #[command(aliases = ["ls", "l", "ps", "status"])]
+    List,
+    /// List apps as PM2's JSON.
+    Jlist,
+    /// List apps in Node's inspect syntax.
+    Prettylist,
+    /// Show everything about one app.
+    #[command(aliases = ["desc", "info", "show"])]
+    Describe(OneTarget),
+    /// Print the environment of one instance.
+    Env(OneTarget),
+    /// Print the pid(s) of an app, or of every app.
+    Pid(OptionalTarget),
+    /// Print the ids of an app.
+    Id(OneTarget),
+    /// Send a signal to apps.
+    #[command(name = "sendSignal")]
+    SendSignal(SignalArgs),
+    /// Check the daemon answers (starts it if needed).
+    Ping,
+    /// Stop every app, then the daemon.
+    Kill,
+    /// Run the daemon in this process (used by the CLI to spawn it).
+    #[command(name = "__daemon", hide = true)]
+    Daemon,
+}
+
+/// One or more targets.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// id, name, namespace, `all` or `/regex/`.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+}
+
+/// Restart's targets and options.
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// id, name, namespace, `all` or `/regex/`.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    /// Merge the current environment into the app's env.
+    #[arg(short = 'a', long = "update-env")]
+    pub update_env: bool,
+}
+
+/// Exactly one target.
+#[derive(Debug, Args)]
+pub struct OneTarget {
+    /// id or name.
+    pub target: String,
+}
+
+/// An optional target.
+#[derive(Debug, Args)]
+pub struct OptionalTarget {
+    /// id or name.
+    pub target: Option<String>,
+}
+
+/// `sendSignal <signal> <target>`.
+#[derive(Debug, Args)]
+pub struct SignalArgs {
+    /// Signal name or number.
+    pub signal: String,
+    /// Targets.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+}
+
+/// `pm2 start` options (PM2's names).
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Script, binary, "command string", or the name/id of an existing app.
+    pub script: String,
+    /// App name (default: script name without extension).
+    #[arg(short = 'n', long)]
+    pub name: Option<String>,
+    /// Working directory.
+    #[arg(long)]
+    pub cwd: Option<String>,
+    /// Namespace.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Interpreter (default chosen by extension; `none` runs the file directly).
+    #[arg(long)]
+    pub interpreter: Option<String>,
+    /// Arguments for the interpreter.
+    #[arg(long = "interpreter-args", visible_alias = "node-args", allow_hyphen_values = true)]
+    pub interpreter_args: Option<String>,
+    /// Run in fork mode.
+    #[arg(short = 'x', long = "execute-command")]
+    pub execute_command: bool,
+    /// Start even if an app of this name exists.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Number of instances (`max`, `0`, `-1`, `N`).
+    #[arg(short = 'i', long, allow_hyphen_values = true)]
+    pub instances: Option<String>,
+    /// Do not restart the app when it exits.
+    #[arg(long = "no-autorestart")]
+    pub no_autorestart: bool,
+    /// Register the app without starting it.
+    #[arg(long = "no-autostart")]
+    pub no_autostart: bool,
+    /// Exit codes after which the app is not restarted.
+    #[arg(long = "stop-exit-codes", num_args = 1.., allow_hyphen_values = true)]
+    pub stop_exit_codes: Vec<String>,
+    /// Delay between restarts (ms).
+    #[arg(long = "restart-delay")]
+    pub restart_delay: Option<String>,
+    /// Exponential backoff base delay (ms).
+    #[arg(long = "exp-backoff-restart-delay")]
+    pub exp_backoff_restart_delay: Option<String>,
+    /// Grace period before SIGKILL on stop (ms).
+    #[arg(short = 'k', long = "kill-timeout")]
+    pub kill_timeout: Option<String>,
+    /// Unstable restarts before `errored`.
+    #[arg(long = "max-restarts")]
+    pub max_restarts: Option<String>,
+    /// Minimum uptime for a run to count as stable (ms or 5s, 1m...).
+    #[arg(long = "min-uptime")]
+    pub min_uptime: Option<String>,
+    /// Signal only the main process on stop, not its children.
+    #[arg(long = "no-treekill")]
+    pub no_treekill: bool,
+    /// One log file for all instances.
+    #[arg(long = "merge-logs")]
+    pub merge_logs: bool,
+    /// stdout log file.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<String>,
+    /// stderr log file.
+    #[arg(short = 'e', long = "error")]
+    pub error: Option<String>,
+    /// Combined log file (no value: logs/<name>.log).
+    #[arg(short = 'l', long = "log", num_args = 0..=1)]
+    pub log: Option<Option<String>>,
+    /// Pid file.
+    #[arg(short = 'p', long = "pid")]
+    pub pid: Option<String>,
+    /// Merge the current environment on restart of an existing app.
+    #[arg(short = 'a', long = "update-env")]
+    pub update_env: bool,
+    /// Arguments for the app (after `--`).
+    #[arg(last = true)]
+    pub args: Vec<String>,
+}

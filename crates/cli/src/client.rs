@@ -1,0 +1,135 @@
+//! Talking to the daemon: connect, spawn it on demand, one request at a time.
+
+use anyhow::{anyhow, bail, Context, Result};
+use nix::fcntl::{Flock, FlockArg};
+use pm2_daemon::Pm2Home;
+use pm2_proto::{frame, Envelope, Reply, Request, Response};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a spawned daemon gets to open its socket.
+const DAEMON_START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection to the daemon.
+pub struct Client {
+    stream: UnixStream,
+    warned: bool,
+}
+
+/// Connects to a running daemon without starting one.
+pub fn connect_existing(home: &Pm2Home) -> Option<Client> {
+    UnixStream::connect(home.socket()).ok().map(Client::new)
+}
+
+/// Connects, spawning the daemon first when none answers. Concurrent CLIs serialise on a
+/// lock file so exactly one daemon is started.
+pub fn connect(home: &Pm2Home, quiet: bool) -> Result<Client> {
+    if let Some(c) = connect_existing(home) {
+        return Ok(c);
+    }
+    home.ensure()
+        .with_context(|| format!("cannot create PM2_HOME {}", home.root().display()))?;
+    let lock_file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(home.spawn_lock())
+        .context("cannot open the spawn lock")?;
+    let _lock = Flock::lock(lock_file, FlockArg::LockExclusive)
+        .map_err(|(_, e)| anyhow!("cannot lock {}: {e}", home.spawn_lock().display()))?;
+    if let Some(c) = connect_existing(home) {
+        return Ok(c);
+    }
+    if !quiet {
+        crate::out::info(&format!(
+            "Spawning PM2 daemon with pm2_home={}",
+            home.root().display()
+        ));
+    }
+    spawn_daemon(home)?;
+    if !quiet {
+        crate::out::info("PM2 Successfully daemonized");
+    }
+    connect_existing(home).ok_or_else(|| anyhow!("the daemon started but refuses connections"))
+}
+
+/// Starts `pm2 __daemon` detached (new session, stdio to pm2.log) and waits for its socket.
+fn spawn_daemon(home: &Pm2Home) -> Result<()> {
+    let exe = std::env::current_exe().context("cannot locate the pm2 executable")?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(home.daemon_log())
+        .with_context(|| format!("cannot open {}", home.daemon_log().display()))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("__daemon")
+        .env("PM2_HOME", home.root())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    // SAFETY: setsid is async-signal-safe; it detaches the daemon from our terminal.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::unistd::setsid().map_err(std::io::Error::from)?;
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().context("cannot spawn the daemon")?;
+    let deadline = Instant::now() + DAEMON_START_TIMEOUT;
+    while Instant::now() < deadline {
+        if UnixStream::connect(home.socket()).is_ok() {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            bail!(
+                "the daemon exited at start ({status}); see {}",
+                home.daemon_log().display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    bail!(
+        "the daemon did not open {} within {:?}; see {}",
+        home.socket().display(),
+        DAEMON_START_TIMEOUT,
+        home.daemon_log().display()
+    )
+}
+
+impl Client {
+    fn new(stream: UnixStream) -> Client {
+        Client {
+            stream,
+            warned: false,
+        }
+    }
+
+    /// Sends one request and waits for its reply. A version mismatch is reported once, with
+    /// what to do about it.
+    pub fn request(&mut self, request: Request) -> Result<Response> {
+        let envelope = Envelope {
+            client_version: pm2_proto::VERSION.to_string(),
+            request,
+        };
+        frame::write_blocking(&mut self.stream, &envelope)
+            .context("cannot send the request to the daemon")?;
+        let reply: Reply = frame::read_blocking(&mut self.stream)
+            .context("cannot read the daemon's reply")?
+            .ok_or_else(|| anyhow!("the daemon closed the connection"))?;
+        if reply.daemon_version != pm2_proto::VERSION && !self.warned {
+            self.warned = true;
+            warn_version_mismatch(&reply.daemon_version);
+        }
+        Ok(reply.response)
+    }
+}
+
+/// PM2's own wording for a daemon older (or newer) than the CLI.
+fn warn_version_mismatch(daemon_version: &str) {
+    eprintln!(">>>> In-memory PM2 is out-of-date, do:");
+    eprintln!(">>>> $ pm2 update");
+    eprintln!("In memory PM2 version: {daemon_version}");
+    eprintln!("Local PM2 version: {}", pm2_proto::VERSION);
+}

@@ -1,0 +1,135 @@
+//! stop / restart / delete / reset / sendSignal / kill.
+
+use super::views::print_table;
+use super::{connect, expect};
+use crate::client::{self, Client};
+use crate::out;
+use anyhow::{bail, Result};
+use pm2_daemon::Pm2Home;
+use pm2_proto::{Action, ActionRequest, InstanceOutcome, Request, Response, SignalRequest, Target};
+use std::time::{Duration, Instant};
+
+/// Prints `[PM2] [name](id) ✓` lines; returns the exit code (1 if any instance failed).
+pub(crate) fn report(outcomes: &[InstanceOutcome]) -> i32 {
+    let mut code = 0;
+    for o in outcomes {
+        match &o.error {
+            None => out::info(&format!("[{}]({}) ✓", o.name, o.pm_id)),
+            Some(e) => {
+                out::error(&format!("[{}]({}) {e}", o.name, o.pm_id));
+                code = 1;
+            }
+        }
+    }
+    code
+}
+
+fn outcomes(response: Response) -> Result<Vec<InstanceOutcome>> {
+    match response {
+        Response::Outcomes { outcomes } => Ok(outcomes),
+        other => bail!("unexpected reply: {other:?}"),
+    }
+}
+
+fn ids_text(outcomes: &[InstanceOutcome]) -> String {
+    let ids: Vec<String> = outcomes.iter().map(|o| o.pm_id.to_string()).collect();
+    if ids.is_empty() {
+        "[]".into()
+    } else {
+        format!("[ {} ]", ids.join(", "))
+    }
+}
+
+/// Applies an action to targets on an open connection and prints PM2's lines and table.
+pub(crate) fn apply(
+    client: &mut Client,
+    action: Action,
+    words: &[String],
+    update_env: bool,
+) -> Result<i32> {
+    let targets: Vec<Target> = words.iter().map(|w| Target::parse(w)).collect();
+    let env = update_env.then(|| std::env::vars().collect());
+    let request = Request::Action(ActionRequest {
+        action,
+        targets,
+        update_env: env,
+    });
+    let outcomes = outcomes(expect(client, request)?)?;
+    out::info(&format!(
+        "Applying action {} on app [{}](ids: {})",
+        action.pm2_method(),
+        words.join(", "),
+        ids_text(&outcomes)
+    ));
+    let code = report(&outcomes);
+    if action == Action::Restart && !update_env {
+        out::info("Use --update-env to update environment variables");
+    }
+    print_table(client)?;
+    Ok(code)
+}
+
+/// `pm2 stop|restart|delete|reset <targets...>`.
+pub(crate) fn action(
+    home: &Pm2Home,
+    action: Action,
+    words: &[String],
+    update_env: bool,
+) -> Result<i32> {
+    let mut client = connect(home)?;
+    apply(&mut client, action, words, update_env)
+}
+
+/// `pm2 sendSignal <signal> <targets...>`.
+pub(crate) fn send_signal(home: &Pm2Home, signal: &str, words: &[String]) -> Result<i32> {
+    let mut client = connect(home)?;
+    let targets = words.iter().map(|w| Target::parse(w)).collect();
+    let request = Request::Signal(SignalRequest {
+        signal: signal.to_string(),
+        targets,
+    });
+    let outcomes = outcomes(expect(&mut client, request)?)?;
+    for o in &outcomes {
+        if o.error.is_none() {
+            out::info(&format!(
+                "successfully sent signal {signal} to process id {}",
+                o.pm_id
+            ));
+        }
+    }
+    let failed: Vec<_> = outcomes.into_iter().filter(|o| o.error.is_some()).collect();
+    Ok(report(&failed))
+}
+
+/// `pm2 kill`: stop every app, stop the daemon, and return once it is gone.
+pub(crate) fn kill(home: &Pm2Home) -> Result<i32> {
+    let Some(mut client) = client::connect_existing(home) else {
+        out::info("PM2 daemon is not running");
+        return Ok(0);
+    };
+    let daemon_pid = match expect(&mut client, Request::Ping)? {
+        Response::Pong { pid, .. } => pid,
+        _ => 0,
+    };
+    let outcomes = outcomes(expect(&mut client, Request::Kill)?)?;
+    if !outcomes.is_empty() {
+        out::info(&format!(
+            "Applying action deleteProcessId on app [all](ids: {})",
+            ids_text(&outcomes)
+        ));
+    }
+    let code = report(&outcomes);
+    out::info("[v] All Applications Stopped");
+    wait_gone(daemon_pid, Duration::from_secs(10));
+    out::info("[v] PM2 Daemon Stopped");
+    Ok(code)
+}
+
+/// Polls until the daemon process has exited (so a following `pm2 start` spawns a new one).
+fn wait_gone(pid: u32, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    let pid = nix::unistd::Pid::from_raw(pid as i32);
+    while Instant::now() < deadline && nix::sys::signal::kill(pid, None).is_ok() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

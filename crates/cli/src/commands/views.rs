@@ -1,0 +1,122 @@
+//! Read-only commands: list, jlist, prettylist, describe, env, pid, id, ping.
+
+use super::{connect, expect, now_ms};
+use crate::client::Client;
+use crate::{out, render};
+use anyhow::{bail, Result};
+use pm2_daemon::Pm2Home;
+use pm2_proto::{pm2json, ProcessInfo, Request, Response, ResolveRequest, Target};
+use std::io::Write;
+
+/// Every instance, sorted by id.
+pub(crate) fn fetch_list(client: &mut Client) -> Result<Vec<ProcessInfo>> {
+    match expect(client, Request::List)? {
+        Response::List { processes } => Ok(processes),
+        other => bail!("unexpected reply to list: {other:?}"),
+    }
+}
+
+/// Prints PM2's table.
+pub(crate) fn print_table(client: &mut Client) -> Result<()> {
+    let processes = fetch_list(client)?;
+    let table = render::list_table(&processes, now_ms(), out::color());
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(table.as_bytes())?;
+    if !table.ends_with('\n') {
+        stdout.write_all(b"\n")?;
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+fn resolve(client: &mut Client, target: &str) -> Result<Vec<u32>> {
+    let targets = vec![Target::parse(target)];
+    match expect(client, Request::Resolve(ResolveRequest { targets }))? {
+        Response::Ids { ids } => Ok(ids),
+        other => bail!("unexpected reply to resolve: {other:?}"),
+    }
+}
+
+/// The instances a target names, or an error naming the target.
+fn select(client: &mut Client, target: &str) -> Result<Vec<ProcessInfo>> {
+    let ids = resolve(client, target)?;
+    Ok(fetch_list(client)?
+        .into_iter()
+        .filter(|p| ids.contains(&p.pm_id))
+        .collect())
+}
+
+pub(crate) fn list(home: &Pm2Home) -> Result<i32> {
+    print_table(&mut connect(home)?)?;
+    Ok(0)
+}
+
+pub(crate) fn jlist(home: &Pm2Home) -> Result<i32> {
+    let processes = fetch_list(&mut connect(home)?)?;
+    let mut stdout = std::io::stdout().lock();
+    write!(stdout, "{}", pm2json::jlist(&processes))?;
+    stdout.flush()?;
+    Ok(0)
+}
+
+pub(crate) fn prettylist(home: &Pm2Home) -> Result<i32> {
+    let processes = fetch_list(&mut connect(home)?)?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", render::prettylist(&pm2json::jlist(&processes)))?;
+    Ok(0)
+}
+
+pub(crate) fn describe(home: &Pm2Home, target: &str) -> Result<i32> {
+    let mut client = connect(home)?;
+    let mut stdout = std::io::stdout().lock();
+    for p in select(&mut client, target)? {
+        write!(stdout, "{}", render::describe(&p, now_ms(), out::color()))?;
+    }
+    Ok(0)
+}
+
+pub(crate) fn env(home: &Pm2Home, target: &str) -> Result<i32> {
+    let mut client = connect(home)?;
+    let mut stdout = std::io::stdout().lock();
+    for p in select(&mut client, target)? {
+        write!(stdout, "{}", render::env_listing(&p))?;
+    }
+    Ok(0)
+}
+
+pub(crate) fn pid(home: &Pm2Home, target: Option<&str>) -> Result<i32> {
+    let mut client = connect(home)?;
+    let processes = match target {
+        Some(t) => select(&mut client, t)?,
+        None => fetch_list(&mut client)?,
+    };
+    let mut stdout = std::io::stdout().lock();
+    for p in processes {
+        let pid = p.pid.filter(|_| p.status.is_running()).unwrap_or(0);
+        writeln!(stdout, "{pid}")?;
+    }
+    Ok(0)
+}
+
+pub(crate) fn id(home: &Pm2Home, target: &str) -> Result<i32> {
+    let mut client = connect(home)?;
+    let ids: Vec<u32> = fetch_list(&mut client)?
+        .into_iter()
+        .filter(|p| p.spec.name == target)
+        .map(|p| p.pm_id)
+        .collect();
+    let inner: Vec<String> = ids.iter().map(u32::to_string).collect();
+    if inner.is_empty() {
+        println!("[]");
+    } else {
+        println!("[ {} ]", inner.join(", "));
+    }
+    Ok(0)
+}
+
+pub(crate) fn ping(home: &Pm2Home) -> Result<i32> {
+    let mut client = connect(home)?;
+    expect(&mut client, Request::Ping)?;
+    println!("{{ msg: 'pong' }}");
+    Ok(0)
+}

@@ -1,0 +1,49 @@
+//! The `pm2` command line: PM2's commands and outputs on top of the Rust daemon.
+//!
+//! Parsing lives in [`args`], the daemon connection in [`client`], each command family in
+//! its own module, and every PM2 view (table, describe, prettylist) in [`render`].
+
+pub mod args;
+pub mod client;
+mod commands;
+pub mod out;
+pub mod render;
+
+use args::Cli;
+use clap::Parser;
+
+/// Runs the CLI with the process arguments and returns the exit code: 0 ok, 1 failed or
+/// refused, 2 usage error.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    if cli.version {
+        println!("{}", pm2_proto::VERSION);
+        return 0;
+    }
+    out::configure(cli.no_color, cli.silent);
+    let Some(command) = cli.command else {
+        let _ = <Cli as clap::CommandFactory>::command().print_help();
+        return 1;
+    };
+    match commands::run(command) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => 0,
+        Err(e) => {
+            out::error(&format!("{e:#}"));
+            1
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

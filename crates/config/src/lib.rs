@@ -1,0 +1,36 @@
+//! From what the user typed to a validated [`pm2_proto::AppSpec`].
+//!
+//! Everything that depends on the caller's world (cwd, PATH, the environment, CPU count) is
+//! resolved here, in the CLI, so the daemon receives self-contained specs. Errors name the
+//! app and the offending value, and are collected rather than stopping at the first.
+
+mod interpreter;
+mod options;
+mod resolve;
+mod values;
+
+pub use interpreter::{find_in_path, is_executable, Interpreter};
+pub use options::StartOptions;
+pub use resolve::{resolve_start, ResolveContext};
+pub use values::{parse_duration_ms, parse_instances, safe_file_name, Instances};
+
+/// A reason a start request cannot be turned into an app.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The script is neither a file nor a command on PATH.
+    #[error("Script not found: {0}")]
+    ScriptNotFound(String),
+    /// The interpreter chosen for the script is not installed.
+    #[error("Interpreter {0} is NOT AVAILABLE in PATH. (type 'which {0}' to double check.)")]
+    InterpreterMissing(String),
+    /// A flag value does not parse.
+    #[error("invalid value {value:?} for {flag}: {why}")]
+    InvalidValue {
+        /// The flag, e.g. `--kill-timeout`.
+        flag: String,
+        /// What the user gave.
+        value: String,
+        /// What was expected.
+        why: String,
+    },
+}

@@ -1,0 +1,53 @@
+//! The start options as typed on the command line, before resolution.
+
+/// `pm2 start` flags, as strings exactly as the user gave them (the CLI parser fills this;
+/// the ecosystem loader will fill it too).
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Script, binary or command string.
+    pub script: String,
+    /// `--name`.
+    pub name: Option<String>,
+    /// `--cwd`.
+    pub cwd: Option<String>,
+    /// `--namespace`.
+    pub namespace: Option<String>,
+    /// `--interpreter`.
+    pub interpreter: Option<String>,
+    /// `--interpreter-args` / `--node-args` (split on whitespace).
+    pub interpreter_args: Option<String>,
+    /// `-x`: force fork mode.
+    pub execute_command: bool,
+    /// `-i`.
+    pub instances: Option<String>,
+    /// Everything after `--`.
+    pub args: Vec<String>,
+    /// `--no-autorestart` sets this to false.
+    pub no_autorestart: bool,
+    /// `--stop-exit-codes`.
+    pub stop_exit_codes: Vec<String>,
+    /// `--restart-delay`.
+    pub restart_delay: Option<String>,
+    /// `--exp-backoff-restart-delay`.
+    pub exp_backoff_restart_delay: Option<String>,
+    /// `-k/--kill-timeout`.
+    pub kill_timeout: Option<String>,
+    /// `--max-restarts`.
+    pub max_restarts: Option<String>,
+    /// `--min-uptime` (ecosystem-only in PM2; accepted here too).
+    pub min_uptime: Option<String>,
+    /// `--no-treekill`.
+    pub no_treekill: bool,
+    /// `--merge-logs`.
+    pub merge_logs: bool,
+    /// `-o/--output`.
+    pub output: Option<String>,
+    /// `-e/--error`.
+    pub error: Option<String>,
+    /// `-l/--log [path]`: `Some(None)` is the flag without a value.
+    pub log: Option<Option<String>>,
+    /// `-p/--pid`.
+    pub pid: Option<String>,
+    /// `--no-autostart`.
+    pub no_autostart: bool,
+}

@@ -1,0 +1,105 @@
+//! stop / restart / delete / reset / sendSignal / kill.
+
+use crate::instance::{Control, InstanceHandle, Outcome};
+use crate::server::Daemon;
+use pm2_proto::{Action, ActionRequest, InstanceOutcome, Response, SignalRequest};
+use tokio::task::JoinSet;
+
+/// Handles for ids, skipping ids removed meanwhile.
+fn handles(daemon: &Daemon, ids: &[u32]) -> Vec<(u32, InstanceHandle)> {
+    let registry = daemon.registry();
+    ids.iter()
+        .filter_map(|id| registry.get(*id).map(|h| (*id, h)))
+        .collect()
+}
+
+/// Runs `action` on every instance concurrently (stops can each take `kill_timeout`), and
+/// reports outcomes in id order.
+async fn apply_to(
+    daemon: &Daemon,
+    ids: &[u32],
+    action: Action,
+    env: Option<std::collections::BTreeMap<String, String>>,
+) -> Vec<InstanceOutcome> {
+    let mut set = JoinSet::new();
+    for (id, handle) in handles(daemon, ids) {
+        let env = env.clone();
+        set.spawn(async move {
+            let name = handle.info().spec.name;
+            let outcome: Outcome = match action {
+                Action::Stop => handle.call(Control::Stop).await,
+                Action::Restart => handle.call(|r| Control::Restart(env, r)).await,
+                Action::Delete => handle.call(Control::Delete).await,
+                Action::Reset => handle.call(Control::Reset).await,
+            };
+            InstanceOutcome {
+                pm_id: id,
+                name,
+                error: outcome.err(),
+            }
+        });
+    }
+    let mut outcomes: Vec<InstanceOutcome> = set.join_all().await;
+    if action == Action::Delete {
+        let mut registry = daemon.registry();
+        for o in &outcomes {
+            registry.remove(o.pm_id);
+        }
+    }
+    outcomes.sort_by_key(|o| o.pm_id);
+    outcomes
+}
+
+/// Resolves targets (all must exist, else nothing happens) and applies the action.
+pub(crate) async fn apply(daemon: &Daemon, req: ActionRequest) -> Response {
+    let ids = match daemon.registry().resolve(&req.targets) {
+        Ok(ids) => ids,
+        Err(e) => {
+            return Response::Error {
+                message: e.to_string(),
+            }
+        }
+    };
+    let outcomes = apply_to(daemon, &ids, req.action, req.update_env).await;
+    Response::Outcomes { outcomes }
+}
+
+/// `sendSignal`.
+pub(crate) async fn signal(daemon: &Daemon, req: SignalRequest) -> Response {
+    let Some(sig) = pm2_supervisor::parse_signal(&req.signal) else {
+        return Response::Error {
+            message: format!("unknown signal {}", req.signal),
+        };
+    };
+    let ids = match daemon.registry().resolve(&req.targets) {
+        Ok(ids) => ids,
+        Err(e) => {
+            return Response::Error {
+                message: e.to_string(),
+            }
+        }
+    };
+    let mut outcomes = Vec::new();
+    for (pm_id, handle) in handles(daemon, &ids) {
+        let error = handle.call(|r| Control::Signal(sig, r)).await.err();
+        let name = handle.info().spec.name;
+        outcomes.push(InstanceOutcome { pm_id, name, error });
+    }
+    Response::Outcomes { outcomes }
+}
+
+/// Deletes every instance (gracefully), for `pm2 kill`.
+pub(crate) async fn delete_all(daemon: &Daemon) -> Vec<InstanceOutcome> {
+    let ids: Vec<u32> = daemon
+        .registry()
+        .snapshot()
+        .iter()
+        .map(|p| p.pm_id)
+        .collect();
+    apply_to(daemon, &ids, Action::Delete, None).await
+}
+
+/// Stops every app on daemon shutdown so that none is left running unmanaged.
+pub(crate) async fn stop_everything(daemon: &Daemon) {
+    delete_all(daemon).await;
+}

@@ -1,0 +1,28 @@
+//! `list`/`jlist` snapshots and target resolution.
+
+use crate::server::Daemon;
+use pm2_proto::{Response, Target};
+
+/// Every instance with fresh cpu/memory for the running ones.
+pub(crate) fn list(daemon: &Daemon) -> Response {
+    let mut processes = daemon.registry().snapshot();
+    let mut live = Vec::new();
+    for p in &mut processes {
+        if let (Some(pid), true) = (p.pid, p.status.is_running()) {
+            p.monit = daemon.sampler.sample(pid);
+            live.push(pid);
+        }
+    }
+    daemon.sampler.retain(&live);
+    Response::List { processes }
+}
+
+/// Ids for targets, or an error naming the unknown target.
+pub(crate) fn resolve(daemon: &Daemon, targets: &[Target]) -> Response {
+    match daemon.registry().resolve(targets) {
+        Ok(ids) => Response::Ids { ids },
+        Err(e) => Response::Error {
+            message: e.to_string(),
+        },
+    }
+}

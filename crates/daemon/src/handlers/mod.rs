@@ -1,0 +1,31 @@
+//! Request handlers, one file per request family.
+
+mod action;
+mod list;
+mod start;
+
+use crate::server::Daemon;
+use pm2_proto::{Request, Response};
+
+pub(crate) use action::stop_everything;
+
+/// Routes a request; the flag asks the connection to shut the daemon down after replying.
+pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bool) {
+    let response = match request {
+        Request::Ping => Response::Pong {
+            version: daemon.settings.version.clone(),
+            pid: std::process::id(),
+        },
+        Request::List => list::list(daemon),
+        Request::Resolve(req) => list::resolve(daemon, &req.targets),
+        Request::Start(req) => start::start(daemon, req).await,
+        Request::Action(req) => action::apply(daemon, req).await,
+        Request::Signal(req) => action::signal(daemon, req).await,
+        Request::Kill => {
+            let outcomes = action::delete_all(daemon).await;
+            tracing::info!("[PM2] Exited peacefully");
+            return (Response::Outcomes { outcomes }, true);
+        }
+    };
+    (response, false)
+}

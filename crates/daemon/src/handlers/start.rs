@@ -1,0 +1,164 @@
+//! `start`: register apps and launch their instances.
+
+use crate::instance::spawn_instance;
+use crate::server::Daemon;
+use pm2_config::safe_file_name;
+use pm2_proto::{
+    AppSpec, CombinedLog, InstanceOutcome, InstancePaths, Monit, ProcessInfo, Response,
+    StartRequest, Status,
+};
+use std::path::Path;
+
+/// PM2's per-id rewrite: `x.log` → `x-<id>.log` (also replacing an existing `-N` suffix).
+fn with_id_suffix(path: &str, id: u32, ext: &str) -> String {
+    let Some(stem) = path.strip_suffix(ext) else {
+        return path.to_string();
+    };
+    let trimmed = match stem.rfind('-') {
+        Some(i) if i + 1 < stem.len() && stem[i + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+            &stem[..i]
+        }
+        _ => stem,
+    };
+    format!("{trimmed}-{id}{ext}")
+}
+
+/// Log and pid paths for a new instance, following PM2's naming rules.
+pub(crate) fn instance_paths(spec: &AppSpec, id: u32, home: &crate::Pm2Home) -> InstancePaths {
+    let fname = safe_file_name(&spec.name);
+    let in_logs = |suffix: &str| {
+        home.logs()
+            .join(format!("{fname}{suffix}"))
+            .to_string_lossy()
+            .into_owned()
+    };
+    let per_id = |p: String| {
+        if spec.merge_logs {
+            p
+        } else {
+            with_id_suffix(&p, id, ".log")
+        }
+    };
+    let out = per_id(spec.out_file.clone().unwrap_or_else(|| in_logs("-out.log")));
+    let err = per_id(spec.error_file.clone().unwrap_or_else(|| in_logs("-error.log")));
+    let combined = match &spec.log_file {
+        CombinedLog::None => None,
+        CombinedLog::Default => Some(per_id(in_logs(".log"))),
+        CombinedLog::Path(p) => Some(per_id(p.clone())),
+    };
+    let pid_default = home
+        .pids()
+        .join(format!("{fname}.pid"))
+        .to_string_lossy()
+        .into_owned();
+    let pid = with_id_suffix(spec.pid_file.as_deref().unwrap_or(&pid_default), id, ".pid");
+    InstancePaths {
+        out,
+        err,
+        combined,
+        pid,
+    }
+}
+
+fn new_instance(daemon: &Daemon, spec: &AppSpec, id: u32, index: u32) -> ProcessInfo {
+    let settings = &daemon.settings;
+    ProcessInfo {
+        pm_id: id,
+        paths: instance_paths(spec, id, &settings.home),
+        kill_timeout: spec
+            .kill_timeout
+            .unwrap_or(settings.kill_timeout.as_millis() as u64),
+        spec: spec.clone(),
+        status: Status::Stopped,
+        pid: None,
+        pm_uptime: 0,
+        created_at: None,
+        restart_time: 0,
+        unstable_restarts: 0,
+        exit_code: None,
+        prev_restart_delay: None,
+        instance_index: index,
+        unique_id: uuid::Uuid::new_v4().to_string(),
+        monit: Monit::default(),
+        pm2_home: settings.home.root().to_string_lossy().into_owned(),
+    }
+}
+
+fn refuse(message: impl Into<String>) -> Response {
+    Response::Error {
+        message: message.into(),
+    }
+}
+
+/// Checks a spec the daemon is about to trust (the CLI resolved it, but any client may send
+/// one): absolute paths, an existing working directory, a sane instance count.
+fn validate(spec: &AppSpec) -> Result<(), String> {
+    if spec.name.is_empty() {
+        return Err("an app needs a name".into());
+    }
+    if !Path::new(&spec.script).is_absolute() || !Path::new(&spec.cwd).is_dir() {
+        return Err(format!(
+            "app {}: script and cwd must be absolute and exist",
+            spec.name
+        ));
+    }
+    if spec.instances == 0 || spec.instances > 10_000 {
+        return Err(format!("app {}: invalid instance count", spec.name));
+    }
+    Ok(())
+}
+
+/// Registers every instance of every app, then waits for each first launch.
+pub(crate) async fn start(daemon: &Daemon, req: StartRequest) -> Response {
+    if let Some(err) = req.apps.iter().find_map(|s| validate(s).err()) {
+        return refuse(err);
+    }
+    let launches = {
+        let mut registry = daemon.registry();
+        if !req.force {
+            if let Some(dup) = req.apps.iter().find(|a| registry.has_name(&a.name)) {
+                return refuse(format!(
+                    "Script already launched, add -f option to force re-execution ({})",
+                    dup.name
+                ));
+            }
+        }
+        let mut launches = Vec::new();
+        for spec in &req.apps {
+            let mut taken = Vec::new();
+            for _ in 0..spec.instances {
+                let id = registry.allocate_id();
+                let index = registry.free_instance_index(&spec.name, &taken);
+                taken.push(index);
+                let info = new_instance(daemon, spec, id, index);
+                let (handle, first) =
+                    spawn_instance(info, daemon.settings.clone(), spec.autostart);
+                registry.insert(id, handle);
+                launches.push((id, spec.name.clone(), first));
+            }
+        }
+        launches
+    };
+    let mut outcomes = Vec::new();
+    for (pm_id, name, first) in launches {
+        let error = first
+            .await
+            .unwrap_or_else(|_| Err("instance task ended".into()))
+            .err();
+        outcomes.push(InstanceOutcome { pm_id, name, error });
+    }
+    Response::Outcomes { outcomes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_id_suffix_follows_pm2() {
+        assert_eq!(with_id_suffix("/l/a-out.log", 3, ".log"), "/l/a-out-3.log");
+        assert_eq!(with_id_suffix("/l/a-out-1.log", 3, ".log"), "/l/a-out-3.log");
+        assert_eq!(with_id_suffix("/l/custom.txt", 3, ".log"), "/l/custom.txt");
+        assert_eq!(with_id_suffix("/p/a.pid", 0, ".pid"), "/p/a-0.pid");
+    }
+}

@@ -1,0 +1,90 @@
+//! The `PM2_HOME` layout, shared by the daemon and the CLI.
+
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Paths inside `PM2_HOME` (PM2's layout, plus our socket and lock files).
+#[derive(Debug, Clone)]
+pub struct Pm2Home {
+    root: PathBuf,
+}
+
+impl Pm2Home {
+    /// `$PM2_HOME`, else `~/.pm2`, else `/etc/.pm2` (PM2's order).
+    pub fn from_env() -> Pm2Home {
+        let root = std::env::var_os("PM2_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pm2")))
+            .unwrap_or_else(|| PathBuf::from("/etc/.pm2"));
+        Pm2Home { root }
+    }
+
+    /// A home at an explicit path (tests, `--hp`).
+    pub fn at(root: impl Into<PathBuf>) -> Pm2Home {
+        Pm2Home { root: root.into() }
+    }
+
+    /// The folder itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// `logs/`.
+    pub fn logs(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+    /// `pids/`.
+    pub fn pids(&self) -> PathBuf {
+        self.root.join("pids")
+    }
+    /// The daemon's own log.
+    pub fn daemon_log(&self) -> PathBuf {
+        self.root.join("pm2.log")
+    }
+    /// The daemon's pid file.
+    pub fn daemon_pid(&self) -> PathBuf {
+        self.root.join("pm2.pid")
+    }
+    /// The control socket.
+    pub fn socket(&self) -> PathBuf {
+        self.root.join(pm2_proto::SOCKET_NAME)
+    }
+    /// Held (flock) by the live daemon for its whole life: a free lock means any socket or
+    /// pid file left behind is stale.
+    pub fn daemon_lock(&self) -> PathBuf {
+        self.root.join("daemon.lock")
+    }
+    /// Held by a CLI while it spawns a daemon, so concurrent CLIs start only one.
+    pub fn spawn_lock(&self) -> PathBuf {
+        self.root.join("spawn.lock")
+    }
+
+    /// Creates the folder tree: the root 0700 (it holds the control socket), `logs/`, `pids/`.
+    pub fn ensure(&self) -> io::Result<()> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.root)?;
+        fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))?;
+        for dir in [self.logs(), self.pids()] {
+            fs::DirBuilder::new().recursive(true).mode(0o755).create(dir)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes a file atomically: temp file in the same folder, fsync, rename.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(contents)?;
+    f.sync_all()?;
+    fs::rename(&tmp, path)
+}

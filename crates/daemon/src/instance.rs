@@ -1,0 +1,440 @@
+//! One instance's supervisor task: it alone owns the child process and its state.
+//!
+//! Others hold an [`InstanceHandle`]: they read the latest published [`ProcessInfo`] and send
+//! [`Control`]s whose reply arrives only after the action took effect, so `start && stop`
+//! never races.
+
+use crate::logs::{self, LogFiles, Stream};
+use crate::DaemonSettings;
+use pm2_proto::{pm2json, ProcessInfo, Status};
+use pm2_supervisor::{ExitDecision, RestartCounters, RestartPolicy, SpawnSpec, StopPlan};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::process::Child;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+/// The result of a control: `Err` carries a message for the user.
+pub type Outcome = Result<(), String>;
+
+/// What can be asked of an instance.
+pub enum Control {
+    /// Stop gracefully; stays registered.
+    Stop(oneshot::Sender<Outcome>),
+    /// Stop (if running) and start again, optionally with an updated environment.
+    Restart(Option<BTreeMap<String, String>>, oneshot::Sender<Outcome>),
+    /// Stop gracefully, then end the task.
+    Delete(oneshot::Sender<Outcome>),
+    /// Zero the restart counters.
+    Reset(oneshot::Sender<Outcome>),
+    /// Deliver a signal to the running process.
+    Signal(nix::sys::signal::Signal, oneshot::Sender<Outcome>),
+}
+
+/// A cloneable reference to a running instance task.
+#[derive(Clone)]
+pub struct InstanceHandle {
+    ctl: mpsc::Sender<Control>,
+    state: watch::Receiver<ProcessInfo>,
+}
+
+impl InstanceHandle {
+    /// The latest published state.
+    pub fn info(&self) -> ProcessInfo {
+        self.state.borrow().clone()
+    }
+
+    /// Sends a control and waits for its outcome.
+    pub async fn call(&self, make: impl FnOnce(oneshot::Sender<Outcome>) -> Control) -> Outcome {
+        let (tx, rx) = oneshot::channel();
+        if self.ctl.send(make(tx)).await.is_err() {
+            return Err("process is being removed".into());
+        }
+        rx.await
+            .unwrap_or_else(|_| Err("process is being removed".into()))
+    }
+}
+
+/// A live child with its output relays.
+struct Running {
+    child: Child,
+    pid: u32,
+    relays: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// The task state.
+struct Instance {
+    info: ProcessInfo,
+    running: Option<Running>,
+    restart_at: Option<Instant>,
+    logs: Option<LogFiles>,
+    publish: watch::Sender<ProcessInfo>,
+    settings: Arc<DaemonSettings>,
+}
+
+/// Starts the task for a new instance. When `launch` is set the first start happens before
+/// the returned receiver resolves, so the caller can report spawn errors.
+pub fn spawn_instance(
+    info: ProcessInfo,
+    settings: Arc<DaemonSettings>,
+    launch: bool,
+) -> (InstanceHandle, oneshot::Receiver<Outcome>) {
+    let (ctl_tx, ctl_rx) = mpsc::channel(16);
+    let (publish, state) = watch::channel(info.clone());
+    let (first_tx, first_rx) = oneshot::channel();
+    let instance = Instance {
+        info,
+        running: None,
+        restart_at: None,
+        logs: None,
+        publish,
+        settings,
+    };
+    tokio::spawn(instance.run(ctl_rx, launch, first_tx));
+    (InstanceHandle { ctl: ctl_tx, state }, first_rx)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Waits for the child to exit, or forever when there is none.
+async fn wait_exit(running: &mut Option<Running>) -> std::io::Result<std::process::ExitStatus> {
+    match running {
+        Some(r) => r.child.wait().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleeps until the scheduled restart, or forever when none is scheduled.
+async fn wait_restart(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Instance {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Control>,
+        launch: bool,
+        first: oneshot::Sender<Outcome>,
+    ) {
+        let first_outcome = if launch { self.start_fresh() } else { Ok(()) };
+        let _ = first.send(first_outcome);
+        loop {
+            tokio::select! {
+                status = wait_exit(&mut self.running) => self.on_exit(status).await,
+                _ = wait_restart(self.restart_at) => self.auto_restart(),
+                ctl = rx.recv() => match ctl {
+                    Some(ctl) => if self.handle(ctl).await { return },
+                    None => { self.stop().await; return }
+                },
+            }
+        }
+    }
+
+    /// Applies one control; true when the task must end (delete).
+    async fn handle(&mut self, ctl: Control) -> bool {
+        match ctl {
+            Control::Stop(reply) => {
+                self.stop().await;
+                let _ = reply.send(Ok(()));
+            }
+            Control::Restart(env, reply) => {
+                let _ = reply.send(self.manual_restart(env).await);
+            }
+            Control::Delete(reply) => {
+                self.stop().await;
+                let _ = reply.send(Ok(()));
+                return true;
+            }
+            Control::Reset(reply) => {
+                self.info.restart_time = 0;
+                self.info.unstable_restarts = 0;
+                self.publish();
+                let _ = reply.send(Ok(()));
+            }
+            Control::Signal(sig, reply) => {
+                let _ = reply.send(self.signal(sig));
+            }
+        }
+        false
+    }
+
+    fn publish(&self) {
+        self.publish.send_replace(self.info.clone());
+    }
+
+    fn label(&self) -> String {
+        format!("{}:{}", self.info.spec.name, self.info.pm_id)
+    }
+
+    fn signal(&self, sig: nix::sys::signal::Signal) -> Outcome {
+        let Some(r) = &self.running else {
+            return Err(format!("process {} is not running", self.label()));
+        };
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(r.pid as i32), sig)
+            .map_err(|e| format!("could not send {sig} to {}: {e}", self.label()))
+    }
+
+    /// PM2's `resetState` then a start: a manual start forgets past instability.
+    fn start_fresh(&mut self) -> Outcome {
+        self.info.created_at = Some(now_ms());
+        self.info.unstable_restarts = 0;
+        self.info.prev_restart_delay = None;
+        self.restart_at = None;
+        self.launch()
+    }
+
+    async fn manual_restart(&mut self, env: Option<BTreeMap<String, String>>) -> Outcome {
+        let was_running = self.info.status.is_running() && self.running.is_some();
+        self.stop().await;
+        if let Some(env) = env {
+            self.info.spec.env.extend(env);
+        }
+        if was_running {
+            self.info.restart_time += 1;
+        }
+        self.start_fresh()
+    }
+
+    fn auto_restart(&mut self) {
+        self.restart_at = None;
+        self.info.restart_time += 1;
+        let _ = self.launch();
+    }
+
+    /// Spawns the process; on failure the instance is `errored` and the error returned.
+    fn launch(&mut self) -> Outcome {
+        match self.try_launch() {
+            Ok(()) => {
+                tracing::info!("App [{}] online", self.label());
+                Ok(())
+            }
+            Err(e) => {
+                self.info.status = Status::Errored;
+                self.info.pid = None;
+                self.publish();
+                tracing::error!("App [{}] failed to start: {e}", self.label());
+                Err(e)
+            }
+        }
+    }
+
+    fn try_launch(&mut self) -> Result<(), String> {
+        if self.logs.is_none() {
+            let files = LogFiles::open(&self.info.paths)
+                .map_err(|e| format!("cannot open log file {e}"))?;
+            self.logs = Some(files);
+        }
+        self.info.status = Status::Launching;
+        self.info.pm_uptime = now_ms();
+        let spec = self.spawn_spec();
+        tracing::info!(
+            "App [{}] starting in -{} mode-",
+            self.label(),
+            self.info.spec.exec_mode.short()
+        );
+        let mut child = pm2_supervisor::spawn(&spec)
+            .map_err(|e| format!("spawn {} failed: {e}", spec.program))?;
+        let pid = child.id().unwrap_or(0);
+        let relays = self.start_relays(&mut child);
+        self.running = Some(Running { child, pid, relays });
+        self.info.pid = Some(pid);
+        self.info.status = Status::Online;
+        self.info.exit_code = None;
+        self.write_pid_file(pid);
+        self.publish();
+        Ok(())
+    }
+
+    fn start_relays(&self, child: &mut Child) -> Vec<tokio::task::JoinHandle<()>> {
+        let Some(files) = &self.logs else {
+            return vec![];
+        };
+        let app = self.label();
+        let mut relays = vec![];
+        if let Some(out) = child.stdout.take() {
+            relays.push(logs::relay(out, files.clone(), Stream::Out, app.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            relays.push(logs::relay(err, files.clone(), Stream::Err, app));
+        }
+        relays
+    }
+
+    fn write_pid_file(&self, pid: u32) {
+        if let Err(e) = std::fs::write(&self.info.paths.pid, pid.to_string()) {
+            tracing::warn!("App [{}] cannot write pid file: {e}", self.label());
+        }
+    }
+
+    fn remove_pid_file(&self) {
+        let _ = std::fs::remove_file(&self.info.paths.pid);
+    }
+
+    /// The command line and environment for the child.
+    fn spawn_spec(&self) -> SpawnSpec {
+        let s = &self.info.spec;
+        let (program, mut args) = match &s.interpreter_path {
+            Some(interp) => {
+                let mut a = s.interpreter_args.clone();
+                a.push(s.script.clone());
+                (interp.clone(), a)
+            }
+            None => (s.script.clone(), vec![]),
+        };
+        args.extend(s.args.iter().cloned());
+        let mut env = pm2json::child_env(&self.info);
+        env.retain(|(k, _)| !k.is_empty() && !k.contains('='));
+        SpawnSpec {
+            program,
+            args,
+            cwd: s.cwd.clone(),
+            env,
+        }
+    }
+
+    fn policy(&self) -> RestartPolicy {
+        let s = &self.info.spec;
+        RestartPolicy {
+            autorestart: s.autorestart,
+            stop_exit_codes: s.stop_exit_codes.clone(),
+            min_uptime: s.min_uptime,
+            max_restarts: s.max_restarts,
+            restart_delay: s.restart_delay,
+            exp_backoff_restart_delay: s.exp_backoff_restart_delay,
+        }
+    }
+
+    /// The process exited on its own: apply PM2's restart policy.
+    async fn on_exit(&mut self, status: std::io::Result<std::process::ExitStatus>) {
+        let Some(running) = self.running.take() else {
+            return;
+        };
+        let (code, signal) = exit_code(status);
+        tracing::info!(
+            "App [{}] exited with code [{code}] via signal [{}]",
+            self.label(),
+            signal.unwrap_or("SIGINT")
+        );
+        drain(running.relays).await;
+        self.remove_pid_file();
+        self.info.pid = None;
+        self.info.exit_code = Some(code);
+        let mut counters = RestartCounters {
+            created_at: self.info.created_at,
+            pm_uptime: self.info.pm_uptime,
+            unstable_restarts: self.info.unstable_restarts,
+            prev_restart_delay: self.info.prev_restart_delay,
+        };
+        let decision = self.policy().on_exit(&mut counters, code, now_ms());
+        self.info.created_at = counters.created_at;
+        self.info.unstable_restarts = counters.unstable_restarts;
+        self.info.prev_restart_delay = counters.prev_restart_delay;
+        self.apply_decision(decision);
+    }
+
+    fn apply_decision(&mut self, decision: ExitDecision) {
+        match decision {
+            ExitDecision::Stop => self.info.status = Status::Stopped,
+            ExitDecision::Errored => {
+                self.info.status = Status::Errored;
+                tracing::info!(
+                    "Script {} had too many unstable restarts ({}). Stopped. \"errored\"",
+                    self.info.spec.script,
+                    self.info.spec.max_restarts
+                );
+            }
+            ExitDecision::RestartNow => {
+                self.publish();
+                return self.auto_restart();
+            }
+            ExitDecision::RestartAfter(ms) => {
+                self.info.status = Status::WaitingRestart;
+                self.restart_at = Some(Instant::now() + Duration::from_millis(ms));
+                tracing::info!("App [{}] will restart in {ms}ms", self.label());
+            }
+        }
+        self.publish();
+    }
+
+    /// Graceful stop (signal → kill_timeout → SIGKILL to the tree); idempotent.
+    async fn stop(&mut self) {
+        self.restart_at = None;
+        let Some(mut running) = self.running.take() else {
+            if matches!(self.info.status, Status::WaitingRestart | Status::Errored) {
+                self.info.status = Status::Stopped;
+                self.publish();
+            }
+            return;
+        };
+        self.info.status = Status::Stopping;
+        self.publish();
+        tracing::info!("Stopping app:{} id:{}", self.info.spec.name, self.info.pm_id);
+        let plan = StopPlan {
+            signal: self.settings.kill_signal,
+            kill_timeout: Duration::from_millis(self.info.kill_timeout),
+            treekill: self.info.spec.treekill,
+        };
+        let status = pm2_supervisor::stop_gracefully(&mut running.child, plan).await;
+        let (code, signal) = exit_code(status);
+        tracing::info!(
+            "App [{}] exited with code [{code}] via signal [{}]",
+            self.label(),
+            signal.unwrap_or("SIGINT")
+        );
+        drain(running.relays).await;
+        self.remove_pid_file();
+        self.info.exit_code = Some(code);
+        self.info.pid = None;
+        self.info.status = Status::Stopped;
+        self.publish();
+    }
+}
+
+/// Waits (bounded) for the output relays to reach EOF, so the last lines are on disk before
+/// a stop is reported. A grandchild that keeps the pipe open cannot hold the daemon up.
+async fn drain(relays: Vec<tokio::task::JoinHandle<()>>) {
+    for relay in relays {
+        let _ = tokio::time::timeout(Duration::from_secs(2), relay).await;
+    }
+}
+
+/// PM2 reports `code || 0` and the signal name separately.
+fn exit_code(status: std::io::Result<std::process::ExitStatus>) -> (i32, Option<&'static str>) {
+    use std::os::unix::process::ExitStatusExt;
+    match status {
+        Ok(s) => match (s.code(), s.signal()) {
+            (Some(c), _) => (c, None),
+            (None, Some(sig)) => (
+                0,
+                nix::sys::signal::Signal::try_from(sig)
+                    .ok()
+                    .map(|s| s.as_str()),
+            ),
+            _ => (0, None),
+        },
+        Err(_) => (1, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn signals_report_code_zero_like_pm2() {
+        let killed = std::process::ExitStatus::from_raw(9);
+        assert_eq!(exit_code(Ok(killed)), (0, Some("SIGKILL")));
+        let exited = std::process::ExitStatus::from_raw(3 << 8);
+        assert_eq!(exit_code(Ok(exited)), (3, None));
+    }
+}

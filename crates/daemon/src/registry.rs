@@ -1,0 +1,109 @@
+//! The table of instances: ids, names, and target resolution.
+//!
+//! Guarded by a `std::sync::Mutex` that is never held across an `.await`: every operation
+//! here is a quick lookup, and instance work happens in the instance tasks.
+
+use crate::instance::InstanceHandle;
+use pm2_proto::{ProcessInfo, Target};
+use std::collections::BTreeMap;
+
+/// All registered instances by pm_id.
+#[derive(Default)]
+pub struct Registry {
+    next_id: u32,
+    instances: BTreeMap<u32, InstanceHandle>,
+}
+
+/// A target that matched nothing, worded as PM2 words it.
+#[derive(Debug, thiserror::Error)]
+#[error("Process or Namespace {0} not found")]
+pub struct UnknownTarget(pub String);
+
+impl Registry {
+    /// Reserves the next id (PM2 starts over at 0 once the table is empty).
+    pub fn allocate_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Adds a started instance.
+    pub fn insert(&mut self, id: u32, handle: InstanceHandle) {
+        self.instances.insert(id, handle);
+    }
+
+    /// Removes a deleted instance.
+    pub fn remove(&mut self, id: u32) {
+        self.instances.remove(&id);
+        if self.instances.is_empty() {
+            self.next_id = 0;
+        }
+    }
+
+    /// A handle by id.
+    pub fn get(&self, id: u32) -> Option<InstanceHandle> {
+        self.instances.get(&id).cloned()
+    }
+
+    /// Every instance's current state, by id.
+    pub fn snapshot(&self) -> Vec<ProcessInfo> {
+        self.instances.values().map(InstanceHandle::info).collect()
+    }
+
+    /// Whether an app with this name exists.
+    pub fn has_name(&self, name: &str) -> bool {
+        self.snapshot().iter().any(|p| p.spec.name == name)
+    }
+
+    /// The lowest `NODE_APP_INSTANCE` not used by another instance of `name`.
+    pub fn free_instance_index(&self, name: &str, taken_now: &[u32]) -> u32 {
+        let used: Vec<u32> = self
+            .snapshot()
+            .iter()
+            .filter(|p| p.spec.name == name)
+            .map(|p| p.instance_index)
+            .chain(taken_now.iter().copied())
+            .collect();
+        (0..).find(|i| !used.contains(i)).unwrap_or(0)
+    }
+
+    /// Resolves targets to ids (sorted, deduplicated). Every target must match something,
+    /// otherwise nothing is returned and the first unknown one is named.
+    pub fn resolve(&self, targets: &[Target]) -> Result<Vec<u32>, UnknownTarget> {
+        let all = self.snapshot();
+        let mut ids = Vec::new();
+        for target in targets {
+            let matched = match_target(&all, target)?;
+            if matched.is_empty() {
+                return Err(UnknownTarget(target.display()));
+            }
+            ids.extend(matched);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+}
+
+fn match_target(all: &[ProcessInfo], target: &Target) -> Result<Vec<u32>, UnknownTarget> {
+    let ids = |f: &dyn Fn(&ProcessInfo) -> bool| -> Vec<u32> {
+        all.iter().filter(|p| f(p)).map(|p| p.pm_id).collect()
+    };
+    Ok(match target {
+        Target::All => ids(&|_| true),
+        Target::Id(id) => ids(&|p| p.pm_id == *id),
+        Target::Name(name) => {
+            let by_name = ids(&|p| &p.spec.name == name);
+            if by_name.is_empty() {
+                ids(&|p| &p.spec.namespace == name)
+            } else {
+                by_name
+            }
+        }
+        Target::Regex(re) => {
+            let re = regex_lite::Regex::new(re)
+                .map_err(|e| UnknownTarget(format!("/{re}/ (invalid regex: {e})")))?;
+            ids(&|p| re.is_match(&p.spec.name))
+        }
+    })
+}

@@ -1,0 +1,88 @@
+//! Length-prefixed JSON frames: a big-endian `u32` length, then that many bytes of JSON.
+//!
+//! The size cap keeps a confused or hostile peer from making the daemon allocate without bound.
+
+use serde::{de::DeserializeOwned, Serialize};
+use std::io::{self, Read, Write};
+
+/// Largest frame either side accepts (a list of thousands of apps fits comfortably).
+pub const MAX_FRAME_LEN: usize = 64 * 1024 * 1024;
+
+/// Why a frame could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The socket failed or closed.
+    #[error("connection error: {0}")]
+    Io(#[from] io::Error),
+    /// The peer announced a frame larger than [`MAX_FRAME_LEN`].
+    #[error("frame of {0} bytes exceeds the {MAX_FRAME_LEN}-byte limit")]
+    TooLarge(usize),
+    /// The bytes were not the JSON this side expects (usually a version mismatch).
+    #[error("malformed message ({0}); are the pm2 CLI and daemon the same version? run `pm2 update`")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Serialises `value` into one frame (length prefix included).
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, FrameError> {
+    let body = serde_json::to_vec(value)?;
+    if body.len() > MAX_FRAME_LEN {
+        return Err(FrameError::TooLarge(body.len()));
+    }
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Checks a frame header and returns the body length it announces.
+pub fn body_len(header: [u8; 4]) -> Result<usize, FrameError> {
+    let len = u32::from_be_bytes(header) as usize;
+    if len > MAX_FRAME_LEN {
+        return Err(FrameError::TooLarge(len));
+    }
+    Ok(len)
+}
+
+/// Writes one frame to a blocking writer (the CLI side).
+pub fn write_blocking<W: Write, T: Serialize>(w: &mut W, value: &T) -> Result<(), FrameError> {
+    w.write_all(&encode(value)?)?;
+    w.flush()?;
+    Ok(())
+}
+
+/// Reads one frame from a blocking reader (the CLI side). `Ok(None)` on a clean EOF.
+pub fn read_blocking<R: Read, T: DeserializeOwned>(r: &mut R) -> Result<Option<T>, FrameError> {
+    let mut header = [0u8; 4];
+    match r.read_exact(&mut header) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let mut body = vec![0u8; body_len(header)?];
+    r.read_exact(&mut body)?;
+    Ok(Some(serde_json::from_slice(&body)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_a_value() {
+        let bytes = encode(&vec!["a", "b"]).unwrap();
+        let back: Option<Vec<String>> = read_blocking(&mut bytes.as_slice()).unwrap();
+        assert_eq!(back.unwrap(), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn refuses_oversized_header() {
+        let header = ((MAX_FRAME_LEN + 1) as u32).to_be_bytes();
+        assert!(matches!(body_len(header), Err(FrameError::TooLarge(_))));
+    }
+
+    #[test]
+    fn clean_eof_is_none() {
+        let r: Option<String> = read_blocking(&mut [].as_slice()).unwrap();
+        assert!(r.is_none());
+    }
+}

@@ -1,0 +1,214 @@
+//! The data both sides agree on: what an app is ([`AppSpec`]) and what an instance looks like
+//! right now ([`ProcessInfo`]).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// PM2's process statuses; the serialized form is the string PM2 shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    /// Spawned, not yet reported ready.
+    #[serde(rename = "launching")]
+    Launching,
+    /// Running.
+    #[serde(rename = "online")]
+    Online,
+    /// A graceful stop is in progress.
+    #[serde(rename = "stopping")]
+    Stopping,
+    /// Not running, by request or because it exited without a restart.
+    #[serde(rename = "stopped")]
+    Stopped,
+    /// Gave up: too many unstable restarts, or could not be spawned.
+    #[serde(rename = "errored")]
+    Errored,
+    /// Exited; a restart is scheduled after `restart_delay` or the backoff delay.
+    #[serde(rename = "waiting restart")]
+    WaitingRestart,
+}
+
+impl Status {
+    /// The name PM2 prints for this status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Launching => "launching",
+            Status::Online => "online",
+            Status::Stopping => "stopping",
+            Status::Stopped => "stopped",
+            Status::Errored => "errored",
+            Status::WaitingRestart => "waiting restart",
+        }
+    }
+
+    /// Whether an instance in this status has (or is about to have) a live process.
+    pub fn is_running(self) -> bool {
+        matches!(self, Status::Launching | Status::Online)
+    }
+}
+
+/// Fork (one process per instance, any executable) or cluster (Node workers sharing ports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ExecMode {
+    /// PM2's `fork_mode`.
+    #[default]
+    #[serde(rename = "fork_mode")]
+    Fork,
+    /// PM2's `cluster_mode`.
+    #[serde(rename = "cluster_mode")]
+    Cluster,
+}
+
+impl ExecMode {
+    /// PM2's pm2_env spelling (`fork_mode`/`cluster_mode`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecMode::Fork => "fork_mode",
+            ExecMode::Cluster => "cluster_mode",
+        }
+    }
+
+    /// The short form shown in `pm2 list` (`fork`/`cluster`).
+    pub fn short(self) -> &'static str {
+        match self {
+            ExecMode::Fork => "fork",
+            ExecMode::Cluster => "cluster",
+        }
+    }
+}
+
+/// Where the combined log goes: PM2's `-l/--log [path]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum CombinedLog {
+    /// No combined file (PM2's default).
+    #[default]
+    None,
+    /// `-l` without a value: `logs/<name>.log`.
+    Default,
+    /// `-l <path>`, already absolute.
+    Path(String),
+}
+
+/// One app as the user declared it, fully resolved by the CLI (absolute paths, interpreter
+/// chosen, instance count computed), so the daemon never depends on the CLI's cwd or PATH.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppSpec {
+    /// App name (PM2: script basename without extension unless `--name`).
+    pub name: String,
+    /// Namespace (`default` unless `--namespace`).
+    pub namespace: String,
+    /// Absolute path of the script or binary (`pm_exec_path`).
+    pub script: String,
+    /// Arguments after `--`.
+    pub args: Vec<String>,
+    /// PM2's `exec_interpreter`: `node`, `bash`, `python3`, ... or `none` to exec the script.
+    pub interpreter: String,
+    /// Resolved absolute path of the interpreter (None for `none`).
+    pub interpreter_path: Option<String>,
+    /// `--interpreter-args` / `--node-args`.
+    pub interpreter_args: Vec<String>,
+    /// Working directory (`pm_cwd`).
+    pub cwd: String,
+    /// Fork or cluster.
+    pub exec_mode: ExecMode,
+    /// How many instances to run (already resolved from `max`, `0`, `-1`...).
+    pub instances: u32,
+    /// Whether `-i`/`instances` was given at all: PM2 then writes per-id log files.
+    pub instances_given: bool,
+    /// The environment the app runs with: the CLI's environment with the app's env over it.
+    pub env: BTreeMap<String, String>,
+    /// Restart when the process exits (unless stopped or the code is in `stop_exit_codes`).
+    pub autorestart: bool,
+    /// Exit codes that mean "do not restart".
+    pub stop_exit_codes: Vec<i32>,
+    /// A run shorter than this counts as unstable (ms).
+    pub min_uptime: u64,
+    /// Unstable restarts tolerated before the app goes `errored`.
+    pub max_restarts: u32,
+    /// Fixed delay before a restart (ms); `Some(0)` still shows `waiting restart`.
+    pub restart_delay: Option<u64>,
+    /// Exponential backoff start value (ms).
+    pub exp_backoff_restart_delay: Option<u64>,
+    /// Grace period between the stop signal and SIGKILL (ms); None uses the daemon default.
+    pub kill_timeout: Option<u64>,
+    /// Signal the whole process tree on stop (`--no-treekill` turns it off).
+    pub treekill: bool,
+    /// One log file for all instances instead of per-id files.
+    pub merge_logs: bool,
+    /// `-o` path, absolute, or `/dev/null`.
+    pub out_file: Option<String>,
+    /// `-e` path, absolute, or `/dev/null`.
+    pub error_file: Option<String>,
+    /// `-l` combined log.
+    pub log_file: CombinedLog,
+    /// `-p` pid file path, absolute.
+    pub pid_file: Option<String>,
+    /// The app's `version` from the nearest package.json, if any.
+    pub version: Option<String>,
+    /// Node version for Node apps, as reported by the interpreter (filled later by IPC).
+    pub node_version: Option<String>,
+    /// Unix user that started it (PM2's `username`).
+    pub username: String,
+    /// PM2 `watch` flag (watching itself arrives with the triggers work).
+    pub watch: bool,
+    /// Start it at all (`--no-autostart` registers it stopped).
+    pub autostart: bool,
+}
+
+/// Resource usage PM2 shows as `monit`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct Monit {
+    /// Resident set size in bytes.
+    pub memory: u64,
+    /// CPU usage in percent of one core, rounded to 0.1.
+    pub cpu: f64,
+}
+
+/// Files an instance writes to, resolved when it is first created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstancePaths {
+    /// `pm_out_log_path`.
+    pub out: String,
+    /// `pm_err_log_path`.
+    pub err: String,
+    /// `pm_log_path` (combined), if any.
+    pub combined: Option<String>,
+    /// `pm_pid_path`.
+    pub pid: String,
+}
+
+/// One instance as the daemon sees it at the moment of the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessInfo {
+    /// PM2's `pm_id`.
+    pub pm_id: u32,
+    /// The app this instance runs.
+    pub spec: AppSpec,
+    /// Current status.
+    pub status: Status,
+    /// OS pid while running.
+    pub pid: Option<u32>,
+    /// When the current (or last) process started, ms since the epoch.
+    pub pm_uptime: u64,
+    /// When the instance was created or last reset, ms since the epoch (PM2 nulls it on errored).
+    pub created_at: Option<u64>,
+    /// PM2's `restart_time`.
+    pub restart_time: u32,
+    /// PM2's `unstable_restarts`.
+    pub unstable_restarts: u32,
+    /// Exit code of the last process, if it exited.
+    pub exit_code: Option<i32>,
+    /// Current exponential backoff delay (ms), PM2's `prev_restart_delay`.
+    pub prev_restart_delay: Option<u64>,
+    /// `NODE_APP_INSTANCE`: the lowest index free among instances of the same name.
+    pub instance_index: u32,
+    /// Stable unique id (uuid v4), PM2's `unique_id`.
+    pub unique_id: String,
+    /// Log and pid file paths.
+    pub paths: InstancePaths,
+    /// Effective kill timeout (ms).
+    pub kill_timeout: u64,
+    /// CPU and memory, sampled from /proc.
+    pub monit: Monit,
+    /// `PM2_HOME` of the daemon that owns it.
+    pub pm2_home: String,
+}

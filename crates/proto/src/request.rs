@@ -1,0 +1,202 @@
+//! Requests the CLI sends and the replies the daemon gives, one struct per variant.
+
+use crate::model::{AppSpec, ProcessInfo};
+use serde::{Deserialize, Serialize};
+
+/// Every request travels inside an envelope that names the client's version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The CLI's [`crate::VERSION`].
+    pub client_version: String,
+    /// What the client asks for.
+    pub request: Request,
+}
+
+/// What the CLI can ask the daemon.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// Liveness check; answered with [`Response::Pong`].
+    Ping,
+    /// Register and launch apps.
+    Start(StartRequest),
+    /// Apply stop/restart/delete/reset to targets.
+    Action(ActionRequest),
+    /// Send a signal to targets.
+    Signal(SignalRequest),
+    /// Snapshot of every instance.
+    List,
+    /// Resolve targets to ids without acting (for `pm2 pid`, `pm2 id`).
+    Resolve(ResolveRequest),
+    /// Stop every app gracefully, then the daemon.
+    Kill,
+}
+
+/// Register and launch apps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StartRequest {
+    /// Apps to start, each with its instance count.
+    pub apps: Vec<AppSpec>,
+    /// Start even when an app of that name already exists (`-f`).
+    pub force: bool,
+}
+
+/// The actions that apply to targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Graceful stop; the instance stays registered.
+    Stop,
+    /// Stop then start (or just start when stopped).
+    Restart,
+    /// Graceful stop, then unregister.
+    Delete,
+    /// Zero `restart_time` and `unstable_restarts`.
+    Reset,
+}
+
+impl Action {
+    /// PM2's internal method name, printed in `Applying action ... on app`.
+    pub fn pm2_method(self) -> &'static str {
+        match self {
+            Action::Stop => "stopProcessId",
+            Action::Restart => "restartProcessId",
+            Action::Delete => "deleteProcessId",
+            Action::Reset => "resetMetaProcessId",
+        }
+    }
+}
+
+/// Something a user names on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Target {
+    /// Every instance.
+    All,
+    /// One pm_id.
+    Id(u32),
+    /// An app name, or a namespace when no app has that name.
+    Name(String),
+    /// `/regex/` matched against app names.
+    Regex(String),
+}
+
+impl Target {
+    /// Parses a command-line word the way PM2 does: `all`, a number, `/re/`, else a name.
+    pub fn parse(word: &str) -> Target {
+        if word == "all" {
+            return Target::All;
+        }
+        if let Ok(id) = word.parse::<u32>() {
+            return Target::Id(id);
+        }
+        if word.len() >= 2 && word.starts_with('/') && word.ends_with('/') {
+            return Target::Regex(word[1..word.len() - 1].to_string());
+        }
+        Target::Name(word.to_string())
+    }
+
+    /// The word as the user typed it, for messages.
+    pub fn display(&self) -> String {
+        match self {
+            Target::All => "all".into(),
+            Target::Id(id) => id.to_string(),
+            Target::Name(n) => n.clone(),
+            Target::Regex(r) => format!("/{r}/"),
+        }
+    }
+}
+
+/// Apply an action to targets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActionRequest {
+    /// What to do.
+    pub action: Action,
+    /// What to do it to; all must resolve or nothing is done.
+    pub targets: Vec<Target>,
+    /// With restart: merge this environment into each app's env (`--update-env`).
+    pub update_env: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// Send a signal to targets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignalRequest {
+    /// Signal name (`SIGUSR2`, `USR2`) or number.
+    pub signal: String,
+    /// Targets.
+    pub targets: Vec<Target>,
+}
+
+/// Resolve targets to ids.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResolveRequest {
+    /// Targets.
+    pub targets: Vec<Target>,
+}
+
+/// The outcome of an action on one instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstanceOutcome {
+    /// Instance id.
+    pub pm_id: u32,
+    /// App name.
+    pub name: String,
+    /// None on success, else why it failed.
+    pub error: Option<String>,
+}
+
+/// What the daemon answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    /// Answer to [`Request::Ping`], with the daemon's version and pid.
+    Pong {
+        /// Daemon version.
+        version: String,
+        /// Daemon pid.
+        pid: u32,
+    },
+    /// Per-instance outcomes of a start or an action.
+    Outcomes {
+        /// One entry per instance touched, in id order.
+        outcomes: Vec<InstanceOutcome>,
+    },
+    /// Every instance, sorted by id.
+    List {
+        /// The instances.
+        processes: Vec<ProcessInfo>,
+    },
+    /// Resolved ids.
+    Ids {
+        /// Instance ids in order.
+        ids: Vec<u32>,
+    },
+    /// The request was refused or failed as a whole; nothing was changed.
+    Error {
+        /// A message for the user that says what to do.
+        message: String,
+    },
+}
+
+/// What the daemon sends back: its version plus the response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reply {
+    /// The daemon's [`crate::VERSION`].
+    pub daemon_version: String,
+    /// The answer.
+    pub response: Response,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_targets_like_pm2() {
+        assert_eq!(Target::parse("all"), Target::All);
+        assert_eq!(Target::parse("3"), Target::Id(3));
+        assert_eq!(Target::parse("/^api/"), Target::Regex("^api".into()));
+        assert_eq!(Target::parse("api"), Target::Name("api".into()));
+        assert_eq!(Target::parse("/"), Target::Name("/".into()));
+    }
+}

@@ -1,0 +1,13 @@
+//! The life of one supervised process, independent of how the daemon stores it.
+//!
+//! [`policy`] is PM2's restart policy as plain data and a pure function (unit-tested
+//! without processes); [`process`] spawns children in their own session and stops whole
+//! process trees gracefully (signal, grace period, SIGKILL).
+
+pub mod policy;
+pub mod process;
+
+pub use policy::{ExitDecision, RestartCounters, RestartPolicy};
+pub use process::{
+    alive, descendants, parse_signal, signal_tree, spawn, stop_gracefully, SpawnSpec, StopPlan,
+};

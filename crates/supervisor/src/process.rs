@@ -1,0 +1,247 @@
+//! Spawning children in their own session and stopping whole process trees.
+
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::unistd::Pid;
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::process::{ExitStatus, Stdio};
+use std::str::FromStr;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+use tokio::time::Instant;
+
+/// A fully resolved command line for one child.
+#[derive(Debug, Clone)]
+pub struct SpawnSpec {
+    /// Executable (absolute path).
+    pub program: String,
+    /// Arguments after the program.
+    pub args: Vec<String>,
+    /// Working directory.
+    pub cwd: String,
+    /// The complete environment (nothing else is inherited).
+    pub env: Vec<(String, String)>,
+}
+
+/// Spawns a child with piped stdout/stderr in a new session, so that terminal signals aimed
+/// at the daemon's group never reach it and the whole tree can be signalled as a group.
+/// Every inherited descriptor above stderr is marked close-on-exec first.
+pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
+    let mut cmd = Command::new(&spec.program);
+    cmd.args(&spec.args)
+        .current_dir(&spec.cwd)
+        .env_clear()
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(false);
+    // SAFETY: the closure only calls async-signal-safe functions (setsid, syscall).
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            mark_inherited_fds_cloexec();
+            Ok(())
+        });
+    }
+    cmd.spawn()
+}
+
+/// Marks every fd above 2 close-on-exec (fds the daemon itself inherited included).
+/// Failure (an old kernel without close_range) is harmless: Rust opens its own fds CLOEXEC.
+fn mark_inherited_fds_cloexec() {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: close_range with CLOEXEC only changes descriptor flags.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        );
+    }
+}
+
+/// Parses `SIGINT`, `INT`, `sigint` or a number.
+pub fn parse_signal(raw: &str) -> Option<Signal> {
+    if let Ok(n) = raw.parse::<i32>() {
+        return Signal::try_from(n).ok();
+    }
+    let upper = raw.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    Signal::from_str(&name).ok()
+}
+
+/// Whether `pid` is a live process (a zombie counts as dead: it only waits to be reaped).
+pub fn alive(pid: i32) -> bool {
+    match procfs::process::Process::new(pid).and_then(|p| p.stat()) {
+        Ok(stat) => stat.state != 'Z' && stat.state != 'X',
+        Err(_) => false,
+    }
+}
+
+/// Every descendant of `root`, deepest first, from one snapshot of /proc.
+pub fn descendants(root: i32) -> Vec<i32> {
+    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    if let Ok(all) = procfs::process::all_processes() {
+        for stat in all.flatten().filter_map(|p| p.stat().ok()) {
+            children.entry(stat.ppid).or_default().push(stat.pid);
+        }
+    }
+    let mut order = Vec::new();
+    let mut frontier = vec![root];
+    let mut seen = HashSet::from([root]);
+    while let Some(pid) = frontier.pop() {
+        for &child in children.get(&pid).map(Vec::as_slice).unwrap_or(&[]) {
+            if seen.insert(child) {
+                order.push(child);
+                frontier.push(child);
+            }
+        }
+    }
+    order.reverse();
+    order
+}
+
+/// Sends `sig` to `pid` and, with `tree`, to all its descendants bottom-up. Returns every pid
+/// that was signalled, so the caller can watch them all die.
+pub fn signal_tree(pid: i32, sig: Signal, tree: bool) -> Vec<i32> {
+    let mut targets = if tree { descendants(pid) } else { vec![] };
+    targets.push(pid);
+    for &p in &targets {
+        let _ = kill(Pid::from_raw(p), sig);
+    }
+    targets
+}
+
+/// How to stop one child.
+#[derive(Debug, Clone, Copy)]
+pub struct StopPlan {
+    /// First signal (SIGINT by default, `PM2_KILL_SIGNAL`).
+    pub signal: Signal,
+    /// Grace period before SIGKILL.
+    pub kill_timeout: Duration,
+    /// Signal the whole tree, not only the child.
+    pub treekill: bool,
+}
+
+/// How often survivors of the first signal are checked (PM2's `kill_retry_time`).
+const POLL: Duration = Duration::from_millis(100);
+
+/// Stops `child` gracefully: the signal to the tree, then SIGKILL to whatever is left after
+/// `kill_timeout`. Returns once the child has been reaped and every signalled descendant is
+/// gone (or, for a descendant that survives even SIGKILL, after a second grace period).
+pub async fn stop_gracefully(child: &mut Child, plan: StopPlan) -> io::Result<ExitStatus> {
+    let Some(pid) = child.id().map(|p| p as i32) else {
+        return child.wait().await;
+    };
+    let mut tree = signal_tree(pid, plan.signal, plan.treekill);
+    let deadline = Instant::now() + plan.kill_timeout;
+    let status = match tokio::time::timeout_at(deadline, child.wait()).await {
+        Ok(status) => Some(status?),
+        Err(_) => None,
+    };
+    if plan.treekill && wait_all_gone(&tree, deadline).await {
+        return match status {
+            Some(s) => Ok(s),
+            None => child.wait().await,
+        };
+    }
+    if status.is_none() && plan.treekill {
+        tree.extend(descendants(pid));
+    }
+    force_kill(pid, &tree, plan.treekill);
+    let status = match status {
+        Some(s) => s,
+        None => child.wait().await?,
+    };
+    wait_all_gone(&tree, Instant::now() + plan.kill_timeout).await;
+    Ok(status)
+}
+
+/// SIGKILL to the child's process group and every remembered pid still alive.
+fn force_kill(pid: i32, tree: &[i32], treekill: bool) {
+    if treekill {
+        let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+    for &p in tree.iter().filter(|p| alive(**p)) {
+        let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
+    }
+}
+
+/// Polls until none of `pids` is alive or the deadline passes; true when all are gone.
+async fn wait_all_gone(pids: &[i32], deadline: Instant) -> bool {
+    loop {
+        if !pids.iter().any(|p| alive(*p)) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(POLL.min(deadline - Instant::now())).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_signal_names() {
+        assert_eq!(parse_signal("SIGUSR2"), Some(Signal::SIGUSR2));
+        assert_eq!(parse_signal("usr1"), Some(Signal::SIGUSR1));
+        assert_eq!(parse_signal("9"), Some(Signal::SIGKILL));
+        assert_eq!(parse_signal("SIGNOPE"), None);
+    }
+
+    fn sh(script: &str) -> SpawnSpec {
+        SpawnSpec {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            cwd: "/".into(),
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_child_that_ignores_sigint_is_killed_after_the_timeout() {
+        let mut child = spawn(&sh("trap '' INT; sleep 30 & wait; sleep 30")).unwrap();
+        let pid = child.id().unwrap() as i32;
+        let plan = StopPlan {
+            signal: Signal::SIGINT,
+            kill_timeout: Duration::from_millis(300),
+            treekill: true,
+        };
+        let start = std::time::Instant::now();
+        let status = stop_gracefully(&mut child, plan).await.unwrap();
+        assert!(!status.success());
+        assert!(start.elapsed() >= Duration::from_millis(300));
+        assert!(!alive(pid));
+    }
+
+    #[tokio::test]
+    async fn grandchildren_are_stopped_with_the_tree() {
+        let mut child = spawn(&sh("sleep 30 & sleep 30 & wait")).unwrap();
+        let pid = child.id().unwrap() as i32;
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut kids = descendants(pid);
+        while kids.len() < 2 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            kids = descendants(pid);
+        }
+        assert_eq!(kids.len(), 2, "both sleeps started");
+        let plan = StopPlan {
+            signal: Signal::SIGINT,
+            kill_timeout: Duration::from_millis(2000),
+            treekill: true,
+        };
+        stop_gracefully(&mut child, plan).await.unwrap();
+        assert!(kids.iter().all(|k| !alive(*k)), "no grandchild survives");
+    }
+}
