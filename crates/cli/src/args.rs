@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start an app (script, binary or "command string"), or restart an existing one.
-    Start(StartArgs),
+    Start(Box<StartArgs>),
     /// Stop apps (id, name, namespace, all, /regex/).
     Stop(TargetArgs),
     /// Restart apps.

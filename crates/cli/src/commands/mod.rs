@@ -17,7 +17,7 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Daemon => Ok(pm2_daemon::daemon_main(
             pm2_daemon::DaemonSettings::from_env(home),
         )),
-        Command::Start(args) => start::start(&home, args),
+        Command::Start(args) => start::start(&home, *args),
         Command::Stop(t) => actions::action(&home, pm2_proto::Action::Stop, &t.targets, false),
         Command::Restart(r) => {
             actions::action(&home, pm2_proto::Action::Restart, &r.targets, r.update_env)

@@ -61,9 +61,12 @@ pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
     let is_file = ctx.cwd.join(&a.script).exists();
     // Resolve locally first so that bad input changes nothing, not even a daemon start.
     let resolved = resolve_start(&options(&a), &ctx);
-    let mut client = connect(home)?;
-    if !is_file && names_existing_app(&mut client, &a.script)? {
-        return apply(&mut client, Action::Restart, &[a.script.clone()], a.update_env);
+    if !is_file {
+        if let Some(mut client) = crate::client::connect_existing(home) {
+            if names_existing_app(&mut client, &a.script)? {
+                return apply(&mut client, Action::Restart, std::slice::from_ref(&a.script), a.update_env);
+            }
+        }
     }
     let spec = match resolved {
         Ok(spec) => spec,
@@ -74,6 +77,7 @@ pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
             return Ok(1);
         }
     };
+    let mut client = connect(home)?;
     if a.instances.is_some() && spec.interpreter == "node" && !a.execute_command {
         out::warn("cluster mode is not available in this release yet: starting fork instances");
     }

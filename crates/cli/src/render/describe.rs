@@ -16,7 +16,8 @@ const HINT: &[Sgr] = &[WHITE, ITALIC];
 /// CLI's own; this view has no access to the CLI's environment, so that table stays empty, as it
 /// is whenever the app was started from the same shell. The two blank lines after that section
 /// are what PM2 prints for the empty table and the `console.log()` that follows it. With
-/// `color` the output carries PM2's escape codes; without it, none. No trailing newline.
+/// `color` the output carries PM2's escape codes; without it, none. Every line ends with a
+/// newline, so the text can be written as is.
 pub fn describe(p: &ProcessInfo, now_ms: u64, color: bool) -> String {
     let name = &p.spec.name;
     let paint_if = |text: &str, style: &[Sgr]| {
@@ -35,13 +36,19 @@ pub fn describe(p: &ProcessInfo, now_ms: u64, color: bool) -> String {
         paint_if(" Divergent env variables from local env ", TITLE),
         String::new(),
         String::new(),
-        paint_if(" Add your own code metrics: http://bit.ly/code-metrics", HINT),
+        paint_if(
+            " Add your own code metrics: http://bit.ly/code-metrics",
+            HINT,
+        ),
         paint_if(
             &format!(" Use `pm2 logs {name} [--lines 1000]` to display logs"),
             HINT,
         ),
         paint_if(
-            &format!(" Use `pm2 env {}` to display environment variables", p.pm_id),
+            &format!(
+                " Use `pm2 env {}` to display environment variables",
+                p.pm_id
+            ),
             HINT,
         ),
         // PM2 passes the name as an extra console.log argument, so it lands after the style.
@@ -50,7 +57,7 @@ pub fn describe(p: &ProcessInfo, now_ms: u64, color: bool) -> String {
             paint_if(" Use `pm2 monit` to monitor CPU and Memory usage", HINT)
         ),
     ];
-    lines.join("\n")
+    lines.map(|line| line + "\n").concat()
 }
 
 /// The key/value rows of the describe table, in PM2's order.
@@ -76,7 +83,10 @@ fn describe_rows(p: &ProcessInfo, now_ms: u64) -> Vec<Vec<Cell>> {
         text_row("script id", &p.pm_id.to_string()),
         text_row("exec cwd", &s.cwd),
         text_row("exec mode", s.exec_mode.as_str()),
-        text_row("node.js version", s.node_version.as_deref().unwrap_or("N/A")),
+        text_row(
+            "node.js version",
+            s.node_version.as_deref().unwrap_or("N/A"),
+        ),
         text_row(
             "node env",
             s.env.get("NODE_ENV").map(String::as_str).unwrap_or("N/A"),
@@ -180,7 +190,7 @@ const ENV_IGNORED: [&str; 44] = [
 /// PM2 copies pm2_env through `Common.safeExtend`, which drops its own bookkeeping keys
 /// ([`ENV_IGNORED`]) and values that read as `[object Object]`, and which walks the keys
 /// backwards, so the listing comes out in reverse pm2_env order (array-index keys first, as in
-/// any JavaScript object). No trailing newline; empty when nothing is left.
+/// any JavaScript object). Every line ends with a newline; empty when nothing is left.
 pub fn env_listing(p: &ProcessInfo) -> String {
     let env: Vec<(String, String)> = pm2json::child_env(p)
         .into_iter()
@@ -191,15 +201,14 @@ pub fn env_listing(p: &ProcessInfo) -> String {
     order
         .iter()
         .filter_map(|key| env.iter().find(|(k, _)| k == key))
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .map(|(k, v)| format!("{k}: {v}\n"))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::table::tests::{process, strip_ansi};
+    use super::*;
 
     #[test]
     fn matches_pm2_describe_sample() {
@@ -237,7 +246,7 @@ mod tests {
  Add your own code metrics: http://bit.ly/code-metrics
  Use `pm2 logs worker [--lines 1000]` to display logs
  Use `pm2 env 2` to display environment variables
- Use `pm2 monit` to monitor CPU and Memory usage worker";
+ Use `pm2 monit` to monitor CPU and Memory usage worker\n";
         assert_eq!(out, expected);
     }
 
@@ -291,10 +300,23 @@ mod tests {
         let out = env_listing(&p);
         let keys: Vec<&str> = out.lines().filter_map(|l| l.split(": ").next()).collect();
         assert_eq!(keys.first(), Some(&"version"));
-        for kept in ["NODE_APP_INSTANCE", "PM2_HOME", "unique_id", "NODE_ENV", "PORT"] {
+        for kept in [
+            "NODE_APP_INSTANCE",
+            "PM2_HOME",
+            "unique_id",
+            "NODE_ENV",
+            "PORT",
+        ] {
             assert!(keys.contains(&kept), "{kept} missing from {keys:?}");
         }
-        for dropped in ["name", "pm_id", "status", "env", "restart_time", "node_version"] {
+        for dropped in [
+            "name",
+            "pm_id",
+            "status",
+            "env",
+            "restart_time",
+            "node_version",
+        ] {
             assert!(!keys.contains(&dropped), "{dropped} should be left out");
         }
         assert!(out.contains("\nPORT: 8080\n"));

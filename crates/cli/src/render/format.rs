@@ -245,7 +245,11 @@ mod tests {
         assert_eq!(uptime_cell(true, 1_000, 3_000), "2s");
         assert_eq!(uptime_cell(false, 1_000, 3_000), "0");
         assert_eq!(uptime_cell(true, 0, 3_000), "0");
-        assert_eq!(uptime_cell(true, 5_000, 3_000), "0s", "clock skew never underflows");
+        assert_eq!(
+            uptime_cell(true, 5_000, 3_000),
+            "0s",
+            "clock skew never underflows"
+        );
     }
 
     #[test]
@@ -259,7 +263,10 @@ mod tests {
         assert_eq!(js_number_to_string(1e21), "1e+21");
         assert_eq!(js_number_to_string(1.5e21), "1.5e+21");
         assert_eq!(js_number_to_string(123e18), "123000000000000000000");
-        assert_eq!(js_number_to_string(9_223_372_036_854_775_807.0), "9223372036854776000");
+        assert_eq!(
+            js_number_to_string(9_223_372_036_854_775_807.0),
+            "9223372036854776000"
+        );
         assert_eq!(js_number_to_string(0.000001), "0.000001");
         assert_eq!(js_number_to_string(0.0000001), "1e-7");
         assert_eq!(js_number_to_string(1.25e-10), "1.25e-10");
@@ -268,13 +275,19 @@ mod tests {
     #[test]
     fn iso_dates_match_to_iso_string() {
         assert_eq!(iso_utc_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso_utc_millis(1_795_233_507_118), "2026-11-21T03:58:27.118Z");
+        assert_eq!(
+            iso_utc_millis(1_795_233_507_118),
+            "2026-11-21T03:58:27.118Z"
+        );
         assert_eq!(iso_utc_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 
     #[test]
     fn paint_nests_like_chalk() {
-        assert_eq!(paint("x", &[GREEN, BOLD]), "\u{1b}[32m\u{1b}[1mx\u{1b}[22m\u{1b}[39m");
+        assert_eq!(
+            paint("x", &[GREEN, BOLD]),
+            "\u{1b}[32m\u{1b}[1mx\u{1b}[22m\u{1b}[39m"
+        );
         assert_eq!(paint("x", &[]), "x");
     }
 

@@ -236,7 +236,10 @@ enum Layout {
     Object,
     /// `numeric`: every shown entry is a number (right-aligned when grouped); `has_more`: the
     /// last output entry is the `... n more items` note.
-    Array { numeric: bool, has_more: bool },
+    Array {
+        numeric: bool,
+        has_more: bool,
+    },
 }
 
 /// `reduceToSingleString` with `compact` 3: group long arrays, put the entries on one line when
@@ -354,8 +357,9 @@ fn column_count(
     let actual = actual_max as f64;
     let average_bias = (actual - total_length as f64 / entries as f64).sqrt();
     let biased_max = (actual - 3.0 - average_bias).max(1.0);
-    let square =
-        ((APPROX_CHAR_HEIGHTS * biased_max * output_length as f64).sqrt() / biased_max + 0.5).floor();
+    let square = ((APPROX_CHAR_HEIGHTS * biased_max * output_length as f64).sqrt() / biased_max
+        + 0.5)
+        .floor();
     let fitting = (BREAK_LENGTH - ctx.indentation_lvl) / actual_max;
     (square as usize).min(fitting).min(COMPACT * 4).min(15)
 }

@@ -9,7 +9,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// The script Node runs: read JSON on stdin, print it the way `pm2 prettylist` does.
-const NODE_SCRIPT: &str = "let d='';process.stdin.on('data',c=>d+=c).on('end',()=>\
+const NODE_SCRIPT: &str =
+    "let d='';process.stdin.setEncoding('utf8');process.stdin.on('data',c=>d+=c).on('end',()=>\
 process.stdout.write(require('util').inspect(JSON.parse(d),false,null,false)))";
 
 /// Node's rendering of `json`, or None when `node` is not installed.
@@ -118,7 +119,10 @@ fn long_and_multiline_strings() {
     check_value("multiline nested", &json!({ "out": multi, "n": 1 }));
     check_value("multiline deep", &json!([[{ "x": multi }]]));
     check_value("short multiline", &json!({ "s": short_multi }));
-    check_value("quotes per piece", &json!({ "s": format!("it's {multi}\"q\"\n{long_line}") }));
+    check_value(
+        "quotes per piece",
+        &json!({ "s": format!("it's {multi}\"q\"\n{long_line}") }),
+    );
     check_value("huge string", &json!("ab".repeat(5003)));
     check_value("huge string 1 over", &json!("a".repeat(10_001)));
     check_value("exactly 16", &json!([["abcdefghijklmnop"]]));
@@ -147,7 +151,10 @@ fn number_arrays_group_right_aligned() {
     check_value("floats", &json!(floats));
     check_value("nested numbers", &json!({ "data": { "points": squares } }));
     check_value("six", &json!([1, 2, 3, 4, 5, 6]));
-    check_value("wide numbers", &json!([1, 22, 333, 4444, 55555, 666666, 7777777, 88888888]));
+    check_value(
+        "wide numbers",
+        &json!([1, 22, 333, 4444, 55555, 666666, 7777777, 88888888]),
+    );
 }
 
 #[test]
@@ -157,15 +164,33 @@ fn string_and_mixed_arrays_group_left_aligned() {
         "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
         "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon",
     ];
-    let cjk = ["日本", "中文字", "한국어", "テスト", "漢字", "かな", "カタカナ", "ひらがな"];
+    let cjk = [
+        "日本",
+        "中文字",
+        "한국어",
+        "テスト",
+        "漢字",
+        "かな",
+        "カタカナ",
+        "ひらがな",
+    ];
     let many: Vec<String> = (0..130).map(|i| format!("item-{i}")).collect();
     check_value("letters", &json!(letters));
     check_value("words", &json!(words));
     check_value("cjk", &json!(cjk));
-    check_value("emoji", &json!(["🚀", "🎉", "🔥", "✨", "💡", "📦", "🐛", "✅"]));
+    check_value(
+        "emoji",
+        &json!(["🚀", "🎉", "🔥", "✨", "💡", "📦", "🐛", "✅"]),
+    );
     check_value("many strings", &json!(many));
-    check_value("mixed", &json!([1, "two", 3, null, true, false, 7.5, "eight"]));
-    check_value("uneven", &json!(["a", "b", "c", "d", "e", "f", "a much longer entry here"]));
+    check_value(
+        "mixed",
+        &json!([1, "two", 3, null, true, false, 7.5, "eight"]),
+    );
+    check_value(
+        "uneven",
+        &json!(["a", "b", "c", "d", "e", "f", "a much longer entry here"]),
+    );
     check_value(
         "paths",
         &json!([
@@ -182,13 +207,19 @@ fn string_and_mixed_arrays_group_left_aligned() {
 
 #[test]
 fn nesting_and_compact_levels() {
-    check_value("deep", &json!({ "a": { "b": { "c": { "d": { "e": [1, 2, 3] } } } } }));
+    check_value(
+        "deep",
+        &json!({ "a": { "b": { "c": { "d": { "e": [1, 2, 3] } } } } }),
+    );
     check_value("deep array", &json!([[[[[["x"]]]]]]));
     check_value(
         "siblings",
         &json!({ "first": [1, 2, 3], "second": { "inner": [1, 2, 3] }, "third": "x" }),
     );
-    check_value("objects in array", &json!([{ "a": 1 }, { "b": 2 }, { "c": 3 }]));
+    check_value(
+        "objects in array",
+        &json!([{ "a": 1 }, { "b": 2 }, { "c": 3 }]),
+    );
     check_value(
         "seven objects",
         &json!([{ "a": 1 }, { "a": 2 }, { "a": 3 }, { "a": 4 }, { "a": 5 }, { "a": 6 }, { "a": 7 }]),
@@ -209,7 +240,10 @@ fn nesting_and_compact_levels() {
 #[test]
 fn realistic_jlist() {
     let mut worker = process(2, "worker");
-    worker.spec.env.insert("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into());
+    worker
+        .spec
+        .env
+        .insert("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into());
     worker.spec.env.insert("HOME".into(), "/home/deploy".into());
     worker.spec.args = vec!["--port".into(), "3000".into()];
     let mut api = process(0, "api");

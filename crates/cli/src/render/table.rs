@@ -123,10 +123,12 @@ impl Grid {
                     .widths
                     .iter()
                     .enumerate()
-                    .map(|(i, width)| match (cells.get(i), split.get(i).and_then(|l| l.get(j))) {
-                        (Some(cell), Some(text)) => self.cell_line(cell, text, i, is_head),
-                        _ => " ".repeat(*width),
-                    })
+                    .map(
+                        |(i, width)| match (cells.get(i), split.get(i).and_then(|l| l.get(j))) {
+                            (Some(cell), Some(text)) => self.cell_line(cell, text, i, is_head),
+                            _ => " ".repeat(*width),
+                        },
+                    )
                     .collect();
                 format!("{bar}{}{bar}", parts.join(&bar))
             })
@@ -232,11 +234,7 @@ fn list_row(p: &ProcessInfo, now_ms: u64) -> Vec<Cell> {
         Cell::plain(p.spec.version.as_deref().unwrap_or("N/A")),
         mode_cell(p.spec.exec_mode),
         Cell::plain(p.pid.filter(|_| running).unwrap_or(0).to_string()),
-        Cell::plain(uptime_cell(
-            p.status == Status::Online,
-            p.pm_uptime,
-            now_ms,
-        )),
+        Cell::plain(uptime_cell(p.status == Status::Online, p.pm_uptime, now_ms)),
         Cell::plain(p.restart_time.to_string()),
         status_cell(p.status),
         Cell::plain(format!("{}%", js_number_to_string(monit.cpu))),
