@@ -290,6 +290,7 @@ mod tests {
         assert!(coloured.starts_with("\u{1b}[1m\u{1b}[7m Describing process with id 1"));
         assert_eq!(strip_ansi(&coloured), describe(&p, 2_000_000, false));
         assert!(!describe(&p, 2_000_000, false).contains('\u{1b}'));
+        assert!(coloured.ends_with(" api\n"));
     }
 
     #[test]
@@ -320,6 +321,7 @@ mod tests {
             assert!(!keys.contains(&dropped), "{dropped} should be left out");
         }
         assert!(out.contains("\nPORT: 8080\n"));
+        assert!(out.ends_with('\n'));
         assert!(out.contains("version: N/A"));
         let port = keys.iter().position(|k| *k == "PORT");
         let node_env = keys.iter().position(|k| *k == "NODE_ENV");

@@ -3,7 +3,8 @@
 //!
 //! Views are pure functions from the daemon's [`pm2_proto::ProcessInfo`] (and the current time)
 //! to text, so they are tested without a daemon and the caller decides where the text goes and
-//! whether colour is wanted.
+//! whether colour is wanted. `describe` and `env_listing` end every line with a newline (they
+//! are written as is, one process after another); `list_table` and `prettylist` do not.
 
 mod describe;
 mod format;
