@@ -61,6 +61,28 @@ pub enum Command {
     SendSignal(SignalArgs),
     /// Check the daemon answers (starts it if needed).
     Ping,
+    /// Show the last lines of the logs, then stream them.
+    #[command(alias = "log")]
+    Logs(LogsArgs),
+    /// Empty log files (every app's and pm2.log without a target).
+    Flush(OptionalTargets),
+    /// Reopen every log file.
+    #[command(name = "reloadLogs")]
+    ReloadLogs,
+    /// Install a module (built in: pm2-logrotate).
+    #[command(alias = "module:install")]
+    Install(ModuleArgs),
+    /// Uninstall a module.
+    #[command(alias = "module:uninstall")]
+    Uninstall(ModuleArgs),
+    /// Set a module setting: `pm2 set pm2-logrotate:max_size 10M` (no args: print all).
+    Set(SetArgs),
+    /// Remove a setting.
+    Unset(KeyArg),
+    /// Print a setting, or all of them.
+    Get(OptionalKey),
+    /// Print (or with a value, set) settings.
+    Conf(SetArgs),
     /// Stop every app, then the daemon.
     Kill,
     /// Run the daemon in this process (used by the CLI to spawn it).
@@ -85,6 +107,77 @@ pub struct RestartArgs {
     /// Merge the current environment into the app's env.
     #[arg(short = 'a', long = "update-env")]
     pub update_env: bool,
+}
+
+/// Zero or more targets.
+#[derive(Debug, Args)]
+pub struct OptionalTargets {
+    /// id, name, namespace, `all` or `/regex/`.
+    pub targets: Vec<String>,
+}
+
+/// `pm2 logs` options.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// id, name, namespace, `all` or `/regex/` (default: all).
+    pub target: Option<String>,
+    /// Lines to show from each file first (0: stream only).
+    #[arg(long, default_value_t = 15)]
+    pub lines: usize,
+    /// No prefixes; error lines go to stderr.
+    #[arg(long)]
+    pub raw: bool,
+    /// Only stdout.
+    #[arg(long)]
+    pub out: bool,
+    /// Only stderr.
+    #[arg(long)]
+    pub err: bool,
+    /// Print the last lines and exit.
+    #[arg(long)]
+    pub nostream: bool,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+    /// `key=value` lines.
+    #[arg(long)]
+    pub format: bool,
+    /// Prefix each line with the time (default format `YYYY-MM-DD-HH:mm:ss`).
+    #[arg(long, num_args = 0..=1, default_missing_value = "YYYY-MM-DD-HH:mm:ss")]
+    pub timestamp: Option<String>,
+    /// Highlight this text.
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    pub highlight: Option<String>,
+}
+
+/// A module name.
+#[derive(Debug, Args)]
+pub struct ModuleArgs {
+    /// Module name.
+    pub module: String,
+}
+
+/// `set [key] [value]`.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// `module:key`.
+    pub key: Option<String>,
+    /// Value.
+    pub value: Option<String>,
+}
+
+/// One key.
+#[derive(Debug, Args)]
+pub struct KeyArg {
+    /// `module:key`.
+    pub key: String,
+}
+
+/// An optional key.
+#[derive(Debug, Args)]
+pub struct OptionalKey {
+    /// `module:key`.
+    pub key: Option<String>,
 }
 
 /// Exactly one target.
@@ -129,7 +222,11 @@ pub struct StartArgs {
     #[arg(long)]
     pub interpreter: Option<String>,
     /// Arguments for the interpreter.
-    #[arg(long = "interpreter-args", visible_alias = "node-args", allow_hyphen_values = true)]
+    #[arg(
+        long = "interpreter-args",
+        visible_alias = "node-args",
+        allow_hyphen_values = true
+    )]
     pub interpreter_args: Option<String>,
     /// Run in fork mode.
     #[arg(short = 'x', long = "execute-command")]
@@ -185,6 +282,18 @@ pub struct StartArgs {
     /// Merge the current environment on restart of an existing app.
     #[arg(short = 'a', long = "update-env")]
     pub update_env: bool,
+    /// Prefix log lines with the time (`YYYY-MM-DDTHH:mm:ss`).
+    #[arg(long)]
+    pub time: bool,
+    /// Prefix log lines with this dayjs date format.
+    #[arg(long = "log-date-format")]
+    pub log_date_format: Option<String>,
+    /// `raw` (default) or `json` log lines.
+    #[arg(long = "log-type")]
+    pub log_type: Option<String>,
+    /// Write no log files.
+    #[arg(long = "disable-logs")]
+    pub disable_logs: bool,
     /// Arguments for the app (after `--`).
     #[arg(last = true)]
     pub args: Vec<String>,

@@ -106,6 +106,23 @@ impl Client {
         }
     }
 
+    /// Sends a streaming request; read its frames with [`Client::next_frame`].
+    pub fn send(&mut self, request: Request) -> Result<()> {
+        let envelope = Envelope {
+            client_version: pm2_proto::VERSION.to_string(),
+            request,
+        };
+        frame::write_blocking(&mut self.stream, &envelope)
+            .context("cannot send the request to the daemon")
+    }
+
+    /// The next frame of a streaming reply; `None` when the daemon hung up.
+    pub fn next_frame(&mut self) -> Result<Option<Response>> {
+        let reply: Option<Reply> =
+            frame::read_blocking(&mut self.stream).context("cannot read from the daemon")?;
+        Ok(reply.map(|r| r.response))
+    }
+
     /// Sends one request and waits for its reply. A version mismatch is reported once, with
     /// what to do about it.
     pub fn request(&mut self, request: Request) -> Result<Response> {

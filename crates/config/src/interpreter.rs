@@ -89,12 +89,30 @@ mod tests {
     #[test]
     fn picks_by_extension() {
         let p = std::env::var("PATH").unwrap_or_default();
-        assert_eq!(Interpreter::for_script(Path::new("a.js"), &p).name(), "node");
-        assert_eq!(Interpreter::for_script(Path::new("a.mjs"), &p).name(), "node");
-        assert_eq!(Interpreter::for_script(Path::new("a.sh"), &p).name(), "bash");
-        assert_eq!(Interpreter::for_script(Path::new("a.rb"), &p).name(), "ruby");
-        assert_eq!(Interpreter::for_script(Path::new("a.pl"), &p).name(), "perl");
-        assert_eq!(Interpreter::for_script(Path::new("a.php"), &p).name(), "php");
+        assert_eq!(
+            Interpreter::for_script(Path::new("a.js"), &p).name(),
+            "node"
+        );
+        assert_eq!(
+            Interpreter::for_script(Path::new("a.mjs"), &p).name(),
+            "node"
+        );
+        assert_eq!(
+            Interpreter::for_script(Path::new("a.sh"), &p).name(),
+            "bash"
+        );
+        assert_eq!(
+            Interpreter::for_script(Path::new("a.rb"), &p).name(),
+            "ruby"
+        );
+        assert_eq!(
+            Interpreter::for_script(Path::new("a.pl"), &p).name(),
+            "perl"
+        );
+        assert_eq!(
+            Interpreter::for_script(Path::new("a.php"), &p).name(),
+            "php"
+        );
         assert!(Interpreter::for_script(Path::new("a.py"), &p)
             .name()
             .starts_with("python"));

@@ -50,4 +50,12 @@ pub struct StartOptions {
     pub pid: Option<String>,
     /// `--no-autostart`.
     pub no_autostart: bool,
+    /// `--time`: prefix lines with `YYYY-MM-DDTHH:mm:ss`.
+    pub time: bool,
+    /// `--log-date-format`.
+    pub log_date_format: Option<String>,
+    /// `--log-type` (`raw` or `json`).
+    pub log_type: Option<String>,
+    /// `--disable-logs`.
+    pub disable_logs: bool,
 }

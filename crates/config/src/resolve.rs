@@ -111,8 +111,19 @@ pub fn resolve_start(
             why: "no such directory".into(),
         });
     }
-    let (Some(program), Some(interpreter), true) = (program, interpreter, errors.is_empty())
-    else {
+    let log_type = match opts.log_type.as_deref() {
+        None | Some("raw") => None,
+        Some("json") => Some("json".to_string()),
+        Some(other) => {
+            errors.push(ConfigError::InvalidValue {
+                flag: "--log-type".into(),
+                value: other.into(),
+                why: "expected raw or json".into(),
+            });
+            None
+        }
+    };
+    let (Some(program), Some(interpreter), true) = (program, interpreter, errors.is_empty()) else {
         return Err(errors);
     };
     let mut env = ctx.env.clone();
@@ -160,6 +171,12 @@ pub fn resolve_start(
         username: ctx.username.clone(),
         watch: false,
         autostart: !opts.no_autostart,
+        log_date_format: opts
+            .log_date_format
+            .clone()
+            .or_else(|| opts.time.then(|| "YYYY-MM-DDTHH:mm:ss".to_string())),
+        log_type,
+        disable_logs: opts.disable_logs,
     })
 }
 
@@ -235,11 +252,13 @@ fn choose_interpreter(
 fn parse_u32(flag: &str, raw: &Option<String>) -> Result<Option<u32>, ConfigError> {
     raw.as_deref()
         .map(|v| {
-            v.trim().parse::<u32>().map_err(|_| ConfigError::InvalidValue {
-                flag: flag.into(),
-                value: v.into(),
-                why: "expected a non-negative whole number".into(),
-            })
+            v.trim()
+                .parse::<u32>()
+                .map_err(|_| ConfigError::InvalidValue {
+                    flag: flag.into(),
+                    value: v.into(),
+                    why: "expected a non-negative whole number".into(),
+                })
         })
         .transpose()
 }
@@ -278,7 +297,11 @@ mod tests {
     fn ctx(dir: &Path) -> ResolveContext {
         ResolveContext {
             cwd: dir.to_path_buf(),
-            env: [("PATH".to_string(), std::env::var("PATH").unwrap_or_default())].into(),
+            env: [(
+                "PATH".to_string(),
+                std::env::var("PATH").unwrap_or_default(),
+            )]
+            .into(),
             cpus: 2,
             username: "u".into(),
         }

@@ -40,7 +40,9 @@ pub fn parse_instances(raw: &str) -> Result<Instances, ConfigError> {
         .map_err(|_| bad("expected a number, 'max' or a negative number"))?;
     match n {
         0 => Ok(Instances::Max),
-        n if n < 0 => Ok(Instances::Minus(n.unsigned_abs().min(u32::MAX as u64) as u32)),
+        n if n < 0 => Ok(Instances::Minus(
+            n.unsigned_abs().min(u32::MAX as u64) as u32
+        )),
         n if n > 10_000 => Err(bad("at most 10000 instances")),
         n => Ok(Instances::Exactly(n as u32)),
     }

@@ -69,7 +69,10 @@ impl Pm2Home {
             .create(&self.root)?;
         fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))?;
         for dir in [self.logs(), self.pids()] {
-            fs::DirBuilder::new().recursive(true).mode(0o755).create(dir)?;
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(dir)?;
         }
         Ok(())
     }

@@ -4,7 +4,8 @@
 //! [`Control`]s whose reply arrives only after the action took effect, so `start && stop`
 //! never races.
 
-use crate::logs::{self, LogFiles, Stream};
+use crate::hub::{LogHub, LogKind};
+use crate::logs::{self, LogFiles, RelayTarget, Stream};
 use crate::DaemonSettings;
 use pm2_proto::{pm2json, ProcessInfo, Status};
 use pm2_supervisor::{ExitDecision, RestartCounters, RestartPolicy, SpawnSpec, StopPlan};
@@ -37,12 +38,18 @@ pub enum Control {
 pub struct InstanceHandle {
     ctl: mpsc::Sender<Control>,
     state: watch::Receiver<ProcessInfo>,
+    logs: LogFiles,
 }
 
 impl InstanceHandle {
     /// The latest published state.
     pub fn info(&self) -> ProcessInfo {
         self.state.borrow().clone()
+    }
+
+    /// The instance's open log files (for flush, reopen and rotation).
+    pub fn logs(&self) -> &LogFiles {
+        &self.logs
     }
 
     /// Sends a control and waits for its outcome.
@@ -68,31 +75,46 @@ struct Instance {
     info: ProcessInfo,
     running: Option<Running>,
     restart_at: Option<Instant>,
-    logs: Option<LogFiles>,
+    relay: RelayTarget,
     publish: watch::Sender<ProcessInfo>,
     settings: Arc<DaemonSettings>,
 }
 
-/// Starts the task for a new instance. When `launch` is set the first start happens before
-/// the returned receiver resolves, so the caller can report spawn errors.
+/// Starts the task for a new instance writing to `files`. When `launch` is set the first
+/// start happens before the returned receiver resolves, so the caller can report spawn
+/// errors.
 pub fn spawn_instance(
     info: ProcessInfo,
+    files: LogFiles,
     settings: Arc<DaemonSettings>,
+    hub: LogHub,
     launch: bool,
 ) -> (InstanceHandle, oneshot::Receiver<Outcome>) {
     let (ctl_tx, ctl_rx) = mpsc::channel(16);
     let (publish, state) = watch::channel(info.clone());
     let (first_tx, first_rx) = oneshot::channel();
+    let relay = RelayTarget {
+        files: files.clone(),
+        hub,
+        pm_id: info.pm_id,
+        name: Arc::from(info.spec.name.as_str()),
+        namespace: Arc::from(info.spec.namespace.as_str()),
+    };
     let instance = Instance {
         info,
         running: None,
         restart_at: None,
-        logs: None,
+        relay,
         publish,
         settings,
     };
     tokio::spawn(instance.run(ctl_rx, launch, first_tx));
-    (InstanceHandle { ctl: ctl_tx, state }, first_rx)
+    let handle = InstanceHandle {
+        ctl: ctl_tx,
+        state,
+        logs: files,
+    };
+    (handle, first_rx)
 }
 
 fn now_ms() -> u64 {
@@ -171,6 +193,11 @@ impl Instance {
         self.publish.send_replace(self.info.clone());
     }
 
+    fn set_status(&mut self, status: Status) {
+        self.info.status = status;
+        self.publish();
+    }
+
     fn label(&self) -> String {
         format!("{}:{}", self.info.spec.name, self.info.pm_id)
     }
@@ -215,6 +242,7 @@ impl Instance {
         match self.try_launch() {
             Ok(()) => {
                 tracing::info!("App [{}] online", self.label());
+                self.event("online");
                 Ok(())
             }
             Err(e) => {
@@ -228,11 +256,6 @@ impl Instance {
     }
 
     fn try_launch(&mut self) -> Result<(), String> {
-        if self.logs.is_none() {
-            let files = LogFiles::open(&self.info.paths)
-                .map_err(|e| format!("cannot open log file {e}"))?;
-            self.logs = Some(files);
-        }
         self.info.status = Status::Launching;
         self.info.pm_uptime = now_ms();
         let spec = self.spawn_spec();
@@ -255,18 +278,21 @@ impl Instance {
     }
 
     fn start_relays(&self, child: &mut Child) -> Vec<tokio::task::JoinHandle<()>> {
-        let Some(files) = &self.logs else {
-            return vec![];
-        };
-        let app = self.label();
         let mut relays = vec![];
         if let Some(out) = child.stdout.take() {
-            relays.push(logs::relay(out, files.clone(), Stream::Out, app.clone()));
+            relays.push(logs::relay(out, self.relay.clone(), Stream::Out));
         }
         if let Some(err) = child.stderr.take() {
-            relays.push(logs::relay(err, files.clone(), Stream::Err, app));
+            relays.push(logs::relay(err, self.relay.clone(), Stream::Err));
         }
         relays
+    }
+
+    /// Tells live readers about a process event (`online`, `exit`, `stop`...).
+    fn event(&self, what: &str) {
+        self.relay
+            .hub
+            .publish_with(|| self.relay.event(LogKind::Event, what.as_bytes()));
     }
 
     fn write_pid_file(&self, pid: u32) {
@@ -325,6 +351,7 @@ impl Instance {
             signal.unwrap_or("SIGINT")
         );
         drain(running.relays).await;
+        self.event("exit");
         self.remove_pid_file();
         self.info.pid = None;
         self.info.exit_code = Some(code);
@@ -377,7 +404,11 @@ impl Instance {
         };
         self.info.status = Status::Stopping;
         self.publish();
-        tracing::info!("Stopping app:{} id:{}", self.info.spec.name, self.info.pm_id);
+        tracing::info!(
+            "Stopping app:{} id:{}",
+            self.info.spec.name,
+            self.info.pm_id
+        );
         let plan = StopPlan {
             signal: self.settings.kill_signal,
             kill_timeout: Duration::from_millis(self.info.kill_timeout),
@@ -391,11 +422,11 @@ impl Instance {
             signal.unwrap_or("SIGINT")
         );
         drain(running.relays).await;
+        self.event("stop");
         self.remove_pid_file();
         self.info.exit_code = Some(code);
         self.info.pid = None;
-        self.info.status = Status::Stopped;
-        self.publish();
+        self.set_status(Status::Stopped);
     }
 }
 

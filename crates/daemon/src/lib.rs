@@ -6,10 +6,14 @@
 mod daemon_log;
 mod handlers;
 pub mod home;
+mod hub;
 mod instance;
 mod logs;
 mod metrics;
+pub mod module_conf;
 mod registry;
+pub mod rotation;
+mod rotator;
 mod server;
 
 pub use home::{write_atomic, Pm2Home};

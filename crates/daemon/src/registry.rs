@@ -27,6 +27,11 @@ impl Registry {
         id
     }
 
+    /// Gives back the last `n` ids allocated by a start that was then refused.
+    pub fn release_ids(&mut self, n: u32) {
+        self.next_id = self.next_id.saturating_sub(n);
+    }
+
     /// Adds a started instance.
     pub fn insert(&mut self, id: u32, handle: InstanceHandle) {
         self.instances.insert(id, handle);

@@ -20,6 +20,9 @@ pub(crate) struct Daemon {
     pub registry: Mutex<Registry>,
     pub sampler: Sampler,
     pub shutdown: Notify,
+    pub hub: crate::hub::LogHub,
+    /// Signalled when `module_conf.json` changed (`pm2 set`, `pm2 install`).
+    pub config_changed: Notify,
 }
 
 impl Daemon {
@@ -60,9 +63,8 @@ fn take_lock(settings: &DaemonSettings) -> Result<Flock<std::fs::File>, StartErr
         .write(true)
         .open(&path)
         .map_err(io_ctx(format!("cannot open {}", path.display())))?;
-    Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|_| {
-        StartError::AlreadyRunning(settings.home.root().display().to_string())
-    })
+    Flock::lock(file, FlockArg::LockExclusiveNonblock)
+        .map_err(|_| StartError::AlreadyRunning(settings.home.root().display().to_string()))
 }
 
 /// Binds the control socket 0600, replacing a stale one (safe: we hold the daemon lock).
@@ -81,15 +83,30 @@ fn bind_socket(settings: &DaemonSettings) -> Result<UnixListener, StartError> {
 }
 
 fn log_header(settings: &DaemonSettings) {
-    tracing::info!("===============================================================================");
-    tracing::info!("--- New PM2 Daemon started ----------------------------------------------------");
-    tracing::info!("Time                 : {}", chrono::Local::now().to_rfc2822());
+    tracing::info!(
+        "==============================================================================="
+    );
+    tracing::info!(
+        "--- New PM2 Daemon started ----------------------------------------------------"
+    );
+    tracing::info!(
+        "Time                 : {}",
+        chrono::Local::now().to_rfc2822()
+    );
     tracing::info!("PM2 version          : {}", settings.version);
     tracing::info!("Process ID           : {}", std::process::id());
     tracing::info!("PM2 home             : {}", settings.home.root().display());
-    tracing::info!("PM2 socket           : {}", settings.home.socket().display());
-    tracing::info!("SIGTERM timeout      : {}", settings.kill_timeout.as_millis());
-    tracing::info!("===============================================================================");
+    tracing::info!(
+        "PM2 socket           : {}",
+        settings.home.socket().display()
+    );
+    tracing::info!(
+        "SIGTERM timeout      : {}",
+        settings.kill_timeout.as_millis()
+    );
+    tracing::info!(
+        "==============================================================================="
+    );
 }
 
 /// Runs the daemon until `shutdown` resolves or a client sends `kill`; then stops every app
@@ -98,10 +115,10 @@ pub async fn run(
     settings: DaemonSettings,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), StartError> {
-    settings
-        .home
-        .ensure()
-        .map_err(io_ctx(format!("cannot create {}", settings.home.root().display())))?;
+    settings.home.ensure().map_err(io_ctx(format!(
+        "cannot create {}",
+        settings.home.root().display()
+    )))?;
     let _lock = take_lock(&settings)?;
     let listener = bind_socket(&settings)?;
     crate::home::write_atomic(
@@ -110,12 +127,18 @@ pub async fn run(
     )
     .map_err(io_ctx("cannot write pm2.pid"))?;
     log_header(&settings);
+    let hub = crate::hub::LogHub::default();
+    daemon_log::attach_hub(&hub);
     let daemon = Arc::new(Daemon {
         settings: Arc::new(settings),
         registry: Mutex::new(Registry::default()),
         sampler: Sampler::default(),
         shutdown: Notify::new(),
+        hub,
+        config_changed: Notify::new(),
     });
+    tokio::spawn(crate::rotator::run(Arc::clone(&daemon)));
+    tokio::spawn(reload_logs_on_sigusr2(Arc::clone(&daemon)));
     tokio::select! {
         _ = accept_loop(&listener, &daemon) => {}
         _ = shutdown => tracing::info!("pm2 has been killed by signal, stopping every app"),
@@ -127,6 +150,17 @@ pub async fn run(
     let _ = std::fs::remove_file(home.daemon_pid());
     tracing::info!("PM2 daemon stopped");
     Ok(())
+}
+
+/// SIGUSR2 reopens every log file, as in PM2.
+async fn reload_logs_on_sigusr2(daemon: Arc<Daemon>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut usr2) = signal(SignalKind::user_defined2()) else {
+        return;
+    };
+    while usr2.recv().await.is_some() {
+        handlers::reload_logs(&daemon);
+    }
 }
 
 async fn accept_loop(listener: &UnixListener, daemon: &Arc<Daemon>) {
@@ -176,6 +210,10 @@ async fn serve_connection(mut stream: UnixStream, daemon: Arc<Daemon>) {
                 return;
             }
         };
+        if let pm2_proto::Request::Logs(req) = envelope.request {
+            let _ = handlers::stream_logs(&daemon, req, &mut stream).await;
+            return;
+        }
         let (response, then_exit) = handlers::dispatch(&daemon, envelope.request).await;
         if send(&mut stream, &daemon, response).await.is_err() {
             return;
@@ -191,20 +229,40 @@ fn error(message: String) -> Response {
     Response::Error { message }
 }
 
-async fn send(stream: &mut UnixStream, daemon: &Daemon, response: Response) -> io::Result<()> {
+/// Writes one reply frame.
+pub(crate) async fn send(
+    stream: &mut UnixStream,
+    daemon: &Daemon,
+    response: Response,
+) -> io::Result<()> {
+    stream.write_all(&reply_bytes(daemon, response)?).await
+}
+
+/// Writes one reply frame on the write half of a split stream (streaming requests).
+pub(crate) async fn send_half(
+    w: &mut tokio::net::unix::WriteHalf<'_>,
+    daemon: &Daemon,
+    response: Response,
+) -> io::Result<()> {
+    w.write_all(&reply_bytes(daemon, response)?).await
+}
+
+fn reply_bytes(daemon: &Daemon, response: Response) -> io::Result<Vec<u8>> {
     let reply = Reply {
         daemon_version: daemon.settings.version.clone(),
         response,
     };
-    let bytes = frame::encode(&reply).map_err(|e| io::Error::other(e.to_string()))?;
-    stream.write_all(&bytes).await
+    frame::encode(&reply).map_err(|e| io::Error::other(e.to_string()))
 }
 
 /// Entry point of the detached daemon process (`pm2 __daemon`): logging to `pm2.log`,
 /// SIGTERM/SIGINT/SIGQUIT stop every app and exit, SIGHUP is ignored. Returns the exit code.
 pub fn daemon_main(settings: DaemonSettings) -> i32 {
     if let Err(e) = settings.home.ensure() {
-        eprintln!("pm2 daemon: cannot create {}: {e}", settings.home.root().display());
+        eprintln!(
+            "pm2 daemon: cannot create {}: {e}",
+            settings.home.root().display()
+        );
         return 1;
     }
     if let Err(e) = daemon_log::init(&settings.home.daemon_log()) {

@@ -43,6 +43,9 @@ fn sleep_app(name: &str, cwd: &Path) -> AppSpec {
         username: "test".into(),
         watch: false,
         autostart: true,
+        log_date_format: None,
+        log_type: None,
+        disable_logs: false,
     }
 }
 
@@ -113,7 +116,10 @@ fn serves_start_list_stop_and_survives_garbage() {
         update_env: None,
     });
     assert!(matches!(request(&sock, stop), Response::Outcomes { .. }));
-    assert!(!pm2_supervisor::alive(pid as i32), "stop replies after exit");
+    assert!(
+        !pm2_supervisor::alive(pid as i32),
+        "stop replies after exit"
+    );
 
     let _ = stop_tx.send(());
     daemon.join().unwrap().expect("daemon ran");

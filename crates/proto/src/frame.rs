@@ -18,7 +18,9 @@ pub enum FrameError {
     #[error("frame of {0} bytes exceeds the {MAX_FRAME_LEN}-byte limit")]
     TooLarge(usize),
     /// The bytes were not the JSON this side expects (usually a version mismatch).
-    #[error("malformed message ({0}); are the pm2 CLI and daemon the same version? run `pm2 update`")]
+    #[error(
+        "malformed message ({0}); are the pm2 CLI and daemon the same version? run `pm2 update`"
+    )]
     Json(#[from] serde_json::Error),
 }
 

@@ -152,6 +152,15 @@ pub struct AppSpec {
     pub watch: bool,
     /// Start it at all (`--no-autostart` registers it stopped).
     pub autostart: bool,
+    /// dayjs format prefixed to every log line (`--time` sets `YYYY-MM-DDTHH:mm:ss`).
+    #[serde(default)]
+    pub log_date_format: Option<String>,
+    /// `json` writes PM2's JSON line objects instead of raw output.
+    #[serde(default)]
+    pub log_type: Option<String>,
+    /// `--disable-logs`: output goes nowhere.
+    #[serde(default)]
+    pub disable_logs: bool,
 }
 
 /// Resource usage PM2 shows as `monit`.

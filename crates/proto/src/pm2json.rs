@@ -16,7 +16,10 @@ pub fn jlist_entry(p: &ProcessInfo) -> Value {
     out.insert("name".into(), json!(p.spec.name));
     out.insert("pm2_env".into(), Value::Object(pm2_env(p)));
     out.insert("pm_id".into(), json!(p.pm_id));
-    out.insert("monit".into(), json!({"memory": monit.memory, "cpu": monit.cpu}));
+    out.insert(
+        "monit".into(),
+        json!({"memory": monit.memory, "cpu": monit.cpu}),
+    );
     Value::Object(out)
 }
 
@@ -115,6 +118,15 @@ fn put_optional_config(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if s.max_restarts != 16 {
         m.insert("max_restarts".into(), json!(s.max_restarts));
     }
+    if let Some(f) = &s.log_date_format {
+        m.insert("log_date_format".into(), json!(f));
+    }
+    if let Some(t) = &s.log_type {
+        m.insert("log_type".into(), json!(t));
+    }
+    if s.disable_logs {
+        m.insert("disable_logs".into(), json!(true));
+    }
     if let CombinedLog::Path(_) | CombinedLog::Default = s.log_file {
         m.insert("log_file".into(), json!(p.paths.combined));
     }
@@ -203,6 +215,9 @@ mod tests {
                 username: "deploy".into(),
                 watch: false,
                 autostart: true,
+                log_date_format: None,
+                log_type: None,
+                disable_logs: false,
             },
             status: Status::Online,
             pid: Some(42),
@@ -221,7 +236,10 @@ mod tests {
                 pid: "/h/pids/echo-0.pid".into(),
             },
             kill_timeout: 1600,
-            monit: Monit { memory: 10, cpu: 1.5 },
+            monit: Monit {
+                memory: 10,
+                cpu: 1.5,
+            },
             pm2_home: "/h".into(),
         }
     }

@@ -30,6 +30,60 @@ pub enum Request {
     Resolve(ResolveRequest),
     /// Stop every app gracefully, then the daemon.
     Kill,
+    /// Stream log chunks and process events until the client hangs up: answered by many
+    /// [`Response::Log`] frames (and [`Response::LogsMissed`] when the reader fell behind).
+    Logs(LogsRequest),
+    /// Truncate log files (`pm2 flush`); no targets means every app and `pm2.log`.
+    Flush(FlushRequest),
+    /// Reopen every log file (`pm2 reloadLogs`).
+    ReloadLogs,
+    /// `module_conf.json` changed (`pm2 set`, `pm2 install`): re-read it.
+    ReloadModuleConf,
+}
+
+/// Stream logs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogsRequest {
+    /// Targets (empty: every app, including ones started later).
+    pub targets: Vec<Target>,
+    /// Include the daemon's own log lines.
+    pub daemon: bool,
+}
+
+/// Truncate log files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FlushRequest {
+    /// Targets (empty: everything, `pm2.log` included).
+    pub targets: Vec<Target>,
+}
+
+/// What a streamed log chunk is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogChunkKind {
+    /// App stdout.
+    Out,
+    /// App stderr.
+    Err,
+    /// The daemon's own log.
+    Pm2,
+    /// A process event; the data is its name (`online`, `exit`, `stop`...).
+    Event,
+}
+
+/// One streamed chunk (may hold several lines or part of one).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogChunk {
+    /// Instance id (None for daemon lines).
+    pub pm_id: Option<u32>,
+    /// App name (`PM2` for daemon lines).
+    pub name: String,
+    /// What it is.
+    pub kind: LogChunkKind,
+    /// When the daemon read it, ms since the epoch.
+    pub at: u64,
+    /// The text (invalid UTF-8 replaced; the files keep the raw bytes).
+    pub data: String,
 }
 
 /// Register and launch apps.
@@ -170,6 +224,13 @@ pub enum Response {
     Ids {
         /// Instance ids in order.
         ids: Vec<u32>,
+    },
+    /// A streamed log chunk.
+    Log(LogChunk),
+    /// The reader fell behind and this many lines were skipped for it.
+    LogsMissed {
+        /// Lines skipped.
+        lines: u64,
     },
     /// The request was refused or failed as a whole; nothing was changed.
     Error {

@@ -186,6 +186,9 @@ mod tests {
         }
         assert_eq!(c.prev_restart_delay, Some(BACKOFF_MAX_MS));
         c.pm_uptime = now;
-        assert_eq!(p.on_exit(&mut c, 1, now + 31_000), ExitDecision::RestartAfter(100));
+        assert_eq!(
+            p.on_exit(&mut c, 1, now + 31_000),
+            ExitDecision::RestartAfter(100)
+        );
     }
 }

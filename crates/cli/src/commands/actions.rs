@@ -126,10 +126,10 @@ pub(crate) fn kill(home: &Pm2Home) -> Result<i32> {
 }
 
 /// Polls until the daemon process has exited (so a following `pm2 start` spawns a new one).
+/// A zombie counts as gone: it has released everything and only waits for its reaper.
 fn wait_gone(pid: u32, timeout: Duration) {
     let deadline = Instant::now() + timeout;
-    let pid = nix::unistd::Pid::from_raw(pid as i32);
-    while Instant::now() < deadline && nix::sys::signal::kill(pid, None).is_ok() {
+    while Instant::now() < deadline && pm2_supervisor::alive(pid as i32) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }

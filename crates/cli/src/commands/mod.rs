@@ -1,6 +1,8 @@
 //! One module per command family; [`run`] dispatches.
 
 mod actions;
+mod logs;
+mod modules;
 mod start;
 mod views;
 
@@ -27,6 +29,15 @@ pub fn run(command: Command) -> Result<i32> {
         Command::SendSignal(s) => actions::send_signal(&home, &s.signal, &s.targets),
         Command::Kill => actions::kill(&home),
         Command::Ping => views::ping(&home),
+        Command::Flush(t) => logs::flush(&home, &t.targets),
+        Command::ReloadLogs => logs::reload(&home),
+        Command::Install(m) => modules::install(&home, &m.module),
+        Command::Uninstall(m) => modules::uninstall(&home, &m.module),
+        Command::Set(a) => modules::set(&home, a.key.as_deref(), a.value.as_deref()),
+        Command::Conf(a) => modules::set(&home, a.key.as_deref(), a.value.as_deref()),
+        Command::Unset(k) => modules::unset(&home, &k.key),
+        Command::Get(k) => modules::get(&home, k.key.as_deref()),
+        Command::Logs(args) => logs::logs(&home, args),
         Command::List => views::list(&home),
         Command::Jlist => views::jlist(&home),
         Command::Prettylist => views::prettylist(&home),

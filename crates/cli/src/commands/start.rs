@@ -36,6 +36,10 @@ fn options(a: &StartArgs) -> StartOptions {
         log: a.log.clone(),
         pid: a.pid.clone(),
         no_autostart: a.no_autostart,
+        time: a.time,
+        log_date_format: a.log_date_format.clone(),
+        log_type: a.log_type.clone(),
+        disable_logs: a.disable_logs,
     }
 }
 
@@ -64,7 +68,12 @@ pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
     if !is_file {
         if let Some(mut client) = crate::client::connect_existing(home) {
             if names_existing_app(&mut client, &a.script)? {
-                return apply(&mut client, Action::Restart, std::slice::from_ref(&a.script), a.update_env);
+                return apply(
+                    &mut client,
+                    Action::Restart,
+                    std::slice::from_ref(&a.script),
+                    a.update_env,
+                );
             }
         }
     }

@@ -5,7 +5,7 @@ use crate::client::Client;
 use crate::{out, render};
 use anyhow::{bail, Result};
 use pm2_daemon::Pm2Home;
-use pm2_proto::{pm2json, ProcessInfo, Request, Response, ResolveRequest, Target};
+use pm2_proto::{pm2json, ProcessInfo, Request, ResolveRequest, Response, Target};
 use std::io::Write;
 
 /// Every instance, sorted by id.
@@ -62,7 +62,11 @@ pub(crate) fn jlist(home: &Pm2Home) -> Result<i32> {
 pub(crate) fn prettylist(home: &Pm2Home) -> Result<i32> {
     let processes = fetch_list(&mut connect(home)?)?;
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", render::prettylist(&pm2json::jlist(&processes)))?;
+    writeln!(
+        stdout,
+        "{}",
+        render::prettylist(&pm2json::jlist(&processes))
+    )?;
     Ok(0)
 }
 

@@ -2,12 +2,19 @@
 
 mod action;
 mod list;
+mod logs;
 mod start;
 
 use crate::server::Daemon;
 use pm2_proto::{Request, Response};
 
 pub(crate) use action::stop_everything;
+pub(crate) use logs::stream as stream_logs;
+
+/// Reopens every log file (SIGUSR2).
+pub(crate) fn reload_logs(daemon: &Daemon) {
+    logs::reload(daemon);
+}
 
 /// Routes a request; the flag asks the connection to shut the daemon down after replying.
 pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bool) {
@@ -21,6 +28,15 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         Request::Start(req) => start::start(daemon, req).await,
         Request::Action(req) => action::apply(daemon, req).await,
         Request::Signal(req) => action::signal(daemon, req).await,
+        Request::Flush(req) => logs::flush(daemon, req),
+        Request::ReloadLogs => logs::reload(daemon),
+        Request::ReloadModuleConf => {
+            daemon.config_changed.notify_one();
+            Response::Outcomes { outcomes: vec![] }
+        }
+        Request::Logs(_) => Response::Error {
+            message: "logs is a streaming request".into(),
+        },
         Request::Kill => {
             let outcomes = action::delete_all(daemon).await;
             tracing::info!("[PM2] Exited peacefully");

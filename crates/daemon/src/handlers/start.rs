@@ -1,6 +1,7 @@
 //! `start`: register apps and launch their instances.
 
 use crate::instance::spawn_instance;
+use crate::logs::LogFiles;
 use crate::server::Daemon;
 use pm2_config::safe_file_name;
 use pm2_proto::{
@@ -39,25 +40,42 @@ pub(crate) fn instance_paths(spec: &AppSpec, id: u32, home: &crate::Pm2Home) -> 
             with_id_suffix(&p, id, ".log")
         }
     };
+    if spec.disable_logs {
+        let null = "/dev/null".to_string();
+        return InstancePaths {
+            out: null.clone(),
+            err: null,
+            combined: None,
+            pid: pid_path(spec, id, home),
+        };
+    }
     let out = per_id(spec.out_file.clone().unwrap_or_else(|| in_logs("-out.log")));
-    let err = per_id(spec.error_file.clone().unwrap_or_else(|| in_logs("-error.log")));
+    let err = per_id(
+        spec.error_file
+            .clone()
+            .unwrap_or_else(|| in_logs("-error.log")),
+    );
     let combined = match &spec.log_file {
         CombinedLog::None => None,
         CombinedLog::Default => Some(per_id(in_logs(".log"))),
         CombinedLog::Path(p) => Some(per_id(p.clone())),
     };
-    let pid_default = home
-        .pids()
-        .join(format!("{fname}.pid"))
-        .to_string_lossy()
-        .into_owned();
-    let pid = with_id_suffix(spec.pid_file.as_deref().unwrap_or(&pid_default), id, ".pid");
     InstancePaths {
         out,
         err,
         combined,
-        pid,
+        pid: pid_path(spec, id, home),
     }
+}
+
+/// `pids/<name>-<id>.pid`, or `-p` with the id suffix.
+fn pid_path(spec: &AppSpec, id: u32, home: &crate::Pm2Home) -> String {
+    let pid_default = home
+        .pids()
+        .join(format!("{}.pid", safe_file_name(&spec.name)))
+        .to_string_lossy()
+        .into_owned();
+    with_id_suffix(spec.pid_file.as_deref().unwrap_or(&pid_default), id, ".pid")
 }
 
 fn new_instance(daemon: &Daemon, spec: &AppSpec, id: u32, index: u32) -> ProcessInfo {
@@ -123,7 +141,7 @@ pub(crate) async fn start(daemon: &Daemon, req: StartRequest) -> Response {
                 ));
             }
         }
-        let mut launches = Vec::new();
+        let mut prepared = Vec::new();
         for spec in &req.apps {
             let mut taken = Vec::new();
             for _ in 0..spec.instances {
@@ -131,11 +149,22 @@ pub(crate) async fn start(daemon: &Daemon, req: StartRequest) -> Response {
                 let index = registry.free_instance_index(&spec.name, &taken);
                 taken.push(index);
                 let info = new_instance(daemon, spec, id, index);
-                let (handle, first) =
-                    spawn_instance(info, daemon.settings.clone(), spec.autostart);
-                registry.insert(id, handle);
-                launches.push((id, spec.name.clone(), first));
+                match LogFiles::open(&info.paths) {
+                    Ok(files) => prepared.push((info, files, spec.autostart)),
+                    Err(e) => {
+                        registry.release_ids(prepared.len() as u32 + 1);
+                        return refuse(format!("app {}: cannot open log file {e}", spec.name));
+                    }
+                }
             }
+        }
+        let mut launches = Vec::new();
+        for (info, files, launch) in prepared {
+            let (id, name) = (info.pm_id, info.spec.name.clone());
+            let settings = daemon.settings.clone();
+            let (handle, first) = spawn_instance(info, files, settings, daemon.hub.clone(), launch);
+            registry.insert(id, handle);
+            launches.push((id, name, first));
         }
         launches
     };
@@ -157,7 +186,10 @@ mod tests {
     #[test]
     fn per_id_suffix_follows_pm2() {
         assert_eq!(with_id_suffix("/l/a-out.log", 3, ".log"), "/l/a-out-3.log");
-        assert_eq!(with_id_suffix("/l/a-out-1.log", 3, ".log"), "/l/a-out-3.log");
+        assert_eq!(
+            with_id_suffix("/l/a-out-1.log", 3, ".log"),
+            "/l/a-out-3.log"
+        );
         assert_eq!(with_id_suffix("/l/custom.txt", 3, ".log"), "/l/custom.txt");
         assert_eq!(with_id_suffix("/p/a.pid", 0, ".pid"), "/p/a-0.pid");
     }

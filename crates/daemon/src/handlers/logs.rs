@@ -1,0 +1,135 @@
+//! `logs` streaming, `flush` and `reloadLogs`.
+
+use crate::hub::{Filter, LogEvent, LogKind};
+use crate::server::Daemon;
+use pm2_proto::{
+    FlushRequest, InstanceOutcome, LogChunk, LogChunkKind, LogsRequest, Response, Target,
+};
+use tokio::io::AsyncReadExt;
+use tokio::net::UnixStream;
+
+fn chunk(e: &LogEvent) -> LogChunk {
+    LogChunk {
+        pm_id: e.pm_id,
+        name: e.name.to_string(),
+        kind: match e.kind {
+            LogKind::Out => LogChunkKind::Out,
+            LogKind::Err => LogChunkKind::Err,
+            LogKind::Pm2 => LogChunkKind::Pm2,
+            LogKind::Event => LogChunkKind::Event,
+        },
+        at: e.at,
+        data: String::from_utf8_lossy(&e.data).into_owned(),
+    }
+}
+
+/// Validates the targets (a name must exist now, so typos are reported) and subscribes.
+pub(crate) fn check_targets(daemon: &Daemon, targets: &[Target]) -> Result<(), String> {
+    if targets.iter().all(|t| *t == Target::All) {
+        return Ok(());
+    }
+    daemon
+        .registry()
+        .resolve(targets)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Streams matching chunks to `stream` until the client hangs up. A reader that falls
+/// behind is sent `LogsMissed` before the next chunk it does get.
+pub(crate) async fn stream(
+    daemon: &Daemon,
+    req: LogsRequest,
+    stream: &mut UnixStream,
+) -> std::io::Result<()> {
+    if let Err(message) = check_targets(daemon, &req.targets) {
+        return crate::server::send(stream, daemon, Response::Error { message }).await;
+    }
+    let mut sub = daemon.hub.subscribe(Filter {
+        targets: req.targets,
+        daemon: req.daemon,
+    });
+    let (mut reader, mut writer) = stream.split();
+    let mut probe = [0u8; 64];
+    loop {
+        tokio::select! {
+            event = sub.recv() => {
+                let Some(event) = event else { return Ok(()) };
+                let missed = sub.take_missed();
+                if missed > 0 {
+                    let r = Response::LogsMissed { lines: missed };
+                    crate::server::send_half(&mut writer, daemon, r).await?;
+                }
+                crate::server::send_half(&mut writer, daemon, Response::Log(chunk(&event))).await?;
+            }
+            read = reader.read(&mut probe) => {
+                if matches!(read, Ok(0) | Err(_)) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// Truncates the targets' files (and `pm2.log` when no target is given).
+pub(crate) fn flush(daemon: &Daemon, req: FlushRequest) -> Response {
+    let registry = daemon.registry();
+    let ids = if req.targets.is_empty() {
+        registry.snapshot().iter().map(|p| p.pm_id).collect()
+    } else {
+        match registry.resolve(&req.targets) {
+            Ok(ids) => ids,
+            Err(e) => {
+                return Response::Error {
+                    message: e.to_string(),
+                }
+            }
+        }
+    };
+    let mut outcomes = Vec::new();
+    for id in ids {
+        let Some(handle) = registry.get(id) else {
+            continue;
+        };
+        let errors: Vec<String> = handle
+            .logs()
+            .sinks()
+            .iter()
+            .filter_map(|s| s.truncate().err().map(|e| format!("{}: {e}", s.path())))
+            .collect();
+        outcomes.push(InstanceOutcome {
+            pm_id: id,
+            name: handle.info().spec.name,
+            error: (!errors.is_empty()).then(|| errors.join("; ")),
+        });
+    }
+    if req.targets.is_empty() {
+        crate::daemon_log::truncate(&daemon.settings.home.daemon_log());
+    }
+    Response::Outcomes { outcomes }
+}
+
+/// Reopens every log file (after an external rotation).
+pub(crate) fn reload(daemon: &Daemon) -> Response {
+    let registry = daemon.registry();
+    let mut outcomes = Vec::new();
+    for p in registry.snapshot() {
+        let Some(handle) = registry.get(p.pm_id) else {
+            continue;
+        };
+        let errors: Vec<String> = handle
+            .logs()
+            .sinks()
+            .iter()
+            .filter_map(|s| s.reopen().err().map(|e| format!("{}: {e}", s.path())))
+            .collect();
+        outcomes.push(InstanceOutcome {
+            pm_id: p.pm_id,
+            name: p.spec.name,
+            error: (!errors.is_empty()).then(|| errors.join("; ")),
+        });
+    }
+    crate::daemon_log::reopen();
+    tracing::info!("Reloading logs...");
+    Response::Outcomes { outcomes }
+}
