@@ -99,6 +99,7 @@ pub fn spawn_instance(
         pm_id: info.pm_id,
         name: Arc::from(info.spec.name.as_str()),
         namespace: Arc::from(info.spec.namespace.as_str()),
+        format: crate::line_format::LineFormat::for_app(&info.spec, info.pm_id),
     };
     let instance = Instance {
         info,

@@ -8,6 +8,7 @@ mod handlers;
 pub mod home;
 mod hub;
 mod instance;
+mod line_format;
 mod logs;
 mod metrics;
 pub mod module_conf;

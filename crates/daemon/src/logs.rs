@@ -6,6 +6,7 @@
 //! `reloadLogs` and rotation swap them without a copy-truncate window.
 
 use crate::hub::{LogHub, LogKind};
+use crate::line_format::LineFormatter;
 use pm2_proto::InstancePaths;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -147,6 +148,8 @@ pub struct RelayTarget {
     pub name: Arc<str>,
     /// Namespace, for readers' filters.
     pub namespace: Arc<str>,
+    /// What happens to each line on its way to the files.
+    pub format: crate::line_format::LineFormat,
 }
 
 /// Copies `pipe` into the instance's files and to live readers until EOF. Write failures
@@ -160,37 +163,48 @@ where
         let mut buf = vec![0u8; 64 * 1024];
         let mut dropped: u64 = 0;
         let label = format!("{}:{}", target.name, target.pm_id);
-        let kind = match stream {
-            Stream::Out => LogKind::Out,
-            Stream::Err => LogKind::Err,
+        let (kind, line_stream) = match stream {
+            Stream::Out => (LogKind::Out, pm2_logfmt::Stream::Out),
+            Stream::Err => (LogKind::Err, pm2_logfmt::Stream::Err),
         };
+        let mut formatter = LineFormatter::new(target.format.clone(), line_stream);
         loop {
             let n = match pipe.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
             let chunk = &buf[..n];
-            match target.files.write(stream, chunk) {
-                Err(e) => {
-                    if dropped == 0 {
-                        tracing::warn!("App [{label}] log write failed ({e}); dropping output");
-                    }
-                    dropped += n as u64;
-                }
-                Ok(()) if dropped > 0 => {
-                    tracing::warn!(
-                        "App [{label}] log writes resumed; {dropped} bytes were dropped"
-                    );
-                    dropped = 0;
-                }
-                Ok(()) => {}
-            }
+            let formatted = formatter.apply(chunk);
+            write_counting(&target.files, stream, &formatted, &label, &mut dropped);
             target.hub.publish_with(|| target.event(kind, chunk));
         }
+        let rest = formatter.finish();
+        write_counting(&target.files, stream, &rest, &label, &mut dropped);
         if dropped > 0 {
             tracing::warn!("App [{label}] {dropped} bytes of output were dropped");
         }
     })
+}
+
+/// Writes and keeps count of what could not be written (disk full), saying so in pm2.log
+/// when it starts and when writes resume.
+fn write_counting(files: &LogFiles, stream: Stream, bytes: &[u8], label: &str, dropped: &mut u64) {
+    if bytes.is_empty() {
+        return;
+    }
+    match files.write(stream, bytes) {
+        Err(e) => {
+            if *dropped == 0 {
+                tracing::warn!("App [{label}] log write failed ({e}); dropping output");
+            }
+            *dropped += bytes.len() as u64;
+        }
+        Ok(()) if *dropped > 0 => {
+            tracing::warn!("App [{label}] log writes resumed; {dropped} bytes were dropped");
+            *dropped = 0;
+        }
+        Ok(()) => {}
+    }
 }
 
 impl RelayTarget {

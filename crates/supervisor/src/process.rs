@@ -4,6 +4,7 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use std::collections::{HashMap, HashSet};
 use std::io;
+use std::os::fd::AsRawFd;
 use std::process::{ExitStatus, Stdio};
 use std::str::FromStr;
 use std::time::Duration;
@@ -46,7 +47,26 @@ pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
             Ok(())
         });
     }
-    cmd.spawn()
+    let child = cmd.spawn()?;
+    for fd in [
+        child.stdout.as_ref().map(|p| p.as_raw_fd()),
+        child.stderr.as_ref().map(|p| p.as_raw_fd()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        grow_pipe(fd);
+    }
+    Ok(child)
+}
+
+/// A chatty app blocks once its pipe is full; a 1 MiB pipe (the unprivileged maximum by
+/// default) absorbs bursts while the relay catches up. Best effort.
+fn grow_pipe(fd: std::os::fd::RawFd) {
+    // SAFETY: F_SETPIPE_SZ on a pipe we own only changes its capacity.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20);
+    }
 }
 
 /// Marks every fd above 2 close-on-exec (fds the daemon itself inherited included).
