@@ -244,7 +244,7 @@ pub struct StartArgs {
     #[arg(long = "no-autostart")]
     pub no_autostart: bool,
     /// Exit codes after which the app is not restarted.
-    #[arg(long = "stop-exit-codes", num_args = 1.., allow_hyphen_values = true)]
+    #[arg(long = "stop-exit-codes", num_args = 1..)]
     pub stop_exit_codes: Vec<String>,
     /// Delay between restarts (ms).
     #[arg(long = "restart-delay")]

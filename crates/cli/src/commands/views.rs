@@ -8,6 +8,11 @@ use pm2_daemon::Pm2Home;
 use pm2_proto::{pm2json, ProcessInfo, Request, ResolveRequest, Response, Target};
 use std::io::Write;
 
+/// Connects without the `[PM2] Spawning...` lines, for machine-read output.
+fn connect_quiet(home: &Pm2Home) -> Result<Client> {
+    crate::client::connect(home, true)
+}
+
 /// Every instance, sorted by id.
 pub(crate) fn fetch_list(client: &mut Client) -> Result<Vec<ProcessInfo>> {
     match expect(client, Request::List)? {
@@ -52,7 +57,7 @@ pub(crate) fn list(home: &Pm2Home) -> Result<i32> {
 }
 
 pub(crate) fn jlist(home: &Pm2Home) -> Result<i32> {
-    let processes = fetch_list(&mut connect(home)?)?;
+    let processes = fetch_list(&mut connect_quiet(home)?)?;
     let mut stdout = std::io::stdout().lock();
     write!(stdout, "{}", pm2json::jlist(&processes))?;
     stdout.flush()?;
@@ -60,7 +65,7 @@ pub(crate) fn jlist(home: &Pm2Home) -> Result<i32> {
 }
 
 pub(crate) fn prettylist(home: &Pm2Home) -> Result<i32> {
-    let processes = fetch_list(&mut connect(home)?)?;
+    let processes = fetch_list(&mut connect_quiet(home)?)?;
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,
@@ -89,7 +94,7 @@ pub(crate) fn env(home: &Pm2Home, target: &str) -> Result<i32> {
 }
 
 pub(crate) fn pid(home: &Pm2Home, target: Option<&str>) -> Result<i32> {
-    let mut client = connect(home)?;
+    let mut client = connect_quiet(home)?;
     let processes = match target {
         Some(t) => select(&mut client, t)?,
         None => fetch_list(&mut client)?,
@@ -103,7 +108,7 @@ pub(crate) fn pid(home: &Pm2Home, target: Option<&str>) -> Result<i32> {
 }
 
 pub(crate) fn id(home: &Pm2Home, target: &str) -> Result<i32> {
-    let mut client = connect(home)?;
+    let mut client = connect_quiet(home)?;
     let ids: Vec<u32> = fetch_list(&mut client)?
         .into_iter()
         .filter(|p| p.spec.name == target)
