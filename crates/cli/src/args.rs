@@ -35,6 +35,8 @@ pub enum Command {
     Stop(TargetArgs),
     /// Restart apps.
     Restart(RestartArgs),
+    /// Zero-downtime reload of cluster apps (a restart for others).
+    Reload(RestartArgs),
     /// Stop and remove apps.
     #[command(alias = "del")]
     Delete(TargetArgs),
@@ -294,6 +296,15 @@ pub struct StartArgs {
     /// Write no log files.
     #[arg(long = "disable-logs")]
     pub disable_logs: bool,
+    /// Online only once the app calls `process.send('ready')`.
+    #[arg(long = "wait-ready")]
+    pub wait_ready: bool,
+    /// How long start/reload wait for ready or listening (ms).
+    #[arg(long = "listen-timeout")]
+    pub listen_timeout: Option<String>,
+    /// Stop by sending 'shutdown' over IPC instead of a signal.
+    #[arg(long = "shutdown-with-message")]
+    pub shutdown_with_message: bool,
     /// Arguments for the app (after `--`).
     #[arg(last = true)]
     pub args: Vec<String>,

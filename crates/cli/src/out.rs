@@ -20,11 +20,21 @@ pub fn color() -> bool {
     COLOR.load(Ordering::Relaxed)
 }
 
-/// `[PM2] message` on stdout.
+/// `[PM2] message` on stdout (a closed stdout is ignored here; data output reports it).
 pub fn info(msg: &str) {
     if !SILENT.load(Ordering::Relaxed) {
-        println!("{} {msg}", paint("[PM2]", "32"));
+        let _ = line(&format!("{} {msg}", paint("[PM2]", "32")));
     }
+}
+
+/// Writes `text` and a newline to stdout, returning a broken pipe as an error instead of
+/// panicking as `println!` would (main turns it into exit 0).
+pub fn line(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.write_all(b"\n")?;
+    stdout.flush()
 }
 
 /// `[PM2][WARN] message` on stderr.

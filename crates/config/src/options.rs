@@ -58,4 +58,10 @@ pub struct StartOptions {
     pub log_type: Option<String>,
     /// `--disable-logs`.
     pub disable_logs: bool,
+    /// `--wait-ready`.
+    pub wait_ready: bool,
+    /// `--listen-timeout`.
+    pub listen_timeout: Option<String>,
+    /// `--shutdown-with-message`.
+    pub shutdown_with_message: bool,
 }

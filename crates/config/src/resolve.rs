@@ -84,6 +84,7 @@ pub fn resolve_start(
     ));
     let kill_timeout = collect(duration("--kill-timeout", &opts.kill_timeout));
     let min_uptime = collect(duration("--min-uptime", &opts.min_uptime));
+    let listen_timeout = collect(duration("--listen-timeout", &opts.listen_timeout));
     let max_restarts = parse_u32("--max-restarts", &opts.max_restarts).unwrap_or_else(|e| {
         errors.push(e);
         None
@@ -131,7 +132,7 @@ pub fn resolve_start(
         env.insert("PYTHONUNBUFFERED".into(), "1".into());
     }
     let instances_given = instances.is_some();
-    let exec_mode = ExecMode::Fork;
+    let exec_mode = exec_mode_for(&interpreter.0, instances_given, opts.execute_command);
     Ok(AppSpec {
         name: opts.name.clone().unwrap_or(program.default_name),
         namespace: opts.namespace.clone().unwrap_or_else(|| "default".into()),
@@ -177,7 +178,30 @@ pub fn resolve_start(
             .or_else(|| opts.time.then(|| "YYYY-MM-DDTHH:mm:ss".to_string())),
         log_type,
         disable_logs: opts.disable_logs,
+        wait_ready: opts.wait_ready,
+        listen_timeout,
+        shutdown_with_message: opts.shutdown_with_message,
     })
+}
+
+/// PM2's `determineExecMode`: cluster when instances were asked for and the interpreter is
+/// node (or bun), unless `-x` forces fork.
+fn exec_mode_for(interpreter: &Interpreter, instances_given: bool, force_fork: bool) -> ExecMode {
+    let node_like = match interpreter {
+        Interpreter::Named(n) => {
+            let base = Path::new(n)
+                .file_name()
+                .and_then(|b| b.to_str())
+                .unwrap_or(n);
+            base.ends_with("node") || base.ends_with("bun")
+        }
+        Interpreter::None => false,
+    };
+    if instances_given && node_like && !force_fork {
+        ExecMode::Cluster
+    } else {
+        ExecMode::Fork
+    }
 }
 
 /// Finds what to run: a file (relative to the CLI's cwd), a command on PATH, or a command

@@ -20,6 +20,8 @@ pub enum LogKind {
     Pm2,
     /// A process event (`online`, `exit`, `stop`...), data is the event name.
     Event,
+    /// A message the app sent over IPC (PM2's `process:msg`), data is its JSON.
+    Message,
 }
 
 /// One published chunk.

@@ -16,6 +16,7 @@ mod registry;
 pub mod rotation;
 mod rotator;
 mod server;
+mod worker;
 
 pub use home::{write_atomic, Pm2Home};
 pub use server::{daemon_main, run, StartError};

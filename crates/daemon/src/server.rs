@@ -23,6 +23,8 @@ pub(crate) struct Daemon {
     pub hub: crate::hub::LogHub,
     /// Signalled when `module_conf.json` changed (`pm2 set`, `pm2 install`).
     pub config_changed: Notify,
+    /// The Node cluster primary shared by every cluster-mode app.
+    pub primary: pm2_cluster::primary::Primary,
 }
 
 impl Daemon {
@@ -136,6 +138,7 @@ pub async fn run(
         shutdown: Notify::new(),
         hub,
         config_changed: Notify::new(),
+        primary: pm2_cluster::primary::Primary::start(),
     });
     tokio::spawn(crate::rotator::run(Arc::clone(&daemon)));
     tokio::spawn(reload_logs_on_sigusr2(Arc::clone(&daemon)));

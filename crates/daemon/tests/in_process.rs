@@ -46,6 +46,9 @@ fn sleep_app(name: &str, cwd: &Path) -> AppSpec {
         log_date_format: None,
         log_type: None,
         disable_logs: false,
+        wait_ready: false,
+        listen_timeout: None,
+        shutdown_with_message: false,
     }
 }
 

@@ -161,6 +161,15 @@ pub struct AppSpec {
     /// `--disable-logs`: output goes nowhere.
     #[serde(default)]
     pub disable_logs: bool,
+    /// `--wait-ready`: online only once the app calls `process.send('ready')`.
+    #[serde(default)]
+    pub wait_ready: bool,
+    /// `--listen-timeout`: how long a start or reload waits for `ready`/`listening` (ms).
+    #[serde(default)]
+    pub listen_timeout: Option<u64>,
+    /// `--shutdown-with-message`: stop by sending `'shutdown'` over IPC instead of a signal.
+    #[serde(default)]
+    pub shutdown_with_message: bool,
 }
 
 /// Resource usage PM2 shows as `monit`.

@@ -127,6 +127,15 @@ fn put_optional_config(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if s.disable_logs {
         m.insert("disable_logs".into(), json!(true));
     }
+    if s.wait_ready {
+        m.insert("wait_ready".into(), json!(true));
+    }
+    if let Some(t) = s.listen_timeout {
+        m.insert("listen_timeout".into(), json!(t));
+    }
+    if s.shutdown_with_message {
+        m.insert("shutdown_with_message".into(), json!(true));
+    }
     if let CombinedLog::Path(_) | CombinedLog::Default = s.log_file {
         m.insert("log_file".into(), json!(p.paths.combined));
     }
@@ -218,6 +227,9 @@ mod tests {
                 log_date_format: None,
                 log_type: None,
                 disable_logs: false,
+                wait_ready: false,
+                listen_timeout: None,
+                shutdown_with_message: false,
             },
             status: Status::Online,
             pid: Some(42),

@@ -69,6 +69,8 @@ pub enum LogChunkKind {
     Pm2,
     /// A process event; the data is its name (`online`, `exit`, `stop`...).
     Event,
+    /// A message the app sent over IPC (PM2's `process:msg`); the data is its JSON.
+    Message,
 }
 
 /// One streamed chunk (may hold several lines or part of one).
@@ -103,6 +105,8 @@ pub enum Action {
     Stop,
     /// Stop then start (or just start when stopped).
     Restart,
+    /// Zero-downtime replacement in cluster mode; a restart otherwise.
+    Reload,
     /// Graceful stop, then unregister.
     Delete,
     /// Zero `restart_time` and `unstable_restarts`.
@@ -115,6 +119,7 @@ impl Action {
         match self {
             Action::Stop => "stopProcessId",
             Action::Restart => "restartProcessId",
+            Action::Reload => "reloadProcessId",
             Action::Delete => "deleteProcessId",
             Action::Reset => "resetMetaProcessId",
         }

@@ -11,8 +11,12 @@ use std::time::Duration;
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
+/// Extra setup run in the child between fork and exec (must be async-signal-safe), e.g.
+/// installing an IPC channel as fd 3.
+pub type PreExec = std::sync::Arc<dyn Fn() -> io::Result<()> + Send + Sync>;
+
 /// A fully resolved command line for one child.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SpawnSpec {
     /// Executable (absolute path).
     pub program: String,
@@ -22,6 +26,8 @@ pub struct SpawnSpec {
     pub cwd: String,
     /// The complete environment (nothing else is inherited).
     pub env: Vec<(String, String)>,
+    /// Run in the child after the descriptor clean-up, before exec.
+    pub pre_exec: Option<PreExec>,
 }
 
 /// Spawns a child with piped stdout/stderr in a new session, so that terminal signals aimed
@@ -37,14 +43,19 @@ pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(false);
-    // SAFETY: the closure only calls async-signal-safe functions (setsid, syscall).
+    let extra = spec.pre_exec.clone();
+    // SAFETY: the closure only calls async-signal-safe functions (setsid, syscall, and the
+    // caller's hook, which must be async-signal-safe too).
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             if libc::setsid() == -1 {
                 return Err(io::Error::last_os_error());
             }
             mark_inherited_fds_cloexec();
-            Ok(())
+            match &extra {
+                Some(hook) => hook(),
+                None => Ok(()),
+            }
         });
     }
     let child = cmd.spawn()?;
@@ -226,6 +237,7 @@ mod tests {
             args: vec!["-c".into(), script.into()],
             cwd: "/".into(),
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            pre_exec: None,
         }
     }
 

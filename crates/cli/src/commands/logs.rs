@@ -74,6 +74,15 @@ fn tail_files(p: &ProcessInfo, args: &LogsArgs) -> Vec<(String, LineKind)> {
     files
 }
 
+/// Writes to stdout, returning (not panicking on) a broken pipe, which `main` turns into
+/// exit 0.
+fn write_out(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
 fn write_rendered(r: &Rendered) -> Result<()> {
     if !r.stdout.is_empty() {
         let mut stdout = std::io::stdout().lock();
@@ -98,12 +107,12 @@ fn print_tail(
     let color = out::color();
     let decorated = view.mode() != Mode::Raw;
     if decorated {
-        print!("{}", tailing_banner(args.lines, target, color));
+        write_out(&tailing_banner(args.lines, target, color))?;
     }
     if shows_daemon_log(target, args) {
         let path = home.daemon_log();
         if decorated {
-            print!("{}", tail_header(&path, args.lines, color));
+            write_out(&tail_header(&path, args.lines, color))?;
         }
         for line in tail_lines(&path, args.lines).unwrap_or_default() {
             write_rendered(&view.render_tail_line(0, "PM2", LineKind::Pm2, &line))?;
@@ -112,7 +121,7 @@ fn print_tail(
     for p in procs {
         for (path, kind) in tail_files(p, args) {
             if decorated {
-                print!("{}", tail_header(Path::new(&path), args.lines, color));
+                write_out(&tail_header(Path::new(&path), args.lines, color))?;
             }
             for line in tail_lines(Path::new(&path), args.lines).unwrap_or_default() {
                 write_rendered(&view.render_tail_line(p.pm_id, &p.spec.name, kind, &line))?;
@@ -201,7 +210,7 @@ fn render_chunk(
         LogChunkKind::Out => !args.err,
         LogChunkKind::Err => !args.out,
         LogChunkKind::Pm2 => true,
-        LogChunkKind::Event => false,
+        LogChunkKind::Event | LogChunkKind::Message => false,
     };
     let now = chrono::Local::now();
     let at_ms = chunk.at as i64;
@@ -224,7 +233,10 @@ fn render_chunk(
         }
         if view.mode() == Mode::Json {
             let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
-            println!("{}", json_process_event(&chunk.data, &chunk.name, &at));
+            write_out(&format!(
+                "{}\n",
+                json_process_event(&chunk.data, &chunk.name, &at)
+            ))?;
         }
         return Ok(());
     }

@@ -24,6 +24,9 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Restart(r) => {
             actions::action(&home, pm2_proto::Action::Restart, &r.targets, r.update_env)
         }
+        Command::Reload(r) => {
+            actions::action(&home, pm2_proto::Action::Reload, &r.targets, r.update_env)
+        }
         Command::Delete(t) => actions::action(&home, pm2_proto::Action::Delete, &t.targets, false),
         Command::Reset(t) => actions::action(&home, pm2_proto::Action::Reset, &t.targets, false),
         Command::SendSignal(s) => actions::send_signal(&home, &s.signal, &s.targets),

@@ -84,7 +84,7 @@ pub(crate) fn unset(home: &Pm2Home, key: &str) -> Result<i32> {
 pub(crate) fn get(home: &Pm2Home, key: Option<&str>) -> Result<i32> {
     let conf = load(home)?;
     let Some(key) = key else {
-        println!("{}", serde_json::to_string_pretty(&conf)?);
+        out::line(&serde_json::to_string_pretty(&conf)?)?;
         return Ok(0);
     };
     let value = match key.split_once(':') {
@@ -92,8 +92,8 @@ pub(crate) fn get(home: &Pm2Home, key: Option<&str>) -> Result<i32> {
         None => conf.get(key),
     };
     match value {
-        Some(Value::String(s)) => println!("{s}"),
-        Some(v) => println!("{v}"),
+        Some(Value::String(s)) => out::line(s)?,
+        Some(v) => out::line(&v.to_string())?,
         None => bail!("{key} is not set"),
     }
     Ok(0)

@@ -40,6 +40,9 @@ fn options(a: &StartArgs) -> StartOptions {
         log_date_format: a.log_date_format.clone(),
         log_type: a.log_type.clone(),
         disable_logs: a.disable_logs,
+        wait_ready: a.wait_ready,
+        listen_timeout: a.listen_timeout.clone(),
+        shutdown_with_message: a.shutdown_with_message,
     }
 }
 
@@ -87,9 +90,6 @@ pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
         }
     };
     let mut client = connect(home)?;
-    if a.instances.is_some() && spec.interpreter == "node" && !a.execute_command {
-        out::warn("cluster mode is not available in this release yet: starting fork instances");
-    }
     let plural = if spec.instances == 1 { "" } else { "s" };
     out::info(&format!(
         "Starting {} in {} ({} instance{plural})",

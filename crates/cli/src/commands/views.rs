@@ -116,9 +116,9 @@ pub(crate) fn id(home: &Pm2Home, target: &str) -> Result<i32> {
         .collect();
     let inner: Vec<String> = ids.iter().map(u32::to_string).collect();
     if inner.is_empty() {
-        println!("[]");
+        out::line("[]")?;
     } else {
-        println!("[ {} ]", inner.join(", "));
+        out::line(&format!("[ {} ]", inner.join(", ")))?;
     }
     Ok(0)
 }
@@ -126,6 +126,6 @@ pub(crate) fn id(home: &Pm2Home, target: &str) -> Result<i32> {
 pub(crate) fn ping(home: &Pm2Home) -> Result<i32> {
     let mut client = connect(home)?;
     expect(&mut client, Request::Ping)?;
-    println!("{{ msg: 'pong' }}");
+    out::line("{ msg: 'pong' }")?;
     Ok(0)
 }

@@ -21,6 +21,9 @@ async fn apply_to(
     action: Action,
     env: Option<std::collections::BTreeMap<String, String>>,
 ) -> Vec<InstanceOutcome> {
+    if action == Action::Reload {
+        return reload_one_by_one(daemon, ids).await;
+    }
     let mut set = JoinSet::new();
     for (id, handle) in handles(daemon, ids) {
         let env = env.clone();
@@ -29,6 +32,7 @@ async fn apply_to(
             let outcome: Outcome = match action {
                 Action::Stop => handle.call(Control::Stop).await,
                 Action::Restart => handle.call(|r| Control::Restart(env, r)).await,
+                Action::Reload => handle.call(Control::Reload).await,
                 Action::Delete => handle.call(Control::Delete).await,
                 Action::Reset => handle.call(Control::Reset).await,
             };
@@ -47,6 +51,18 @@ async fn apply_to(
         }
     }
     outcomes.sort_by_key(|o| o.pm_id);
+    outcomes
+}
+
+/// Reloads instances one after the other, as PM2 does, so an app never has more than one
+/// instance in transition and the machine never runs every new worker at once.
+async fn reload_one_by_one(daemon: &Daemon, ids: &[u32]) -> Vec<InstanceOutcome> {
+    let mut outcomes = Vec::new();
+    for (pm_id, handle) in handles(daemon, ids) {
+        let error = handle.call(Control::Reload).await.err();
+        let name = handle.info().spec.name;
+        outcomes.push(InstanceOutcome { pm_id, name, error });
+    }
     outcomes
 }
 

@@ -17,6 +17,7 @@ fn chunk(e: &LogEvent) -> LogChunk {
             LogKind::Err => LogChunkKind::Err,
             LogKind::Pm2 => LogChunkKind::Pm2,
             LogKind::Event => LogChunkKind::Event,
+            LogKind::Message => LogChunkKind::Message,
         },
         at: e.at,
         data: String::from_utf8_lossy(&e.data).into_owned(),

@@ -162,7 +162,13 @@ pub(crate) async fn start(daemon: &Daemon, req: StartRequest) -> Response {
         for (info, files, launch) in prepared {
             let (id, name) = (info.pm_id, info.spec.name.clone());
             let settings = daemon.settings.clone();
-            let (handle, first) = spawn_instance(info, files, settings, daemon.hub.clone(), launch);
+            let (handle, first) = spawn_instance(
+                info,
+                files,
+                settings,
+                (daemon.hub.clone(), daemon.primary.clone()),
+                launch,
+            );
             registry.insert(id, handle);
             launches.push((id, name, first));
         }

@@ -4,11 +4,16 @@
 //! [`Control`]s whose reply arrives only after the action took effect, so `start && stop`
 //! never races.
 
+mod launch;
+mod retire;
+
 use crate::hub::{LogHub, LogKind};
-use crate::logs::{self, LogFiles, RelayTarget, Stream};
+use crate::logs::{LogFiles, RelayTarget};
+use crate::worker::{WorkerEvent, WorkerLink};
 use crate::DaemonSettings;
-use pm2_proto::{pm2json, ProcessInfo, Status};
-use pm2_supervisor::{ExitDecision, RestartCounters, RestartPolicy, SpawnSpec, StopPlan};
+use pm2_cluster::primary::Primary;
+use pm2_proto::{ExecMode, ProcessInfo, Status};
+use pm2_supervisor::{ExitDecision, RestartCounters, RestartPolicy};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +30,9 @@ pub enum Control {
     Stop(oneshot::Sender<Outcome>),
     /// Stop (if running) and start again, optionally with an updated environment.
     Restart(Option<BTreeMap<String, String>>, oneshot::Sender<Outcome>),
+    /// Zero-downtime replacement in cluster mode (new worker, wait, retire the old one);
+    /// a restart otherwise.
+    Reload(oneshot::Sender<Outcome>),
     /// Stop gracefully, then end the task.
     Delete(oneshot::Sender<Outcome>),
     /// Zero the restart counters.
@@ -63,11 +71,12 @@ impl InstanceHandle {
     }
 }
 
-/// A live child with its output relays.
+/// A live child with its output relays and, for Node apps, its IPC channel.
 struct Running {
     child: Child,
     pid: u32,
     relays: Vec<tokio::task::JoinHandle<()>>,
+    link: Option<WorkerLink>,
 }
 
 /// The task state.
@@ -75,9 +84,13 @@ struct Instance {
     info: ProcessInfo,
     running: Option<Running>,
     restart_at: Option<Instant>,
+    /// While `launching`: when to give up waiting for `online`/`ready` and call it online
+    /// anyway (PM2's `listen_timeout`).
+    ready_by: Option<Instant>,
     relay: RelayTarget,
     publish: watch::Sender<ProcessInfo>,
     settings: Arc<DaemonSettings>,
+    primary: Primary,
 }
 
 /// Starts the task for a new instance writing to `files`. When `launch` is set the first
@@ -87,7 +100,7 @@ pub fn spawn_instance(
     info: ProcessInfo,
     files: LogFiles,
     settings: Arc<DaemonSettings>,
-    hub: LogHub,
+    (hub, primary): (LogHub, Primary),
     launch: bool,
 ) -> (InstanceHandle, oneshot::Receiver<Outcome>) {
     let (ctl_tx, ctl_rx) = mpsc::channel(16);
@@ -105,9 +118,11 @@ pub fn spawn_instance(
         info,
         running: None,
         restart_at: None,
+        ready_by: None,
         relay,
         publish,
         settings,
+        primary,
     };
     tokio::spawn(instance.run(ctl_rx, launch, first_tx));
     let handle = InstanceHandle {
@@ -125,19 +140,39 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Waits for the child to exit, or forever when there is none.
-async fn wait_exit(running: &mut Option<Running>) -> std::io::Result<std::process::ExitStatus> {
-    match running {
-        Some(r) => r.child.wait().await,
-        None => std::future::pending().await,
-    }
-}
-
 /// Sleeps until the scheduled restart, or forever when none is scheduled.
 async fn wait_restart(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// What the running process did.
+enum RunEvent {
+    /// It exited.
+    Exit(std::io::Result<std::process::ExitStatus>),
+    /// Its worker reported something.
+    Worker(WorkerEvent),
+}
+
+/// The next thing the running process does (exit, or a worker event), or never.
+async fn next_run_event(running: &mut Option<Running>) -> RunEvent {
+    let Some(r) = running.as_mut() else {
+        return std::future::pending().await;
+    };
+    let events = async {
+        match r.link.as_mut() {
+            Some(link) => match link.events.recv().await {
+                Some(ev) => ev,
+                None => std::future::pending().await,
+            },
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        status = r.child.wait() => RunEvent::Exit(status),
+        ev = events => RunEvent::Worker(ev),
     }
 }
 
@@ -148,12 +183,20 @@ impl Instance {
         launch: bool,
         first: oneshot::Sender<Outcome>,
     ) {
-        let first_outcome = if launch { self.start_fresh() } else { Ok(()) };
+        let first_outcome = if launch {
+            self.start_fresh().await
+        } else {
+            Ok(())
+        };
         let _ = first.send(first_outcome);
         loop {
             tokio::select! {
-                status = wait_exit(&mut self.running) => self.on_exit(status).await,
-                _ = wait_restart(self.restart_at) => self.auto_restart(),
+                ev = next_run_event(&mut self.running) => match ev {
+                    RunEvent::Exit(status) => self.on_exit(status).await,
+                    RunEvent::Worker(ev) => self.on_worker_event(ev),
+                },
+                _ = wait_restart(self.restart_at) => self.auto_restart().await,
+                _ = wait_restart(self.ready_by) => self.became_ready("listen timeout"),
                 ctl = rx.recv() => match ctl {
                     Some(ctl) => if self.handle(ctl).await { return },
                     None => { self.stop().await; return }
@@ -171,6 +214,9 @@ impl Instance {
             }
             Control::Restart(env, reply) => {
                 let _ = reply.send(self.manual_restart(env).await);
+            }
+            Control::Reload(reply) => {
+                let _ = reply.send(self.reload().await);
             }
             Control::Delete(reply) => {
                 self.stop().await;
@@ -212,12 +258,12 @@ impl Instance {
     }
 
     /// PM2's `resetState` then a start: a manual start forgets past instability.
-    fn start_fresh(&mut self) -> Outcome {
+    async fn start_fresh(&mut self) -> Outcome {
         self.info.created_at = Some(now_ms());
         self.info.unstable_restarts = 0;
         self.info.prev_restart_delay = None;
         self.restart_at = None;
-        self.launch()
+        self.launch().await
     }
 
     async fn manual_restart(&mut self, env: Option<BTreeMap<String, String>>) -> Outcome {
@@ -229,64 +275,48 @@ impl Instance {
         if was_running {
             self.info.restart_time += 1;
         }
-        self.start_fresh()
+        self.start_fresh().await
     }
 
-    fn auto_restart(&mut self) {
+    async fn auto_restart(&mut self) {
         self.restart_at = None;
         self.info.restart_time += 1;
-        let _ = self.launch();
+        let _ = self.launch().await;
     }
 
-    /// Spawns the process; on failure the instance is `errored` and the error returned.
-    fn launch(&mut self) -> Outcome {
-        match self.try_launch() {
-            Ok(()) => {
-                tracing::info!("App [{}] online", self.label());
-                self.event("online");
-                Ok(())
-            }
-            Err(e) => {
-                self.info.status = Status::Errored;
-                self.info.pid = None;
-                self.publish();
-                tracing::error!("App [{}] failed to start: {e}", self.label());
-                Err(e)
-            }
+    /// `pm2 reload`: in cluster mode a new worker takes over before the old one leaves;
+    /// other apps (and a stopped cluster app) are restarted, as PM2 does.
+    async fn reload(&mut self) -> Outcome {
+        let cluster = self.info.spec.exec_mode == ExecMode::Cluster;
+        if !cluster || self.running.is_none() || !self.info.status.is_running() {
+            return self.manual_restart(None).await;
+        }
+        self.replace_worker().await
+    }
+
+    /// A readiness signal from the worker.
+    fn on_worker_event(&mut self, ev: WorkerEvent) {
+        if self.info.status != Status::Launching {
+            return;
+        }
+        let ready = if self.info.spec.wait_ready {
+            ev == WorkerEvent::Ready
+        } else {
+            ev == WorkerEvent::Online
+        };
+        if ready {
+            self.became_ready("ready");
         }
     }
 
-    fn try_launch(&mut self) -> Result<(), String> {
-        self.info.status = Status::Launching;
-        self.info.pm_uptime = now_ms();
-        let spec = self.spawn_spec();
-        tracing::info!(
-            "App [{}] starting in -{} mode-",
-            self.label(),
-            self.info.spec.exec_mode.short()
-        );
-        let mut child = pm2_supervisor::spawn(&spec)
-            .map_err(|e| format!("spawn {} failed: {e}", spec.program))?;
-        let pid = child.id().unwrap_or(0);
-        let relays = self.start_relays(&mut child);
-        self.running = Some(Running { child, pid, relays });
-        self.info.pid = Some(pid);
-        self.info.status = Status::Online;
-        self.info.exit_code = None;
-        self.write_pid_file(pid);
-        self.publish();
-        Ok(())
-    }
-
-    fn start_relays(&self, child: &mut Child) -> Vec<tokio::task::JoinHandle<()>> {
-        let mut relays = vec![];
-        if let Some(out) = child.stdout.take() {
-            relays.push(logs::relay(out, self.relay.clone(), Stream::Out));
+    /// `launching` → `online`.
+    fn became_ready(&mut self, why: &str) {
+        self.ready_by = None;
+        if self.info.status == Status::Launching && self.running.is_some() {
+            tracing::info!("App [{}] online ({why})", self.label());
+            self.set_status(Status::Online);
+            self.event("online");
         }
-        if let Some(err) = child.stderr.take() {
-            relays.push(logs::relay(err, self.relay.clone(), Stream::Err));
-        }
-        relays
     }
 
     /// Tells live readers about a process event (`online`, `exit`, `stop`...).
@@ -294,38 +324,6 @@ impl Instance {
         self.relay
             .hub
             .publish_with(|| self.relay.event(LogKind::Event, what.as_bytes()));
-    }
-
-    fn write_pid_file(&self, pid: u32) {
-        if let Err(e) = std::fs::write(&self.info.paths.pid, pid.to_string()) {
-            tracing::warn!("App [{}] cannot write pid file: {e}", self.label());
-        }
-    }
-
-    fn remove_pid_file(&self) {
-        let _ = std::fs::remove_file(&self.info.paths.pid);
-    }
-
-    /// The command line and environment for the child.
-    fn spawn_spec(&self) -> SpawnSpec {
-        let s = &self.info.spec;
-        let (program, mut args) = match &s.interpreter_path {
-            Some(interp) => {
-                let mut a = s.interpreter_args.clone();
-                a.push(s.script.clone());
-                (interp.clone(), a)
-            }
-            None => (s.script.clone(), vec![]),
-        };
-        args.extend(s.args.iter().cloned());
-        let mut env = pm2json::child_env(&self.info);
-        env.retain(|(k, _)| !k.is_empty() && !k.contains('='));
-        SpawnSpec {
-            program,
-            args,
-            cwd: s.cwd.clone(),
-            env,
-        }
     }
 
     fn policy(&self) -> RestartPolicy {
@@ -345,6 +343,7 @@ impl Instance {
         let Some(running) = self.running.take() else {
             return;
         };
+        self.ready_by = None;
         let (code, signal) = exit_code(status);
         tracing::info!(
             "App [{}] exited with code [{code}] via signal [{}]",
@@ -366,10 +365,10 @@ impl Instance {
         self.info.created_at = counters.created_at;
         self.info.unstable_restarts = counters.unstable_restarts;
         self.info.prev_restart_delay = counters.prev_restart_delay;
-        self.apply_decision(decision);
+        self.apply_decision(decision).await;
     }
 
-    fn apply_decision(&mut self, decision: ExitDecision) {
+    async fn apply_decision(&mut self, decision: ExitDecision) {
         match decision {
             ExitDecision::Stop => self.info.status = Status::Stopped,
             ExitDecision::Errored => {
@@ -382,7 +381,7 @@ impl Instance {
             }
             ExitDecision::RestartNow => {
                 self.publish();
-                return self.auto_restart();
+                return self.auto_restart().await;
             }
             ExitDecision::RestartAfter(ms) => {
                 self.info.status = Status::WaitingRestart;
@@ -391,43 +390,6 @@ impl Instance {
             }
         }
         self.publish();
-    }
-
-    /// Graceful stop (signal → kill_timeout → SIGKILL to the tree); idempotent.
-    async fn stop(&mut self) {
-        self.restart_at = None;
-        let Some(mut running) = self.running.take() else {
-            if matches!(self.info.status, Status::WaitingRestart | Status::Errored) {
-                self.info.status = Status::Stopped;
-                self.publish();
-            }
-            return;
-        };
-        self.info.status = Status::Stopping;
-        self.publish();
-        tracing::info!(
-            "Stopping app:{} id:{}",
-            self.info.spec.name,
-            self.info.pm_id
-        );
-        let plan = StopPlan {
-            signal: self.settings.kill_signal,
-            kill_timeout: Duration::from_millis(self.info.kill_timeout),
-            treekill: self.info.spec.treekill,
-        };
-        let status = pm2_supervisor::stop_gracefully(&mut running.child, plan).await;
-        let (code, signal) = exit_code(status);
-        tracing::info!(
-            "App [{}] exited with code [{code}] via signal [{}]",
-            self.label(),
-            signal.unwrap_or("SIGINT")
-        );
-        drain(running.relays).await;
-        self.event("stop");
-        self.remove_pid_file();
-        self.info.exit_code = Some(code);
-        self.info.pid = None;
-        self.set_status(Status::Stopped);
     }
 }
 

@@ -1,0 +1,17 @@
+//! The Node.js cluster primary of pm2-rs.
+//!
+//! The daemon itself plays the part of Node's `cluster` primary (and of the
+//! `child_process.fork` parent) by speaking Node's internal IPC protocol to
+//! unmodified Node apps over a socketpair on the child's fd 3. The protocol
+//! is described in `docs/node-cluster-ipc.md` (the protocol study).
+//!
+//! * [`ipc`]: the channel layer: socketpair setup for the child, JSON-line
+//!   framing, `NODE_HANDLE` passing with `SCM_RIGHTS` and its ACK flow
+//!   control, non-blocking bounded writes.
+//! * [`listener`]: binding what workers ask for in `queryServer` (TCP, unix, UDP).
+//! * [`primary`]: the primary itself: listeners, round-robin hand-over of connections,
+//!   shared handles, worker drain and departure.
+
+pub mod ipc;
+pub mod listener;
+pub mod primary;

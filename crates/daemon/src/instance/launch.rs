@@ -1,0 +1,202 @@
+//! Starting an instance's process: command line, environment, IPC channel, relays.
+
+use super::{now_ms, Instance, Outcome, Running};
+use crate::logs::{self, Stream};
+use crate::worker::{self, WorkerInfo};
+use pm2_cluster::ipc;
+use pm2_cluster::primary::SchedPolicy;
+use pm2_proto::{pm2json, ExecMode, Status};
+use pm2_supervisor::SpawnSpec;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::process::Child;
+use tokio::time::Instant;
+
+/// PM2's default wait for `ready`/`listening` (`listen_timeout`).
+const DEFAULT_LISTEN_TIMEOUT_MS: u64 = 3000;
+
+/// Variables that set up a Node IPC channel; never inherited from the CLI's environment.
+const CHANNEL_VARS: [&str; 3] = [
+    "NODE_CHANNEL_FD",
+    "NODE_CHANNEL_SERIALIZATION_MODE",
+    "NODE_UNIQUE_ID",
+];
+
+impl Instance {
+    /// Spawns the process; on failure the instance is `errored` and the error returned.
+    pub(super) async fn launch(&mut self) -> Outcome {
+        self.info.status = Status::Launching;
+        self.info.pm_uptime = now_ms();
+        tracing::info!(
+            "App [{}] starting in -{} mode-",
+            self.label(),
+            self.info.spec.exec_mode.short()
+        );
+        let running = match self.spawn_process().await {
+            Ok(r) => r,
+            Err(e) => {
+                self.info.status = Status::Errored;
+                self.info.pid = None;
+                self.publish();
+                tracing::error!("App [{}] failed to start: {e}", self.label());
+                return Err(e);
+            }
+        };
+        self.install(running);
+        Ok(())
+    }
+
+    /// Makes `running` the instance's process: pid, pid file, and the status PM2 shows
+    /// (online at once, or launching until the worker reports in).
+    pub(super) fn install(&mut self, running: Running) {
+        self.info.pid = Some(running.pid);
+        self.info.exit_code = None;
+        self.write_pid_file(running.pid);
+        let waits = self.info.spec.wait_ready
+            || (self.info.spec.exec_mode == ExecMode::Cluster && running.link.is_some());
+        self.running = Some(running);
+        if waits {
+            self.info.status = Status::Launching;
+            self.ready_by = Some(Instant::now() + self.listen_timeout());
+            self.publish();
+        } else {
+            self.ready_by = None;
+            self.info.status = Status::Online;
+            self.publish();
+            tracing::info!("App [{}] online", self.label());
+            self.event("online");
+        }
+    }
+
+    /// How long to wait for a worker to be ready or listening.
+    pub(super) fn listen_timeout(&self) -> Duration {
+        Duration::from_millis(
+            self.info
+                .spec
+                .listen_timeout
+                .unwrap_or(DEFAULT_LISTEN_TIMEOUT_MS),
+        )
+    }
+
+    /// Whether the app runs on node and so gets the IPC channel.
+    fn speaks_node_ipc(&self) -> bool {
+        self.info
+            .spec
+            .interpreter_path
+            .as_deref()
+            .and_then(|p| Path::new(p).file_name())
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("node"))
+    }
+
+    fn sched_policy(&self) -> SchedPolicy {
+        match self
+            .info
+            .spec
+            .env
+            .get("NODE_CLUSTER_SCHED_POLICY")
+            .map(String::as_str)
+        {
+            Some("none") => SchedPolicy::Shared,
+            _ => SchedPolicy::RoundRobin,
+        }
+    }
+
+    /// Spawns a new process for this instance (not yet installed as the running one).
+    pub(super) async fn spawn_process(&mut self) -> Result<Running, String> {
+        let mut spec = self.spawn_spec();
+        let ipc = self.speaks_node_ipc();
+        let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;
+        let worker_id = worker::next_worker_id();
+        let channel = if ipc {
+            let (parent, child_end) =
+                ipc::channel_pair().map_err(|e| format!("cannot create the IPC channel: {e}"))?;
+            spec.env
+                .extend(ipc::child_env(cluster.then_some(worker_id)));
+            let raw = child_end.as_raw_fd();
+            spec.pre_exec = Some(Arc::new(move || ipc::install_child_end(raw)));
+            Some((parent, child_end))
+        } else {
+            None
+        };
+        let mut child = pm2_supervisor::spawn(&spec)
+            .map_err(|e| format!("spawn {} failed: {e}", spec.program))?;
+        let pid = child.id().unwrap_or(0);
+        let relays = self.start_relays(&mut child);
+        let link = match channel {
+            Some((parent, child_end)) => {
+                drop(child_end);
+                let who = WorkerInfo {
+                    id: worker_id,
+                    app: Arc::clone(&self.relay.name),
+                    pm_id: self.info.pm_id,
+                    namespace: Arc::clone(&self.relay.namespace),
+                    cluster: cluster.then(|| self.sched_policy()),
+                };
+                let hub = self.relay.hub.clone();
+                match worker::attach(parent, who, &self.primary, hub).await {
+                    Ok(link) => Some(link),
+                    Err(e) => {
+                        tracing::warn!("App [{}] IPC channel failed: {e}", self.label());
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        Ok(Running {
+            child,
+            pid,
+            relays,
+            link,
+        })
+    }
+
+    fn start_relays(&self, child: &mut Child) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut relays = vec![];
+        if let Some(out) = child.stdout.take() {
+            relays.push(logs::relay(out, self.relay.clone(), Stream::Out));
+        }
+        if let Some(err) = child.stderr.take() {
+            relays.push(logs::relay(err, self.relay.clone(), Stream::Err));
+        }
+        relays
+    }
+
+    pub(super) fn write_pid_file(&self, pid: u32) {
+        if let Err(e) = std::fs::write(&self.info.paths.pid, pid.to_string()) {
+            tracing::warn!("App [{}] cannot write pid file: {e}", self.label());
+        }
+    }
+
+    pub(super) fn remove_pid_file(&self) {
+        let _ = std::fs::remove_file(&self.info.paths.pid);
+    }
+
+    /// The command line and environment for the child.
+    fn spawn_spec(&self) -> SpawnSpec {
+        let s = &self.info.spec;
+        let (program, mut args) = match &s.interpreter_path {
+            Some(interp) => {
+                let mut a = s.interpreter_args.clone();
+                a.push(s.script.clone());
+                (interp.clone(), a)
+            }
+            None => (s.script.clone(), vec![]),
+        };
+        args.extend(s.args.iter().cloned());
+        let mut env = pm2json::child_env(&self.info);
+        env.retain(|(k, _)| {
+            !k.is_empty() && !k.contains('=') && !CHANNEL_VARS.contains(&k.as_str())
+        });
+        SpawnSpec {
+            program,
+            args,
+            cwd: s.cwd.clone(),
+            env,
+            pre_exec: None,
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Ending processes: stop (signal or `shutdown` message, then SIGKILL after the grace
+//! period, whole tree), and the zero-downtime worker replacement of `reload`.
+
+use super::{drain, exit_code, Instance, Outcome, Running};
+use crate::worker::WorkerEvent;
+use pm2_cluster::primary::PrimaryCmd;
+use pm2_proto::Status;
+use pm2_supervisor::StopPlan;
+use std::time::Duration;
+
+/// How a process is asked to leave before the signal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Farewell {
+    /// Straight to the stop signal (PM2's stop).
+    Signal,
+    /// Cluster `disconnect` first (reload of a cluster worker).
+    Disconnect,
+}
+
+impl Instance {
+    fn stop_plan(&self) -> StopPlan {
+        StopPlan {
+            signal: self.settings.kill_signal,
+            kill_timeout: Duration::from_millis(self.info.kill_timeout),
+            treekill: self.info.spec.treekill,
+        }
+    }
+
+    /// Graceful stop (signal → kill_timeout → SIGKILL to the tree); idempotent.
+    pub(super) async fn stop(&mut self) {
+        self.restart_at = None;
+        self.ready_by = None;
+        let Some(running) = self.running.take() else {
+            if matches!(self.info.status, Status::WaitingRestart | Status::Errored) {
+                self.set_status(Status::Stopped);
+            }
+            return;
+        };
+        self.info.status = Status::Stopping;
+        self.publish();
+        tracing::info!(
+            "Stopping app:{} id:{}",
+            self.info.spec.name,
+            self.info.pm_id
+        );
+        let code = self.end_process(running, Farewell::Signal).await;
+        self.event("stop");
+        self.remove_pid_file();
+        self.info.exit_code = Some(code);
+        self.info.pid = None;
+        self.set_status(Status::Stopped);
+    }
+
+    /// Ends one process: no new connections, the farewell (`shutdown` message with
+    /// `--shutdown-with-message`), the signal, then SIGKILL. Returns PM2's exit code.
+    async fn end_process(&self, mut running: Running, farewell: Farewell) -> i32 {
+        let grace = Duration::from_millis(self.info.kill_timeout);
+        let mut plan = self.stop_plan();
+        if let Some(link) = &running.link {
+            if link.cluster {
+                let disconnect =
+                    farewell == Farewell::Disconnect && !self.info.spec.shutdown_with_message;
+                let drain = PrimaryCmd::Drain {
+                    worker: link.id,
+                    disconnect,
+                };
+                self.primary.send(drain).await;
+            }
+            let by_message = self.info.spec.shutdown_with_message;
+            if by_message {
+                let _ = link.sender.send(serde_json::json!("shutdown"));
+            }
+            if by_message || (farewell == Farewell::Disconnect && link.cluster) {
+                if let Ok(status) = tokio::time::timeout(grace, running.child.wait()).await {
+                    return self.finish(running, status).await;
+                }
+                if by_message {
+                    plan.signal = nix::sys::signal::Signal::SIGKILL;
+                }
+            }
+        }
+        let status = pm2_supervisor::stop_gracefully(&mut running.child, plan).await;
+        self.finish(running, status).await
+    }
+
+    async fn finish(
+        &self,
+        running: Running,
+        status: std::io::Result<std::process::ExitStatus>,
+    ) -> i32 {
+        let (code, signal) = exit_code(status);
+        tracing::info!(
+            "App [{}] exited with code [{code}] via signal [{}]",
+            self.label(),
+            signal.unwrap_or("SIGINT")
+        );
+        drain(running.relays).await;
+        code
+    }
+
+    /// Reload of a cluster worker: start the new one, wait until it listens (or sends
+    /// `ready` with `--wait-ready`), then retire the old one gracefully. A new worker that
+    /// dies or never becomes ready is removed and the old one keeps serving.
+    pub(super) async fn replace_worker(&mut self) -> Outcome {
+        let mut fresh = match self.spawn_process().await {
+            Ok(r) => r,
+            Err(e) => return Err(format!("reload of {} failed: {e}", self.label())),
+        };
+        if let Err(why) = self.wait_until_serving(&mut fresh).await {
+            tracing::warn!(
+                "App [{}] reload failed: {why}; the old worker stays",
+                self.label()
+            );
+            let mut plan = self.stop_plan();
+            plan.signal = nix::sys::signal::Signal::SIGKILL;
+            if let Some(link) = &fresh.link {
+                let drain = PrimaryCmd::Drain {
+                    worker: link.id,
+                    disconnect: false,
+                };
+                self.primary.send(drain).await;
+            }
+            let _ = pm2_supervisor::stop_gracefully(&mut fresh.child, plan).await;
+            drain(fresh.relays).await;
+            return Err(format!("reload of {} failed: {why}", self.label()));
+        }
+        tracing::info!("-reload- New worker listening ({})", self.label());
+        let old = self.running.take();
+        self.info.restart_time += 1;
+        self.info.pm_uptime = super::now_ms();
+        self.install(fresh);
+        self.became_ready("reload");
+        if let Some(old) = old {
+            tracing::info!(
+                "Stopping app:{} id:_old_{}",
+                self.info.spec.name,
+                self.info.pm_id
+            );
+            self.end_process(old, Farewell::Disconnect).await;
+        }
+        if let Some(pid) = self.info.pid {
+            self.write_pid_file(pid);
+        }
+        Ok(())
+    }
+
+    /// Waits for `listening` (or `ready` with `--wait-ready`), bounded by `listen_timeout`.
+    /// Without `--wait-ready` a worker that is alive but not listening by then is accepted
+    /// (it may not be a server), as PM2 does.
+    async fn wait_until_serving(&self, fresh: &mut Running) -> Result<(), String> {
+        let wait_ready = self.info.spec.wait_ready;
+        let timeout = self.listen_timeout();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let event = async {
+                match fresh.link.as_mut() {
+                    Some(link) => link.events.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                ev = event => match ev {
+                    Some(WorkerEvent::Listening) if !wait_ready => return Ok(()),
+                    Some(WorkerEvent::Ready) if wait_ready => return Ok(()),
+                    Some(WorkerEvent::Closed) | None => {
+                        return Err("the new worker closed its channel".into())
+                    }
+                    Some(_) => continue,
+                },
+                status = fresh.child.wait() => {
+                    let (code, _) = exit_code(status);
+                    return Err(format!("the new worker exited with code {code}"));
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    return if wait_ready {
+                        Err(format!("no 'ready' within {}ms (listen_timeout)", timeout.as_millis()))
+                    } else {
+                        Ok(())
+                    };
+                }
+            }
+        }
+    }
+}

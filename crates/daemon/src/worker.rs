@@ -1,0 +1,141 @@
+//! The daemon's end of a Node app's IPC channel: cluster messages go to the primary,
+//! readiness signals to the instance task, other messages to live readers.
+
+use crate::hub::{LogEvent, LogHub, LogKind};
+use pm2_cluster::ipc::{self, Incoming, IpcSender};
+use pm2_cluster::primary::{Primary, PrimaryCmd, SchedPolicy};
+use serde_json::Value;
+use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// What the instance task learns from its worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerEvent {
+    /// Cluster worker is up (`act: online`).
+    Online,
+    /// A server in the worker is listening (`act: listening`).
+    Listening,
+    /// `process.send('ready')` (for `--wait-ready`).
+    Ready,
+    /// The channel closed.
+    Closed,
+}
+
+/// One worker's channel as the instance task holds it.
+pub struct WorkerLink {
+    /// `NODE_UNIQUE_ID` (unique across the daemon's life).
+    pub id: u32,
+    /// Whether it is a cluster worker (registered with the primary).
+    pub cluster: bool,
+    /// Sends messages to the worker.
+    pub sender: IpcSender,
+    /// Readiness events.
+    pub events: mpsc::Receiver<WorkerEvent>,
+}
+
+static NEXT_WORKER_ID: AtomicU32 = AtomicU32::new(1);
+
+/// A fresh `NODE_UNIQUE_ID`.
+pub fn next_worker_id() -> u32 {
+    NEXT_WORKER_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Who a worker is, for routing its messages.
+pub struct WorkerInfo {
+    /// Its id.
+    pub id: u32,
+    /// App name (listeners are per app).
+    pub app: Arc<str>,
+    /// pm_id, for live readers.
+    pub pm_id: u32,
+    /// Namespace, for live readers.
+    pub namespace: Arc<str>,
+    /// Scheduling policy when it is a cluster worker; None in fork mode.
+    pub cluster: Option<SchedPolicy>,
+}
+
+/// Starts the channel on the daemon's end and the task that routes what the worker says.
+pub async fn attach(
+    parent_end: OwnedFd,
+    who: WorkerInfo,
+    primary: &Primary,
+    hub: LogHub,
+) -> std::io::Result<WorkerLink> {
+    let (sender, incoming) = ipc::start(parent_end)?;
+    if let Some(policy) = who.cluster {
+        primary
+            .send(PrimaryCmd::Attach {
+                worker: who.id,
+                app: who.app.to_string(),
+                sender: sender.clone(),
+                policy,
+            })
+            .await;
+    }
+    let (events_tx, events) = mpsc::channel(64);
+    let link = WorkerLink {
+        id: who.id,
+        cluster: who.cluster.is_some(),
+        sender,
+        events,
+    };
+    tokio::spawn(route(incoming, who, primary.clone(), events_tx, hub));
+    Ok(link)
+}
+
+async fn route(
+    mut incoming: mpsc::Receiver<Incoming>,
+    who: WorkerInfo,
+    primary: Primary,
+    events: mpsc::Sender<WorkerEvent>,
+    hub: LogHub,
+) {
+    while let Some(msg) = incoming.recv().await {
+        match msg {
+            Incoming::Cluster(msg) => {
+                match msg.get("act").and_then(Value::as_str) {
+                    Some("online") => {
+                        let _ = events.try_send(WorkerEvent::Online);
+                    }
+                    Some("listening") => {
+                        let _ = events.try_send(WorkerEvent::Listening);
+                    }
+                    _ => {}
+                }
+                if who.cluster.is_some() {
+                    primary
+                        .send(PrimaryCmd::Message {
+                            worker: who.id,
+                            msg,
+                        })
+                        .await;
+                }
+            }
+            Incoming::User(v) => {
+                if v.as_str() == Some("ready") {
+                    let _ = events.try_send(WorkerEvent::Ready);
+                }
+                publish_message(&hub, &who, &v);
+            }
+            Incoming::Closed => break,
+        }
+    }
+    if who.cluster.is_some() {
+        primary.send(PrimaryCmd::Detach { worker: who.id }).await;
+    }
+    let _ = events.try_send(WorkerEvent::Closed);
+}
+
+/// PM2's `process:msg`: what an app sends is shown to live readers (`pm2 logs --json`).
+fn publish_message(hub: &LogHub, who: &WorkerInfo, v: &Value) {
+    hub.publish_with(|| LogEvent {
+        pm_id: Some(who.pm_id),
+        name: Arc::clone(&who.app),
+        namespace: Arc::clone(&who.namespace),
+        kind: LogKind::Message,
+        data: Arc::from(v.to_string().into_bytes()),
+        at: crate::hub::now_ms(),
+    });
+}
