@@ -37,6 +37,8 @@ pub enum Command {
     Restart(RestartArgs),
     /// Zero-downtime reload of cluster apps (a restart for others).
     Reload(RestartArgs),
+    /// Run N instances of an app (`N`, `+N`, `-N`).
+    Scale(ScaleArgs),
     /// Stop and remove apps.
     #[command(alias = "del")]
     Delete(TargetArgs),
@@ -150,6 +152,16 @@ pub struct LogsArgs {
     /// Highlight this text.
     #[arg(long, num_args = 0..=1, default_missing_value = "")]
     pub highlight: Option<String>,
+}
+
+/// `scale <app> <N|+N|-N>`.
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// App name.
+    pub name: String,
+    /// `N`, `+N` or `-N`.
+    #[arg(allow_hyphen_values = true)]
+    pub count: String,
 }
 
 /// A module name.

@@ -39,6 +39,52 @@ pub enum Request {
     ReloadLogs,
     /// `module_conf.json` changed (`pm2 set`, `pm2 install`): re-read it.
     ReloadModuleConf,
+    /// Change how many instances an app runs (`pm2 scale`).
+    Scale(ScaleRequest),
+}
+
+/// `pm2 scale <app> <N|+N|-N>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScaleRequest {
+    /// App name.
+    pub name: String,
+    /// The change.
+    pub change: ScaleChange,
+}
+
+/// How many instances `pm2 scale` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "n", rename_all = "snake_case")]
+pub enum ScaleChange {
+    /// Exactly this many.
+    To(u32),
+    /// This many more.
+    Up(u32),
+    /// This many fewer.
+    Down(u32),
+}
+
+impl ScaleChange {
+    /// Parses `N`, `+N` or `-N`.
+    pub fn parse(raw: &str) -> Option<ScaleChange> {
+        let n = |s: &str| s.parse::<u32>().ok();
+        if let Some(rest) = raw.strip_prefix('+') {
+            n(rest).map(ScaleChange::Up)
+        } else if let Some(rest) = raw.strip_prefix('-') {
+            n(rest).map(ScaleChange::Down)
+        } else {
+            n(raw).map(ScaleChange::To)
+        }
+    }
+
+    /// The instance count after the change, from `current`.
+    pub fn target(self, current: u32) -> u32 {
+        match self {
+            ScaleChange::To(n) => n,
+            ScaleChange::Up(n) => current.saturating_add(n),
+            ScaleChange::Down(n) => current.saturating_sub(n),
+        }
+    }
 }
 
 /// Stream logs.
@@ -264,5 +310,13 @@ mod tests {
         assert_eq!(Target::parse("/^api/"), Target::Regex("^api".into()));
         assert_eq!(Target::parse("api"), Target::Name("api".into()));
         assert_eq!(Target::parse("/"), Target::Name("/".into()));
+    }
+
+    #[test]
+    fn parses_scale_changes() {
+        assert_eq!(ScaleChange::parse("3"), Some(ScaleChange::To(3)));
+        assert_eq!(ScaleChange::parse("+2").map(|c| c.target(3)), Some(5));
+        assert_eq!(ScaleChange::parse("-5").map(|c| c.target(3)), Some(0));
+        assert_eq!(ScaleChange::parse("x"), None);
     }
 }

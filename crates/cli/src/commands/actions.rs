@@ -6,7 +6,10 @@ use crate::client::{self, Client};
 use crate::out;
 use anyhow::{bail, Result};
 use pm2_daemon::Pm2Home;
-use pm2_proto::{Action, ActionRequest, InstanceOutcome, Request, Response, SignalRequest, Target};
+use pm2_proto::{
+    Action, ActionRequest, InstanceOutcome, Request, Response, ScaleChange, ScaleRequest,
+    SignalRequest, Target,
+};
 use std::time::{Duration, Instant};
 
 /// Prints `[PM2] [name](id) ✓` lines; returns the exit code (1 if any instance failed).
@@ -132,4 +135,24 @@ fn wait_gone(pid: u32, timeout: Duration) {
     while Instant::now() < deadline && pm2_supervisor::alive(pid as i32) {
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// `pm2 scale <app> <N|+N|-N>`.
+pub(crate) fn scale(home: &Pm2Home, name: &str, count: &str) -> Result<i32> {
+    let Some(change) = ScaleChange::parse(count) else {
+        bail!("invalid instance count {count:?}: expected N, +N or -N");
+    };
+    let mut client = connect(home)?;
+    let request = Request::Scale(ScaleRequest {
+        name: name.to_string(),
+        change,
+    });
+    let outcomes = outcomes(expect(&mut client, request)?)?;
+    out::info(&format!(
+        "Scaling {name}: {} instance(s) changed",
+        outcomes.len()
+    ));
+    let code = report(&outcomes);
+    print_table(&mut client)?;
+    Ok(code)
 }

@@ -27,6 +27,7 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Reload(r) => {
             actions::action(&home, pm2_proto::Action::Reload, &r.targets, r.update_env)
         }
+        Command::Scale(a) => actions::scale(&home, &a.name, &a.count),
         Command::Delete(t) => actions::action(&home, pm2_proto::Action::Delete, &t.targets, false),
         Command::Reset(t) => actions::action(&home, pm2_proto::Action::Reset, &t.targets, false),
         Command::SendSignal(s) => actions::send_signal(&home, &s.signal, &s.targets),

@@ -57,10 +57,10 @@ async fn dispatch(message: Value, ctl: &mpsc::Sender<Control>, incoming: &mpsc::
             // The fd itself was already closed by `recv_chunk`; ACK so the
             // child's send queue moves on, then deliver the inner message.
             send_control(ctl, Control::ReplyAck).await;
-            let inner = match message {
-                Value::Object(mut map) => map.remove("msg").unwrap_or(Value::Null),
-                _ => unreachable!("internal_cmd only matches objects"),
+            let Value::Object(mut wrapper) = message else {
+                return;
             };
+            let inner = wrapper.remove("msg").unwrap_or(Value::Null);
             match internal_cmd(&inner) {
                 None => Incoming::User(inner),
                 Some("NODE_CLUSTER") => Incoming::Cluster(inner),

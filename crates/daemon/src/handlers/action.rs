@@ -15,7 +15,7 @@ fn handles(daemon: &Daemon, ids: &[u32]) -> Vec<(u32, InstanceHandle)> {
 
 /// Runs `action` on every instance concurrently (stops can each take `kill_timeout`), and
 /// reports outcomes in id order.
-async fn apply_to(
+pub(crate) async fn apply_to(
     daemon: &Daemon,
     ids: &[u32],
     action: Action,

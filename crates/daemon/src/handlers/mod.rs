@@ -3,6 +3,7 @@
 mod action;
 mod list;
 mod logs;
+mod scale;
 mod start;
 
 use crate::server::Daemon;
@@ -29,6 +30,7 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         Request::Action(req) => action::apply(daemon, req).await,
         Request::Signal(req) => action::signal(daemon, req).await,
         Request::Flush(req) => logs::flush(daemon, req),
+        Request::Scale(req) => scale::scale(daemon, req).await,
         Request::ReloadLogs => logs::reload(daemon),
         Request::ReloadModuleConf => {
             daemon.config_changed.notify_one();

@@ -1,0 +1,285 @@
+//! The IPC channel against a scripted peer standing in for the child, to pin
+//! down the byte-level and flow-control rules of the protocol study (§2, §5)
+//! deterministically: one handle in flight, NACK retransmission, the fd riding
+//! with the first bytes of its line, ACK replies, fd hygiene, close.
+
+use std::io::{IoSlice, IoSliceMut, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
+use nix::sys::stat::fstat;
+use pm2_cluster::ipc::{self, HandleKind, Incoming, IpcSender, SendError};
+use serde_json::json;
+use tokio::sync::mpsc::Receiver;
+
+const STEP: Duration = Duration::from_secs(5);
+const ACK: &[u8] = b"{\"cmd\":\"NODE_HANDLE_ACK\"}\n";
+const NACK: &[u8] = b"{\"cmd\":\"NODE_HANDLE_NACK\"}\n";
+
+/// A channel whose child end is driven by the test (blocking, with timeouts).
+fn channel() -> (IpcSender, Receiver<Incoming>, UnixStream) {
+    let (parent_end, child_end) = ipc::channel_pair().expect("socketpair");
+    let (sender, incoming) = ipc::start(parent_end).expect("start");
+    let peer = UnixStream::from(child_end);
+    peer.set_read_timeout(Some(STEP)).expect("timeout");
+    (sender, incoming, peer)
+}
+
+/// One `recvmsg` on the peer: the bytes and the fds that came with them.
+fn recv(peer: &UnixStream, flags: MsgFlags) -> nix::Result<(Vec<u8>, Vec<OwnedFd>)> {
+    let mut buf = vec![0u8; 4 << 20];
+    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 4]);
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let msg = recvmsg::<()>(peer.as_raw_fd(), &mut iov, Some(&mut cmsg), flags)?;
+    let mut fds = Vec::new();
+    for c in msg.cmsgs()? {
+        if let ControlMessageOwned::ScmRights(raw) = c {
+            // SAFETY: freshly received fds, owned by nobody else.
+            fds.extend(
+                raw.into_iter()
+                    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+            );
+        }
+    }
+    let n = msg.bytes;
+    buf.truncate(n);
+    Ok((buf, fds))
+}
+
+fn recv_line(peer: &UnixStream) -> (String, Vec<OwnedFd>) {
+    let (bytes, fds) = recv(peer, MsgFlags::empty()).expect("peer recv");
+    (String::from_utf8(bytes).expect("utf-8"), fds)
+}
+
+fn assert_nothing_pending(peer: &UnixStream) {
+    std::thread::sleep(Duration::from_millis(200));
+    let result = recv(peer, MsgFlags::MSG_DONTWAIT);
+    assert!(
+        matches!(result, Err(nix::errno::Errno::EAGAIN)),
+        "expected nothing on the wire, got {:?}",
+        result.map(|(b, f)| (String::from_utf8_lossy(&b).into_owned(), f.len()))
+    );
+}
+
+fn same_file(a: impl AsFd, b: impl AsFd) -> bool {
+    let (a, b) = (fstat(a).expect("fstat"), fstat(b).expect("fstat"));
+    (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+}
+
+fn socket_fd() -> Arc<OwnedFd> {
+    let (a, _b) = UnixStream::pair().expect("pair");
+    Arc::new(OwnedFd::from(a))
+}
+
+async fn next(incoming: &mut Receiver<Incoming>) -> Incoming {
+    tokio::time::timeout(STEP, incoming.recv())
+        .await
+        .expect("timed out")
+        .expect("stream ended")
+}
+
+async fn wait_until(mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + STEP;
+    while !condition() {
+        assert!(Instant::now() < deadline, "condition not met in time");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_handle_in_flight_then_nack_retransmits_three_times() {
+    let (sender, _incoming, peer) = channel();
+    let (h1, h2) = (socket_fd(), socket_fd());
+    let msg1 = json!({"n": 1});
+    sender
+        .send_handle(msg1, HandleKind::NetNative, Arc::clone(&h1))
+        .unwrap();
+    sender
+        .send_handle(json!({"n": 2}), HandleKind::DgramNative, Arc::clone(&h2))
+        .unwrap();
+    sender.send(json!("after")).unwrap();
+
+    let (line, fds) = recv_line(&peer);
+    assert_eq!(
+        line,
+        "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{\"n\":1}}\n"
+    );
+    assert_eq!(fds.len(), 1);
+    assert!(
+        same_file(&fds[0], &*h1),
+        "the fd sent is the caller's socket"
+    );
+    assert_nothing_pending(&peer); // handle 2 and "after" wait for the ACK
+
+    (&peer).write_all(ACK).unwrap();
+    let line2 = "{\"cmd\":\"NODE_HANDLE\",\"type\":\"dgram.Native\",\"msg\":{\"n\":2}}\n";
+    let (line, fds) = recv_line(&peer);
+    assert_eq!((line.as_str(), fds.len()), (line2, 1));
+    wait_until(|| Arc::strong_count(&h1) == 1).await;
+
+    for _ in 0..ipc::MAX_HANDLE_RETRANSMISSIONS {
+        (&peer).write_all(NACK).unwrap();
+        let (line, fds) = recv_line(&peer);
+        assert_eq!((line.as_str(), fds.len()), (line2, 1), "retransmission");
+    }
+    assert_eq!(
+        Arc::strong_count(&h2),
+        2,
+        "still in flight before the last NACK"
+    );
+    (&peer).write_all(NACK).unwrap();
+    let (line, fds) = recv_line(&peer);
+    assert_eq!((line.as_str(), fds.len()), ("\"after\"\n", 0));
+    wait_until(|| Arc::strong_count(&h2) == 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fd_rides_with_the_first_bytes_of_a_line_written_in_parts() {
+    let (sender, _incoming, peer) = channel();
+    let big = "\u{2028}".repeat(1 << 20); // 3 MiB of raw e2 80 a8, far over the socket buffer
+    let h = socket_fd();
+    sender
+        .send_handle(json!({"big": big}), HandleKind::NetNative, Arc::clone(&h))
+        .unwrap();
+    sender.send(json!("next")).unwrap();
+    std::thread::sleep(Duration::from_millis(100)); // let the writer fill the buffer
+
+    let mut line = Vec::new();
+    let mut reads = 0;
+    while !line.ends_with(b"\n") {
+        let (bytes, fds) = recv(&peer, MsgFlags::empty()).expect("recv");
+        assert_eq!(
+            fds.len(),
+            usize::from(reads == 0),
+            "fd only with the first bytes"
+        );
+        line.extend(bytes);
+        reads += 1;
+    }
+    assert!(reads > 1, "the line should have needed several writes");
+    let expected = format!(
+        "{{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{{\"big\":\"{big}\"}}}}\n"
+    );
+    assert!(
+        line == expected.as_bytes(),
+        "line corrupted (U+2028 must stay raw)"
+    );
+    assert_nothing_pending(&peer);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incoming_messages_are_classified_and_child_handles_acked() {
+    let (sender, mut incoming, peer) = channel();
+    let ours = socket_fd();
+    sender
+        .send_handle(json!(0), HandleKind::NetNative, Arc::clone(&ours))
+        .unwrap();
+    let _ = recv_line(&peer); // in flight, not ACKed yet
+
+    // The child sends us a handle: the ACK must jump our own blocked queue.
+    let (pipe_r, pipe_w) = nix::unistd::pipe().expect("pipe");
+    let line = b"{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{\"from\":\"child\"}}\n";
+    let fds = [pipe_w.as_raw_fd()];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    sendmsg::<()>(
+        peer.as_raw_fd(),
+        &[IoSlice::new(line)],
+        &cmsg,
+        MsgFlags::empty(),
+        None,
+    )
+    .unwrap();
+    drop(pipe_w);
+    assert_eq!(recv_line(&peer).0.as_bytes(), ACK);
+    assert_eq!(
+        next(&mut incoming).await,
+        Incoming::User(json!({"from": "child"}))
+    );
+    assert_pipe_closed(pipe_r).await; // the channel closed the fd it was given
+
+    (&peer)
+        .write_all(
+            "\"u\u{2028}v\"\n{\"cmd\":\"NODE_CLUSTER\",\"act\":\"online\",\"seq\":0}\n\
+             {\"cmd\":\"NODE_OTHER\"}\n{\"cmd\":\"NODE_\"}\nnot json\n{\"s\":\"a\\nb\"}\n"
+                .as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(
+        next(&mut incoming).await,
+        Incoming::User(json!("u\u{2028}v"))
+    );
+    assert_eq!(
+        next(&mut incoming).await,
+        Incoming::Cluster(json!({"cmd": "NODE_CLUSTER", "act": "online", "seq": 0}))
+    );
+    assert_eq!(
+        next(&mut incoming).await,
+        Incoming::User(json!({"cmd": "NODE_"}))
+    );
+    assert_eq!(
+        next(&mut incoming).await,
+        Incoming::User(json!({"s": "a\nb"}))
+    );
+
+    (&peer).write_all(ACK).unwrap();
+    wait_until(|| Arc::strong_count(&ours) == 1).await;
+}
+
+async fn assert_pipe_closed(read_end: OwnedFd) {
+    nix::fcntl::fcntl(
+        &read_end,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .unwrap();
+    let mut byte = [0u8; 1];
+    wait_until(|| nix::unistd::read(&read_end, &mut byte) == Ok(0)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_delivers_closed_once_and_releases_every_fd() {
+    let (sender, mut incoming, peer) = channel();
+    let (in_flight, queued) = (socket_fd(), socket_fd());
+    sender
+        .send_handle(json!(1), HandleKind::NetNative, Arc::clone(&in_flight))
+        .unwrap();
+    sender
+        .send_handle(json!(2), HandleKind::NetNative, Arc::clone(&queued))
+        .unwrap();
+    sender.send(json!("queued")).unwrap();
+    let _ = recv_line(&peer);
+    drop(peer);
+
+    assert_eq!(next(&mut incoming).await, Incoming::Closed);
+    assert!(!sender.is_open());
+    assert_eq!(sender.send(json!(3)), Err(SendError::Closed));
+    let end = tokio::time::timeout(STEP, incoming.recv())
+        .await
+        .expect("timed out");
+    assert!(
+        end.is_none(),
+        "Closed is delivered once, then the stream ends"
+    );
+    wait_until(|| Arc::strong_count(&in_flight) == 1 && Arc::strong_count(&queued) == 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_receiver_keeps_draining() {
+    let (sender, incoming, peer) = channel();
+    drop(incoming);
+    for _ in 0..2000 {
+        (&peer)
+            .write_all(b"{\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n")
+            .unwrap();
+    }
+    // The child is not blocked on us, and flow control still works.
+    let h = socket_fd();
+    sender
+        .send_handle(json!(1), HandleKind::NetNative, Arc::clone(&h))
+        .unwrap();
+    let _ = recv_line(&peer);
+    (&peer).write_all(ACK).unwrap();
+    wait_until(|| Arc::strong_count(&h) == 1).await;
+}
