@@ -1,0 +1,332 @@
+//! Helpers shared by the cluster-mode and Node IPC tests: the Node versions to run on, free
+//! ports, raw HTTP clients with timeouts, and a bounded client loop that counts what failed.
+//!
+//! Every client opens a new connection per request (HTTP/1.0, no keep-alive), so a worker
+//! replacement that loses nothing shows up as zero failures, as in the protocol study.
+#![allow(dead_code)] // each test binary uses a different part of the helpers
+
+use crate::common::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Generous bound for anything the daemon or a worker has to do.
+pub const T: Duration = Duration::from_secs(15);
+/// How long one request may take before it counts as failed (a hang shows up as this).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A Node binary to run the apps on.
+pub struct Node {
+    /// For messages: `node20` (whatever is on PATH) or `node22`.
+    pub label: &'static str,
+    /// `--interpreter` value; None means the `node` on PATH (no flag).
+    pub path: Option<PathBuf>,
+}
+
+impl Node {
+    /// The `node` on PATH.
+    pub fn system() -> Node {
+        Node {
+            label: "node20",
+            path: None,
+        }
+    }
+
+    /// Node 22 from `$PM2_RS_NODE22` or `<repo>/target/node22` (installed by
+    /// `tests/fixtures/install-node22.sh`); None, with a note, when it is not there.
+    pub fn v22() -> Option<Node> {
+        let path = std::env::var_os("PM2_RS_NODE22")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("target/node22/node_modules/node/bin/node")
+            });
+        if path.is_file() {
+            Some(Node {
+                label: "node22",
+                path: Some(path),
+            })
+        } else {
+            eprintln!(
+                "note: Node 22 not found at {} (run tests/fixtures/install-node22.sh): \
+                 skipping the node22 variant",
+                path.display()
+            );
+            None
+        }
+    }
+
+    /// `pm2 start <script> <extra> [--interpreter <node>]`.
+    pub fn start_args<'a>(&'a self, script: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["start", script];
+        args.extend_from_slice(extra);
+        if let Some(path) = &self.path {
+            args.push("--interpreter");
+            args.push(path.to_str().expect("UTF-8 node path"));
+        }
+        args
+    }
+}
+
+/// Generates `node20::<name>` and `node22::<name>` tests calling `fn <name>(&Node)`; the
+/// Node 22 variant is skipped with a note when Node 22 is not installed.
+#[macro_export]
+macro_rules! on_each_node {
+    ($($name:ident),* $(,)?) => {
+        mod node20 {
+            $(#[test] fn $name() { super::$name(&$crate::cluster_support::Node::system()) })*
+        }
+        mod node22 {
+            $(#[test] fn $name() {
+                if let Some(node) = $crate::cluster_support::Node::v22() {
+                    super::$name(&node)
+                }
+            })*
+        }
+    };
+}
+
+/// A TCP port that was free a moment ago (the OS picked it).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local addr").port()
+}
+
+/// A UDP port that was free a moment ago.
+pub fn free_udp_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").expect("bind udp 127.0.0.1:0");
+    s.local_addr().expect("local addr").port()
+}
+
+/// What one request got: the serving worker's pid, or why it failed.
+pub type Reply = Result<i32, String>;
+
+/// Extracts `pid=N` from an HTTP response whose status is 200.
+fn parse_reply(raw: &[u8]) -> Reply {
+    let text = String::from_utf8_lossy(raw);
+    if !text.starts_with("HTTP/1.1 200") && !text.starts_with("HTTP/1.0 200") {
+        return Err(format!("bad response: {:?}", text.chars().take(80).collect::<String>()));
+    }
+    text.split_whitespace()
+        .find_map(|w| w.strip_prefix("pid=")?.parse().ok())
+        .ok_or_else(|| format!("no pid in response: {text:?}"))
+}
+
+fn exchange(mut s: impl Read + Write) -> Reply {
+    let req = b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    s.write_all(req).map_err(|e| format!("write: {e}"))?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).map_err(|e| format!("read: {e}"))?;
+    parse_reply(&raw)
+}
+
+/// One HTTP/1.0 GET on a new connection to 127.0.0.1:`port`.
+pub fn http_get(port: u16) -> Reply {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let s = TcpStream::connect_timeout(&addr, REQUEST_TIMEOUT).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(REQUEST_TIMEOUT)).expect("read timeout");
+    s.set_write_timeout(Some(REQUEST_TIMEOUT)).expect("write timeout");
+    exchange(s)
+}
+
+/// One HTTP/1.0 GET over a unix-domain socket.
+pub fn unix_get(path: &Path) -> Reply {
+    let s = std::os::unix::net::UnixStream::connect(path).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(REQUEST_TIMEOUT)).expect("read timeout");
+    s.set_write_timeout(Some(REQUEST_TIMEOUT)).expect("write timeout");
+    exchange(s)
+}
+
+/// What a client loop saw.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Requests answered, by serving pid.
+    pub by_pid: BTreeMap<i32, usize>,
+    /// Failed requests (first few reasons kept).
+    pub failed: usize,
+    /// Failures that were read/connect timeouts (a hang, not a refusal).
+    pub timeouts: usize,
+    /// Some failure reasons.
+    pub reasons: Vec<String>,
+}
+
+impl Stats {
+    /// Requests answered.
+    pub fn ok(&self) -> usize {
+        self.by_pid.values().sum()
+    }
+
+    /// Requests sent.
+    pub fn total(&self) -> usize {
+        self.ok() + self.failed
+    }
+
+    /// Adds one request's result.
+    pub fn add(&mut self, reply: Reply) {
+        match reply {
+            Ok(pid) => *self.by_pid.entry(pid).or_default() += 1,
+            Err(e) => {
+                self.failed += 1;
+                if e.contains("timed out") || e.contains("WouldBlock") || e.contains("os error 11") {
+                    self.timeouts += 1;
+                }
+                if self.reasons.len() < 5 {
+                    self.reasons.push(e);
+                }
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Stats) {
+        for (pid, n) in other.by_pid {
+            *self.by_pid.entry(pid).or_default() += n;
+        }
+        self.failed += other.failed;
+        self.timeouts += other.timeouts;
+        self.reasons.extend(other.reasons);
+        self.reasons.truncate(5);
+    }
+}
+
+/// `n` sequential requests.
+pub fn requests(n: usize, mut one: impl FnMut() -> Reply) -> Stats {
+    let mut stats = Stats::default();
+    for _ in 0..n {
+        stats.add(one());
+    }
+    stats
+}
+
+/// Requests sent from background threads until [`Traffic::finish`], with a request-count
+/// and a wall-time cap so a broken daemon can never keep a test running.
+pub struct Traffic {
+    stop: Arc<AtomicBool>,
+    sent: Arc<AtomicUsize>,
+    threads: Vec<JoinHandle<Stats>>,
+}
+
+/// Upper bound on requests per client thread.
+const MAX_REQUESTS: usize = 50_000;
+/// Upper bound on a client thread's life.
+const MAX_TRAFFIC_TIME: Duration = Duration::from_secs(45);
+
+impl Traffic {
+    /// `clients` threads, each sending requests with `one` one after the other.
+    pub fn start(clients: usize, one: fn(u16) -> Reply, port: u16) -> Traffic {
+        let stop = Arc::new(AtomicBool::new(false));
+        let sent = Arc::new(AtomicUsize::new(0));
+        let threads = (0..clients)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                let sent = Arc::clone(&sent);
+                std::thread::spawn(move || {
+                    let started = Instant::now();
+                    let mut stats = Stats::default();
+                    while !stop.load(Ordering::SeqCst)
+                        && stats.total() < MAX_REQUESTS
+                        && started.elapsed() < MAX_TRAFFIC_TIME
+                    {
+                        stats.add(one(port));
+                        sent.fetch_add(1, Ordering::SeqCst);
+                    }
+                    stats
+                })
+            })
+            .collect();
+        Traffic {
+            stop,
+            sent,
+            threads,
+        }
+    }
+
+    /// HTTP clients on 127.0.0.1:`port`.
+    pub fn http(port: u16, clients: usize) -> Traffic {
+        Traffic::start(clients, http_get, port)
+    }
+
+    /// Requests sent so far.
+    pub fn sent(&self) -> usize {
+        self.sent.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `n` more requests went out than when called (so the clients really ran
+    /// across whatever just happened).
+    pub fn wait_for_more(&self, p: &Pm2, n: usize) {
+        let target = self.sent() + n;
+        p.wait_until(T, &format!("{n} more client requests"), || {
+            self.sent() >= target
+        });
+    }
+
+    /// Stops the clients once at least `min` requests went out in all, and merges their
+    /// counts.
+    pub fn finish(mut self, p: &Pm2, min: usize) -> Stats {
+        let what = format!("the clients to send {min} requests");
+        p.wait_until(T, &what, || self.sent() >= min);
+        self.stop.store(true, Ordering::SeqCst);
+        let mut stats = Stats::default();
+        for t in std::mem::take(&mut self.threads) {
+            stats.merge(t.join().expect("client thread"));
+        }
+        stats
+    }
+}
+
+impl Drop for Traffic {
+    /// A failing test stops its clients too.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The jlist elements of app `name`, by pm_id.
+pub fn instances(p: &Pm2, name: &str) -> Vec<Value> {
+    let mut apps: Vec<Value> = p
+        .apps()
+        .into_iter()
+        .filter(|a| a["name"].as_str() == Some(name))
+        .collect();
+    apps.sort_by_key(|a| a["pm_id"].as_u64());
+    apps
+}
+
+/// Waits until app `name` has exactly `n` instances, all online, and returns them.
+pub fn wait_all_online(p: &Pm2, name: &str, n: usize) -> Vec<Value> {
+    let mut last = Vec::new();
+    p.wait_until(T, &format!("{n} online instances of {name}"), || {
+        last = instances(p, name);
+        last.len() == n && last.iter().all(|a| st(a) == "online" && pid_of(a) > 0)
+    });
+    last
+}
+
+/// Polls `one` until it is served by every pid in `pids` (each at least once); fails after
+/// [`T`] or 2000 requests. Returns the requests' counts.
+pub fn until_each_pid_serves(p: &Pm2, pids: &[i32], mut one: impl FnMut() -> Reply) -> Stats {
+    let mut stats = Stats::default();
+    let what = format!("every worker {pids:?} to serve a request");
+    p.wait_until(T, &what, || {
+        if stats.total() >= 2000 {
+            p.fail(&format!("{what}: 2000 requests did not do it: {stats:?}"), None);
+        }
+        stats.add(one());
+        pids.iter().all(|pid| stats.by_pid.contains_key(pid))
+    });
+    stats
+}
+
+/// The pm2 out log of instance `pm_id` of `name`.
+pub fn out_log(p: &Pm2, name: &str, pm_id: u64) -> PathBuf {
+    p.log_path(&format!("{name}-out-{pm_id}.log"))
+}
+
+/// The text of `path` ("" when missing).
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
