@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs what the tests need beyond the Rust toolchain: interpreters for the fixture apps.
+# Installs what the tests need beyond the Rust toolchain: interpreters for the fixture apps,
+# and Node 22 (from npm, into target/node22) so cluster tests also run on a second Node major.
 # Idempotent; only installs what is missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v bash >/dev/null 2>&1 || missing+=(bash)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
+command -v gzip >/dev/null 2>&1 || missing+=(gzip)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
@@ -14,4 +19,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "missing: ${missing[*]} (install them, then re-run)" >&2
     exit 1
   fi
+fi
+if [ ! -x target/node22/node_modules/node/bin/node ]; then
+  npm install --silent --no-audit --no-fund --prefix target/node22 node@22
 fi

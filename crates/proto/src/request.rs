@@ -41,6 +41,28 @@ pub enum Request {
     ReloadModuleConf,
     /// Change how many instances an app runs (`pm2 scale`).
     Scale(ScaleRequest),
+    /// Ecosystem actions: start the apps that do not run, restart or reload the others with
+    /// their new definition.
+    Apply(ApplyRequest),
+}
+
+/// `pm2 start|restart|reload <ecosystem file>` and the `startOr*` commands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApplyRequest {
+    /// The apps, resolved.
+    pub apps: Vec<AppSpec>,
+    /// What happens to apps that already run.
+    pub running: ApplyMode,
+}
+
+/// What an ecosystem action does to an app that already runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplyMode {
+    /// Restart it with the new definition.
+    Restart,
+    /// Reload it (zero-downtime in cluster mode) with the new definition.
+    Reload,
 }
 
 /// `pm2 scale <app> <N|+N|-N>`.

@@ -1,6 +1,6 @@
 //! stop / restart / delete / reset / sendSignal / kill.
 
-use crate::instance::{Control, InstanceHandle, Outcome};
+use crate::instance::{Control, InstanceHandle, Outcome, Update};
 use crate::server::Daemon;
 use pm2_proto::{Action, ActionRequest, InstanceOutcome, Response, SignalRequest};
 use tokio::task::JoinSet;
@@ -22,7 +22,14 @@ pub(crate) async fn apply_to(
     env: Option<std::collections::BTreeMap<String, String>>,
 ) -> Vec<InstanceOutcome> {
     if action == Action::Reload {
-        return reload_one_by_one(daemon, ids).await;
+        let updates = ids
+            .iter()
+            .map(|_| Update {
+                env: env.clone(),
+                spec: None,
+            })
+            .collect();
+        return reload_one_by_one(daemon, ids, updates).await;
     }
     let mut set = JoinSet::new();
     for (id, handle) in handles(daemon, ids) {
@@ -31,8 +38,14 @@ pub(crate) async fn apply_to(
             let name = handle.info().spec.name;
             let outcome: Outcome = match action {
                 Action::Stop => handle.call(Control::Stop).await,
-                Action::Restart => handle.call(|r| Control::Restart(env, r)).await,
-                Action::Reload => handle.call(Control::Reload).await,
+                Action::Restart => {
+                    let update = Update { env, spec: None };
+                    handle.call(|r| Control::Restart(update, r)).await
+                }
+                Action::Reload => {
+                    let update = Update { env, spec: None };
+                    handle.call(|r| Control::Reload(update, r)).await
+                }
                 Action::Delete => handle.call(Control::Delete).await,
                 Action::Reset => handle.call(Control::Reset).await,
             };
@@ -56,10 +69,14 @@ pub(crate) async fn apply_to(
 
 /// Reloads instances one after the other, as PM2 does, so an app never has more than one
 /// instance in transition and the machine never runs every new worker at once.
-async fn reload_one_by_one(daemon: &Daemon, ids: &[u32]) -> Vec<InstanceOutcome> {
+pub(crate) async fn reload_one_by_one(
+    daemon: &Daemon,
+    ids: &[u32],
+    updates: Vec<Update>,
+) -> Vec<InstanceOutcome> {
     let mut outcomes = Vec::new();
-    for (pm_id, handle) in handles(daemon, ids) {
-        let error = handle.call(Control::Reload).await.err();
+    for ((pm_id, handle), update) in handles(daemon, ids).into_iter().zip(updates) {
+        let error = handle.call(|r| Control::Reload(update, r)).await.err();
         let name = handle.info().spec.name;
         outcomes.push(InstanceOutcome { pm_id, name, error });
     }

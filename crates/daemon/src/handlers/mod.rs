@@ -1,6 +1,7 @@
 //! Request handlers, one file per request family.
 
 mod action;
+mod apply;
 mod list;
 mod logs;
 mod scale;
@@ -31,6 +32,7 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         Request::Signal(req) => action::signal(daemon, req).await,
         Request::Flush(req) => logs::flush(daemon, req),
         Request::Scale(req) => scale::scale(daemon, req).await,
+        Request::Apply(req) => apply::apply(daemon, req).await,
         Request::ReloadLogs => logs::reload(daemon),
         Request::ReloadModuleConf => {
             daemon.config_changed.notify_one();

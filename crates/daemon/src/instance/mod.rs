@@ -29,16 +29,26 @@ pub enum Control {
     /// Stop gracefully; stays registered.
     Stop(oneshot::Sender<Outcome>),
     /// Stop (if running) and start again, optionally with an updated environment.
-    Restart(Option<BTreeMap<String, String>>, oneshot::Sender<Outcome>),
+    Restart(Update, oneshot::Sender<Outcome>),
     /// Zero-downtime replacement in cluster mode (new worker, wait, retire the old one);
     /// a restart otherwise.
-    Reload(oneshot::Sender<Outcome>),
+    Reload(Update, oneshot::Sender<Outcome>),
     /// Stop gracefully, then end the task.
     Delete(oneshot::Sender<Outcome>),
     /// Zero the restart counters.
     Reset(oneshot::Sender<Outcome>),
     /// Deliver a signal to the running process.
     Signal(nix::sys::signal::Signal, oneshot::Sender<Outcome>),
+}
+
+/// What a restart or reload changes first.
+#[derive(Debug, Clone, Default)]
+pub struct Update {
+    /// Variables merged into the app's env (`--update-env`).
+    pub env: Option<BTreeMap<String, String>>,
+    /// A new definition of the app (ecosystem actions): every option and the env are
+    /// replaced; the instance keeps its id, index and files.
+    pub spec: Option<pm2_proto::AppSpec>,
 }
 
 /// A cloneable reference to a running instance task.
@@ -212,11 +222,11 @@ impl Instance {
                 self.stop().await;
                 let _ = reply.send(Ok(()));
             }
-            Control::Restart(env, reply) => {
-                let _ = reply.send(self.manual_restart(env).await);
+            Control::Restart(update, reply) => {
+                let _ = reply.send(self.manual_restart(update).await);
             }
-            Control::Reload(reply) => {
-                let _ = reply.send(self.reload().await);
+            Control::Reload(update, reply) => {
+                let _ = reply.send(self.reload(update).await);
             }
             Control::Delete(reply) => {
                 self.stop().await;
@@ -266,12 +276,10 @@ impl Instance {
         self.launch().await
     }
 
-    async fn manual_restart(&mut self, env: Option<BTreeMap<String, String>>) -> Outcome {
+    async fn manual_restart(&mut self, update: Update) -> Outcome {
         let was_running = self.info.status.is_running() && self.running.is_some();
         self.stop().await;
-        if let Some(env) = env {
-            self.info.spec.env.extend(env);
-        }
+        self.apply_update(update);
         if was_running {
             self.info.restart_time += 1;
         }
@@ -286,12 +294,31 @@ impl Instance {
 
     /// `pm2 reload`: in cluster mode a new worker takes over before the old one leaves;
     /// other apps (and a stopped cluster app) are restarted, as PM2 does.
-    async fn reload(&mut self) -> Outcome {
+    async fn reload(&mut self, update: Update) -> Outcome {
         let cluster = self.info.spec.exec_mode == ExecMode::Cluster;
         if !cluster || self.running.is_none() || !self.info.status.is_running() {
-            return self.manual_restart(None).await;
+            return self.manual_restart(update).await;
         }
+        self.apply_update(update);
         self.replace_worker().await
+    }
+
+    /// Takes a new env or definition into account for the next process.
+    fn apply_update(&mut self, update: Update) {
+        if let Some(spec) = update.spec {
+            let name = std::mem::take(&mut self.info.spec.name);
+            self.info.spec = spec;
+            self.info.spec.name = name;
+            if let Some(k) = self.info.spec.kill_timeout {
+                self.info.kill_timeout = k;
+            }
+            self.relay.format =
+                crate::line_format::LineFormat::for_app(&self.info.spec, self.info.pm_id);
+        }
+        if let Some(env) = update.env {
+            self.info.spec.env.extend(env);
+        }
+        self.publish();
     }
 
     /// A readiness signal from the worker.
