@@ -31,8 +31,17 @@ pub struct Cli {
 pub enum Command {
     /// Start an app (script, binary or "command string"), or restart an existing one.
     Start(Box<StartArgs>),
-    /// Stop apps (id, name, namespace, all, /regex/).
+    /// Stop apps (id, name, namespace, all, /regex/, ecosystem file).
     Stop(TargetArgs),
+    /// Start the apps of an ecosystem file that do not run, restart the others.
+    #[command(name = "startOrRestart")]
+    StartOrRestart(FileArgs),
+    /// Start the apps of an ecosystem file that do not run, reload the others.
+    #[command(name = "startOrReload", alias = "startOrGracefulReload")]
+    StartOrReload(FileArgs),
+    /// Write PM2's ecosystem.config.js template here.
+    #[command(alias = "ecosystem")]
+    Init(InitArgs),
     /// Restart apps.
     Restart(RestartArgs),
     /// Zero-downtime reload of cluster apps (a restart for others).
@@ -105,12 +114,38 @@ pub struct TargetArgs {
 /// Restart's targets and options.
 #[derive(Debug, Args)]
 pub struct RestartArgs {
-    /// id, name, namespace, `all` or `/regex/`.
+    /// id, name, namespace, `all`, `/regex/` or an ecosystem file.
     #[arg(required = true)]
     pub targets: Vec<String>,
     /// Merge the current environment into the app's env.
     #[arg(short = 'a', long = "update-env")]
     pub update_env: bool,
+    /// Ecosystem files: merge `env_<name>` over `env`.
+    #[arg(long = "env")]
+    pub env_name: Option<String>,
+    /// Ecosystem files: only these apps (comma-separated).
+    #[arg(long)]
+    pub only: Option<String>,
+}
+
+/// `startOrRestart|startOrReload <file>`.
+#[derive(Debug, Args)]
+pub struct FileArgs {
+    /// Ecosystem file.
+    pub file: String,
+    /// Merge `env_<name>` over `env`.
+    #[arg(long = "env")]
+    pub env_name: Option<String>,
+    /// Only these apps (comma-separated).
+    #[arg(long)]
+    pub only: Option<String>,
+}
+
+/// `init [simple]`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// `simple` writes the short template.
+    pub kind: Option<String>,
 }
 
 /// Zero or more targets.
@@ -221,8 +256,15 @@ pub struct SignalArgs {
 /// `pm2 start` options (PM2's names).
 #[derive(Debug, Args)]
 pub struct StartArgs {
-    /// Script, binary, "command string", or the name/id of an existing app.
-    pub script: String,
+    /// Script, binary, "command string", ecosystem file, or the name/id of an existing app
+    /// (default: ecosystem.config.js).
+    pub script: Option<String>,
+    /// Ecosystem files: merge `env_<name>` over `env`.
+    #[arg(long = "env")]
+    pub env_name: Option<String>,
+    /// Ecosystem files: only these apps (comma-separated).
+    #[arg(long)]
+    pub only: Option<String>,
     /// App name (default: script name without extension).
     #[arg(short = 'n', long)]
     pub name: Option<String>,

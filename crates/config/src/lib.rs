@@ -4,11 +4,16 @@
 //! resolved here, in the CLI, so the daemon receives self-contained specs. Errors name the
 //! app and the offending value, and are collected rather than stopping at the first.
 
+mod ecosystem;
 mod interpreter;
 mod options;
 mod resolve;
 mod values;
 
+pub use ecosystem::{
+    ecosystem_app_names, ecosystem_app_names_from_reader, ecosystem_template, is_ecosystem_file,
+    load_ecosystem, load_ecosystem_from_reader, Ecosystem, EcosystemError, EcosystemOptions,
+};
 pub use interpreter::{find_in_path, is_executable, Interpreter};
 pub use options::StartOptions;
 pub use resolve::{resolve_start, ResolveContext};

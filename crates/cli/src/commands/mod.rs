@@ -1,6 +1,7 @@
 //! One module per command family; [`run`] dispatches.
 
 mod actions;
+mod ecosystem;
 mod logs;
 mod modules;
 mod start;
@@ -10,7 +11,7 @@ use crate::args::Command;
 use crate::client::{self, Client};
 use anyhow::{bail, Result};
 use pm2_daemon::Pm2Home;
-use pm2_proto::{Request, Response};
+use pm2_proto::{Action, ApplyMode, Request, Response};
 
 /// Runs one parsed command; returns the exit code.
 pub fn run(command: Command) -> Result<i32> {
@@ -20,16 +21,21 @@ pub fn run(command: Command) -> Result<i32> {
             pm2_daemon::DaemonSettings::from_env(home),
         )),
         Command::Start(args) => start::start(&home, *args),
-        Command::Stop(t) => actions::action(&home, pm2_proto::Action::Stop, &t.targets, false),
-        Command::Restart(r) => {
-            actions::action(&home, pm2_proto::Action::Restart, &r.targets, r.update_env)
+        Command::Stop(t) => on_targets(&home, Action::Stop, &t.targets, None),
+        Command::Restart(r) => on_targets(&home, Action::Restart, &r.targets, Some(&r)),
+        Command::StartOrRestart(f) => {
+            let opts = ecosystem::options(f.env_name.as_deref(), f.only.as_deref());
+            ecosystem::apply(&home, &f.file, &opts, ApplyMode::Restart)
         }
-        Command::Reload(r) => {
-            actions::action(&home, pm2_proto::Action::Reload, &r.targets, r.update_env)
+        Command::StartOrReload(f) => {
+            let opts = ecosystem::options(f.env_name.as_deref(), f.only.as_deref());
+            ecosystem::apply(&home, &f.file, &opts, ApplyMode::Reload)
         }
+        Command::Init(i) => ecosystem::init(i.kind.as_deref()),
+        Command::Reload(r) => on_targets(&home, Action::Reload, &r.targets, Some(&r)),
         Command::Scale(a) => actions::scale(&home, &a.name, &a.count),
-        Command::Delete(t) => actions::action(&home, pm2_proto::Action::Delete, &t.targets, false),
-        Command::Reset(t) => actions::action(&home, pm2_proto::Action::Reset, &t.targets, false),
+        Command::Delete(t) => on_targets(&home, Action::Delete, &t.targets, None),
+        Command::Reset(t) => on_targets(&home, Action::Reset, &t.targets, None),
         Command::SendSignal(s) => actions::send_signal(&home, &s.signal, &s.targets),
         Command::Kill => actions::kill(&home),
         Command::Ping => views::ping(&home),
@@ -50,6 +56,32 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Pid(t) => views::pid(&home, t.target.as_deref()),
         Command::Id(t) => views::id(&home, &t.target),
     }
+}
+
+/// An action on targets, or on the apps of an ecosystem file when that is the one target.
+fn on_targets(
+    home: &Pm2Home,
+    action: Action,
+    targets: &[String],
+    restart: Option<&crate::args::RestartArgs>,
+) -> Result<i32> {
+    let env_name = restart.and_then(|r| r.env_name.as_deref());
+    let only = restart.and_then(|r| r.only.as_deref());
+    if let [file] = targets {
+        if pm2_config::is_ecosystem_file(file) {
+            let opts = ecosystem::options(env_name, only);
+            return match action {
+                Action::Restart => ecosystem::apply(home, file, &opts, ApplyMode::Restart),
+                Action::Reload => ecosystem::apply(home, file, &opts, ApplyMode::Reload),
+                _ => ecosystem::act_on_apps(home, file, &opts, action),
+            };
+        }
+    }
+    if env_name.is_some() {
+        bail!("--env needs an ecosystem file (PM2 semantics): use --update-env to take the current environment");
+    }
+    let update_env = restart.is_some_and(|r| r.update_env);
+    actions::action(home, action, targets, update_env)
 }
 
 /// Connects (starting the daemon when needed).

@@ -1,19 +1,20 @@
 //! `pm2 start`.
 
 use super::actions::{apply, report};
+use super::ecosystem;
 use super::views::print_table;
 use super::{connect, expect};
 use crate::args::StartArgs;
 use crate::out;
 use anyhow::{bail, Context, Result};
-use pm2_config::{resolve_start, ResolveContext, StartOptions};
+use pm2_config::{is_ecosystem_file, resolve_start, ResolveContext, StartOptions};
 use pm2_daemon::Pm2Home;
-use pm2_proto::{Action, Request, ResolveRequest, Response, StartRequest, Target};
+use pm2_proto::{Action, ApplyMode, Request, ResolveRequest, Response, StartRequest, Target};
 use std::path::Path;
 
-fn options(a: &StartArgs) -> StartOptions {
+fn options(a: &StartArgs, script: &str) -> StartOptions {
     StartOptions {
-        script: a.script.clone(),
+        script: script.to_string(),
         name: a.name.clone(),
         cwd: a.cwd.clone(),
         namespace: a.namespace.clone(),
@@ -46,7 +47,8 @@ fn options(a: &StartArgs) -> StartOptions {
     }
 }
 
-fn context() -> Result<ResolveContext> {
+/// The caller's world, for resolving apps.
+pub(crate) fn context() -> Result<ResolveContext> {
     Ok(ResolveContext {
         cwd: std::env::current_dir().context("cannot read the current directory")?,
         env: std::env::vars().collect(),
@@ -65,16 +67,25 @@ fn context() -> Result<ResolveContext> {
 /// anything else is resolved and started.
 pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
     let ctx = context()?;
-    let is_file = ctx.cwd.join(&a.script).exists();
+    let script = match &a.script {
+        Some(s) => s.clone(),
+        None if ctx.cwd.join(DEFAULT_ECOSYSTEM).is_file() => DEFAULT_ECOSYSTEM.to_string(),
+        None => bail!("nothing to start: give a script, or create {DEFAULT_ECOSYSTEM} (pm2 init)"),
+    };
+    if is_ecosystem_file(&script) {
+        let opts = ecosystem::options(a.env_name.as_deref(), a.only.as_deref());
+        return ecosystem::apply(home, &script, &opts, ApplyMode::Restart);
+    }
+    let is_file = ctx.cwd.join(&script).exists();
     // Resolve locally first so that bad input changes nothing, not even a daemon start.
-    let resolved = resolve_start(&options(&a), &ctx);
+    let resolved = resolve_start(&options(&a, &script), &ctx);
     if !is_file {
         if let Some(mut client) = crate::client::connect_existing(home) {
-            if names_existing_app(&mut client, &a.script)? {
+            if names_existing_app(&mut client, &script)? {
                 return apply(
                     &mut client,
                     Action::Restart,
-                    std::slice::from_ref(&a.script),
+                    std::slice::from_ref(&script),
                     a.update_env,
                 );
             }
@@ -113,6 +124,9 @@ pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
     print_table(&mut client)?;
     Ok(code)
 }
+
+/// What `pm2 start` without arguments starts.
+const DEFAULT_ECOSYSTEM: &str = "ecosystem.config.js";
 
 /// Whether `word` names a registered app (id, name or namespace), for `start <name>`.
 fn names_existing_app(client: &mut crate::client::Client, word: &str) -> Result<bool> {

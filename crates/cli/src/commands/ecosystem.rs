@@ -1,0 +1,128 @@
+//! Ecosystem files: `start|restart|reload|stop|delete <file>`, `startOrRestart`,
+//! `startOrReload`, and `init`.
+
+use super::actions::{apply as apply_action, report};
+use super::start::context;
+use super::views::print_table;
+use super::{connect, expect};
+use crate::out;
+use anyhow::{bail, Context, Result};
+use pm2_config::{ecosystem_app_names, ecosystem_template, load_ecosystem, EcosystemOptions};
+use pm2_daemon::Pm2Home;
+use pm2_proto::{Action, ApplyMode, ApplyRequest, Request, Response};
+
+/// `--env` and `--only` as the loader takes them.
+pub(crate) fn options(env_name: Option<&str>, only: Option<&str>) -> EcosystemOptions {
+    EcosystemOptions {
+        env_name: env_name.map(String::from),
+        only: only
+            .map(|o| {
+                o.split([',', ' '])
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+fn print_errors(errors: &[pm2_config::EcosystemError]) {
+    for e in errors {
+        out::error(&e.to_string());
+    }
+}
+
+/// Loads the file, starts the apps that do not run and restarts or reloads the others with
+/// the file's new definition. Nothing happens when the file has any error.
+pub(crate) fn apply(
+    home: &Pm2Home,
+    file: &str,
+    opts: &EcosystemOptions,
+    mode: ApplyMode,
+) -> Result<i32> {
+    let eco = match load_ecosystem(file, opts, &context()?) {
+        Ok(eco) => eco,
+        Err(errors) => {
+            print_errors(&errors);
+            return Ok(1);
+        }
+    };
+    for w in &eco.warnings {
+        out::warn(w);
+    }
+    if eco.apps.is_empty() {
+        bail!("{}: no app to start (check --only)", eco.file.display());
+    }
+    let mut client = connect(home)?;
+    let names: Vec<String> = eco.apps.iter().map(|a| a.name.clone()).collect();
+    let request = Request::Apply(ApplyRequest {
+        apps: eco.apps,
+        running: mode,
+    });
+    let Response::Outcomes { outcomes } = expect(&mut client, request)? else {
+        bail!("unexpected reply to an ecosystem action");
+    };
+    for name in &names {
+        let n = outcomes
+            .iter()
+            .filter(|o| &o.name == name && o.error.is_none())
+            .count();
+        out::info(&format!(
+            "App [{name}] applied ({n} instance{})",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    let failed: Vec<_> = outcomes.into_iter().filter(|o| o.error.is_some()).collect();
+    let code = report(&failed);
+    print_table(&mut client)?;
+    Ok(code)
+}
+
+/// `stop|delete|reset <file>`: the action on the file's apps that exist.
+pub(crate) fn act_on_apps(
+    home: &Pm2Home,
+    file: &str,
+    opts: &EcosystemOptions,
+    action: Action,
+) -> Result<i32> {
+    let names = match ecosystem_app_names(file, opts, &context()?) {
+        Ok(names) => names,
+        Err(errors) => {
+            print_errors(&errors);
+            return Ok(1);
+        }
+    };
+    let mut client = connect(home)?;
+    let running = super::views::fetch_list(&mut client)?;
+    let present: Vec<String> = names
+        .into_iter()
+        .filter(|n| running.iter().any(|p| &p.spec.name == n))
+        .collect();
+    if present.is_empty() {
+        bail!("none of the apps of {file} is registered");
+    }
+    apply_action(&mut client, action, &present, false)
+}
+
+/// `pm2 init [simple]` / `pm2 ecosystem [simple]`: writes the template, never over a file.
+pub(crate) fn init(kind: Option<&str>) -> Result<i32> {
+    let simple = matches!(kind, Some("simple"));
+    let path = std::env::current_dir()
+        .context("cannot read the current directory")?
+        .join("ecosystem.config.js");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path);
+    let mut file = match file {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!("{} already exists; not overwriting it", path.display())
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+    };
+    std::io::Write::write_all(&mut file, ecosystem_template(simple).as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    out::info(&format!("File {} generated", path.display()));
+    Ok(0)
+}

@@ -1,0 +1,293 @@
+//! One app of a file → [`StartOptions`] → [`resolve_start`], so that a file and the command
+//! line behave alike; then what the command line cannot express (env blocks, explicit
+//! cluster mode, argument arrays) is applied to the resulting spec.
+
+use super::fields;
+use super::reader::AppReader;
+use crate::{resolve_start, ConfigError, ResolveContext, StartOptions};
+use pm2_proto::{AppSpec, ExecMode};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What the whole file contributes to each app.
+pub(crate) struct FileScope<'a> {
+    /// `--env <name>`.
+    pub env_name: Option<&'a str>,
+    /// `deploy.<name>.env`, already stringified.
+    pub deploy_env: BTreeMap<String, String>,
+}
+
+/// The name an app is declared with (`name`, or the script's default name; what `--only`
+/// matches), and the name it will run under (after `append_env_to_name` and `name_prefix`,
+/// as PM2 applies them).
+pub(crate) fn app_name(r: &mut AppReader, scope: &FileScope) -> Option<(String, String)> {
+    let declared = r.string("name");
+    let script = r.string("script");
+    if !r.has("script") {
+        r.error_at("script", "missing (every app needs a script)");
+    }
+    let base = match (declared, script) {
+        (Some(name), _) => name,
+        (None, Some(script)) => default_name(&script),
+        (None, None) => return None,
+    };
+    let mut name = base.clone();
+    if let (Some(true), Some(env)) = (r.flag("append_env_to_name"), scope.env_name) {
+        name = format!("{name}-{env}");
+    }
+    if let Some(prefix) = r.string("name_prefix") {
+        if !name.contains(&prefix) {
+            name = format!("{prefix}:{name}");
+        }
+    }
+    Some((base, name))
+}
+
+/// PM2's default name: a command string as a whole, else the basename minus its extension.
+fn default_name(script: &str) -> String {
+    if script.trim().contains(' ') {
+        return script.to_string();
+    }
+    Path::new(script)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| script.to_string())
+}
+
+/// Everything read from the app besides what [`StartOptions`] carries.
+struct Extras {
+    exec_mode: Option<ExecMode>,
+    interpreter_args: Option<Vec<String>>,
+    merge_logs: Option<bool>,
+    watch: bool,
+}
+
+/// Resolves one app; on failure its errors are left in `r.errors`.
+pub(crate) fn resolve_app(
+    r: &mut AppReader,
+    name: String,
+    scope: &FileScope,
+    ctx: &ResolveContext,
+) -> Option<AppSpec> {
+    let cwd = app_cwd(r, ctx);
+    let (opts, extras) = start_options(r, name, cwd.as_deref());
+    let env = app_env(r, scope, ctx);
+    r.check_unsupported();
+    let cwd = cwd?;
+    if !r.errors.is_empty() {
+        return None;
+    }
+    let app_ctx = ResolveContext {
+        cwd: cwd.into(),
+        ..ctx.clone()
+    };
+    let mut spec = match resolve_start(&opts, &app_ctx) {
+        Ok(spec) => spec,
+        Err(errors) => {
+            for e in errors {
+                let (key, msg) = describe(&e);
+                r.error_at(key, &msg);
+            }
+            return None;
+        }
+    };
+    finish(&mut spec, extras, env);
+    Some(spec)
+}
+
+/// `cwd` made absolute against the directory the CLI runs in (PM2's `path.resolve`), and
+/// checked; `Some` even when absent (then it is the CLI's own directory).
+fn app_cwd(r: &mut AppReader, ctx: &ResolveContext) -> Option<String> {
+    let Some(raw) = r.string("cwd") else {
+        return (!r.has("cwd")).then(|| ctx.cwd.to_string_lossy().into_owned());
+    };
+    let path = ctx.cwd.join(&raw);
+    if !path.is_dir() {
+        let msg = format!("no such directory: {}", path.display());
+        r.error_at("cwd", &msg);
+        return None;
+    }
+    Some(path.to_string_lossy().into_owned())
+}
+
+fn start_options(r: &mut AppReader, name: String, cwd: Option<&str>) -> (StartOptions, Extras) {
+    let exec_mode = r.get("exec_mode", fields::exec_mode);
+    let log = r.get("log_file", log_file);
+    let log_type = r.string("log_type");
+    if let Some(t) = log_type
+        .as_deref()
+        .filter(|t| !matches!(*t, "raw" | "json"))
+    {
+        r.error_at(
+            "log_type",
+            &format!("expected \"raw\" or \"json\", got {t:?}"),
+        );
+    }
+    let opts = StartOptions {
+        script: r.string("script").unwrap_or_default(),
+        name: Some(name),
+        cwd: cwd.map(String::from),
+        namespace: r.string("namespace"),
+        interpreter: r.string("interpreter"),
+        interpreter_args: None,
+        execute_command: r.flag("execute_command").unwrap_or(false)
+            || exec_mode == Some(ExecMode::Fork),
+        instances: r.get("instances", fields::instances),
+        args: r.get("args", fields::word_list).unwrap_or_default(),
+        no_autorestart: r.flag("autorestart") == Some(false),
+        stop_exit_codes: r
+            .get("stop_exit_codes", fields::exit_codes)
+            .unwrap_or_default(),
+        restart_delay: r.duration("restart_delay"),
+        exp_backoff_restart_delay: r.duration("exp_backoff_restart_delay"),
+        kill_timeout: r.duration("kill_timeout"),
+        max_restarts: r.get("max_restarts", fields::count).map(|n| n.to_string()),
+        min_uptime: r.duration("min_uptime"),
+        no_treekill: r.flag("treekill") == Some(false),
+        merge_logs: false,
+        output: r.string("out_file"),
+        error: r.string("error_file"),
+        log,
+        pid: r.string("pid_file"),
+        no_autostart: r.flag("autostart") == Some(false),
+        time: r.flag("time").unwrap_or(false),
+        log_date_format: r.string("log_date_format"),
+        log_type,
+        disable_logs: r.flag("disable_logs").unwrap_or(false),
+        wait_ready: r.flag("wait_ready").unwrap_or(false),
+        listen_timeout: r.duration("listen_timeout"),
+        shutdown_with_message: r.flag("shutdown_with_message").unwrap_or(false),
+    };
+    let extras = Extras {
+        exec_mode,
+        interpreter_args: r.get("node_args", fields::word_list),
+        merge_logs: r.flag("merge_logs"),
+        watch: r.get("watch", watch).unwrap_or(false),
+    };
+    (opts, extras)
+}
+
+/// `log_file`: a path, `true` for the default combined log, `false` for none.
+fn log_file(v: &Value) -> Result<Option<String>, String> {
+    match v {
+        Value::Bool(true) => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        other => Err(format!(
+            "expected a path or true, got {}",
+            fields::show(other)
+        )),
+    }
+}
+
+/// `watch`: `true`, a path, or a list of paths (an empty list watches the app's folder).
+fn watch(v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => fields::string_or_list(other).map(|_| true),
+    }
+}
+
+/// PM2's env for an ecosystem app: the CLI's environment (minus `filter_env`), then
+/// `deploy.<env>.env`, `env`, `env_<env>`, and `PORT` from `port`; last wins.
+fn app_env(r: &mut AppReader, scope: &FileScope, ctx: &ResolveContext) -> BTreeMap<String, String> {
+    let mut env = match r.get("filter_env", filter_env) {
+        Some(Filter::All) => BTreeMap::new(),
+        Some(Filter::Containing(words)) => ctx
+            .env
+            .iter()
+            .filter(|(k, _)| !words.iter().any(|w| k.contains(w.as_str())))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        _ => ctx.env.clone(),
+    };
+    env.extend(scope.deploy_env.clone());
+    env.extend(r.get("env", fields::env_object).unwrap_or_default());
+    if let Some(name) = scope.env_name {
+        match r.env_blocks.get(name).copied() {
+            Some(block) => match fields::env_object(block) {
+                Ok(vars) => env.extend(vars),
+                Err(msg) => r.errors.push(format!("{}.env_{name}: {msg}", r.prefix)),
+            },
+            None => r.warnings.push(format!(
+                "{}: no env_{name} block for --env {name}; using env only",
+                r.prefix
+            )),
+        }
+    }
+    for (name, block) in r.env_blocks.clone() {
+        if Some(name.as_str()) != scope.env_name {
+            if let Err(msg) = fields::env_object(block) {
+                r.errors.push(format!("{}.env_{name}: {msg}", r.prefix));
+            }
+        }
+    }
+    if let Some(port) = r.get("port", port) {
+        env.insert("PORT".into(), port);
+    }
+    env
+}
+
+enum Filter {
+    All,
+    Containing(Vec<String>),
+}
+
+fn filter_env(v: &Value) -> Result<Filter, String> {
+    match v {
+        Value::Bool(true) => Ok(Filter::All),
+        Value::Bool(false) => Ok(Filter::Containing(vec![])),
+        other => fields::string_or_list(other)
+            .map(Filter::Containing)
+            .map_err(|_| {
+                format!(
+                    "expected true, a string or an array of strings, got {}",
+                    fields::show(other)
+                )
+            }),
+    }
+}
+
+fn port(v: &Value) -> Result<String, String> {
+    fields::count(v)
+        .ok()
+        .filter(|p| *p <= 65535)
+        .map(|p| p.to_string())
+        .ok_or_else(|| format!("expected a port number, got {}", fields::show(v)))
+}
+
+/// The key a resolution error belongs to, and its message.
+fn describe(e: &ConfigError) -> (&'static str, String) {
+    match e {
+        ConfigError::ScriptNotFound(_) => ("script", e.to_string()),
+        ConfigError::InterpreterMissing(_) => ("interpreter", e.to_string()),
+        ConfigError::InvalidValue { flag, value, why } => {
+            let key = match flag.as_str() {
+                "--cwd" => "cwd",
+                "--log-type" => "log_type",
+                "--instances" => "instances",
+                _ => "script",
+            };
+            (key, format!("{value:?}: {why}"))
+        }
+    }
+}
+
+/// What the command line cannot say: env blocks, argument arrays, explicit cluster mode.
+fn finish(spec: &mut AppSpec, extras: Extras, mut env: BTreeMap<String, String>) {
+    if spec.interpreter.starts_with("python") {
+        env.insert("PYTHONUNBUFFERED".into(), "1".into());
+    }
+    spec.env = env;
+    if let Some(args) = extras.interpreter_args {
+        spec.interpreter_args = args;
+    }
+    if extras.exec_mode == Some(ExecMode::Cluster) {
+        spec.exec_mode = ExecMode::Cluster;
+    }
+    // PM2's `verifyConfs`: merged logs by default only for a fork app without `instances`.
+    spec.merge_logs = extras
+        .merge_logs
+        .unwrap_or(spec.exec_mode != ExecMode::Cluster && !spec.instances_given);
+    spec.watch = extras.watch;
+}

@@ -1,0 +1,247 @@
+//! Reading an ecosystem file into a JSON value: JSON5 (PM2 evaluates `.json` as a JS
+//! expression, so comments, trailing commas and unquoted keys work), YAML, and JavaScript
+//! (CommonJS or ESM) evaluated by the `node` on PATH.
+
+use super::EcosystemError;
+use crate::interpreter::find_in_path;
+use crate::ResolveContext;
+use serde_json::{Map, Number, Value};
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// How a file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// JSON read leniently (JSON5).
+    Json,
+    /// YAML.
+    Yaml,
+    /// `require()` (falling back to `import()` for ESM).
+    CommonJs,
+    /// `import()`.
+    Esm,
+}
+
+/// PM2's rule (`Common.isConfigFile`): a substring match, `.json` first; a plain `.js`,
+/// `.cjs` or `.mjs` given explicitly is JavaScript too; anything else is read as JSON.
+pub(crate) fn format_of(arg: &str) -> Format {
+    if arg.contains(".json") {
+        Format::Json
+    } else if arg.contains(".yml") || arg.contains(".yaml") {
+        Format::Yaml
+    } else if arg.contains(".config.mjs") || arg.ends_with(".mjs") {
+        Format::Esm
+    } else if arg.contains(".config.js")
+        || arg.contains(".config.cjs")
+        || arg.ends_with(".js")
+        || arg.ends_with(".cjs")
+    {
+        Format::CommonJs
+    } else {
+        Format::Json
+    }
+}
+
+/// Reads and parses `path`; `label` is how messages name the file.
+pub(crate) fn load_file(
+    path: &Path,
+    label: &str,
+    ctx: &ResolveContext,
+) -> Result<Value, EcosystemError> {
+    match format_of(label) {
+        Format::CommonJs | Format::Esm if !path.is_file() => Err(not_found(label)),
+        Format::CommonJs => eval_js(path, false, label, ctx),
+        Format::Esm => eval_js(path, true, label, ctx),
+        format => {
+            let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => not_found(label),
+                _ => EcosystemError(format!("{label}: cannot read the file: {e}")),
+            })?;
+            parse_text(&text, format, label)
+        }
+    }
+}
+
+fn not_found(label: &str) -> EcosystemError {
+    EcosystemError(format!("{label}: file not found"))
+}
+
+/// Parses JSON5 or YAML text; syntax errors say `<label>:<line>:<col>: <what>`.
+pub(crate) fn parse_text(text: &str, format: Format, label: &str) -> Result<Value, EcosystemError> {
+    match format {
+        Format::Yaml => parse_yaml(text, label),
+        _ => parse_json5(text, label),
+    }
+}
+
+fn parse_json5(text: &str, label: &str) -> Result<Value, EcosystemError> {
+    json5::from_str::<Value>(text).map_err(|e| {
+        let what = match e.code() {
+            Some(code) => code.to_string(),
+            None => e.to_string(),
+        };
+        match e.position() {
+            Some(p) => EcosystemError(format!("{label}:{}:{}: {what}", p.line + 1, p.column + 1)),
+            None => EcosystemError(format!("{label}: {what}")),
+        }
+    })
+}
+
+fn parse_yaml(text: &str, label: &str) -> Result<Value, EcosystemError> {
+    let docs = YamlLoader::load_from_str(text).map_err(|e| {
+        let m = e.marker();
+        EcosystemError(format!(
+            "{label}:{}:{}: {}",
+            m.line(),
+            m.col() + 1,
+            e.info()
+        ))
+    })?;
+    Ok(docs
+        .into_iter()
+        .next()
+        .map(yaml_to_json)
+        .unwrap_or(Value::Null))
+}
+
+/// YAML data as the JSON value js-yaml would give.
+fn yaml_to_json(y: Yaml) -> Value {
+    match y {
+        Yaml::Real(s) => s
+            .parse::<f64>()
+            .ok()
+            .and_then(Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or(Value::String(s)),
+        Yaml::Integer(i) => Value::Number(i.into()),
+        Yaml::String(s) => Value::String(s),
+        Yaml::Boolean(b) => Value::Bool(b),
+        Yaml::Array(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
+        Yaml::Hash(hash) => {
+            let mut map = Map::new();
+            for (k, v) in hash {
+                let key = match yaml_to_json(k) {
+                    Value::String(s) => s,
+                    other => super::fields::js_string(&other),
+                };
+                map.insert(key, yaml_to_json(v));
+            }
+            Value::Object(map)
+        }
+        Yaml::Alias(_) | Yaml::Null | Yaml::BadValue => Value::Null,
+    }
+}
+
+/// Loads the module in Node, then prints its export as JSON after a marker line (so that
+/// anything the file itself prints is ignored). ESM is handled by `import()`, both for
+/// `.mjs` and for `.js` in a `"type": "module"` package (`ERR_REQUIRE_ESM`).
+const LOADER: &str = r#"
+const fs = require('fs');
+const file = process.argv[1];
+const fail = (e) => {
+  let msg = e && e.name !== undefined && e.message !== undefined ? `${e.name}: ${e.message}` : String(e);
+  const stack = e && typeof e.stack === 'string' ? e.stack.split('\n') : [];
+  const at = stack.find((l) => /^\s+at /.test(l));
+  if (stack.length && /:\d+$/.test(stack[0]) && !stack[0].startsWith(String(e.name))) msg += ` (${stack[0]})`;
+  else if (at) msg += ` (${at.trim()})`;
+  fs.writeSync(2, msg);
+  process.exit(3);
+};
+const done = (m) => {
+  let c = m;
+  if (c && (Object.prototype.toString.call(c) === '[object Module]' || c.__esModule) && c.default !== undefined) c = c.default;
+  Promise.resolve(c).then((value) => {
+    const out = JSON.stringify(value === undefined ? null : value);
+    fs.writeSync(1, '\n\u0000PM2RS-CONFIG\u0000' + out);
+    process.exit(0);
+  }, fail);
+};
+const viaImport = () => import(require('url').pathToFileURL(file).href).then(done, fail);
+if (process.argv[2] === 'esm') viaImport();
+else {
+  try { done(require(file)); }
+  catch (e) {
+    if (e && (e.code === 'ERR_REQUIRE_ESM' || e.code === 'ERR_REQUIRE_ASYNC_MODULE')) viaImport();
+    else fail(e);
+  }
+}
+"#;
+
+const MARKER: &str = "\n\u{0}PM2RS-CONFIG\u{0}";
+const JS_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn eval_js(
+    path: &Path,
+    esm: bool,
+    label: &str,
+    ctx: &ResolveContext,
+) -> Result<Value, EcosystemError> {
+    let path_var = ctx.env.get("PATH").map(String::as_str).unwrap_or("");
+    let node = find_in_path("node", path_var).ok_or_else(|| {
+        EcosystemError(format!(
+            "{label}: evaluating a JavaScript ecosystem file needs `node` on PATH; \
+             use ecosystem.json or ecosystem.yaml instead"
+        ))
+    })?;
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    // cwd: PM2 require()s the file in the CLI process, so `process.cwd()` is the shell's.
+    let mut child = Command::new(node)
+        .arg("-e")
+        .arg(LOADER)
+        .arg(&absolute)
+        .arg(if esm { "esm" } else { "cjs" })
+        .current_dir(&ctx.cwd)
+        .env_clear()
+        .envs(&ctx.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| EcosystemError(format!("{label}: cannot run node: {e}")))?;
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let deadline = Instant::now() + JS_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(EcosystemError(format!(
+                    "{label}: evaluating the file took longer than {} s",
+                    JS_TIMEOUT.as_secs()
+                )));
+            }
+        }
+    };
+    let out = stdout.join().unwrap_or_default();
+    let err = stderr.join().unwrap_or_default();
+    match out.rfind(MARKER) {
+        Some(at) if status.success() => serde_json::from_str(&out[at + MARKER.len()..])
+            .map_err(|e| EcosystemError(format!("{label}: node printed invalid JSON: {e}"))),
+        _ => {
+            let msg = err.trim();
+            let msg = if msg.is_empty() {
+                format!("node exited with {status}")
+            } else {
+                msg.to_string()
+            };
+            Err(EcosystemError(format!("{label}: {msg}")))
+        }
+    }
+}
+
+/// Reads a child pipe to the end on its own thread, so a full pipe never blocks the child.
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+}
