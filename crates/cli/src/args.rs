@@ -359,6 +359,12 @@ pub struct StartArgs {
     /// Stop by sending 'shutdown' over IPC instead of a signal.
     #[arg(long = "shutdown-with-message")]
     pub shutdown_with_message: bool,
+    /// Restart when memory exceeds this (`200M`, `1G`, bytes).
+    #[arg(long = "max-memory-restart")]
+    pub max_memory_restart: Option<String>,
+    /// Restart on a cron pattern (`0` disables).
+    #[arg(short = 'c', long = "cron-restart", visible_alias = "cron")]
+    pub cron_restart: Option<String>,
     /// Arguments for the app (after `--`).
     #[arg(last = true)]
     pub args: Vec<String>,

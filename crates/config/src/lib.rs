@@ -17,7 +17,9 @@ pub use ecosystem::{
 pub use interpreter::{find_in_path, is_executable, Interpreter};
 pub use options::StartOptions;
 pub use resolve::{resolve_start, ResolveContext};
-pub use values::{parse_duration_ms, parse_instances, safe_file_name, Instances};
+pub use values::{
+    parse_cron, parse_duration_ms, parse_instances, parse_memory_size, safe_file_name, Instances,
+};
 
 /// A reason a start request cannot be turned into an app.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

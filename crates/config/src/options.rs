@@ -64,4 +64,8 @@ pub struct StartOptions {
     pub listen_timeout: Option<String>,
     /// `--shutdown-with-message`.
     pub shutdown_with_message: bool,
+    /// `--max-memory-restart` (`200M`, `1G`, bytes).
+    pub max_memory_restart: Option<String>,
+    /// `-c/--cron/--cron-restart`.
+    pub cron_restart: Option<String>,
 }

@@ -112,6 +112,32 @@ pub fn resolve_start(
             why: "no such directory".into(),
         });
     }
+    let max_memory_restart = match opts.max_memory_restart.as_deref() {
+        None => None,
+        Some(raw) => match crate::values::parse_memory_size(raw) {
+            Some(bytes) => Some(bytes),
+            None => {
+                errors.push(ConfigError::InvalidValue {
+                    flag: "--max-memory-restart".into(),
+                    value: raw.into(),
+                    why: "expected bytes, or a whole number with K, M or G (e.g. 200M)".into(),
+                });
+                None
+            }
+        },
+    };
+    let cron_restart = match opts.cron_restart.as_deref().map(crate::values::parse_cron) {
+        None | Some(Ok(None)) => None,
+        Some(Ok(Some(c))) => Some(c),
+        Some(Err(why)) => {
+            errors.push(ConfigError::InvalidValue {
+                flag: "--cron-restart".into(),
+                value: opts.cron_restart.clone().unwrap_or_default(),
+                why,
+            });
+            None
+        }
+    };
     let log_type = match opts.log_type.as_deref() {
         None | Some("raw") => None,
         Some("json") => Some("json".to_string()),
@@ -181,6 +207,8 @@ pub fn resolve_start(
         wait_ready: opts.wait_ready,
         listen_timeout,
         shutdown_with_message: opts.shutdown_with_message,
+        max_memory_restart,
+        cron_restart,
     })
 }
 

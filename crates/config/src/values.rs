@@ -72,6 +72,34 @@ pub fn parse_duration_ms(flag: &str, raw: &str) -> Result<u64, ConfigError> {
     value.checked_mul(mult).ok_or_else(bad)
 }
 
+/// `--max-memory-restart`: bytes, or a whole number with `K`, `M` or `G` (1024 multiples).
+/// PM2 rejects lower-case units and decimals, and so does this.
+pub fn parse_memory_size(raw: &str) -> Option<u64> {
+    let (digits, mult) = match raw.as_bytes().last() {
+        Some(b'K') => (&raw[..raw.len() - 1], 1u64 << 10),
+        Some(b'M') => (&raw[..raw.len() - 1], 1 << 20),
+        Some(b'G') => (&raw[..raw.len() - 1], 1 << 30),
+        _ => (raw, 1),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+/// `--cron-restart`: a croner pattern (5 fields, or 6 with seconds); `0` disables it.
+pub fn parse_cron(raw: &str) -> Result<Option<String>, String> {
+    let t = raw.trim();
+    if t.is_empty() || t == "0" {
+        return Ok(None);
+    }
+    croner::Cron::new(t)
+        .with_seconds_optional()
+        .parse()
+        .map(|_| Some(t.to_string()))
+        .map_err(|e| format!("{raw:?} is not a cron pattern ({e})"))
+}
+
 /// PM2's file-name form of an app name: anything outside `[a-zA-Z0-9.-]` becomes `-`, so a
 /// name can never point outside the logs folder. A name made only of dots is neutralised too.
 pub fn safe_file_name(name: &str) -> String {
@@ -115,6 +143,21 @@ mod tests {
         assert_eq!(parse_duration_ms("x", "20ms").unwrap(), 20);
         assert!(parse_duration_ms("x", "10X").is_err());
         assert!(parse_duration_ms("x", "-5").is_err());
+    }
+
+    #[test]
+    fn memory_sizes_and_crons() {
+        assert_eq!(parse_memory_size("200M"), Some(200 << 20));
+        assert_eq!(parse_memory_size("1024"), Some(1024));
+        assert_eq!(parse_memory_size("10X"), None);
+        assert_eq!(parse_memory_size("1.5G"), None);
+        assert_eq!(parse_memory_size("200m"), None);
+        assert_eq!(parse_cron("0"), Ok(None));
+        assert_eq!(
+            parse_cron("*/5 * * * * *"),
+            Ok(Some("*/5 * * * * *".into()))
+        );
+        assert!(parse_cron("61 * * * *").is_err());
     }
 
     #[test]

@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Previous readings, keyed by pid.
+/// Previous CPU readings keyed by pid, and the latest readings keyed by pm_id.
 #[derive(Default)]
 pub struct Sampler {
     prev: Mutex<HashMap<u32, (u64, Instant)>>,
+    latest: Mutex<HashMap<u32, Monit>>,
 }
 
 fn ticks_per_second() -> f64 {
@@ -49,10 +50,23 @@ impl Sampler {
         }
     }
 
-    /// Forgets pids that no longer run.
-    pub fn retain(&self, live: &[u32]) {
-        let mut prev = self.prev.lock().unwrap_or_else(|p| p.into_inner());
-        prev.retain(|pid, _| live.contains(pid));
+    /// Keeps the timer's readings (by pm_id) and forgets the CPU history of pids that no
+    /// longer run.
+    pub fn store(&self, readings: HashMap<u32, Monit>, live_pids: &[u32]) {
+        *self.latest.lock().unwrap_or_else(|p| p.into_inner()) = readings;
+        self.prev
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|pid, _| live_pids.contains(pid));
+    }
+
+    /// The timer's latest reading for an instance.
+    pub fn latest(&self, pm_id: u32) -> Option<Monit> {
+        self.latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&pm_id)
+            .copied()
     }
 }
 
@@ -67,4 +81,83 @@ fn since_start(stat: &procfs::process::Stat, ticks: u64) -> f64 {
         return 0.0;
     }
     ticks as f64 / ticks_per_second() / elapsed * 100.0
+}
+
+/// How often every running instance is sampled and checked against its memory limit
+/// (`PM2_WORKER_INTERVAL`, ms; PM2 checks every 30 s, this daemon every second by default).
+pub fn worker_interval() -> std::time::Duration {
+    let ms = std::env::var("PM2_WORKER_INTERVAL")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .unwrap_or(1000);
+    std::time::Duration::from_millis(ms)
+}
+
+/// One tick: sample every running instance on one timer, remember the readings for views,
+/// and restart (reload in cluster mode) the ones over their `max_memory_restart`.
+pub(crate) async fn run(daemon: std::sync::Arc<crate::server::Daemon>) {
+    let mut tick = tokio::time::interval(worker_interval());
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let restarting = std::sync::Arc::new(Mutex::new(std::collections::HashSet::new()));
+    loop {
+        tick.tick().await;
+        let running: Vec<(u32, u32, Option<u64>, crate::instance::InstanceHandle)> = {
+            let registry = daemon.registry();
+            registry
+                .handles()
+                .into_iter()
+                .filter_map(|h| {
+                    let (id, pid, limit) = h.peek(|p| {
+                        let pid = p.pid.filter(|_| p.status.is_running());
+                        (p.pm_id, pid, p.spec.max_memory_restart)
+                    });
+                    pid.map(|pid| (id, pid, limit, h))
+                })
+                .collect()
+        };
+        let mut readings = HashMap::with_capacity(running.len());
+        let mut live = Vec::with_capacity(running.len());
+        for (id, pid, limit, handle) in running {
+            let monit = daemon.sampler.sample(pid);
+            readings.insert(id, monit);
+            live.push(pid);
+            if let Some(limit) = limit.filter(|l| monit.memory > *l) {
+                over_limit(handle, id, monit.memory, limit, &restarting);
+            }
+        }
+        daemon.sampler.store(readings, &live);
+    }
+}
+
+/// Restarts an instance over its memory limit (once at a time), saying why in pm2.log.
+fn over_limit(
+    handle: crate::instance::InstanceHandle,
+    id: u32,
+    memory: u64,
+    limit: u64,
+    restarting: &std::sync::Arc<Mutex<std::collections::HashSet<u32>>>,
+) {
+    if !restarting
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id)
+    {
+        return;
+    }
+    let name = handle.peek(|p| p.spec.name.clone());
+    tracing::info!(
+        "[PM2][WORKER] Process {id} ({name}) restarted because it exceeds --max-memory-restart value (current_memory={memory} max_memory_limit={limit} [octets])"
+    );
+    let restarting = std::sync::Arc::clone(restarting);
+    tokio::spawn(async move {
+        let update = crate::instance::Update::default();
+        let _ = handle
+            .call(|r| crate::instance::Control::Reload(update, r))
+            .await;
+        restarting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+    });
 }

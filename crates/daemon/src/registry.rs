@@ -50,6 +50,11 @@ impl Registry {
         self.instances.get(&id).cloned()
     }
 
+    /// Every instance's handle, by id.
+    pub fn handles(&self) -> Vec<InstanceHandle> {
+        self.instances.values().cloned().collect()
+    }
+
     /// Every instance's current state, by id.
     pub fn snapshot(&self) -> Vec<ProcessInfo> {
         self.instances.values().map(InstanceHandle::info).collect()

@@ -141,6 +141,7 @@ pub async fn run(
         primary: pm2_cluster::primary::Primary::start(),
     });
     tokio::spawn(crate::rotator::run(Arc::clone(&daemon)));
+    tokio::spawn(crate::metrics::run(Arc::clone(&daemon)));
     tokio::spawn(reload_logs_on_sigusr2(Arc::clone(&daemon)));
     tokio::select! {
         _ = accept_loop(&listener, &daemon) => {}

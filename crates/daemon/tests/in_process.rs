@@ -49,6 +49,8 @@ fn sleep_app(name: &str, cwd: &Path) -> AppSpec {
         wait_ready: false,
         listen_timeout: None,
         shutdown_with_message: false,
+        max_memory_restart: None,
+        cron_restart: None,
     }
 }
 

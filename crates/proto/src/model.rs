@@ -170,6 +170,12 @@ pub struct AppSpec {
     /// `--shutdown-with-message`: stop by sending `'shutdown'` over IPC instead of a signal.
     #[serde(default)]
     pub shutdown_with_message: bool,
+    /// Restart (reload in cluster mode) when RSS exceeds this many bytes.
+    #[serde(default)]
+    pub max_memory_restart: Option<u64>,
+    /// Restart on this cron pattern (5 or 6 fields).
+    #[serde(default)]
+    pub cron_restart: Option<String>,
 }
 
 /// Resource usage PM2 shows as `monit`.

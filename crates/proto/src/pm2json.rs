@@ -136,6 +136,12 @@ fn put_optional_config(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if s.shutdown_with_message {
         m.insert("shutdown_with_message".into(), json!(true));
     }
+    if let Some(b) = s.max_memory_restart {
+        m.insert("max_memory_restart".into(), json!(b));
+    }
+    if let Some(c) = &s.cron_restart {
+        m.insert("cron_restart".into(), json!(c));
+    }
     if let CombinedLog::Path(_) | CombinedLog::Default = s.log_file {
         m.insert("log_file".into(), json!(p.paths.combined));
     }
@@ -230,6 +236,8 @@ mod tests {
                 wait_ready: false,
                 listen_timeout: None,
                 shutdown_with_message: false,
+                max_memory_restart: None,
+                cron_restart: None,
             },
             status: Status::Online,
             pid: Some(42),

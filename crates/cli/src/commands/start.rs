@@ -44,6 +44,8 @@ fn options(a: &StartArgs, script: &str) -> StartOptions {
         wait_ready: a.wait_ready,
         listen_timeout: a.listen_timeout.clone(),
         shutdown_with_message: a.shutdown_with_message,
+        max_memory_restart: a.max_memory_restart.clone(),
+        cron_restart: a.cron_restart.clone(),
     }
 }
 

@@ -318,6 +318,8 @@ pub(crate) mod tests {
                 wait_ready: false,
                 listen_timeout: None,
                 shutdown_with_message: false,
+                max_memory_restart: None,
+                cron_restart: None,
             },
             status: Status::Online,
             pid: Some(1714),

@@ -158,6 +158,11 @@ fn start_options(r: &mut AppReader, name: String, cwd: Option<&str>) -> (StartOp
         wait_ready: r.flag("wait_ready").unwrap_or(false),
         listen_timeout: r.duration("listen_timeout"),
         shutdown_with_message: r.flag("shutdown_with_message").unwrap_or(false),
+        max_memory_restart: r
+            .get("max_memory_restart", fields::size)
+            .filter(|b| *b > 0)
+            .map(|b| b.to_string()),
+        cron_restart: r.get("cron_restart", fields::cron).flatten(),
     };
     let extras = Extras {
         exec_mode,

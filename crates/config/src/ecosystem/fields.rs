@@ -90,18 +90,7 @@ pub(crate) fn duration(v: &Value) -> Result<u64, String> {
 pub(crate) fn size(v: &Value) -> Result<u64, String> {
     let parsed = match v {
         Value::Number(_) => whole(v),
-        Value::String(s) => {
-            let (digits, mult) = match s.as_bytes().last() {
-                Some(b'K') => (&s[..s.len() - 1], 1u64 << 10),
-                Some(b'M') => (&s[..s.len() - 1], 1 << 20),
-                Some(b'G') => (&s[..s.len() - 1], 1 << 30),
-                _ => (s.as_str(), 1),
-            };
-            let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
-            all_digits
-                .then(|| digits.parse::<u64>().ok()?.checked_mul(mult))
-                .flatten()
-        }
+        Value::String(s) => crate::values::parse_memory_size(s),
         _ => None,
     };
     parsed.ok_or_else(|| {
@@ -210,11 +199,7 @@ pub(crate) fn cron(v: &Value) -> Result<Option<String>, String> {
         Value::Bool(false) | Value::Null => Ok(None),
         Value::Number(n) if n.as_f64() == Some(0.0) => Ok(None),
         Value::String(s) if s.trim() == "0" || s.trim().is_empty() => Ok(None),
-        Value::String(s) => croner::Cron::new(s)
-            .with_seconds_optional()
-            .parse()
-            .map(|_| Some(s.clone()))
-            .map_err(|e| format!("{} is not a cron pattern ({e})", show(v))),
+        Value::String(s) => crate::values::parse_cron(s),
         other => Err(format!("expected a cron pattern, got {}", show(other))),
     }
 }

@@ -119,8 +119,6 @@ impl<'a> AppReader<'a> {
             .collect();
         for key in keys {
             let active = match key {
-                "max_memory_restart" => self.get(key, fields::size).map(|n| n > 0),
-                "cron_restart" => self.get(key, fields::cron).map(|c| c.is_some()),
                 "ignore_watch" => self.get(key, fields::string_or_list).map(|_| true),
                 "watch_delay" | "kill_retry_time" => self.get(key, fields::duration).map(|_| true),
                 "watch_options" => self.get(key, object).map(|_| true),

@@ -316,16 +316,16 @@ fn unsupported_options_are_validated_and_warned() {
         &d,
         "eco.json",
         r#"{"script": "a.sh", "watch": ["src"], "ignore_watch": "node_modules", "watch_delay": 500,
-            "max_memory_restart": "200M", "cron_restart": "0 3 * * *", "cron": 0, "vizion": false}"#,
+            "max_memory_restart": "200M", "cron_restart": "0 3 * * *", "vizion": false}"#,
     );
     let eco = load(&d, "eco.json", &Default::default()).unwrap();
     assert!(eco.apps[0].watch);
+    assert_eq!(eco.apps[0].max_memory_restart, Some(200 << 20));
+    assert_eq!(eco.apps[0].cron_restart.as_deref(), Some("0 3 * * *"));
     assert_eq!(
         eco.warnings,
         vec![
-            "apps[0].cron_restart: accepted but not supported yet",
             "apps[0].ignore_watch: accepted but not supported yet",
-            "apps[0].max_memory_restart: accepted but not supported yet",
             "apps[0].watch_delay: accepted but not supported yet",
         ]
     );

@@ -6,14 +6,14 @@ use pm2_proto::{Response, Target};
 /// Every instance with fresh cpu/memory for the running ones.
 pub(crate) fn list(daemon: &Daemon) -> Response {
     let mut processes = daemon.registry().snapshot();
-    let mut live = Vec::new();
     for p in &mut processes {
         if let (Some(pid), true) = (p.pid, p.status.is_running()) {
-            p.monit = daemon.sampler.sample(pid);
-            live.push(pid);
+            p.monit = daemon
+                .sampler
+                .latest(p.pm_id)
+                .unwrap_or_else(|| daemon.sampler.sample(pid));
         }
     }
-    daemon.sampler.retain(&live);
     Response::List { processes }
 }
 

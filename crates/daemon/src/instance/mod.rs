@@ -70,6 +70,11 @@ impl InstanceHandle {
         &self.logs
     }
 
+    /// Reads the latest state without cloning it (the metrics timer's path).
+    pub fn peek<R>(&self, f: impl FnOnce(&ProcessInfo) -> R) -> R {
+        f(&self.state.borrow())
+    }
+
     /// Sends a control and waits for its outcome.
     pub async fn call(&self, make: impl FnOnce(oneshot::Sender<Outcome>) -> Control) -> Outcome {
         let (tx, rx) = oneshot::channel();
@@ -101,6 +106,8 @@ struct Instance {
     publish: watch::Sender<ProcessInfo>,
     settings: Arc<DaemonSettings>,
     primary: Primary,
+    /// Next `cron_restart` time; kept while stopped (PM2 restarts a stopped app on cron).
+    cron_at: Option<Instant>,
 }
 
 /// Starts the task for a new instance writing to `files`. When `launch` is set the first
@@ -133,6 +140,7 @@ pub fn spawn_instance(
         publish,
         settings,
         primary,
+        cron_at: None,
     };
     tokio::spawn(instance.run(ctl_rx, launch, first_tx));
     let handle = InstanceHandle {
@@ -199,6 +207,7 @@ impl Instance {
             Ok(())
         };
         let _ = first.send(first_outcome);
+        self.schedule_cron();
         loop {
             tokio::select! {
                 ev = next_run_event(&mut self.running) => match ev {
@@ -207,6 +216,7 @@ impl Instance {
                 },
                 _ = wait_restart(self.restart_at) => self.auto_restart().await,
                 _ = wait_restart(self.ready_by) => self.became_ready("listen timeout"),
+                _ = wait_restart(self.cron_at) => self.cron_restart().await,
                 ctl = rx.recv() => match ctl {
                     Some(ctl) => if self.handle(ctl).await { return },
                     None => { self.stop().await; return }
@@ -303,6 +313,30 @@ impl Instance {
         self.replace_worker().await
     }
 
+    /// Computes the next `cron_restart` time (none without a pattern).
+    fn schedule_cron(&mut self) {
+        self.cron_at = self.info.spec.cron_restart.as_deref().and_then(|pattern| {
+            let cron = croner::Cron::new(pattern)
+                .with_seconds_optional()
+                .parse()
+                .ok()?;
+            let now = chrono::Local::now();
+            let next = cron.find_next_occurrence(&now, false).ok()?;
+            Some(Instant::now() + (next - now).to_std().ok()?)
+        });
+    }
+
+    /// The cron fired: restart (a stopped app is started), then schedule the next one.
+    async fn cron_restart(&mut self) {
+        tracing::info!(
+            "App [{}] restarted by cron_restart {:?}",
+            self.label(),
+            self.info.spec.cron_restart.as_deref().unwrap_or_default()
+        );
+        let _ = self.manual_restart(Update::default()).await;
+        self.schedule_cron();
+    }
+
     /// Takes a new env or definition into account for the next process.
     fn apply_update(&mut self, update: Update) {
         if let Some(spec) = update.spec {
@@ -318,6 +352,7 @@ impl Instance {
         if let Some(env) = update.env {
             self.info.spec.env.extend(env);
         }
+        self.schedule_cron();
         self.publish();
     }
 
