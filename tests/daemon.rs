@@ -239,10 +239,18 @@ fn garbage_on_the_socket_does_not_hurt_the_daemon() {
 #[test]
 fn usage_errors_exit_non_zero() {
     let p = Pm2::new("usage");
-    let out = p.run(&["start"]);
+    let out = p.run(&["stop"]);
     p.check(
         out.code == Some(2),
         "a missing argument is a usage error",
+        &out,
+    );
+    // Without a script, PM2 starts ./ecosystem.config.js; there is none here.
+    let out = p.run(&["start"]);
+    p.check(out.code == Some(1), "nothing to start is refused", &out);
+    p.check(
+        out.stderr.contains("ecosystem.config.js"),
+        "names the file it looked for",
         &out,
     );
     let out = p.run(&["no-such-command"]);

@@ -44,7 +44,8 @@ impl Node {
         let path = std::env::var_os("PM2_RS_NODE22")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("target/node22/node_modules/node/bin/node")
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("target/node22/node_modules/node/bin/node")
             });
         if path.is_file() {
             Some(Node {
@@ -52,11 +53,11 @@ impl Node {
                 path: Some(path),
             })
         } else {
-            eprintln!(
-                "note: Node 22 not found at {} (run tests/fixtures/install-node22.sh): \
+            note(&format!(
+                "Node 22 not found at {} (scripts/install-deps.sh or tests/fixtures/install-node22.sh installs it): \
                  skipping the node22 variant",
                 path.display()
-            );
+            ));
             None
         }
     }
@@ -73,9 +74,14 @@ impl Node {
     }
 }
 
+/// Prints a line even when the test harness captures output (skips and distributions are
+/// worth seeing in a normal run).
+pub fn note(line: &str) {
+    let _ = writeln!(std::io::stderr(), "note: {line}");
+}
+
 /// Generates `node20::<name>` and `node22::<name>` tests calling `fn <name>(&Node)`; the
 /// Node 22 variant is skipped with a note when Node 22 is not installed.
-#[macro_export]
 macro_rules! on_each_node {
     ($($name:ident),* $(,)?) => {
         mod node20 {
@@ -110,7 +116,10 @@ pub type Reply = Result<i32, String>;
 fn parse_reply(raw: &[u8]) -> Reply {
     let text = String::from_utf8_lossy(raw);
     if !text.starts_with("HTTP/1.1 200") && !text.starts_with("HTTP/1.0 200") {
-        return Err(format!("bad response: {:?}", text.chars().take(80).collect::<String>()));
+        return Err(format!(
+            "bad response: {:?}",
+            text.chars().take(80).collect::<String>()
+        ));
     }
     text.split_whitespace()
         .find_map(|w| w.strip_prefix("pid=")?.parse().ok())
@@ -128,17 +137,22 @@ fn exchange(mut s: impl Read + Write) -> Reply {
 /// One HTTP/1.0 GET on a new connection to 127.0.0.1:`port`.
 pub fn http_get(port: u16) -> Reply {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let s = TcpStream::connect_timeout(&addr, REQUEST_TIMEOUT).map_err(|e| format!("connect: {e}"))?;
-    s.set_read_timeout(Some(REQUEST_TIMEOUT)).expect("read timeout");
-    s.set_write_timeout(Some(REQUEST_TIMEOUT)).expect("write timeout");
+    let s =
+        TcpStream::connect_timeout(&addr, REQUEST_TIMEOUT).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(REQUEST_TIMEOUT))
+        .expect("read timeout");
+    s.set_write_timeout(Some(REQUEST_TIMEOUT))
+        .expect("write timeout");
     exchange(s)
 }
 
 /// One HTTP/1.0 GET over a unix-domain socket.
 pub fn unix_get(path: &Path) -> Reply {
     let s = std::os::unix::net::UnixStream::connect(path).map_err(|e| format!("connect: {e}"))?;
-    s.set_read_timeout(Some(REQUEST_TIMEOUT)).expect("read timeout");
-    s.set_write_timeout(Some(REQUEST_TIMEOUT)).expect("write timeout");
+    s.set_read_timeout(Some(REQUEST_TIMEOUT))
+        .expect("read timeout");
+    s.set_write_timeout(Some(REQUEST_TIMEOUT))
+        .expect("write timeout");
     exchange(s)
 }
 
@@ -172,7 +186,7 @@ impl Stats {
             Ok(pid) => *self.by_pid.entry(pid).or_default() += 1,
             Err(e) => {
                 self.failed += 1;
-                if e.contains("timed out") || e.contains("WouldBlock") || e.contains("os error 11") {
+                if e.contains("timed out") || e.contains("(os error 11)") {
                     self.timeouts += 1;
                 }
                 if self.reasons.len() < 5 {
@@ -313,7 +327,10 @@ pub fn until_each_pid_serves(p: &Pm2, pids: &[i32], mut one: impl FnMut() -> Rep
     let what = format!("every worker {pids:?} to serve a request");
     p.wait_until(T, &what, || {
         if stats.total() >= 2000 {
-            p.fail(&format!("{what}: 2000 requests did not do it: {stats:?}"), None);
+            p.fail(
+                &format!("{what}: 2000 requests did not do it: {stats:?}"),
+                None,
+            );
         }
         stats.add(one());
         pids.iter().all(|pid| stats.by_pid.contains_key(pid))
@@ -329,4 +346,53 @@ pub fn out_log(p: &Pm2, name: &str, pm_id: u64) -> PathBuf {
 /// The text of `path` ("" when missing).
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Checks that app `pm_id` stays `launching` until `marker` is in `events` (a file the app
+/// appends to synchronously before `process.send('ready')`), then becomes `online`.
+pub fn launching_until_marker(p: &Pm2, pm_id: u64, events: &Path, marker: &str) {
+    let mut launching_seen = 0;
+    p.wait_until(
+        T,
+        &format!("app {pm_id} to be online after {marker:?}"),
+        || {
+            // Status first, file second: a marker missing at the second read was missing at the
+            // first, so the daemon cannot have had the signal yet.
+            let app = p.app(pm_id);
+            let sent = read(events).contains(marker);
+            if !sent && st(&app) != "launching" {
+                p.fail(
+                    &format!("status {:?} before the app sent {marker:?}", st(&app)),
+                    None,
+                );
+            }
+            if st(&app) == "launching" {
+                launching_seen += 1;
+            }
+            st(&app) == "online"
+        },
+    );
+    assert!(
+        launching_seen > 0,
+        "app {pm_id} was never seen launching before {marker:?}"
+    );
+}
+
+/// Runs `openssl`/`curl`-like helpers: the command's stdout when it exits 0.
+pub fn command_stdout(program: &str, args: &[&str], dir: &Path) -> Result<String, String> {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{program} {args:?}: {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
 }

@@ -56,6 +56,14 @@ pub enum PrimaryCmd {
         /// Send `act: disconnect`.
         disconnect: bool,
     },
+    /// Answer once no connection handed to this worker awaits its verdict (used between
+    /// drain and disconnect, so nothing in flight is cut by the worker's `server.close()`).
+    WhenSettled {
+        /// Worker id.
+        worker: u32,
+        /// Fired when settled (or dropped if the worker is unknown).
+        reply: tokio::sync::oneshot::Sender<()>,
+    },
     /// The worker's channel closed or its process exited.
     Detach {
         /// Worker id.
@@ -122,6 +130,7 @@ impl Primary {
             workers: HashMap::new(),
             listeners: BTreeMap::new(),
             tx: tx.clone(),
+            settled_waiters: HashMap::new(),
         };
         tokio::spawn(state.run(rx));
         Primary { tx }
@@ -137,6 +146,7 @@ struct State {
     workers: HashMap<u32, Worker>,
     listeners: BTreeMap<ListenerKey, Listener>,
     tx: mpsc::Sender<PrimaryCmd>,
+    settled_waiters: HashMap<u32, Vec<tokio::sync::oneshot::Sender<()>>>,
 }
 
 fn str_field<'a>(msg: &'a Value, k: &str) -> Option<&'a str> {
@@ -185,6 +195,10 @@ impl State {
                 }
                 PrimaryCmd::Message { worker, msg } => self.on_message(worker, msg),
                 PrimaryCmd::Drain { worker, disconnect } => self.drain(worker, disconnect),
+                PrimaryCmd::WhenSettled { worker, reply } => {
+                    self.settled_waiters.entry(worker).or_default().push(reply);
+                    self.notify_settled(worker);
+                }
                 PrimaryCmd::Detach { worker } => self.detach(worker),
                 PrimaryCmd::NewConn { key, conn } => {
                     let conn = Conn {
@@ -400,6 +414,19 @@ impl State {
         }
     }
 
+    /// Fires the settled waiters of a worker that has nothing in flight (or is gone).
+    fn notify_settled(&mut self, worker: u32) {
+        let busy = self
+            .workers
+            .get(&worker)
+            .is_some_and(|w| !w.in_flight.is_empty());
+        if !busy {
+            for reply in self.settled_waiters.remove(&worker).unwrap_or_default() {
+                let _ = reply.send(());
+            }
+        }
+    }
+
     /// A worker's `accepted` reply to `newconn`.
     fn verdict(&mut self, worker: u32, ack: u64, accepted: bool) {
         let Some(conn) = self
@@ -417,6 +444,7 @@ impl State {
                 self.enqueue(conn, true);
             }
         }
+        self.notify_settled(worker);
         self.dispatch(&key);
     }
 
@@ -451,6 +479,7 @@ impl State {
         for (_, conn) in w.in_flight {
             self.enqueue(conn, true);
         }
+        self.notify_settled(worker);
     }
 
     /// Removes a worker from a listener; the last one out closes it (and unlinks a unix

@@ -160,7 +160,7 @@ where
     R: AsyncRead + Unpin + Send + 'static,
 {
     tokio::spawn(async move {
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut buf = vec![0u8; MIN_READ];
         let mut dropped: u64 = 0;
         let label = format!("{}:{}", target.name, target.pm_id);
         let (kind, line_stream) = match stream {
@@ -177,6 +177,7 @@ where
             let formatted = formatter.apply(chunk);
             write_counting(&target.files, stream, &formatted, &label, &mut dropped);
             target.hub.publish_with(|| target.event(kind, chunk));
+            resize_for(&mut buf, n);
         }
         let rest = formatter.finish();
         write_counting(&target.files, stream, &rest, &label, &mut dropped);
@@ -184,6 +185,22 @@ where
             tracing::warn!("App [{label}] {dropped} bytes of output were dropped");
         }
     })
+}
+
+/// Smallest read buffer: what an idle or quiet app costs the daemon per stream.
+const MIN_READ: usize = 4 * 1024;
+/// Largest read buffer, reached only while an app writes faster than small reads drain.
+const MAX_READ: usize = 256 * 1024;
+
+/// Adapts a relay's buffer to its app: doubles while reads fill it (a chatty app gets big
+/// reads and few syscalls), drops back to the minimum once reads are small again, so a
+/// hundred quiet apps cost the daemon kilobytes, not megabytes.
+fn resize_for(buf: &mut Vec<u8>, last_read: usize) {
+    if last_read == buf.len() && buf.len() < MAX_READ {
+        buf.resize(buf.len() * 2, 0);
+    } else if last_read < MIN_READ / 4 && buf.len() > MIN_READ {
+        *buf = vec![0u8; MIN_READ];
+    }
 }
 
 /// Writes and keeps count of what could not be written (disk full), saying so in pm2.log

@@ -60,18 +60,20 @@ impl Registry {
         self.instances.values().map(InstanceHandle::info).collect()
     }
 
-    /// Whether an app with this name exists.
+    /// Whether an app with this name exists (reads states in place: starts stay cheap with
+    /// many apps).
     pub fn has_name(&self, name: &str) -> bool {
-        self.snapshot().iter().any(|p| p.spec.name == name)
+        self.instances
+            .values()
+            .any(|h| h.peek(|p| p.spec.name == name))
     }
 
     /// The lowest `NODE_APP_INSTANCE` not used by another instance of `name`.
     pub fn free_instance_index(&self, name: &str, taken_now: &[u32]) -> u32 {
         let used: Vec<u32> = self
-            .snapshot()
-            .iter()
-            .filter(|p| p.spec.name == name)
-            .map(|p| p.instance_index)
+            .instances
+            .values()
+            .filter_map(|h| h.peek(|p| (p.spec.name == name).then_some(p.instance_index)))
             .chain(taken_now.iter().copied())
             .collect();
         (0..).find(|i| !used.contains(i)).unwrap_or(0)

@@ -26,6 +26,9 @@ pub enum Request {
     Signal(SignalRequest),
     /// Snapshot of every instance.
     List,
+    /// The same snapshot without each app's environment (what the table needs; the
+    /// environments are most of the bytes with many apps).
+    Summary,
     /// Resolve targets to ids without acting (for `pm2 pid`, `pm2 id`).
     Resolve(ResolveRequest),
     /// Stop every app gracefully, then the daemon.

@@ -23,7 +23,10 @@ pub(crate) fn fetch_list(client: &mut Client) -> Result<Vec<ProcessInfo>> {
 
 /// Prints PM2's table.
 pub(crate) fn print_table(client: &mut Client) -> Result<()> {
-    let processes = fetch_list(client)?;
+    let processes = match expect(client, Request::Summary)? {
+        Response::List { processes } => processes,
+        other => bail!("unexpected reply to list: {other:?}"),
+    };
     let table = render::list_table(&processes, now_ms(), out::color());
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(table.as_bytes())?;

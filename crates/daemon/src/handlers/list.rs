@@ -3,10 +3,13 @@
 use crate::server::Daemon;
 use pm2_proto::{Response, Target};
 
-/// Every instance with fresh cpu/memory for the running ones.
-pub(crate) fn list(daemon: &Daemon) -> Response {
+/// Every instance with its latest cpu/memory; without environments unless `with_env`.
+pub(crate) fn list(daemon: &Daemon, with_env: bool) -> Response {
     let mut processes = daemon.registry().snapshot();
     for p in &mut processes {
+        if !with_env {
+            p.spec.env.clear();
+        }
         if let (Some(pid), true) = (p.pid, p.status.is_running()) {
             p.monit = daemon
                 .sampler

@@ -11,11 +11,18 @@ use std::time::Duration;
 /// How a process is asked to leave before the signal.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Farewell {
-    /// Straight to the stop signal (PM2's stop).
+    /// Straight to the stop signal (PM2's stop of a fork-mode app).
     Signal,
-    /// Cluster `disconnect` first (reload of a cluster worker).
+    /// Cluster `disconnect` first, so requests in progress finish: every stop of a cluster
+    /// worker (stop, delete, scale down, reload), then the signal after `kill_timeout`.
     Disconnect,
 }
+
+/// Longest wait for a draining worker's pending hand-overs to be answered.
+const SETTLE_LIMIT: Duration = Duration::from_secs(1);
+/// Time for a just-accepted connection's request to be read before the worker closes its
+/// servers (Node's `server.close()` drops connections that have not sent a request yet).
+const FIRST_BYTES_GRACE: Duration = Duration::from_millis(100);
 
 impl Instance {
     fn stop_plan(&self) -> StopPlan {
@@ -43,7 +50,12 @@ impl Instance {
             self.info.spec.name,
             self.info.pm_id
         );
-        let code = self.end_process(running, Farewell::Signal).await;
+        let farewell = if running.link.as_ref().is_some_and(|l| l.cluster) {
+            Farewell::Disconnect
+        } else {
+            Farewell::Signal
+        };
+        let code = self.end_process(running, farewell).await;
         self.event("stop");
         self.remove_pid_file();
         self.info.exit_code = Some(code);
@@ -60,11 +72,7 @@ impl Instance {
             if link.cluster {
                 let disconnect =
                     farewell == Farewell::Disconnect && !self.info.spec.shutdown_with_message;
-                let drain = PrimaryCmd::Drain {
-                    worker: link.id,
-                    disconnect,
-                };
-                self.primary.send(drain).await;
+                self.drain_worker(link.id, disconnect).await;
             }
             let by_message = self.info.spec.shutdown_with_message;
             if by_message {
@@ -81,6 +89,32 @@ impl Instance {
         }
         let status = pm2_supervisor::stop_gracefully(&mut running.child, plan).await;
         self.finish(running, status).await
+    }
+
+    /// Stops routing connections to a worker; with `disconnect`, waits until the connections
+    /// already handed to it are accepted (bounded) and a moment for their first bytes to be
+    /// read, then sends the cluster `disconnect`, whose `server.close()` would otherwise cut
+    /// a just-accepted, still idle connection.
+    async fn drain_worker(&self, worker: u32, disconnect: bool) {
+        let drain = PrimaryCmd::Drain {
+            worker,
+            disconnect: false,
+        };
+        self.primary.send(drain).await;
+        if !disconnect {
+            return;
+        }
+        let (reply, settled) = tokio::sync::oneshot::channel();
+        self.primary
+            .send(PrimaryCmd::WhenSettled { worker, reply })
+            .await;
+        let _ = tokio::time::timeout(SETTLE_LIMIT, settled).await;
+        tokio::time::sleep(FIRST_BYTES_GRACE).await;
+        let disconnect = PrimaryCmd::Drain {
+            worker,
+            disconnect: true,
+        };
+        self.primary.send(disconnect).await;
     }
 
     async fn finish(
@@ -111,17 +145,8 @@ impl Instance {
                 "App [{}] reload failed: {why}; the old worker stays",
                 self.label()
             );
-            let mut plan = self.stop_plan();
-            plan.signal = nix::sys::signal::Signal::SIGKILL;
-            if let Some(link) = &fresh.link {
-                let drain = PrimaryCmd::Drain {
-                    worker: link.id,
-                    disconnect: false,
-                };
-                self.primary.send(drain).await;
-            }
-            let _ = pm2_supervisor::stop_gracefully(&mut fresh.child, plan).await;
-            drain(fresh.relays).await;
+            // It may already serve connections: let them finish like any retiring worker.
+            self.end_process(fresh, Farewell::Disconnect).await;
             return Err(format!("reload of {} failed: {why}", self.label()));
         }
         tracing::info!("-reload- New worker listening ({})", self.label());
