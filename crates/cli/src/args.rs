@@ -106,9 +106,12 @@ pub enum Command {
 /// One or more targets.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// id, name, namespace, `all` or `/regex/`.
+    /// id, name, namespace, `all`, `/regex/` or an ecosystem file.
     #[arg(required = true)]
     pub targets: Vec<String>,
+    /// Ecosystem files: only these apps (comma-separated).
+    #[arg(long)]
+    pub only: Option<String>,
 }
 
 /// Restart's targets and options.

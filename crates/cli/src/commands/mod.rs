@@ -21,8 +21,10 @@ pub fn run(command: Command) -> Result<i32> {
             pm2_daemon::DaemonSettings::from_env(home),
         )),
         Command::Start(args) => start::start(&home, *args),
-        Command::Stop(t) => on_targets(&home, Action::Stop, &t.targets, None),
-        Command::Restart(r) => on_targets(&home, Action::Restart, &r.targets, Some(&r)),
+        Command::Stop(t) => on_targets(&home, Action::Stop, &t.targets, Scope::of(&t)),
+        Command::Restart(r) => {
+            on_targets(&home, Action::Restart, &r.targets, Scope::of_restart(&r))
+        }
         Command::StartOrRestart(f) => {
             let opts = ecosystem::options(f.env_name.as_deref(), f.only.as_deref());
             ecosystem::apply(&home, &f.file, &opts, ApplyMode::Restart)
@@ -32,10 +34,10 @@ pub fn run(command: Command) -> Result<i32> {
             ecosystem::apply(&home, &f.file, &opts, ApplyMode::Reload)
         }
         Command::Init(i) => ecosystem::init(i.kind.as_deref()),
-        Command::Reload(r) => on_targets(&home, Action::Reload, &r.targets, Some(&r)),
+        Command::Reload(r) => on_targets(&home, Action::Reload, &r.targets, Scope::of_restart(&r)),
         Command::Scale(a) => actions::scale(&home, &a.name, &a.count),
-        Command::Delete(t) => on_targets(&home, Action::Delete, &t.targets, None),
-        Command::Reset(t) => on_targets(&home, Action::Reset, &t.targets, None),
+        Command::Delete(t) => on_targets(&home, Action::Delete, &t.targets, Scope::of(&t)),
+        Command::Reset(t) => on_targets(&home, Action::Reset, &t.targets, Scope::of(&t)),
         Command::SendSignal(s) => actions::send_signal(&home, &s.signal, &s.targets),
         Command::Kill => actions::kill(&home),
         Command::Ping => views::ping(&home),
@@ -58,15 +60,38 @@ pub fn run(command: Command) -> Result<i32> {
     }
 }
 
+/// The options that shape an action on targets or on an ecosystem file.
+#[derive(Default)]
+struct Scope<'a> {
+    env_name: Option<&'a str>,
+    only: Option<&'a str>,
+    update_env: bool,
+}
+
+impl<'a> Scope<'a> {
+    fn of(t: &'a crate::args::TargetArgs) -> Scope<'a> {
+        Scope {
+            only: t.only.as_deref(),
+            ..Scope::default()
+        }
+    }
+
+    fn of_restart(r: &'a crate::args::RestartArgs) -> Scope<'a> {
+        Scope {
+            env_name: r.env_name.as_deref(),
+            only: r.only.as_deref(),
+            update_env: r.update_env,
+        }
+    }
+}
+
 /// An action on targets, or on the apps of an ecosystem file when that is the one target.
-fn on_targets(
-    home: &Pm2Home,
-    action: Action,
-    targets: &[String],
-    restart: Option<&crate::args::RestartArgs>,
-) -> Result<i32> {
-    let env_name = restart.and_then(|r| r.env_name.as_deref());
-    let only = restart.and_then(|r| r.only.as_deref());
+fn on_targets(home: &Pm2Home, action: Action, targets: &[String], scope: Scope) -> Result<i32> {
+    let Scope {
+        env_name,
+        only,
+        update_env,
+    } = scope;
     if let [file] = targets {
         if pm2_config::is_ecosystem_file(file) {
             let opts = ecosystem::options(env_name, only);
@@ -80,7 +105,9 @@ fn on_targets(
     if env_name.is_some() {
         bail!("--env needs an ecosystem file (PM2 semantics): use --update-env to take the current environment");
     }
-    let update_env = restart.is_some_and(|r| r.update_env);
+    if only.is_some() {
+        bail!("--only needs an ecosystem file");
+    }
     actions::action(home, action, targets, update_env)
 }
 
