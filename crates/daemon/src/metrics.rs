@@ -127,6 +127,18 @@ pub(crate) async fn run(daemon: std::sync::Arc<crate::server::Daemon>) {
             }
         }
         daemon.sampler.store(readings, &live);
+        release_freed_memory();
+    }
+}
+
+/// Hands memory freed since the last tick (request and reply buffers, which grow with the
+/// number of apps) back to the OS, so the daemon's RSS reflects what it holds, not the
+/// high-water mark of past requests. glibc only; cheap when there is nothing to return.
+fn release_freed_memory() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only releases free heap pages; it touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -27,7 +27,7 @@ pub(crate) async fn apply(daemon: &Daemon, req: ApplyRequest) -> Response {
             .iter()
             .map(|_| Update {
                 env: None,
-                spec: Some(spec.clone()),
+                spec: Some(Box::new(spec.clone())),
             })
             .collect();
         match req.running {

@@ -48,7 +48,7 @@ pub struct Update {
     pub env: Option<BTreeMap<String, String>>,
     /// A new definition of the app (ecosystem actions): every option and the env are
     /// replaced; the instance keeps its id, index and files.
-    pub spec: Option<pm2_proto::AppSpec>,
+    pub spec: Option<Box<pm2_proto::AppSpec>>,
 }
 
 /// A cloneable reference to a running instance task.
@@ -202,24 +202,27 @@ impl Instance {
         first: oneshot::Sender<Outcome>,
     ) {
         let first_outcome = if launch {
-            self.start_fresh().await
+            Box::pin(self.start_fresh()).await
         } else {
             Ok(())
         };
         let _ = first.send(first_outcome);
         self.schedule_cron();
+        // The arms' work is boxed: the task's own future stays small (a hundred idle apps
+        // then cost the daemon little), and the big state machines of stop/restart/reload
+        // exist only while they run.
         loop {
             tokio::select! {
                 ev = next_run_event(&mut self.running) => match ev {
-                    RunEvent::Exit(status) => self.on_exit(status).await,
+                    RunEvent::Exit(status) => Box::pin(self.on_exit(status)).await,
                     RunEvent::Worker(ev) => self.on_worker_event(ev),
                 },
-                _ = wait_restart(self.restart_at) => self.auto_restart().await,
+                _ = wait_restart(self.restart_at) => Box::pin(self.auto_restart()).await,
                 _ = wait_restart(self.ready_by) => self.became_ready("listen timeout"),
-                _ = wait_restart(self.cron_at) => self.cron_restart().await,
+                _ = wait_restart(self.cron_at) => Box::pin(self.cron_restart()).await,
                 ctl = rx.recv() => match ctl {
-                    Some(ctl) => if self.handle(ctl).await { return },
-                    None => { self.stop().await; return }
+                    Some(ctl) => if Box::pin(self.handle(ctl)).await { return },
+                    None => { Box::pin(self.stop()).await; return }
                 },
             }
         }
@@ -341,7 +344,7 @@ impl Instance {
     fn apply_update(&mut self, update: Update) {
         if let Some(spec) = update.spec {
             let name = std::mem::take(&mut self.info.spec.name);
-            self.info.spec = spec;
+            self.info.spec = *spec;
             self.info.spec.name = name;
             if let Some(k) = self.info.spec.kill_timeout {
                 self.info.kill_timeout = k;
