@@ -235,4 +235,11 @@ pub struct ProcessInfo {
     pub monit: Monit,
     /// `PM2_HOME` of the daemon that owns it.
     pub pm2_home: String,
+    /// Custom metrics the app reports over IPC (`axm:monitor`, as `@pm2/io` sends them):
+    /// `{"<name>": {"value": .., "unit": .., ...}}`.
+    #[serde(default)]
+    pub axm_monitor: serde_json::Map<String, serde_json::Value>,
+    /// Actions the app registered over IPC (`axm:action`): `{action_name, action_type, ...}`.
+    #[serde(default)]
+    pub axm_actions: Vec<serde_json::Value>,
 }

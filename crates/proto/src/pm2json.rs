@@ -155,8 +155,8 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     put("unique_id", json!(p.unique_id));
     put("status", json!(p.status.as_str()));
     put("pm_uptime", json!(p.pm_uptime));
-    put("axm_actions", json!([]));
-    put("axm_monitor", json!({}));
+    put("axm_actions", json!(p.axm_actions));
+    put("axm_monitor", Value::Object(p.axm_monitor.clone()));
     put("axm_options", json!({}));
     put("axm_dynamic", json!({}));
     put("created_at", json!(p.created_at));
@@ -261,6 +261,8 @@ mod tests {
                 cpu: 1.5,
             },
             pm2_home: "/h".into(),
+            axm_monitor: Default::default(),
+            axm_actions: Vec::new(),
         }
     }
 

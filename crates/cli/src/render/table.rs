@@ -343,6 +343,8 @@ pub(crate) mod tests {
                 cpu: 0.0,
             },
             pm2_home: "/home/deploy/.pm2".into(),
+            axm_monitor: Default::default(),
+            axm_actions: Vec::new(),
         }
     }
 

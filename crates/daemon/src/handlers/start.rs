@@ -99,6 +99,8 @@ fn new_instance(daemon: &Daemon, spec: &AppSpec, id: u32, index: u32) -> Process
         unique_id: uuid::Uuid::new_v4().to_string(),
         monit: Monit::default(),
         pm2_home: settings.home.root().to_string_lossy().into_owned(),
+        axm_monitor: Default::default(),
+        axm_actions: Vec::new(),
     }
 }
 
