@@ -74,6 +74,10 @@ pub enum Command {
     SendSignal(SignalArgs),
     /// Check the daemon answers (starts it if needed).
     Ping,
+    /// Run an action an app registered (`@pm2/io` actions) and print its answer.
+    Trigger(TriggerArgs),
+    /// Full-screen dashboard: processes, cpu/memory, logs, metadata and custom metrics.
+    Monit,
     /// Show the last lines of the logs, then stream them.
     #[command(alias = "log")]
     Logs(LogsArgs),
@@ -129,6 +133,9 @@ pub struct RestartArgs {
     /// Ecosystem files: only these apps (comma-separated).
     #[arg(long)]
     pub only: Option<String>,
+    /// Toggle watching (PM2's `restart --watch`).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
 }
 
 /// `startOrRestart|startOrReload <file>`.
@@ -200,6 +207,17 @@ pub struct ScaleArgs {
     /// `N`, `+N` or `-N`.
     #[arg(allow_hyphen_values = true)]
     pub count: String,
+}
+
+/// `trigger <target> <action> [param]`.
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// id, name, namespace, `all` or `/regex/`.
+    pub target: String,
+    /// Action name.
+    pub action: String,
+    /// Parameter passed to the action.
+    pub param: Option<String>,
 }
 
 /// A module name.
@@ -365,6 +383,15 @@ pub struct StartArgs {
     /// Restart when memory exceeds this (`200M`, `1G`, bytes).
     #[arg(long = "max-memory-restart")]
     pub max_memory_restart: Option<String>,
+    /// Restart when files change (in the app's folder, or these paths).
+    #[arg(long, num_args = 0..)]
+    pub watch: Option<Vec<String>>,
+    /// Patterns not to watch (globs or names, comma or space separated).
+    #[arg(long = "ignore-watch")]
+    pub ignore_watch: Option<String>,
+    /// Delay before a watch restart: seconds, or a number with ms.
+    #[arg(long = "watch-delay")]
+    pub watch_delay: Option<String>,
     /// Restart on a cron pattern (`0` disables).
     #[arg(short = 'c', long = "cron-restart", visible_alias = "cron")]
     pub cron_restart: Option<String>,

@@ -6,6 +6,7 @@
 pub mod args;
 pub mod client;
 mod commands;
+pub mod monit;
 pub mod out;
 pub mod render;
 

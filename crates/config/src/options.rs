@@ -68,4 +68,10 @@ pub struct StartOptions {
     pub max_memory_restart: Option<String>,
     /// `-c/--cron/--cron-restart`.
     pub cron_restart: Option<String>,
+    /// `--watch [paths...]`: `Some(vec![])` watches the app's folder.
+    pub watch: Option<Vec<String>>,
+    /// `--ignore-watch`: extra patterns (globs or names).
+    pub ignore_watch: Vec<String>,
+    /// `--watch-delay`: milliseconds, or a number with ms/s/m/h.
+    pub watch_delay: Option<String>,
 }

@@ -85,6 +85,7 @@ pub fn resolve_start(
     let kill_timeout = collect(duration("--kill-timeout", &opts.kill_timeout));
     let min_uptime = collect(duration("--min-uptime", &opts.min_uptime));
     let listen_timeout = collect(duration("--listen-timeout", &opts.listen_timeout));
+    let watch_delay = collect(duration("--watch-delay", &opts.watch_delay));
     let max_restarts = parse_u32("--max-restarts", &opts.max_restarts).unwrap_or_else(|e| {
         errors.push(e);
         None
@@ -158,6 +159,12 @@ pub fn resolve_start(
         env.insert("PYTHONUNBUFFERED".into(), "1".into());
     }
     let instances_given = instances.is_some();
+    let watch_paths = opts
+        .watch
+        .iter()
+        .flatten()
+        .map(|p| absolute_in(&cwd, p))
+        .collect();
     let exec_mode = exec_mode_for(&interpreter.0, instances_given, opts.execute_command);
     Ok(AppSpec {
         name: opts.name.clone().unwrap_or(program.default_name),
@@ -196,7 +203,10 @@ pub fn resolve_start(
         pid_file: opts.pid.as_deref().map(|p| ctx.absolute(p)),
         node_version: None,
         username: ctx.username.clone(),
-        watch: false,
+        watch: opts.watch.is_some(),
+        watch_paths,
+        ignore_watch: opts.ignore_watch.clone(),
+        watch_delay,
         autostart: !opts.no_autostart,
         log_date_format: opts
             .log_date_format
@@ -210,6 +220,15 @@ pub fn resolve_start(
         max_memory_restart,
         cron_restart,
     })
+}
+
+/// `p` made absolute against the app's working directory.
+fn absolute_in(cwd: &str, p: &str) -> String {
+    if Path::new(p).is_absolute() {
+        p.to_string()
+    } else {
+        Path::new(cwd).join(p).to_string_lossy().into_owned()
+    }
 }
 
 /// PM2's `determineExecMode`: cluster when instances were asked for and the interpreter is

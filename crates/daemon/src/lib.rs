@@ -16,6 +16,7 @@ mod registry;
 pub mod rotation;
 mod rotator;
 mod server;
+mod watch;
 mod worker;
 
 pub use home::{write_atomic, Pm2Home};

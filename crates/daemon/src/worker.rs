@@ -19,6 +19,12 @@ pub enum WorkerEvent {
     Listening,
     /// `process.send('ready')` (for `--wait-ready`).
     Ready,
+    /// `axm:monitor` data: custom metrics, merged into what the app reported before.
+    Metrics(Value),
+    /// `axm:action` data: an action the app registers for `pm2 trigger`.
+    Action(Value),
+    /// `axm:reply` data: an action's answer.
+    Reply(Value),
     /// The channel closed.
     Closed,
 }
@@ -114,10 +120,24 @@ async fn route(
                 }
             }
             Incoming::User(v) => {
-                if v.as_str() == Some("ready") {
-                    let _ = events.try_send(WorkerEvent::Ready);
+                let data = || v.get("data").cloned().unwrap_or(Value::Null);
+                let event = match v.get("type").and_then(Value::as_str) {
+                    Some("axm:monitor") => Some(WorkerEvent::Metrics(data())),
+                    Some("axm:action") => Some(WorkerEvent::Action(data())),
+                    Some("axm:reply") => Some(WorkerEvent::Reply(data())),
+                    _ if v.as_str() == Some("ready") => Some(WorkerEvent::Ready),
+                    _ => None,
+                };
+                let internal = matches!(
+                    event,
+                    Some(WorkerEvent::Metrics(_) | WorkerEvent::Action(_))
+                );
+                if let Some(event) = event {
+                    let _ = events.try_send(event);
                 }
-                publish_message(&hub, &who, &v);
+                if !internal {
+                    publish_message(&hub, &who, &v);
+                }
             }
             Incoming::Closed => break,
         }

@@ -42,6 +42,9 @@ fn sleep_app(name: &str, cwd: &Path) -> AppSpec {
         node_version: None,
         username: "test".into(),
         watch: false,
+        watch_paths: vec![],
+        ignore_watch: vec![],
+        watch_delay: None,
         autostart: true,
         log_date_format: None,
         log_type: None,
@@ -119,6 +122,7 @@ fn serves_start_list_stop_and_survives_garbage() {
         action: Action::Stop,
         targets: vec![Target::Name("sleeper".into())],
         update_env: None,
+        toggle_watch: false,
     });
     assert!(matches!(request(&sock, stop), Response::Outcomes { .. }));
     assert!(

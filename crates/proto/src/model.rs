@@ -148,8 +148,17 @@ pub struct AppSpec {
     pub node_version: Option<String>,
     /// Unix user that started it (PM2's `username`).
     pub username: String,
-    /// PM2 `watch` flag (watching itself arrives with the triggers work).
+    /// Restart when watched files change (`--watch`).
     pub watch: bool,
+    /// What to watch (absolute); empty watches `cwd`.
+    #[serde(default)]
+    pub watch_paths: Vec<String>,
+    /// Patterns not to watch, besides dotfiles and `node_modules`.
+    #[serde(default)]
+    pub ignore_watch: Vec<String>,
+    /// Wait this long (ms) after a change before restarting.
+    #[serde(default)]
+    pub watch_delay: Option<u64>,
     /// Start it at all (`--no-autostart` registers it stopped).
     pub autostart: bool,
     /// dayjs format prefixed to every log line (`--time` sets `YYYY-MM-DDTHH:mm:ss`).

@@ -58,7 +58,11 @@ pub fn pm2_env(p: &ProcessInfo) -> Map<String, Value> {
     put("vizion", json!(true));
     put("autostart", json!(s.autostart));
     put("autorestart", json!(s.autorestart));
-    put("watch", json!(s.watch));
+    if s.watch && !s.watch_paths.is_empty() {
+        put("watch", json!(s.watch_paths));
+    } else {
+        put("watch", json!(s.watch));
+    }
     put("instance_var", json!("NODE_APP_INSTANCE"));
     put("pmx", json!(true));
     put("automation", json!(true));
@@ -135,6 +139,12 @@ fn put_optional_config(m: &mut Map<String, Value>, p: &ProcessInfo) {
     }
     if s.shutdown_with_message {
         m.insert("shutdown_with_message".into(), json!(true));
+    }
+    if !s.ignore_watch.is_empty() {
+        m.insert("ignore_watch".into(), json!(s.ignore_watch));
+    }
+    if let Some(d) = s.watch_delay {
+        m.insert("watch_delay".into(), json!(d));
     }
     if let Some(b) = s.max_memory_restart {
         m.insert("max_memory_restart".into(), json!(b));
@@ -229,6 +239,9 @@ mod tests {
                 node_version: None,
                 username: "deploy".into(),
                 watch: false,
+                watch_paths: vec![],
+                ignore_watch: vec![],
+                watch_delay: None,
                 autostart: true,
                 log_date_format: None,
                 log_type: None,

@@ -47,6 +47,32 @@ pub enum Request {
     /// Ecosystem actions: start the apps that do not run, restart or reload the others with
     /// their new definition.
     Apply(ApplyRequest),
+    /// Run an action an app registered over IPC (`pm2 trigger`).
+    Trigger(TriggerRequest),
+}
+
+/// `pm2 trigger <target> <action> [param]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TriggerRequest {
+    /// Which instances.
+    pub targets: Vec<Target>,
+    /// The action name.
+    pub action: String,
+    /// Its parameter.
+    pub param: Option<String>,
+}
+
+/// One instance's answer to a trigger.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TriggerReply {
+    /// Instance id.
+    pub pm_id: u32,
+    /// App name.
+    pub name: String,
+    /// What the action returned.
+    pub value: Option<serde_json::Value>,
+    /// Why there is no answer.
+    pub error: Option<String>,
 }
 
 /// `pm2 start|restart|reload <ecosystem file>` and the `startOr*` commands.
@@ -246,6 +272,9 @@ pub struct ActionRequest {
     pub targets: Vec<Target>,
     /// With restart: merge this environment into each app's env (`--update-env`).
     pub update_env: Option<std::collections::BTreeMap<String, String>>,
+    /// With restart/reload: toggle watching (`restart --watch`).
+    #[serde(default)]
+    pub toggle_watch: bool,
 }
 
 /// Send a signal to targets.
@@ -295,6 +324,11 @@ pub enum Response {
     List {
         /// The instances.
         processes: Vec<ProcessInfo>,
+    },
+    /// Answers to a trigger, in id order.
+    TriggerReplies {
+        /// One per targeted instance.
+        replies: Vec<TriggerReply>,
     },
     /// Resolved ids.
     Ids {

@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use pm2_daemon::Pm2Home;
 use pm2_proto::{
     Action, ActionRequest, InstanceOutcome, Request, Response, ScaleChange, ScaleRequest,
-    SignalRequest, Target,
+    SignalRequest, Target, TriggerRequest,
 };
 use std::time::{Duration, Instant};
 
@@ -43,19 +43,30 @@ fn ids_text(outcomes: &[InstanceOutcome]) -> String {
     }
 }
 
+/// Options of restart/reload beyond the targets.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ActionFlags {
+    /// `--update-env`.
+    pub update_env: bool,
+    /// `--watch` on restart: toggle watching.
+    pub toggle_watch: bool,
+}
+
 /// Applies an action to targets on an open connection and prints PM2's lines and table.
 pub(crate) fn apply(
     client: &mut Client,
     action: Action,
     words: &[String],
-    update_env: bool,
+    flags: ActionFlags,
 ) -> Result<i32> {
     let targets: Vec<Target> = words.iter().map(|w| Target::parse(w)).collect();
+    let update_env = flags.update_env;
     let env = update_env.then(|| std::env::vars().collect());
     let request = Request::Action(ActionRequest {
         action,
         targets,
         update_env: env,
+        toggle_watch: flags.toggle_watch,
     });
     let outcomes = outcomes(expect(client, request)?)?;
     out::info(&format!(
@@ -77,10 +88,10 @@ pub(crate) fn action(
     home: &Pm2Home,
     action: Action,
     words: &[String],
-    update_env: bool,
+    flags: ActionFlags,
 ) -> Result<i32> {
     let mut client = connect(home)?;
-    apply(&mut client, action, words, update_env)
+    apply(&mut client, action, words, flags)
 }
 
 /// `pm2 sendSignal <signal> <targets...>`.
@@ -154,5 +165,35 @@ pub(crate) fn scale(home: &Pm2Home, name: &str, count: &str) -> Result<i32> {
     ));
     let code = report(&outcomes);
     print_table(&mut client)?;
+    Ok(code)
+}
+
+/// `pm2 trigger <target> <action> [param]`: prints each instance's answer.
+pub(crate) fn trigger(
+    home: &Pm2Home,
+    target: &str,
+    action: &str,
+    param: Option<&str>,
+) -> Result<i32> {
+    let mut client = connect(home)?;
+    let request = Request::Trigger(TriggerRequest {
+        targets: vec![Target::parse(target)],
+        action: action.to_string(),
+        param: param.map(String::from),
+    });
+    let Response::TriggerReplies { replies } = expect(&mut client, request)? else {
+        bail!("unexpected reply to trigger");
+    };
+    let mut code = 0;
+    for r in replies {
+        match (r.value, r.error) {
+            (Some(v), _) => out::line(&format!("{}|{}|{action}: {v}", r.pm_id, r.name))?,
+            (None, Some(e)) => {
+                out::error(&format!("[{}]({}) {e}", r.name, r.pm_id));
+                code = 1;
+            }
+            (None, None) => {}
+        }
+    }
     Ok(code)
 }

@@ -101,7 +101,7 @@ pub(crate) fn act_on_apps(
     if present.is_empty() {
         bail!("none of the apps of {file} is registered");
     }
-    apply_action(&mut client, action, &present, false)
+    apply_action(&mut client, action, &present, Default::default())
 }
 
 /// `pm2 init [simple]` / `pm2 ecosystem [simple]`: writes the template, never over a file.

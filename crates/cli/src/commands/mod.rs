@@ -41,6 +41,8 @@ pub fn run(command: Command) -> Result<i32> {
         Command::SendSignal(s) => actions::send_signal(&home, &s.signal, &s.targets),
         Command::Kill => actions::kill(&home),
         Command::Ping => views::ping(&home),
+        Command::Trigger(t) => actions::trigger(&home, &t.target, &t.action, t.param.as_deref()),
+        Command::Monit => crate::monit::run(&home),
         Command::Flush(t) => logs::flush(&home, &t.targets),
         Command::ReloadLogs => logs::reload(&home),
         Command::Install(m) => modules::install(&home, &m.module),
@@ -65,7 +67,7 @@ pub fn run(command: Command) -> Result<i32> {
 struct Scope<'a> {
     env_name: Option<&'a str>,
     only: Option<&'a str>,
-    update_env: bool,
+    flags: actions::ActionFlags,
 }
 
 impl<'a> Scope<'a> {
@@ -80,7 +82,10 @@ impl<'a> Scope<'a> {
         Scope {
             env_name: r.env_name.as_deref(),
             only: r.only.as_deref(),
-            update_env: r.update_env,
+            flags: actions::ActionFlags {
+                update_env: r.update_env,
+                toggle_watch: r.watch,
+            },
         }
     }
 }
@@ -90,7 +95,7 @@ fn on_targets(home: &Pm2Home, action: Action, targets: &[String], scope: Scope) 
     let Scope {
         env_name,
         only,
-        update_env,
+        flags,
     } = scope;
     if let [file] = targets {
         if pm2_config::is_ecosystem_file(file) {
@@ -108,7 +113,7 @@ fn on_targets(home: &Pm2Home, action: Action, targets: &[String], scope: Scope) 
     if only.is_some() {
         bail!("--only needs an ecosystem file");
     }
-    actions::action(home, action, targets, update_env)
+    actions::action(home, action, targets, flags)
 }
 
 /// Connects (starting the daemon when needed).

@@ -46,6 +46,22 @@ fn options(a: &StartArgs, script: &str) -> StartOptions {
         shutdown_with_message: a.shutdown_with_message,
         max_memory_restart: a.max_memory_restart.clone(),
         cron_restart: a.cron_restart.clone(),
+        watch: a.watch.clone(),
+        ignore_watch: a
+            .ignore_watch
+            .iter()
+            .flat_map(|s| s.split([',', ' ']))
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        // PM2's CLI takes seconds here ("4" or "4000ms").
+        watch_delay: a.watch_delay.as_ref().map(|d| {
+            if d.bytes().all(|b| b.is_ascii_digit()) {
+                format!("{d}s")
+            } else {
+                d.clone()
+            }
+        }),
     }
 }
 
@@ -88,7 +104,10 @@ pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
                     &mut client,
                     Action::Restart,
                     std::slice::from_ref(&script),
-                    a.update_env,
+                    super::actions::ActionFlags {
+                        update_env: a.update_env,
+                        toggle_watch: false,
+                    },
                 );
             }
         }

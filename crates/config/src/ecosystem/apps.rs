@@ -60,7 +60,6 @@ struct Extras {
     exec_mode: Option<ExecMode>,
     interpreter_args: Option<Vec<String>>,
     merge_logs: Option<bool>,
-    watch: bool,
 }
 
 /// Resolves one app; on failure its errors are left in `r.errors`.
@@ -163,12 +162,16 @@ fn start_options(r: &mut AppReader, name: String, cwd: Option<&str>) -> (StartOp
             .filter(|b| *b > 0)
             .map(|b| b.to_string()),
         cron_restart: r.get("cron_restart", fields::cron).flatten(),
+        watch: r.get("watch", watch).flatten(),
+        ignore_watch: r
+            .get("ignore_watch", fields::string_or_list)
+            .unwrap_or_default(),
+        watch_delay: r.duration("watch_delay"),
     };
     let extras = Extras {
         exec_mode,
         interpreter_args: r.get("node_args", fields::word_list),
         merge_logs: r.flag("merge_logs"),
-        watch: r.get("watch", watch).unwrap_or(false),
     };
     (opts, extras)
 }
@@ -185,11 +188,12 @@ fn log_file(v: &Value) -> Result<Option<String>, String> {
     }
 }
 
-/// `watch`: `true`, a path, or a list of paths (an empty list watches the app's folder).
-fn watch(v: &Value) -> Result<bool, String> {
+/// `watch`: `true` (the app's folder), a path, or a list of paths; `false` is off.
+fn watch(v: &Value) -> Result<Option<Vec<String>>, String> {
     match v {
-        Value::Bool(b) => Ok(*b),
-        other => fields::string_or_list(other).map(|_| true),
+        Value::Bool(true) => Ok(Some(vec![])),
+        Value::Bool(false) => Ok(None),
+        other => fields::string_or_list(other).map(Some),
     }
 }
 
@@ -294,5 +298,4 @@ fn finish(spec: &mut AppSpec, extras: Extras, mut env: BTreeMap<String, String>)
     spec.merge_logs = extras
         .merge_logs
         .unwrap_or(spec.exec_mode != ExecMode::Cluster && !spec.instances_given);
-    spec.watch = extras.watch;
 }

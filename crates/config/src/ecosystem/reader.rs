@@ -119,8 +119,7 @@ impl<'a> AppReader<'a> {
             .collect();
         for key in keys {
             let active = match key {
-                "ignore_watch" => self.get(key, fields::string_or_list).map(|_| true),
-                "watch_delay" | "kill_retry_time" => self.get(key, fields::duration).map(|_| true),
+                "kill_retry_time" => self.get(key, fields::duration).map(|_| true),
                 "watch_options" => self.get(key, object).map(|_| true),
                 "source_map_support" | "force" => self.flag(key),
                 _ => self.get(key, fields::string).map(|_| true),

@@ -309,7 +309,7 @@ fn stdin_is_json() {
 }
 
 #[test]
-fn unsupported_options_are_validated_and_warned() {
+fn trigger_options_reach_the_spec() {
     let d = tmpdir("unsupported");
     write(&d, "a.sh", "");
     write(
@@ -322,13 +322,10 @@ fn unsupported_options_are_validated_and_warned() {
     assert!(eco.apps[0].watch);
     assert_eq!(eco.apps[0].max_memory_restart, Some(200 << 20));
     assert_eq!(eco.apps[0].cron_restart.as_deref(), Some("0 3 * * *"));
-    assert_eq!(
-        eco.warnings,
-        vec![
-            "apps[0].ignore_watch: accepted but not supported yet",
-            "apps[0].watch_delay: accepted but not supported yet",
-        ]
-    );
+    assert_eq!(eco.apps[0].ignore_watch, vec!["node_modules"]);
+    assert_eq!(eco.apps[0].watch_delay, Some(500));
+    assert!(eco.apps[0].watch_paths[0].ends_with("/src"));
+    assert!(eco.warnings.is_empty(), "{:?}", eco.warnings);
 }
 
 #[test]

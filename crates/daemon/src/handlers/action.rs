@@ -19,33 +19,21 @@ pub(crate) async fn apply_to(
     daemon: &Daemon,
     ids: &[u32],
     action: Action,
-    env: Option<std::collections::BTreeMap<String, String>>,
+    base: Update,
 ) -> Vec<InstanceOutcome> {
     if action == Action::Reload {
-        let updates = ids
-            .iter()
-            .map(|_| Update {
-                env: env.clone(),
-                spec: None,
-            })
-            .collect();
+        let updates = ids.iter().map(|_| base.clone()).collect();
         return reload_one_by_one(daemon, ids, updates).await;
     }
     let mut set = JoinSet::new();
     for (id, handle) in handles(daemon, ids) {
-        let env = env.clone();
+        let update = base.clone();
         set.spawn(async move {
             let name = handle.info().spec.name;
             let outcome: Outcome = match action {
                 Action::Stop => handle.call(Control::Stop).await,
-                Action::Restart => {
-                    let update = Update { env, spec: None };
-                    handle.call(|r| Control::Restart(update, r)).await
-                }
-                Action::Reload => {
-                    let update = Update { env, spec: None };
-                    handle.call(|r| Control::Reload(update, r)).await
-                }
+                Action::Restart => handle.call(|r| Control::Restart(update, r)).await,
+                Action::Reload => handle.call(|r| Control::Reload(update, r)).await,
                 Action::Delete => handle.call(Control::Delete).await,
                 Action::Reset => handle.call(Control::Reset).await,
             };
@@ -93,7 +81,12 @@ pub(crate) async fn apply(daemon: &Daemon, req: ActionRequest) -> Response {
             }
         }
     };
-    let outcomes = apply_to(daemon, &ids, req.action, req.update_env).await;
+    let base = Update {
+        env: req.update_env,
+        toggle_watch: req.toggle_watch,
+        spec: None,
+    };
+    let outcomes = apply_to(daemon, &ids, req.action, base).await;
     Response::Outcomes { outcomes }
 }
 
@@ -129,7 +122,7 @@ pub(crate) async fn delete_all(daemon: &Daemon) -> Vec<InstanceOutcome> {
         .iter()
         .map(|p| p.pm_id)
         .collect();
-    apply_to(daemon, &ids, Action::Delete, None).await
+    apply_to(daemon, &ids, Action::Delete, Update::default()).await
 }
 
 /// Stops every app on daemon shutdown so that none is left running unmanaged.

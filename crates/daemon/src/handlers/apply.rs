@@ -26,8 +26,8 @@ pub(crate) async fn apply(daemon: &Daemon, req: ApplyRequest) -> Response {
         let updates = ids
             .iter()
             .map(|_| Update {
-                env: None,
                 spec: Some(Box::new(spec.clone())),
+                ..Update::default()
             })
             .collect();
         match req.running {

@@ -6,6 +6,7 @@ mod list;
 mod logs;
 mod scale;
 mod start;
+mod trigger;
 
 use crate::server::Daemon;
 use pm2_proto::{Request, Response};
@@ -34,6 +35,7 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         Request::Flush(req) => logs::flush(daemon, req),
         Request::Scale(req) => scale::scale(daemon, req).await,
         Request::Apply(req) => apply::apply(daemon, req).await,
+        Request::Trigger(req) => trigger::trigger(daemon, req).await,
         Request::ReloadLogs => logs::reload(daemon),
         Request::ReloadModuleConf => {
             daemon.config_changed.notify_one();

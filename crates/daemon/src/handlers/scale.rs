@@ -2,6 +2,7 @@
 
 use super::action::apply_to;
 use super::start::start;
+use crate::instance::Update;
 use crate::server::Daemon;
 use pm2_proto::{Action, Response, ScaleRequest, StartRequest};
 
@@ -42,6 +43,6 @@ pub(crate) async fn scale(daemon: &Daemon, req: ScaleRequest) -> Response {
         .map(|p| p.pm_id)
         .collect();
     Response::Outcomes {
-        outcomes: apply_to(daemon, &doomed, Action::Delete, None).await,
+        outcomes: apply_to(daemon, &doomed, Action::Delete, Update::default()).await,
     }
 }

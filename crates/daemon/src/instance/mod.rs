@@ -39,11 +39,28 @@ pub enum Control {
     Reset(oneshot::Sender<Outcome>),
     /// Deliver a signal to the running process.
     Signal(nix::sys::signal::Signal, oneshot::Sender<Outcome>),
+    /// Run an action the app registered (`pm2 trigger`); the reply is its answer.
+    Trigger(Trigger),
 }
+
+/// `pm2 trigger <target> <action> [param]`.
+pub struct Trigger {
+    /// The action's name, as the app registered it.
+    pub action: String,
+    /// Its parameter, if any.
+    pub param: Option<String>,
+    /// The app's `axm:reply` data, or why there is none.
+    pub reply: oneshot::Sender<Result<serde_json::Value, String>>,
+}
+
+/// Changes that close together make one restart (ms).
+const WATCH_SETTLE_MS: u64 = 200;
 
 /// What a restart or reload changes first.
 #[derive(Debug, Clone, Default)]
 pub struct Update {
+    /// `restart --watch`: toggle watching (PM2's rule).
+    pub toggle_watch: bool,
     /// Variables merged into the app's env (`--update-env`).
     pub env: Option<BTreeMap<String, String>>,
     /// A new definition of the app (ecosystem actions): every option and the env are
@@ -68,6 +85,14 @@ impl InstanceHandle {
     /// The instance's open log files (for flush, reopen and rotation).
     pub fn logs(&self) -> &LogFiles {
         &self.logs
+    }
+
+    /// Sends a control whose answer travels on its own channel (`Trigger`).
+    pub async fn send(&self, ctl: Control) -> Result<(), String> {
+        self.ctl
+            .send(ctl)
+            .await
+            .map_err(|_| "process is being removed".to_string())
     }
 
     /// Reads the latest state without cloning it (the metrics timer's path).
@@ -108,6 +133,12 @@ struct Instance {
     primary: Primary,
     /// Next `cron_restart` time; kept while stopped (PM2 restarts a stopped app on cron).
     cron_at: Option<Instant>,
+    /// Triggers waiting for the app's `axm:reply`, by action name.
+    pending_triggers: Vec<(String, oneshot::Sender<Result<serde_json::Value, String>>)>,
+    /// File watcher while `--watch` is on.
+    watcher: Option<crate::watch::AppWatcher>,
+    /// When the restart for the current burst of file changes is due, and what changed.
+    watch_fire: Option<(Instant, std::path::PathBuf)>,
 }
 
 /// Starts the task for a new instance writing to `files`. When `launch` is set the first
@@ -141,6 +172,9 @@ pub fn spawn_instance(
         settings,
         primary,
         cron_at: None,
+        pending_triggers: Vec::new(),
+        watcher: None,
+        watch_fire: None,
     };
     tokio::spawn(instance.run(ctl_rx, launch, first_tx));
     let handle = InstanceHandle {
@@ -156,6 +190,17 @@ fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// The next file change the watcher reports, or never.
+async fn next_change(watcher: &mut Option<crate::watch::AppWatcher>) -> std::path::PathBuf {
+    match watcher.as_mut() {
+        Some(w) => match w.changes.recv().await {
+            Some(p) => p,
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
 }
 
 /// Sleeps until the scheduled restart, or forever when none is scheduled.
@@ -208,6 +253,7 @@ impl Instance {
         };
         let _ = first.send(first_outcome);
         self.schedule_cron();
+        self.sync_watcher();
         // The arms' work is boxed: the task's own future stays small (a hundred idle apps
         // then cost the daemon little), and the big state machines of stop/restart/reload
         // exist only while they run.
@@ -220,6 +266,10 @@ impl Instance {
                 _ = wait_restart(self.restart_at) => Box::pin(self.auto_restart()).await,
                 _ = wait_restart(self.ready_by) => self.became_ready("listen timeout"),
                 _ = wait_restart(self.cron_at) => Box::pin(self.cron_restart()).await,
+                path = next_change(&mut self.watcher) => self.file_changed(path),
+                _ = wait_restart(self.watch_fire.as_ref().map(|f| f.0)) => {
+                    Box::pin(self.watch_restart()).await
+                }
                 ctl = rx.recv() => match ctl {
                     Some(ctl) => if Box::pin(self.handle(ctl)).await { return },
                     None => { Box::pin(self.stop()).await; return }
@@ -233,6 +283,12 @@ impl Instance {
         match ctl {
             Control::Stop(reply) => {
                 self.stop().await;
+                // PM2: stopping an app turns its watch off.
+                if self.info.spec.watch {
+                    self.info.spec.watch = false;
+                    self.sync_watcher();
+                    self.publish();
+                }
                 let _ = reply.send(Ok(()));
             }
             Control::Restart(update, reply) => {
@@ -255,6 +311,7 @@ impl Instance {
             Control::Signal(sig, reply) => {
                 let _ = reply.send(self.signal(sig));
             }
+            Control::Trigger(trigger) => self.trigger(trigger),
         }
         false
     }
@@ -316,6 +373,56 @@ impl Instance {
         self.replace_worker().await
     }
 
+    /// Starts or stops the file watcher to match `spec.watch`.
+    fn sync_watcher(&mut self) {
+        if !self.info.spec.watch {
+            self.watcher = None;
+            self.watch_fire = None;
+            return;
+        }
+        if self.watcher.is_some() {
+            return;
+        }
+        let s = &self.info.spec;
+        let roots = if s.watch_paths.is_empty() {
+            vec![std::path::PathBuf::from(&s.cwd)]
+        } else {
+            s.watch_paths.iter().map(std::path::PathBuf::from).collect()
+        };
+        let spec = crate::watch::WatchSpec {
+            roots,
+            ignore: s.ignore_watch.clone(),
+        };
+        match crate::watch::start(spec) {
+            Ok(w) => self.watcher = Some(w),
+            Err(e) => tracing::warn!("App [{}] cannot watch files: {e}", self.label()),
+        }
+    }
+
+    /// A watched file changed: restart once the burst is over (`watch_delay`, at least a
+    /// short settle time so a save that touches several files restarts once).
+    fn file_changed(&mut self, path: std::path::PathBuf) {
+        if self.watch_fire.is_none() {
+            let delay = self.info.spec.watch_delay.unwrap_or(0).max(WATCH_SETTLE_MS);
+            let at = Instant::now() + Duration::from_millis(delay);
+            self.watch_fire = Some((at, path));
+        }
+    }
+
+    async fn watch_restart(&mut self) {
+        let Some((_, path)) = self.watch_fire.take() else {
+            return;
+        };
+        tracing::info!(
+            "Change detected on path {} for app {} - restarting",
+            path.display(),
+            self.info.spec.name
+        );
+        let _ = self.manual_restart(Update::default()).await;
+        // Changes made while restarting (the app's own start-up writes) start a new burst.
+        self.watch_fire = None;
+    }
+
     /// Computes the next `cron_restart` time (none without a pattern).
     fn schedule_cron(&mut self) {
         self.cron_at = self.info.spec.cron_restart.as_deref().and_then(|pattern| {
@@ -340,6 +447,16 @@ impl Instance {
         self.schedule_cron();
     }
 
+    /// PM2 clears an app's actions and metrics when its process exits; pending triggers
+    /// will get no reply.
+    pub(super) fn forget_axm(&mut self) {
+        self.info.axm_actions.clear();
+        self.info.axm_monitor.clear();
+        for (action, reply) in self.pending_triggers.drain(..) {
+            let _ = reply.send(Err(format!("the process exited before answering {action}")));
+        }
+    }
+
     /// Takes a new env or definition into account for the next process.
     fn apply_update(&mut self, update: Update) {
         if let Some(spec) = update.spec {
@@ -355,12 +472,89 @@ impl Instance {
         if let Some(env) = update.env {
             self.info.spec.env.extend(env);
         }
+        if update.toggle_watch {
+            self.info.spec.watch = !self.info.spec.watch;
+        }
         self.schedule_cron();
+        self.sync_watcher();
         self.publish();
     }
 
-    /// A readiness signal from the worker.
+    /// Sends an action to the app (PM2's `msgProcess`): the bare name, or `{msg, opts}`
+    /// with a parameter. The reply arrives later as `axm:reply`.
+    fn trigger(&mut self, t: Trigger) {
+        let known = self
+            .info
+            .axm_actions
+            .iter()
+            .any(|a| a.get("action_name").and_then(|n| n.as_str()) == Some(t.action.as_str()));
+        let link = self.running.as_ref().and_then(|r| r.link.as_ref());
+        let (true, Some(link)) = (known, link) else {
+            let _ = t.reply.send(Err(format!(
+                "action {} not found for {}",
+                t.action,
+                self.label()
+            )));
+            return;
+        };
+        let msg = match &t.param {
+            Some(p) => serde_json::json!({"msg": t.action, "opts": p}),
+            None => serde_json::json!(t.action),
+        };
+        if let Err(e) = link.sender.send(msg) {
+            let _ = t
+                .reply
+                .send(Err(format!("cannot reach {}: {e:?}", self.label())));
+            return;
+        }
+        self.pending_triggers.push((t.action, t.reply));
+    }
+
+    /// Custom metrics, actions and replies the app reports over IPC (`@pm2/io`'s protocol).
+    fn on_axm(&mut self, ev: WorkerEvent) {
+        match ev {
+            WorkerEvent::Metrics(serde_json::Value::Object(m)) => {
+                self.info.axm_monitor.extend(m);
+                self.publish();
+            }
+            WorkerEvent::Action(a) => {
+                let name = a.get("action_name").cloned();
+                let known = self
+                    .info
+                    .axm_actions
+                    .iter()
+                    .any(|x| x.get("action_name") == name.as_ref());
+                if name.is_some() && !known {
+                    self.info.axm_actions.push(a);
+                    self.publish();
+                }
+            }
+            WorkerEvent::Reply(r) => {
+                let name = r
+                    .get("action_name")
+                    .and_then(|n| n.as_str())
+                    .map(String::from);
+                if let Some(i) = self
+                    .pending_triggers
+                    .iter()
+                    .position(|(a, _)| Some(a) == name.as_ref())
+                {
+                    let (_, reply) = self.pending_triggers.swap_remove(i);
+                    let _ = reply.send(Ok(r.get("return").cloned().unwrap_or(r)));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A readiness signal (or a metric, action or reply) from the worker.
     fn on_worker_event(&mut self, ev: WorkerEvent) {
+        if matches!(
+            ev,
+            WorkerEvent::Metrics(_) | WorkerEvent::Action(_) | WorkerEvent::Reply(_)
+        ) {
+            return self.on_axm(ev);
+        }
         if self.info.status != Status::Launching {
             return;
         }
@@ -417,6 +611,7 @@ impl Instance {
         );
         drain(running.relays).await;
         self.event("exit");
+        self.forget_axm();
         self.remove_pid_file();
         self.info.pid = None;
         self.info.exit_code = Some(code);

@@ -57,6 +57,7 @@ impl Instance {
         };
         let code = self.end_process(running, farewell).await;
         self.event("stop");
+        self.forget_axm();
         self.remove_pid_file();
         self.info.exit_code = Some(code);
         self.info.pid = None;

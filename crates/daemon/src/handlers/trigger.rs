@@ -1,0 +1,64 @@
+//! `trigger`: run an action an app registered, and collect the answers.
+
+use crate::instance::{Control, Trigger};
+use crate::server::Daemon;
+use pm2_proto::{Response, TriggerReply, TriggerRequest};
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+/// How long an app gets to answer (`axm:reply`).
+const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends the action to every targeted instance at once and waits for each answer.
+pub(crate) async fn trigger(daemon: &Daemon, req: TriggerRequest) -> Response {
+    let handles = {
+        let registry = daemon.registry();
+        match registry.resolve(&req.targets) {
+            Ok(ids) => ids
+                .into_iter()
+                .filter_map(|id| registry.get(id).map(|h| (id, h)))
+                .collect::<Vec<_>>(),
+            Err(e) => {
+                return Response::Error {
+                    message: e.to_string(),
+                }
+            }
+        }
+    };
+    let mut set = JoinSet::new();
+    for (pm_id, handle) in handles {
+        let (action, param) = (req.action.clone(), req.param.clone());
+        set.spawn(async move {
+            let name = handle.peek(|p| p.spec.name.clone());
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let sent = handle
+                .send(Control::Trigger(Trigger {
+                    action: action.clone(),
+                    param,
+                    reply,
+                }))
+                .await;
+            let result = match sent {
+                Err(e) => Err(e),
+                Ok(()) => match tokio::time::timeout(REPLY_TIMEOUT, answer).await {
+                    Ok(Ok(r)) => r,
+                    Ok(Err(_)) => Err("the process is being removed".into()),
+                    Err(_) => Err(format!("no reply to {action} within {REPLY_TIMEOUT:?}")),
+                },
+            };
+            let (value, error) = match result {
+                Ok(v) => (Some(v), None),
+                Err(e) => (None, Some(e)),
+            };
+            TriggerReply {
+                pm_id,
+                name,
+                value,
+                error,
+            }
+        });
+    }
+    let mut replies = set.join_all().await;
+    replies.sort_by_key(|r| r.pm_id);
+    Response::TriggerReplies { replies }
+}

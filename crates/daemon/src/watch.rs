@@ -1,0 +1,168 @@
+//! `--watch`: restart an app when files under its folders change.
+//!
+//! One inotify watch per directory, added by walking the tree and skipping ignored folders
+//! (dotfiles and `node_modules` by default, as PM2), so a project with a large
+//! `node_modules` costs nothing; folders created later are added as they appear. Changes are
+//! coalesced: the instance restarts once per burst.
+
+use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// What to watch, resolved from the app's options.
+#[derive(Debug, Clone)]
+pub struct WatchSpec {
+    /// Folders or files to watch (absolute).
+    pub roots: Vec<PathBuf>,
+    /// Patterns to ignore (globs, or plain names matched against any path component).
+    pub ignore: Vec<String>,
+}
+
+/// A running watcher; dropping it stops watching.
+pub struct AppWatcher {
+    task: JoinHandle<()>,
+    /// One item per burst of relevant changes (the first changed path).
+    pub changes: mpsc::Receiver<PathBuf>,
+}
+
+impl Drop for AppWatcher {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A compiled ignore rule.
+struct Ignore {
+    globs: Vec<regex_lite::Regex>,
+}
+
+impl Ignore {
+    fn new(patterns: &[String]) -> Ignore {
+        let globs = patterns
+            .iter()
+            .filter_map(|p| regex_lite::Regex::new(&glob_to_regex(p)).ok())
+            .collect();
+        Ignore { globs }
+    }
+
+    /// PM2's default ignore (`/[\/\\]\.|node_modules/`) plus the app's patterns, tried on
+    /// the path relative to its root and on each component.
+    fn ignores(&self, root: &Path, path: &Path) -> bool {
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        let components: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if components
+            .iter()
+            .any(|c| c.starts_with('.') || c == "node_modules")
+        {
+            return true;
+        }
+        let rel_text = rel.to_string_lossy();
+        self.globs
+            .iter()
+            .any(|g| g.is_match(&rel_text) || components.iter().any(|c| g.is_match(c)))
+    }
+}
+
+/// `*` within a component, `**` across them, `?` one character; the rest literal.
+fn glob_to_regex(glob: &str) -> String {
+    let mut re = String::from("^");
+    let mut chars = glob.trim_start_matches("./").chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                re.push_str(".*");
+            }
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push('.'),
+            c => re.push_str(&regex_lite::escape(&c.to_string())),
+        }
+    }
+    re.push('$');
+    re
+}
+
+/// Adds a non-recursive watch on `dir` and every folder below it that is not ignored.
+fn watch_tree(w: &mut RecommendedWatcher, root: &Path, dir: &Path, ignore: &Ignore) {
+    if dir != root && ignore.ignores(root, dir) {
+        return;
+    }
+    if w.watch(dir, RecursiveMode::NonRecursive).is_err() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            watch_tree(w, root, &entry.path(), ignore);
+        }
+    }
+}
+
+/// Starts watching; the first relevant change of each burst arrives on `changes`.
+pub fn start(spec: WatchSpec) -> notify::Result<AppWatcher> {
+    let (raw_tx, mut raw_rx) = mpsc::unbounded_channel::<Event>();
+    let watcher = notify::recommended_watcher(move |res: notify::Result<Event>| {
+        if let Ok(event) = res {
+            let _ = raw_tx.send(event);
+        }
+    })?;
+    let watcher = Arc::new(Mutex::new(watcher));
+    let ignore = Ignore::new(&spec.ignore);
+    {
+        let mut w = watcher.lock().unwrap_or_else(|p| p.into_inner());
+        for root in &spec.roots {
+            if root.is_dir() {
+                watch_tree(&mut w, root, root, &ignore);
+            } else {
+                let _ = w.watch(root, RecursiveMode::NonRecursive);
+            }
+        }
+    }
+    let (tx, changes) = mpsc::channel(1);
+    let task = tokio::spawn(async move {
+        let _keep = &watcher;
+        while let Some(event) = raw_rx.recv().await {
+            tracing::debug!("watch event {:?} {:?}", event.kind, event.paths);
+            if matches!(event.kind, EventKind::Access(_)) {
+                continue;
+            }
+            for path in &event.paths {
+                let Some(root) = spec.roots.iter().find(|r| path.starts_with(r)) else {
+                    continue;
+                };
+                if ignore.ignores(root, path) {
+                    continue;
+                }
+                if matches!(event.kind, EventKind::Create(_)) && path.is_dir() {
+                    let mut w = watcher.lock().unwrap_or_else(|p| p.into_inner());
+                    watch_tree(&mut w, root, path, &ignore);
+                }
+                let _ = tx.try_send(path.clone());
+            }
+        }
+    });
+    Ok(AppWatcher { task, changes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignores_like_pm2() {
+        let ig = Ignore::new(&["*.log".into(), "tmp/**".into()]);
+        let root = Path::new("/app");
+        assert!(ig.ignores(root, Path::new("/app/node_modules/x/index.js")));
+        assert!(ig.ignores(root, Path::new("/app/.git/HEAD")));
+        assert!(ig.ignores(root, Path::new("/app/out.log")));
+        assert!(ig.ignores(root, Path::new("/app/tmp/a/b")));
+        assert!(!ig.ignores(root, Path::new("/app/src/index.js")));
+    }
+}
