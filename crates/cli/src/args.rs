@@ -74,6 +74,13 @@ pub enum Command {
     SendSignal(SignalArgs),
     /// Check the daemon answers (starts it if needed).
     Ping,
+    /// Save the process list to dump.pm2 (for resurrect and startup).
+    #[command(alias = "dump")]
+    Save(SaveArgs),
+    /// Start again every app of dump.pm2 that does not run.
+    Resurrect,
+    /// Empty dump.pm2.
+    Cleardump,
     /// Run an action an app registered (`@pm2/io` actions) and print its answer.
     Trigger(TriggerArgs),
     /// Full-screen dashboard: processes, cpu/memory, logs, metadata and custom metrics.
@@ -102,6 +109,11 @@ pub enum Command {
     Conf(SetArgs),
     /// Stop every app, then the daemon.
     Kill,
+    /// Write and enable the init script that resurrects PM2 at boot (init system detected
+    /// when omitted).
+    Startup(StartupArgs),
+    /// Disable and remove the init script `startup` wrote.
+    Unstartup(StartupArgs),
     /// Run the daemon in this process (used by the CLI to spawn it).
     #[command(name = "__daemon", hide = true)]
     Daemon,
@@ -220,6 +232,14 @@ pub struct TriggerArgs {
     pub param: Option<String>,
 }
 
+/// `save [--force]`.
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// Save even when no app is managed.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+}
+
 /// A module name.
 #[derive(Debug, Args)]
 pub struct ModuleArgs {
@@ -262,6 +282,33 @@ pub struct OneTarget {
 pub struct OptionalTarget {
     /// id or name.
     pub target: Option<String>,
+}
+
+/// `startup|unstartup [platform]` options (PM2's names).
+#[derive(Debug, Args)]
+pub struct StartupArgs {
+    /// systemd, upstart, systemv, openrc, launchd, rcd, rcd-openbsd or smf (PM2's aliases
+    /// such as ubuntu, centos, macos or freebsd work too); detected when omitted.
+    pub platform: Option<String>,
+    /// User the apps run as (default: $USER, else $LOGNAME, else the current user).
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Home folder of that user: PM2_HOME becomes `<hp>/.pm2` (default: PM2_HOME).
+    #[arg(long = "hp")]
+    pub hp: Option<String>,
+    /// Service name (default: pm2-<user>; pm2_<user> for rcd, rcd-openbsd and smf;
+    /// pm2.<user> for launchd; openrc always uses pm2).
+    #[arg(long = "service-name")]
+    pub service_name: Option<String>,
+    /// systemd: start once the network is online (network-online.target).
+    #[arg(long = "wait-ip")]
+    pub wait_ip: bool,
+    /// For packaging and tests: write under this folder instead of `/` (also the
+    /// PM2_STARTUP_ROOT environment variable). With any root but `/`, the enable and
+    /// disable commands (systemctl, update-rc.d, ...) are printed, never run, and root
+    /// rights are not required.
+    #[arg(long = "root", hide = true)]
+    pub root: Option<String>,
 }
 
 /// `sendSignal <signal> <target>`.

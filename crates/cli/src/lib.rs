@@ -9,6 +9,7 @@ mod commands;
 pub mod monit;
 pub mod out;
 pub mod render;
+pub mod startup;
 
 use args::Cli;
 use clap::Parser;

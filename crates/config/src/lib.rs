@@ -4,6 +4,7 @@
 //! resolved here, in the CLI, so the daemon receives self-contained specs. Errors name the
 //! app and the offending value, and are collected rather than stopping at the first.
 
+pub mod dump;
 mod ecosystem;
 mod interpreter;
 mod options;

@@ -12,6 +12,7 @@ mod line_format;
 mod logs;
 mod metrics;
 pub mod module_conf;
+pub mod persist;
 mod registry;
 pub mod rotation;
 mod rotator;

@@ -127,6 +127,7 @@ pub(crate) async fn run(daemon: std::sync::Arc<crate::server::Daemon>) {
             }
         }
         daemon.sampler.store(readings, &live);
+        crate::persist::write_state_if_changed(&daemon);
         release_freed_memory();
     }
 }

@@ -25,6 +25,8 @@ pub(crate) struct Daemon {
     pub config_changed: Notify,
     /// The Node cluster primary shared by every cluster-mode app.
     pub primary: pm2_cluster::primary::Primary,
+    /// What the state file last recorded (ids, names, statuses).
+    pub last_state: Mutex<Vec<(u32, String, pm2_proto::Status)>>,
 }
 
 impl Daemon {
@@ -139,17 +141,23 @@ pub async fn run(
         hub,
         config_changed: Notify::new(),
         primary: pm2_cluster::primary::Primary::start(),
+        last_state: Mutex::new(Vec::new()),
     });
+    crate::persist::recover(&daemon).await;
     tokio::spawn(crate::rotator::run(Arc::clone(&daemon)));
     tokio::spawn(crate::metrics::run(Arc::clone(&daemon)));
     tokio::spawn(reload_logs_on_sigusr2(Arc::clone(&daemon)));
     tokio::select! {
         _ = accept_loop(&listener, &daemon) => {}
-        _ = shutdown => tracing::info!("pm2 has been killed by signal, stopping every app"),
+        _ = shutdown => {
+            tracing::info!("pm2 has been killed by signal, saving the list and stopping every app");
+            crate::persist::save_on_signal(&daemon);
+        }
         _ = daemon.shutdown.notified() => {}
     }
     handlers::stop_everything(&daemon).await;
     let home = &daemon.settings.home;
+    crate::persist::clear_state(home);
     let _ = std::fs::remove_file(home.socket());
     let _ = std::fs::remove_file(home.daemon_pid());
     tracing::info!("PM2 daemon stopped");

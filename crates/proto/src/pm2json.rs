@@ -183,6 +183,16 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     put("node_version", json!(p.spec.node_version));
 }
 
+/// One `dump.pm2` entry: the pm2_env object without what belongs to this daemon's
+/// table (`pm_id`, `instances`, `prev_restart_delay`), as `pm2 save` writes it.
+pub fn dump_entry(p: &ProcessInfo) -> Value {
+    let mut env = pm2_env(p);
+    for k in ["pm_id", "instances", "prev_restart_delay"] {
+        env.remove(k);
+    }
+    Value::Object(env)
+}
+
 /// The environment a fork-mode child sees: every primitive pm2_env field as a string, as
 /// PM2 passes pm2_env to `spawn` (objects, arrays and nulls are left out).
 pub fn child_env(p: &ProcessInfo) -> Vec<(String, String)> {

@@ -49,6 +49,11 @@ pub enum Request {
     Apply(ApplyRequest),
     /// Run an action an app registered over IPC (`pm2 trigger`).
     Trigger(TriggerRequest),
+    /// Write `dump.pm2` (`pm2 save`); an empty list needs `force`.
+    Save {
+        /// Save even when no app is managed.
+        force: bool,
+    },
 }
 
 /// `pm2 trigger <target> <action> [param]`.
@@ -329,6 +334,13 @@ pub enum Response {
     TriggerReplies {
         /// One per targeted instance.
         replies: Vec<TriggerReply>,
+    },
+    /// `pm2 save` wrote this many apps to this file.
+    Saved {
+        /// Where.
+        path: String,
+        /// How many entries.
+        count: usize,
     },
     /// Resolved ids.
     Ids {

@@ -1,6 +1,7 @@
 //! One module per command family; [`run`] dispatches.
 
 mod actions;
+mod dump;
 mod ecosystem;
 mod logs;
 mod modules;
@@ -40,7 +41,12 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Reset(t) => on_targets(&home, Action::Reset, &t.targets, Scope::of(&t)),
         Command::SendSignal(s) => actions::send_signal(&home, &s.signal, &s.targets),
         Command::Kill => actions::kill(&home),
+        Command::Startup(a) => crate::startup::startup(&home, &a),
+        Command::Unstartup(a) => crate::startup::unstartup(&home, &a),
         Command::Ping => views::ping(&home),
+        Command::Save(a) => dump::save(&home, a.force),
+        Command::Resurrect => dump::resurrect(&home),
+        Command::Cleardump => dump::cleardump(&home),
         Command::Trigger(t) => actions::trigger(&home, &t.target, &t.action, t.param.as_deref()),
         Command::Monit => crate::monit::run(&home),
         Command::Flush(t) => logs::flush(&home, &t.targets),

@@ -13,6 +13,7 @@ use pm2_proto::{Request, Response};
 
 pub(crate) use action::stop_everything;
 pub(crate) use logs::stream as stream_logs;
+pub(crate) use start::start as start_apps;
 
 /// Reopens every log file (SIGUSR2).
 pub(crate) fn reload_logs(daemon: &Daemon) {
@@ -21,6 +22,10 @@ pub(crate) fn reload_logs(daemon: &Daemon) {
 
 /// Routes a request; the flag asks the connection to shut the daemon down after replying.
 pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bool) {
+    let mutates = matches!(
+        request,
+        Request::Start(_) | Request::Action(_) | Request::Apply(_) | Request::Scale(_)
+    );
     let response = match request {
         Request::Ping => Response::Pong {
             version: daemon.settings.version.clone(),
@@ -36,6 +41,7 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         Request::Scale(req) => scale::scale(daemon, req).await,
         Request::Apply(req) => apply::apply(daemon, req).await,
         Request::Trigger(req) => trigger::trigger(daemon, req).await,
+        Request::Save { force } => crate::persist::save(daemon, force),
         Request::ReloadLogs => logs::reload(daemon),
         Request::ReloadModuleConf => {
             daemon.config_changed.notify_one();
@@ -50,5 +56,8 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
             return (Response::Outcomes { outcomes }, true);
         }
     };
+    if mutates {
+        crate::persist::write_state(daemon);
+    }
     (response, false)
 }

@@ -1,0 +1,125 @@
+//! `save`, `resurrect`, `cleardump`.
+
+use super::actions::report;
+use super::views::{fetch_list, print_table};
+use super::{connect, expect};
+use crate::out;
+use anyhow::{bail, Context, Result};
+use pm2_config::dump::{app_from_dump_entry, DumpedApp};
+use pm2_daemon::persist::dump_path;
+use pm2_daemon::Pm2Home;
+use pm2_proto::{Request, Response, StartRequest};
+use std::path::{Path, PathBuf};
+
+/// `pm2 save [--force]`.
+pub(crate) fn save(home: &Pm2Home, force: bool) -> Result<i32> {
+    let mut client = connect(home)?;
+    out::info("Saving current process list...");
+    match expect(&mut client, Request::Save { force })? {
+        Response::Saved { path, .. } => {
+            out::info(&format!("Successfully saved in {path}"));
+            Ok(0)
+        }
+        other => bail!("unexpected reply to save: {other:?}"),
+    }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+/// Reads a dump: a JSON array of pm2_env objects.
+fn read_entries(path: &Path) -> Result<Vec<serde_json::Value>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Array(entries)) => Ok(entries),
+        Ok(_) => Err(format!("{}: not a list of apps", path.display())),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// The dump's entries, falling back to `.bak` when it is broken (the broken file is kept
+/// aside, never deleted, so nothing is lost).
+fn load_dump(home: &Pm2Home) -> Result<Vec<serde_json::Value>> {
+    let path = dump_path(home);
+    let bak = with_suffix(&path, ".bak");
+    if !path.exists() && !bak.exists() {
+        bail!("no dump file at {}: run `pm2 save` first", path.display());
+    }
+    match read_entries(&path) {
+        Ok(entries) => Ok(entries),
+        Err(why) => {
+            if path.exists() {
+                let stamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                let aside = with_suffix(&path, &format!(".broken-{stamp}"));
+                let _ = std::fs::rename(&path, &aside);
+                out::warn(&format!(
+                    "{why}; kept it as {} and using {}",
+                    aside.display(),
+                    bak.display()
+                ));
+            }
+            read_entries(&bak).map_err(|e| anyhow::anyhow!("no usable dump: {e}"))
+        }
+    }
+}
+
+/// `pm2 resurrect`: every app of the dump whose name does not run yet; stopped ones are
+/// registered stopped. Entries that cannot be used are reported and skipped.
+pub(crate) fn resurrect(home: &Pm2Home) -> Result<i32> {
+    let entries = load_dump(home)?;
+    out::info(&format!("Resurrecting from {}", dump_path(home).display()));
+    let path_var = std::env::var("PATH").unwrap_or_default();
+    let mut apps: Vec<DumpedApp> = Vec::new();
+    let mut code = 0;
+    for entry in &entries {
+        match app_from_dump_entry(entry, &path_var) {
+            Ok(app) => apps.push(app),
+            Err(e) => {
+                out::error(&e);
+                code = 1;
+            }
+        }
+    }
+    let mut client = connect(home)?;
+    let running: Vec<String> = fetch_list(&mut client)?
+        .into_iter()
+        .map(|p| p.spec.name)
+        .collect();
+    let specs: Vec<_> = apps
+        .into_iter()
+        .filter(|a| !running.contains(&a.spec.name))
+        .map(|mut a| {
+            a.spec.autostart = !a.stopped;
+            a.spec
+        })
+        .collect();
+    if !specs.is_empty() {
+        let request = Request::Start(StartRequest {
+            apps: specs,
+            force: true,
+        });
+        let Response::Outcomes { outcomes } = expect(&mut client, request)? else {
+            bail!("unexpected reply to resurrect");
+        };
+        let failed: Vec<_> = outcomes.into_iter().filter(|o| o.error.is_some()).collect();
+        code = code.max(report(&failed));
+    }
+    print_table(&mut client)?;
+    Ok(code)
+}
+
+/// `pm2 cleardump`: an empty list, written atomically.
+pub(crate) fn cleardump(home: &Pm2Home) -> Result<i32> {
+    let path = dump_path(home);
+    home.ensure().context("cannot create PM2_HOME")?;
+    pm2_daemon::write_atomic(&path, b"[]")
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    out::info(&format!("Dump file {} cleared", path.display()));
+    Ok(0)
+}
