@@ -79,6 +79,10 @@ pub enum Command {
     Save(SaveArgs),
     /// Start again every app of dump.pm2 that does not run.
     Resurrect,
+    /// Replace the running daemon with this binary's, keeping every app (save, kill,
+    /// start, resurrect).
+    #[command(alias = "updatePM2")]
+    Update,
     /// Empty dump.pm2.
     Cleardump,
     /// Run an action an app registered (`@pm2/io` actions) and print its answer.

@@ -123,3 +123,23 @@ pub(crate) fn cleardump(home: &Pm2Home) -> Result<i32> {
     out::info(&format!("Dump file {} cleared", path.display()));
     Ok(0)
 }
+
+/// `pm2 update`: save the list, stop the old daemon (and its apps, gracefully), start a
+/// daemon from this binary and resurrect; ids and names come back in dump order.
+pub(crate) fn update(home: &Pm2Home) -> Result<i32> {
+    out::info("Updating the in-memory daemon...");
+    if let Some(mut client) = crate::client::connect_existing(home) {
+        match client.request(Request::Save { force: true })? {
+            Response::Saved { path, count } => out::info(&format!("Saved {count} apps to {path}")),
+            Response::Error { message } => bail!("cannot save the list before updating: {message}"),
+            _ => {}
+        }
+        super::actions::kill(home)?;
+    }
+    let code = resurrect(home)?;
+    out::info(&format!(
+        ">>>>>>>>>> PM2 updated (daemon {})",
+        pm2_proto::VERSION
+    ));
+    Ok(code)
+}

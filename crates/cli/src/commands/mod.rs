@@ -46,6 +46,7 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Ping => views::ping(&home),
         Command::Save(a) => dump::save(&home, a.force),
         Command::Resurrect => dump::resurrect(&home),
+        Command::Update => dump::update(&home),
         Command::Cleardump => dump::cleardump(&home),
         Command::Trigger(t) => actions::trigger(&home, &t.target, &t.action, t.param.as_deref()),
         Command::Monit => crate::monit::run(&home),
