@@ -72,10 +72,14 @@ struct Subscriber {
     filter: Filter,
     tx: mpsc::Sender<LogEvent>,
     missed_lines: AtomicU64,
+    queued_bytes: AtomicUsize,
 }
 
 /// How many chunks a reader may have queued before it starts missing lines.
 const QUEUE: usize = 4096;
+/// How many bytes a reader may have queued: a paused terminal holds at most this much of
+/// the daemon's memory, whatever the size of the chunks.
+const QUEUE_BYTES: usize = 1024 * 1024;
 
 /// The hub; cheap to clone.
 #[derive(Clone, Default)]
@@ -94,7 +98,11 @@ pub struct Subscription {
 impl Subscription {
     /// The next event (None when the hub is gone).
     pub async fn recv(&mut self) -> Option<LogEvent> {
-        self.rx.recv().await
+        let event = self.rx.recv().await?;
+        self.me
+            .queued_bytes
+            .fetch_sub(event.data.len(), Ordering::Relaxed);
+        Some(event)
     }
 
     /// Lines dropped for this reader since the last call.
@@ -123,6 +131,7 @@ impl LogHub {
             filter,
             tx,
             missed_lines: AtomicU64::new(0),
+            queued_bytes: AtomicUsize::new(0),
         });
         let mut subs = self.lock();
         subs.push(Arc::clone(&me));
@@ -141,8 +150,12 @@ impl LogHub {
             return;
         }
         let event = make();
+        let len = event.data.len();
         for sub in self.lock().iter().filter(|s| s.filter.matches(&event)) {
-            if sub.tx.try_send(event.clone()).is_err() {
+            let room = sub.queued_bytes.load(Ordering::Relaxed) + len <= QUEUE_BYTES;
+            if room && sub.tx.try_send(event.clone()).is_ok() {
+                sub.queued_bytes.fetch_add(len, Ordering::Relaxed);
+            } else {
                 let lines = count_lines(&event.data);
                 sub.missed_lines.fetch_add(lines, Ordering::Relaxed);
             }
@@ -192,6 +205,20 @@ mod tests {
         assert!(sub.recv().await.is_some());
         drop(sub);
         assert_eq!(hub.count.load(Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn big_chunks_are_bounded_by_bytes() {
+        let hub = LogHub::default();
+        let sub = hub.subscribe(Filter {
+            targets: vec![],
+            daemon: false,
+        });
+        let chunk = vec![b'x'; 256 * 1024];
+        for _ in 0..10 {
+            hub.publish_with(|| event("a", &chunk));
+        }
+        assert_eq!(sub.take_missed(), 6, "4 chunks of 256 KiB fit in 1 MiB");
     }
 
     #[tokio::test]

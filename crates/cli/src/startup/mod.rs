@@ -10,6 +10,7 @@
 //! another folder instead of `/`; then no root rights are needed and the enable/disable
 //! commands (`systemctl enable`, `update-rc.d`...) are printed instead of run.
 
+mod hint;
 mod platform;
 mod templates;
 #[cfg(test)]
@@ -20,6 +21,7 @@ pub use platform::Platform;
 use crate::args::StartupArgs;
 use crate::out;
 use anyhow::{anyhow, bail, Context, Result};
+use hint::NotRoot;
 use pm2_daemon::Pm2Home;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -254,54 +256,6 @@ fn choose_platform(named: Option<&str>, verb: &str) -> Result<Platform> {
         let _ = out::line(rule);
     }
     Ok(chosen)
-}
-
-/// PM2's hint for a user without root rights.
-#[derive(Debug)]
-pub(crate) struct NotRoot<'a> {
-    verb: &'a str,
-    platform: &'a str,
-    user: &'a str,
-    home: &'a str,
-    node_dir: &'a Path,
-    pm2: &'a Path,
-    service_name: Option<&'a str>,
-    wait_ip: bool,
-}
-
-impl NotRoot<'_> {
-    /// `To setup the Startup Script, copy/paste the following command:` (`unsetup` for
-    /// unstartup).
-    fn heading(&self) -> String {
-        let mode = if self.verb == "unstartup" {
-            "unsetup"
-        } else {
-            "setup"
-        };
-        format!("To {mode} the Startup Script, copy/paste the following command:")
-    }
-
-    /// `sudo env PATH=$PATH:<nodedir> <pm2> <verb> <platform> -u <user> --hp <home>`, plus
-    /// `--service-name`/`--wait-ip` when given (PM2 drops them, and the hint then writes
-    /// a different service).
-    fn command(&self) -> String {
-        let mut line = format!(
-            "sudo env PATH=$PATH:{} {} {} {} -u {} --hp {}",
-            self.node_dir.display(),
-            self.pm2.display(),
-            self.verb,
-            self.platform,
-            self.user,
-            self.home
-        );
-        if let Some(name) = self.service_name {
-            line.push_str(&format!(" --service-name {name}"));
-        }
-        if self.wait_ip {
-            line.push_str(" --wait-ip");
-        }
-        line
-    }
 }
 
 /// `--root`, else `PM2_STARTUP_ROOT`, else `/`; made absolute.
