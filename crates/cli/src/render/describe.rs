@@ -27,12 +27,23 @@ pub fn describe(p: &ProcessInfo, now_ms: u64, color: bool) -> String {
             text.to_string()
         }
     };
-    let lines = [
+    let mut lines = vec![
         paint_if(
             &format!(" Describing process with id {} - name {name} ", p.pm_id),
             TITLE,
         ),
         Grid::auto(describe_rows(p, now_ms), color).render(),
+    ];
+    if let Some(actions) = action_rows(p) {
+        lines.push(paint_if(" Actions available ", TITLE));
+        lines.push(Grid::auto(actions, color).render());
+        lines.push(format!(" Trigger via: pm2 trigger {name} <action_name>\n"));
+    }
+    if let Some(metrics) = metric_rows(p) {
+        lines.push(paint_if(" Code metrics value ", TITLE));
+        lines.push(Grid::auto(metrics, color).render());
+    }
+    lines.extend([
         paint_if(" Divergent env variables from local env ", TITLE),
         String::new(),
         String::new(),
@@ -56,8 +67,41 @@ pub fn describe(p: &ProcessInfo, now_ms: u64, color: bool) -> String {
             "{} {name}",
             paint_if(" Use `pm2 monit` to monitor CPU and Memory usage", HINT)
         ),
-    ];
-    lines.map(|line| line + "\n").concat()
+    ]);
+    lines.into_iter().map(|line| line + "\n").collect()
+}
+
+/// PM2's " Actions available " table: one action name per row (None without actions).
+fn action_rows(p: &ProcessInfo) -> Option<Vec<Vec<Cell>>> {
+    let rows: Vec<Vec<Cell>> = p
+        .axm_actions
+        .iter()
+        .filter_map(|a| a.get("action_name").and_then(|n| n.as_str()))
+        .map(|n| vec![Cell::plain(n)])
+        .collect();
+    (!rows.is_empty()).then_some(rows)
+}
+
+/// PM2's " Code metrics value " table: `name │ value unit` (None without metrics).
+fn metric_rows(p: &ProcessInfo) -> Option<Vec<Vec<Cell>>> {
+    let show = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "N/A".to_string(),
+        other => other.to_string(),
+    };
+    let rows: Vec<Vec<Cell>> = p
+        .axm_monitor
+        .iter()
+        .map(|(name, m)| {
+            let value = m.get("value").map(show).unwrap_or_else(|| show(m));
+            let text = match m.get("unit").and_then(|u| u.as_str()) {
+                Some(unit) if !unit.is_empty() => format!("{value} {unit}"),
+                _ => value,
+            };
+            vec![Cell::plain(name), Cell::plain(&text)]
+        })
+        .collect();
+    (!rows.is_empty()).then_some(rows)
 }
 
 /// The key/value rows of the describe table, in PM2's order.
