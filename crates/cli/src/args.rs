@@ -326,7 +326,7 @@ pub struct SignalArgs {
 }
 
 /// `pm2 start` options (PM2's names).
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct StartArgs {
     /// Script, binary, "command string", ecosystem file, or the name/id of an existing app
     /// (default: ecosystem.config.js).

@@ -9,6 +9,7 @@ mod commands;
 pub mod monit;
 pub mod out;
 pub mod render;
+pub mod runtime;
 pub mod startup;
 
 use args::Cli;
@@ -17,6 +18,14 @@ use clap::Parser;
 /// Runs the CLI with the process arguments and returns the exit code: 0 ok, 1 failed or
 /// refused, 2 usage error.
 pub fn main() -> i32 {
+    let invoked_as = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    if invoked_as == "pm2-runtime" || invoked_as == "pm2-docker" {
+        return runtime::main();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

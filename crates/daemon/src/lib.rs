@@ -21,7 +21,7 @@ mod watch;
 mod worker;
 
 pub use home::{write_atomic, Pm2Home};
-pub use server::{daemon_main, run, StartError};
+pub use server::{daemon_main, run, InProcess, StartError};
 
 use nix::sys::signal::Signal;
 use std::time::Duration;

@@ -330,3 +330,55 @@ async fn termination_signal() {
         }
     }
 }
+
+/// A daemon running inside this process (`pm2-runtime`): same core, same socket, its
+/// `pm2.log`; [`InProcess::shutdown`] stops every app gracefully, then the daemon.
+pub struct InProcess {
+    thread: std::thread::JoinHandle<i32>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl InProcess {
+    /// Starts the daemon core on its own thread and runtime.
+    pub fn start(settings: DaemonSettings) -> io::Result<InProcess> {
+        settings.home.ensure()?;
+        daemon_log::init(&settings.home.daemon_log())?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("pm2-daemon".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        tracing::error!("cannot start the runtime: {e}");
+                        return 1;
+                    }
+                };
+                let shutdown = async {
+                    let _ = stopped.await;
+                };
+                match runtime.block_on(run(settings, shutdown)) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        tracing::error!("{e}");
+                        eprintln!("pm2-runtime: {e}");
+                        1
+                    }
+                }
+            })?;
+        Ok(InProcess {
+            thread,
+            stop: Some(stop),
+        })
+    }
+
+    /// Stops every app gracefully, then the daemon; returns its exit code.
+    pub fn shutdown(mut self) -> i32 {
+        drop(self.stop.take());
+        self.thread.join().unwrap_or(1)
+    }
+}

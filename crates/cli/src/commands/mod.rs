@@ -123,6 +123,11 @@ fn on_targets(home: &Pm2Home, action: Action, targets: &[String], scope: Scope) 
     actions::action(home, action, targets, flags)
 }
 
+/// `pm2 start` for `pm2-runtime` (the daemon already runs in-process).
+pub(crate) fn start_for_runtime(home: &Pm2Home, args: crate::args::StartArgs) -> Result<i32> {
+    start::start(home, args)
+}
+
 /// Connects (starting the daemon when needed).
 fn connect(home: &Pm2Home) -> Result<Client> {
     client::connect(home, false)

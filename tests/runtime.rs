@@ -1,0 +1,169 @@
+//! `pm2-runtime`: the daemon core in the foreground, as a container's main process.
+
+mod common;
+
+use common::*;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const T: Duration = Duration::from_secs(20);
+
+/// The binary under the name `pm2-runtime` (it dispatches on argv[0]).
+fn runtime_bin(p: &Pm2) -> PathBuf {
+    let link = p.dir.join("pm2-runtime");
+    if !link.exists() {
+        std::os::unix::fs::symlink(bin(), &link).expect("symlink pm2-runtime");
+    }
+    link
+}
+
+/// A running `pm2-runtime`, killed (by its own pid) if the test ends early.
+struct Runtime {
+    child: Child,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            sigkill(self.child.id() as i32);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn spawn(p: &Pm2, args: &[&str]) -> Runtime {
+    let child = Command::new(runtime_bin(p))
+        .args(args)
+        .current_dir(&p.dir)
+        .env("PM2_HOME", &p.home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pm2-runtime");
+    Runtime { child }
+}
+
+fn script(p: &Pm2, name: &str, body: &str) {
+    let path = p.dir.join(name);
+    std::fs::write(&path, body).expect("write script");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod script");
+}
+
+/// Waits for the runtime to exit and returns (code, stdout, stderr).
+fn finish(mut rt: Runtime) -> (Option<i32>, String, String) {
+    let deadline = Instant::now() + T;
+    loop {
+        if let Some(status) = rt.child.try_wait().expect("wait") {
+            let mut out = String::new();
+            let mut err = String::new();
+            if let Some(mut o) = rt.child.stdout.take() {
+                let _ = o.read_to_string(&mut out);
+            }
+            if let Some(mut e) = rt.child.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            return (status.code(), out, err);
+        }
+        assert!(Instant::now() < deadline, "pm2-runtime did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn streams_logs_and_exits_0_on_sigterm_after_stopping_its_apps() {
+    let p = Pm2::new("runtime_term");
+    script(
+        &p,
+        "app.sh",
+        "#!/bin/bash\necho \"hello from $$\"\necho oops >&2\ntrap 'echo bye; exit 0' INT\nwhile true; do sleep 0.1; done\n",
+    );
+    let rt = spawn(&p, &["app.sh"]);
+    p.wait_until(T, "the app online", || {
+        p.home.join("daemon.sock").exists() && p.apps().iter().any(|a| st(a) == "online")
+    });
+    let app_pid = pid_of(&p.apps()[0]);
+    p.wait_file_contains(&p.log_path("app-out.log"), "hello from", T);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(rt.child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let (code, out, err) = finish(rt);
+    assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("hello from"), "app stdout streamed:\n{out}");
+    assert!(err.contains("oops"), "app stderr streamed:\n{err}");
+    assert!(!alive(app_pid), "the app was stopped");
+    assert!(!p.home.join("daemon.sock").exists(), "the daemon is gone");
+}
+
+#[test]
+fn exits_when_no_app_is_left() {
+    let p = Pm2::new("runtime_auto");
+    script(&p, "brief.sh", "#!/bin/bash\necho brief\nexit 0\n");
+    let rt = spawn(&p, &["brief.sh", "--no-autorestart"]);
+    let (code, out, err) = finish(rt);
+    assert_eq!(code, Some(2), "PM2's auto-exit code\n{out}\n{err}");
+    assert!(out.contains("brief"), "{out}");
+    assert!(err.contains("no app running"), "{err}");
+}
+
+/// Zombie children of `pid` (`children_of` leaves zombies out, on purpose).
+fn zombie_children(pid: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|child| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+                return false;
+            };
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            fields.first() == Some(&"Z") && fields.get(1) == Some(&pid.to_string().as_str())
+        })
+        .collect()
+}
+
+#[test]
+fn reaps_orphaned_grandchildren() {
+    let p = Pm2::new("runtime_reap");
+    // The app's child outlives it and is re-parented to the runtime (a child subreaper),
+    // which must reap it once it exits, as an init would.
+    script(
+        &p,
+        "orphaner.sh",
+        "#!/bin/bash\n( sleep 0.5; echo orphan-done ) &\nexit 0\n",
+    );
+    let rt = spawn(&p, &["orphaner.sh", "--no-autorestart", "--no-auto-exit"]);
+    let runtime_pid = rt.child.id() as i32;
+    p.wait_file_contains(&p.log_path("orphaner-out.log"), "orphan-done", T);
+    // The orphan has exited (its line is in the log); it must not stay a zombie.
+    p.wait_until(T, "no zombie child of the runtime", || {
+        zombie_children(runtime_pid).is_empty()
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(runtime_pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let (code, out, err) = finish(rt);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+}
+
+#[test]
+fn fails_fast_when_nothing_starts() {
+    let p = Pm2::new("runtime_fail");
+    let rt = spawn(&p, &["missing.js"]);
+    let (code, _out, err) = finish(rt);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("Script not found"), "{err}");
+    assert!(!p.home.join("daemon.sock").exists(), "no daemon left");
+}
