@@ -167,3 +167,74 @@ fn fails_fast_when_nothing_starts() {
     assert!(err.contains("Script not found"), "{err}");
     assert!(!p.home.join("daemon.sock").exists(), "no daemon left");
 }
+
+#[test]
+fn pm2_start_no_daemon_runs_in_the_foreground() {
+    let p = Pm2::new("runtime_nodaemon");
+    script(&p, "brief.sh", "#!/bin/bash\necho from-no-daemon\nexit 0\n");
+    let child = Command::new(bin())
+        .args(["start", "brief.sh", "--no-daemon", "--no-autorestart"])
+        .current_dir(&p.dir)
+        .env("PM2_HOME", &p.home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pm2 --no-daemon");
+    let (code, out, err) = finish(Runtime { child });
+    assert_eq!(
+        code,
+        Some(2),
+        "auto-exit once the app is gone\n{out}\n{err}"
+    );
+    assert!(out.contains("from-no-daemon"), "{out}");
+}
+
+/// As a container's PID 1: `unshare --pid --fork` makes the runtime PID 1 of a new PID
+/// namespace (root only; skipped elsewhere).
+#[test]
+fn as_pid_1_of_a_pid_namespace_it_reaps_and_exits_0_on_sigterm() {
+    if !nix::unistd::geteuid().is_root() || !have("unshare") {
+        eprintln!("skipped: needs root and unshare");
+        return;
+    }
+    let p = Pm2::new("runtime_pid1");
+    script(
+        &p,
+        "orphaner.sh",
+        "#!/bin/bash\necho \"app pid $$\"\n( sleep 0.5; echo orphan-done ) &\nexit 0\n",
+    );
+    let child = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc"])
+        .arg(runtime_bin(&p))
+        .args(["orphaner.sh", "--no-autorestart", "--no-auto-exit"])
+        .current_dir(&p.dir)
+        .env("PM2_HOME", &p.home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn unshare");
+    let rt = Runtime { child };
+    let unshare_pid = rt.child.id() as i32;
+    p.wait_file_contains(&p.log_path("orphaner-out.log"), "orphan-done", T);
+    let runtime_pid = {
+        let mut found = vec![];
+        p.wait_until(T, "the runtime inside the namespace", || {
+            found = children_of(unshare_pid);
+            !found.is_empty()
+        });
+        found[0]
+    };
+    p.wait_until(T, "no zombie child of PID 1", || {
+        zombie_children(runtime_pid).is_empty()
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(runtime_pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let (code, out, err) = finish(rt);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("app pid"), "the app's output streamed: {out}");
+}

@@ -24,7 +24,10 @@ pub fn main() -> i32 {
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
     if invoked_as == "pm2-runtime" || invoked_as == "pm2-docker" {
-        return runtime::main();
+        return runtime::main(std::env::args_os());
+    }
+    if let Some(args) = no_daemon_start() {
+        return runtime::main(args);
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -50,6 +53,27 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// `pm2 start <app> --no-daemon`: PM2 runs the daemon in the foreground, as `pm2-runtime`
+/// does; the arguments are handed over without `start` and `--no-daemon`.
+fn no_daemon_start() -> Option<Vec<std::ffi::OsString>> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let flag = args.iter().position(|a| a == "--no-daemon")?;
+    let dashdash = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    if flag > dashdash || args.get(1).is_none_or(|c| c != "start") {
+        return None;
+    }
+    let rest = args
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 1 && *i != flag)
+        .map(|(_, a)| a.clone());
+    Some(
+        std::iter::once("pm2-runtime".into())
+            .chain(rest.skip(1))
+            .collect(),
+    )
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -58,9 +58,13 @@ enum End {
 const APP_POLL: Duration = Duration::from_secs(2);
 const EMPTY_POLLS_BEFORE_EXIT: u32 = 4;
 
-/// Entry point; returns the exit code.
-pub fn main() -> i32 {
-    let args = match RuntimeArgs::try_parse() {
+/// Entry point with the runtime's arguments (argv[0] first); returns the exit code.
+pub fn main<I, T>(argv: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args = match RuntimeArgs::try_parse_from(argv) {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
