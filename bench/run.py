@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side benchmarks of pm2-rs against real PM2 7 (Python 3 stdlib only).
 
-Subcommands: list, coldstart, rss, crash, all. See bench/README.md.
+Subcommands: list, coldstart, rss, crash, logs, cluster, idle, all, report. See bench/README.md.
 
 Every benchmark gives each manager its own temporary PM2_HOME and always stops
 that manager's daemon at the end (`pm2 kill`, then SIGKILL of the pid in
@@ -476,6 +476,490 @@ def bench_crash(ctx, res):
                 f"p90 {s['p90']:.3f} ms, status {status}")
 
 
+# ---------------------------------------------------------------- logs
+
+def compile_spew(ctx):
+    out = os.path.join(ctx.workdir, "spew")
+    if not os.path.exists(out):
+        cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+        if not cc:
+            raise SystemExit("need a C compiler (cc) for the logs benchmark")
+        subprocess.run([cc, "-O2", "-o", out, os.path.join(HERE, "spew.c")], check=True)
+    return out
+
+
+def cpu_ticks(pid):
+    """utime+stime (clock ticks) of the whole thread group, children excluded."""
+    with open(f"/proc/{pid}/stat") as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return int(rest[11]) + int(rest[12])
+
+
+def status_kib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def now_us():
+    return time.time_ns() // 1000
+
+
+def wait_size(path, expected, timeout, stall, poll=0.002):
+    """Poll the size of `path` until it reaches `expected` bytes. Returns
+    (CLOCK_REALTIME µs when it did or None, last size). Gives up after `timeout`
+    seconds, or after `stall` seconds without growth once the file exists."""
+    deadline = time.time() + timeout
+    size, last_change = -1, time.time()
+    while time.time() < deadline:
+        try:
+            s = os.stat(path).st_size
+        except OSError:
+            s = -1
+        if s >= expected:
+            return now_us(), s
+        if s != size:
+            size, last_change = s, time.time()
+        elif s >= 0 and time.time() - last_change > stall:
+            break
+        time.sleep(poll)
+    return None, size
+
+
+def read_stamp(path, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open(path) as f:
+                a, b = f.read().split()
+                return int(a), int(b)
+        except (OSError, ValueError):
+            time.sleep(0.01)
+    raise RuntimeError(f"spew wrote no stamp to {path}")
+
+
+def check_lines(path, n):
+    """(lines in the file, lines of spew's expected output missing, malformed lines)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return 0, n, 0
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    seen, bad = set(), 0
+    for ln in lines:
+        if len(ln) == 99 and ln[9:10] == b" " and ln[:9].isdigit():
+            seen.add(int(ln[:9]))
+        else:
+            bad += 1
+    lost = n - len([s for s in seen if s < n])
+    return len(lines), lost, bad
+
+
+def logs_baseline(ctx, spew, mode, run):
+    d = tempfile.mkdtemp(prefix=f"logs-{mode}-{run}-", dir=ctx.workdir)
+    out, stamp = os.path.join(d, "out.log"), os.path.join(d, "stamp")
+    n = ctx.args.log_lines
+    procs = []
+    try:
+        with open(out, "wb") as f:
+            if mode == "file":
+                procs.append(subprocess.Popen([spew, str(n), stamp], stdout=f,
+                                              stdin=subprocess.DEVNULL))
+            else:
+                p1 = subprocess.Popen([spew, str(n), stamp], stdout=subprocess.PIPE,
+                                      stdin=subprocess.DEVNULL)
+                p2 = subprocess.Popen(["cat"], stdin=p1.stdout, stdout=f)
+                p1.stdout.close()
+                procs += [p1, p2]
+        done, size = wait_size(out, n * 100, ctx.args.log_timeout, 10)
+        start, end = read_stamp(stamp)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    lines, lost, bad = check_lines(out, n)
+    shutil.rmtree(d, ignore_errors=True)
+    if done is None:
+        raise RuntimeError(f"baseline {mode}: only {size} bytes")
+    return {"ms": (done - start) / 1000.0, "write_ms": (end - start) / 1000.0,
+            "lines": lines, "lost": lost, "malformed": bad}
+
+
+def logs_manager(ctx, label, spew, run):
+    n = ctx.args.log_lines
+    with Session(ctx, label) as m:
+        m.run("ping")
+        time.sleep(1.0)
+        stamp = os.path.join(m.home, "spew.stamp")
+        eco = os.path.join(m.home, "spew.json")
+        with open(eco, "w") as f:
+            json.dump({"apps": [{"name": "spew", "script": spew, "interpreter": "none",
+                                 "args": [str(n), stamp], "autorestart": False}]}, f)
+        out = os.path.join(m.home, "logs", "spew-out.log")
+        pid = m.daemon_pid()
+        tick = os.sysconf("SC_CLK_TCK")
+        cpu0, rss0 = cpu_ticks(pid), rss_kib(pid)
+        t_cli = now_us()
+        m.run("start", eco)
+        done, size = wait_size(out, n * 100, ctx.args.log_timeout, 10)
+        t_end = now_us()
+        cpu1, rss1, hwm1 = cpu_ticks(pid), rss_kib(pid), status_kib(pid, "VmHWM")
+        start, end = read_stamp(stamp)
+        time.sleep(1.0)
+        cpu2, rss2 = cpu_ticks(pid), rss_kib(pid)
+        try:
+            apps = m.jlist()
+            path = (apps[0].get("pm2_env") or {}).get("pm_out_log_path") if apps else None
+        except Exception:  # noqa: BLE001
+            path = None
+        if path and os.path.abspath(path) != out:
+            log(f"[logs] {label}: out log is {path}, expected {out}")
+        m.run("delete", "all", check=False)
+        lines, lost, bad = check_lines(out, n)
+        r = {"ms": ((done or t_end) - start) / 1000.0, "complete": done is not None,
+             "ms_from_cli": ((done or t_end) - t_cli) / 1000.0,
+             "write_ms": (end - start) / 1000.0, "final_size": size,
+             "cpu_s": (cpu1 - cpu0) / tick, "cpu_s_plus_1s": (cpu2 - cpu0) / tick,
+             "rss_before_kib": rss0, "rss_growth_kib": rss1 - rss0,
+             "rss_growth_plus_1s_kib": rss2 - rss0, "hwm_after_kib": hwm1,
+             "lines": lines, "lost": lost, "malformed": bad}
+        return r
+
+
+def bench_logs(ctx, res):
+    spew = compile_spew(ctx)
+    runs = ctx.args.log_runs
+    raw = {}
+    for run in range(runs):
+        for mode in ("file", "pipe"):
+            r = logs_baseline(ctx, spew, mode, run)
+            raw.setdefault(f"bare_{mode}", []).append(r)
+            log(f"[logs] run {run} bare {mode}: {r['ms']:.1f} ms, {r['lines']} lines")
+        for label in ctx.labels:
+            r = logs_manager(ctx, label, spew, run)
+            raw.setdefault(label, []).append(r)
+            log(f"[logs] run {run} {label}: {r['ms']:.1f} ms (complete {r['complete']}), "
+                f"daemon CPU {r['cpu_s']:.2f} s, RSS +{r['rss_growth_kib']} KiB, "
+                f"lines {r['lines']} lost {r['lost']} malformed {r['malformed']}")
+    out = {"lines": ctx.args.log_lines}
+    for k, rs in raw.items():
+        s = {"runs": rs}
+        for f in ("ms", "write_ms", "ms_from_cli", "cpu_s", "cpu_s_plus_1s",
+                  "rss_growth_kib", "rss_growth_plus_1s_kib"):
+            if f in rs[0]:
+                s[f] = statistics.median(r[f] for r in rs)
+        s["lost_total"] = sum(r["lost"] for r in rs)
+        s["malformed_total"] = sum(r["malformed"] for r in rs)
+        s["incomplete_runs"] = sum(1 for r in rs if not r.get("complete", True))
+        out[k] = s
+    res["logs"] = out
+
+
+# ---------------------------------------------------------------- cluster
+
+SERVER_JS = """const http = require('http');
+http.createServer((q, s) => s.end('ok')).listen({port}, '127.0.0.1');
+"""
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_ok(port):
+    import http.client
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        c.request("GET", "/")
+        ok = c.getresponse().read() == b"ok"
+        c.close()
+        return ok
+    except OSError:
+        return False
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return None
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return "wrk not installed (and not root, or no apt-get): install wrk to run `cluster`"
+    log("[cluster] wrk missing: apt-get install -y wrk")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    r = subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, stdout=sys.stderr)
+    if r.returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, stdout=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, stdout=sys.stderr)
+    return None if shutil.which("wrk") else "apt-get install -y wrk failed"
+
+
+def wrk_cmd(port, secs, close):
+    c = ["wrk", "-t2", "-c64", f"-d{secs}s"]
+    if close:
+        c += ["-H", "Connection: close"]
+    return c + [f"http://127.0.0.1:{port}/"]
+
+
+def parse_wrk(text):
+    import re
+    r = {"raw": text.strip().splitlines()[-8:]}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    r["rps"] = float(m.group(1)) if m else 0.0
+    m = re.search(r"(\d+) requests in ([\d.]+)(\w+)", text)
+    r["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    for i, k in enumerate(("connect", "read", "write", "timeout")):
+        r[k] = int(m.group(i + 1)) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    r["non2xx"] = int(m.group(1)) if m else 0
+    r["failed"] = r["connect"] + r["read"] + r["write"] + r["timeout"] + r["non2xx"]
+    return r
+
+
+def run_wrk(port, secs, close):
+    p = subprocess.run(wrk_cmd(port, secs, close), capture_output=True, text=True,
+                       timeout=secs + 60)
+    return parse_wrk(p.stdout + p.stderr)
+
+
+def wrk_with_reloads(m, port, close, ctx):
+    secs, n, gap = ctx.args.reload_secs, 3, ctx.args.reload_gap
+    w = subprocess.Popen(wrk_cmd(port, secs, close), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    t0 = time.time()
+    reloads = []
+    try:
+        for k in range(n):
+            wake = t0 + gap * (k + 1)
+            if wake > time.time():
+                time.sleep(wake - time.time())
+            a = time.time()
+            rr = m.run("reload", "web", check=False, timeout=60)
+            reloads.append({"at_s": round(a - t0, 2), "ms": round((time.time() - a) * 1000, 1),
+                            "rc": rr.returncode})
+        out, _ = w.communicate(timeout=secs + 60)
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    r = parse_wrk(out)
+    r["reloads"] = reloads
+    return r
+
+
+def cluster_session(ctx, label, run):
+    with Session(ctx, label) as m:
+        port = free_port()
+        app = os.path.join(m.home, "server.js")
+        with open(app, "w") as f:
+            f.write(SERVER_JS.format(port=port))
+        m.run("ping")
+        m.run("start", app, "--name", "web", "-i", "2")
+        m.wait_online(2)
+        deadline = time.time() + 30
+        while not http_ok(port):
+            if time.time() > deadline:
+                raise RuntimeError(f"{label}: nothing answers on 127.0.0.1:{port}")
+            time.sleep(0.1)
+        r = {"port": port}
+        run_wrk(port, 2, False)  # warm-up (JIT, connection setup paths)
+        secs = ctx.args.wrk_secs
+        r["keepalive"] = run_wrk(port, secs, False)
+        r["close"] = run_wrk(port, secs, True)
+        for key, close in (("reload_close", True), ("reload_keepalive", False)):
+            m.wait_online(2)
+            time.sleep(1.0)
+            r[key] = wrk_with_reloads(m, port, close, ctx)
+        try:
+            apps = m.jlist()
+            r["status_at_end"] = [(a.get("pm2_env") or {}).get("status") for a in apps]
+            r["restarts_at_end"] = [(a.get("pm2_env") or {}).get("restart_time") for a in apps]
+        except Exception as e:  # noqa: BLE001
+            r["status_at_end"] = str(e)
+        m.run("delete", "all", check=False)
+        return r
+
+
+def bench_cluster(ctx, res):
+    why = ensure_wrk()
+    if why:
+        log(f"[cluster] SKIPPED: {why}")
+        res["cluster"] = {"skipped": why}
+        return
+    raw = {}
+    for run in range(ctx.args.cluster_runs):
+        for label in ctx.labels:
+            r = cluster_session(ctx, label, run)
+            raw.setdefault(label, []).append(r)
+            log(f"[cluster] run {run} {label}: keep-alive {r['keepalive']['rps']:.0f} req/s, "
+                f"close {r['close']['rps']:.0f} req/s, failed during reloads: "
+                f"close {r['reload_close']['failed']} ({r['reload_close']['requests']} req), "
+                f"keep-alive {r['reload_keepalive']['failed']} "
+                f"({r['reload_keepalive']['requests']} req); reloads "
+                f"{[x['ms'] for x in r['reload_close']['reloads'] + r['reload_keepalive']['reloads']]} ms")
+    out = {}
+    for label, rs in raw.items():
+        out[label] = {
+            "runs": rs,
+            "keepalive_rps": statistics.median(r["keepalive"]["rps"] for r in rs),
+            "close_rps": statistics.median(r["close"]["rps"] for r in rs),
+            "reload_close_failed": [r["reload_close"]["failed"] for r in rs],
+            "reload_keepalive_failed": [r["reload_keepalive"]["failed"] for r in rs],
+            "reload_close_requests": [r["reload_close"]["requests"] for r in rs],
+            "reload_keepalive_requests": [r["reload_keepalive"]["requests"] for r in rs],
+        }
+    res["cluster"] = out
+
+
+# ---------------------------------------------------------------- idle
+
+def raise_nofile():
+    """Raise RLIMIT_NOFILE (soft) to the hard limit; children (CLI, daemon, apps) inherit
+    it. Returns (soft before, soft after, hard)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        except (ValueError, OSError) as e:
+            log(f"[idle] could not raise RLIMIT_NOFILE to {want}: {e}")
+    after = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return soft, after, hard
+
+
+def sched_ns(pid):
+    """Sum of on-CPU time (ns, /proc/<pid>/task/*/schedstat) of the daemon's live threads:
+    a finer cross-check of the tick-based utime+stime."""
+    total = 0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def count_fds(pid):
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return None
+
+
+def online_count(m):
+    try:
+        apps = m.jlist()
+    except Exception as e:  # noqa: BLE001
+        log(f"[idle] {m.label}: jlist failed: {e}")
+        return None, None
+    on = sum(1 for a in apps if (a.get("pm2_env") or {}).get("status") == "online")
+    return len(apps), on
+
+
+def idle_session(ctx, label, nofile):
+    a = ctx.args
+    n = a.idle_apps
+    sleep_bin = shutil.which("sleep") or "/bin/sleep"
+    with Session(ctx, label) as m:
+        m.run("ping")
+        eco = os.path.join(m.home, "idle.json")
+        with open(eco, "w") as f:
+            json.dump({"apps": [{"name": f"app-{i}", "script": sleep_bin,
+                                 "args": ["100000"], "interpreter": "none"}
+                                for i in range(n)]}, f)
+        t0 = time.time()
+        deadline = t0 + a.idle_start_timeout
+        cli_rc = None
+        try:
+            r = m.run("start", eco, check=False, capture=True,
+                      timeout=max(5.0, a.idle_start_timeout))
+            cli_rc = r.returncode
+            if r.returncode != 0:
+                log(f"[idle] {label}: `pm2 start` exited {r.returncode}: "
+                    f"{(r.stderr or b'').decode(errors='replace')[-500:]}")
+        except subprocess.TimeoutExpired:
+            cli_rc = "timeout"
+            log(f"[idle] {label}: `pm2 start` still running after {a.idle_start_timeout:.0f} s")
+        t_cli = time.time() - t0
+        # wait (until the same deadline) for all n to be online; then keep what we have
+        total, online = None, None
+        while True:
+            total, online = online_count(m)
+            if online is not None and online >= n:
+                break
+            if time.time() >= deadline:
+                log(f"[idle] {label}: {online} of {n} online after "
+                    f"{a.idle_start_timeout:.0f} s; measuring with those")
+                break
+            time.sleep(1.0)
+        t_online = time.time() - t0
+        pid = m.daemon_pid()
+        if not pid or not pid_alive(pid):
+            raise RuntimeError(f"{label}: no live daemon after starting {n} apps")
+        time.sleep(a.idle_settle)
+        tick = os.sysconf("SC_CLK_TCK")
+        # nothing talks to the daemon between these two reads
+        c0, s0, w0 = cpu_ticks(pid), sched_ns(pid), time.monotonic()
+        time.sleep(a.idle_secs)
+        c1, s1, w1 = cpu_ticks(pid), sched_ns(pid), time.monotonic()
+        rss, hwm = rss_kib(pid), status_kib(pid, "VmHWM")
+        threads = status_kib(pid, "Threads")
+        fds = count_fds(pid)
+        wall = w1 - w0
+        total2, online2 = online_count(m)  # after the window: did they stay up?
+        cpu_s = (c1 - c0) / tick
+        res = {
+            "apps_requested": n, "apps_listed": total, "apps_online": online,
+            "apps_online_after": online2, "start_cli_rc": cli_rc,
+            "start_cli_s": round(t_cli, 1), "all_online_s": round(t_online, 1),
+            "settle_s": a.idle_settle, "window_s": round(wall, 3),
+            "cpu_s": cpu_s, "cpu_pct": cpu_s / wall * 100.0,
+            "sched_cpu_s": (s1 - s0) / 1e9, "sched_cpu_pct": (s1 - s0) / 1e9 / wall * 100.0,
+            "rss_kib": rss, "hwm_kib": hwm, "threads": threads, "daemon_fds": fds,
+            "nofile_soft": nofile[1], "nofile_hard": nofile[2],
+            "worker_interval": "30 s (PM2 default)" if label == "pm2"
+            else "1 s (pm2-rs default, PM2_WORKER_INTERVAL=1000 ms)",
+        }
+        log(f"[idle] {label}: {online}/{n} online after {t_online:.1f} s (CLI {t_cli:.1f} s); "
+            f"daemon {pid} CPU {cpu_s:.2f} s in {wall:.1f} s = {res['cpu_pct']:.2f} % of a core "
+            f"(schedstat {res['sched_cpu_s']:.3f} s); VmRSS {rss / 1024:.1f} MiB, {fds} fds, "
+            f"{threads} threads; online after window {online2}")
+        m.run("delete", "all", check=False, timeout=300)
+        return res
+
+
+def bench_idle(ctx, res):
+    nofile = raise_nofile()
+    log(f"[idle] RLIMIT_NOFILE soft {nofile[0]} -> {nofile[1]} (hard {nofile[2]})")
+    out = {"apps": ctx.args.idle_apps, "window_s": ctx.args.idle_secs,
+           "settle_s": ctx.args.idle_settle, "start_timeout_s": ctx.args.idle_start_timeout,
+           "nofile_before": nofile[0], "nofile": nofile[1], "nofile_hard": nofile[2],
+           "pm2_rs": getattr(ctx, "ours_rev", "?"),
+           "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    try:
+        with open("/proc/loadavg") as f:
+            out["loadavg_start"] = " ".join(f.read().split()[:3])
+    except OSError:
+        pass
+    for label in ctx.labels:
+        out[label] = idle_session(ctx, label, nofile)
+    try:
+        with open("/proc/loadavg") as f:
+            out["loadavg_end"] = " ".join(f.read().split()[:3])
+    except OSError:
+        pass
+    res["idle"] = out
+
+
 # ---------------------------------------------------------------- report
 
 def machine_info(ctx):
@@ -553,6 +1037,77 @@ def render(ctx, res):
                      f"ours − bare = {r['pm2-rs']['median'] - bare:+.2f} ms; "
                      f"PM2 − bare = {r['pm2']['median'] - bare:+.2f} ms",
                      "ours ≤ bare+5 ms", verdict(r["pm2-rs"]["median"] - bare <= 5)))
+    r = res.get("logs")
+    if r and "pm2" in r and "pm2-rs" in r:
+        a, b = r["pm2"], r["pm2-rs"]
+        base, pipe = r["bare_file"]["ms"], r["bare_pipe"]["ms"]
+        n = r.get("lines", 1000000)
+        rows.append((f"Log relay, {n:,} × 100 B lines: baselines without a manager", "", "",
+                     f"`spew > file` {base:.1f} ms; `spew \\| cat > file` {pipe:.1f} ms", "", ""))
+        def best(x):
+            return min(q["ms"] for q in x["runs"])
+        rows.append(("Log relay: app start → last line on disk in the out log",
+                     f"{a['ms']:.1f} ms (min {best(a):.1f})", f"{b['ms']:.1f} ms (min {best(b):.1f})",
+                     f"ours {b['ms'] / base:.2f}x plain file by medians, {best(b) / best(r['bare_file']):.2f}x "
+                     f"by minima ({b['ms'] / pipe:.2f}x / {best(b) / best(r['bare_pipe']):.2f}x "
+                     f"`\\| cat`); PM2 {a['ms'] / base:.2f}x / {best(a) / best(r['bare_file']):.2f}x",
+                     "≤1.1x plain file (both)",
+                     verdict(b["ms"] <= 1.1 * base and best(b) <= 1.1 * best(r["bare_file"])
+                             and b.get("incomplete_runs", 0) == 0)))
+        rows.append(("Log relay: daemon CPU (utime+stime)", f"{a['cpu_s']:.2f} s",
+                     f"{b['cpu_s']:.2f} s", f"{b['cpu_s'] / a['cpu_s']:.3f} of PM2"
+                     if a["cpu_s"] else "", "≤1/3 of PM2", verdict(b["cpu_s"] * 3 <= a["cpu_s"])))
+        rows.append(("Log relay: daemon VmRSS growth", f"{a['rss_growth_kib'] / 1024:.1f} MiB",
+                     f"{b['rss_growth_kib'] / 1024:.1f} MiB", "", "<5 MB",
+                     verdict(b["rss_growth_kib"] * 1024 < 5e6)))
+        rows.append(("Log relay: lines lost (all runs)", f"{a['lost_total']}",
+                     f"{b['lost_total']}", f"malformed lines: PM2 {a['malformed_total']}, "
+                     f"ours {b['malformed_total']}", "0",
+                     verdict(b["lost_total"] == 0 and b["malformed_total"] == 0)))
+    r = res.get("cluster")
+    if r and "skipped" in r:
+        rows.append(("HTTP cluster `-i 2`", "", "", f"skipped: {r['skipped']}", "", ""))
+    elif r and "pm2" in r and "pm2-rs" in r:
+        a, b = r["pm2"], r["pm2-rs"]
+        ka = b["keepalive_rps"] / a["keepalive_rps"] if a["keepalive_rps"] else float("inf")
+        cl = b["close_rps"] / a["close_rps"] if a["close_rps"] else float("inf")
+        rows.append(("HTTP `-i 2`, keep-alive (wrk -t2 -c64 -d10s)",
+                     f"{a['keepalive_rps']:.0f} req/s", f"{b['keepalive_rps']:.0f} req/s",
+                     f"{ka:.2f}x PM2", "≥1x PM2", verdict(ka >= 1)))
+        rows.append(("HTTP `-i 2`, new connection per request (`Connection: close`)",
+                     f"{a['close_rps']:.0f} req/s", f"{b['close_rps']:.0f} req/s",
+                     f"{cl:.2f}x PM2", "≥1.3x PM2", verdict(cl >= 1.3)))
+
+        def fails(x, key):
+            return (f"{sum(x[key + '_failed'])} of {sum(x[key + '_requests'])} "
+                    f"({'/'.join(str(v) for v in x[key + '_failed'])})")
+        rows.append(("Failed requests during 3 × `pm2 reload`, connection per request",
+                     fails(a, "reload_close"), fails(b, "reload_close"), "", "0",
+                     verdict(sum(b["reload_close_failed"]) == 0)))
+        rows.append(("Failed requests during 3 × `pm2 reload`, keep-alive",
+                     fails(a, "reload_keepalive"), fails(b, "reload_keepalive"), "", "< PM2",
+                     verdict(sum(b["reload_keepalive_failed"])
+                             < sum(a["reload_keepalive_failed"]))))
+    r = res.get("idle")
+    if r and "pm2" in r and "pm2-rs" in r:
+        a, b = r["pm2"], r["pm2-rs"]
+
+        def idle_cpu(x):
+            return (f"{x['cpu_s']:.2f} s = {x['cpu_pct']:.2f} % of a core "
+                    f"({x['apps_online']} apps)")
+        rows.append((f"Daemon CPU, {r['apps']:,} idle instances, {r['window_s']:.0f} s window",
+                     idle_cpu(a), idle_cpu(b),
+                     f"{b['cpu_s'] / a['cpu_s']:.2f}x PM2" if a["cpu_s"] else "",
+                     "<1 % of a core", verdict(b["cpu_pct"] < 1.0
+                                               and b["apps_online"] >= r["apps"])))
+        rows.append((f"Daemon VmRSS, {r['apps']:,} idle instances",
+                     f"{a['rss_kib'] / 1024:.1f} MiB ({a['apps_online']} apps)",
+                     f"{b['rss_kib'] / 1024:.1f} MiB ({b['apps_online']} apps)",
+                     f"{b['rss_kib'] / a['rss_kib']:.3f} of PM2", "", ""))
+        rows.append((f"Time until {r['apps']:,} instances are online (one ecosystem JSON)",
+                     f"{a['all_online_s']:.1f} s", f"{b['all_online_s']:.1f} s",
+                     f"{a['all_online_s'] / b['all_online_s']:.1f}x faster"
+                     if b["all_online_s"] else "", "", ""))
     out = ["| Metric | PM2 " + str(ctx.pm2_version) + " | pm2-rs | Ratio | Target | Met |",
            "|---|---|---|---|---|---|"]
     out += ["| " + " | ".join(row) + " |" for row in rows]
@@ -565,7 +1120,7 @@ def write_markdown(ctx, res, table, info, command):
     lines = [
         "# Benchmarks: pm2-rs vs PM2 7",
         "",
-        "Generated by `bench/run.py` (see `bench/README.md`). Lower is better everywhere.",
+        "Generated by `bench/run.py` (see `bench/README.md`). Lower is better everywhere except requests per second.",
         "",
         "## Results",
         "",
@@ -592,6 +1147,61 @@ def write_markdown(ctx, res, table, info, command):
         f"interval between consecutive starts, first 5 starts dropped, "
         f"{ctx.args.crash_starts} intervals. Both managers: interpreter none, "
         f"max_restarts 10000000, min_uptime 1000 (PM2 via ecosystem JSON).",
+    ]
+    lg = res.get("logs")
+    if lg:
+        lines.append(
+            f"- Log relay: `bench/spew.c` writes {lg.get('lines', 0):,} lines of exactly 100 bytes "
+            f"(sequence number + filler) to stdout with write(2) in 64 KiB chunks, then idles "
+            f"(started with autorestart off, interpreter none, default log settings, from the "
+            f"same ecosystem JSON for both). Time runs from the app's own first instruction "
+            f"(CLOCK_REALTIME it records) until `$PM2_HOME/logs/spew-out.log` reaches the exact "
+            f"expected size (polled every 2 ms), so CLI and spawn overhead are excluded. Daemon "
+            f"CPU is utime+stime of the pid in `pm2.pid` (whole thread group, children "
+            f"excluded) from just before `pm2 start` to that moment; RSS growth is VmRSS at "
+            f"that moment minus VmRSS before. Lines lost: sequence numbers missing from the "
+            f"log. Baselines: the same binary with stdout redirected to a file (`spew > file`) "
+            f"and through a pipe (`spew | cat > file`). Medians of {len(lg.get('pm2-rs', lg.get('pm2', {})).get('runs', []))} "
+            f"runs; each manager run uses a fresh daemon.")
+    cl = res.get("cluster")
+    if cl and "skipped" not in cl:
+        lines.append(
+            "- HTTP cluster: `http.createServer((q,s)=>s.end('ok')).listen(port,'127.0.0.1')` "
+            "started with `pm2 start server.js --name web -i 2`. Load: `wrk -t2 -c64 -d10s` "
+            "(keep-alive) and the same with `-H 'Connection: close'` (wrk reconnects for every "
+            "request), after a 2 s warm-up. Reloads: wrk runs 12 s while `pm2 reload web` is "
+            "called 3 times, ~2 s apart (each call waits for the previous to return); "
+            "failed = wrk socket errors (connect+read+write+timeout) + non-2xx responses, shown "
+            "as total of all requests (per run). Medians of the per-run throughputs; managers "
+            "alternate run by run, each run with a fresh daemon. The machine has only 2 cores: "
+            "wrk, the 2 Node workers and the daemon share them, so absolute req/s are "
+            "load-generator bound; the load generator is identical for both managers.")
+    idle = res.get("idle")
+    if idle and "pm2" in idle and "pm2-rs" in idle:
+        pa, pb = idle["pm2"], idle["pm2-rs"]
+        lines.append(
+            f"- Idle instances: {idle['apps']:,} apps `sleep 100000` run directly "
+            f"(`interpreter none`), started from one ecosystem JSON (names app-0..app-"
+            f"{idle['apps'] - 1}) by both managers; wait until `jlist` shows them online "
+            f"(PM2: {pa['apps_online']} online after {pa['all_online_s']:.0f} s, pm2-rs: "
+            f"{pb['apps_online']} after {pb['all_online_s']:.0f} s), settle "
+            f"{idle['settle_s']:.0f} s, then the daemon's utime+stime (`/proc/<pm2.pid>/stat`, "
+            f"whole thread group) before and after a {idle['window_s']:.0f} s window in which "
+            f"nothing talks to the daemon; % of one core = CPU seconds / window. Cross-check "
+            f"from `/proc/<pid>/task/*/schedstat` (ns): PM2 {pa['sched_cpu_s']:.3f} s, pm2-rs "
+            f"{pb['sched_cpu_s']:.3f} s. VmRSS read at the end of the window. Both at their "
+            f"default sampling: pm2-rs samples every instance once per second "
+            f"(`PM2_WORKER_INTERVAL`=1000 ms), PM2's worker runs every 30 s, i.e. about once "
+            f"per window. The harness sets its soft RLIMIT_NOFILE to the hard limit for the run "
+            f"(inherited by CLI, daemon and apps): {idle['nofile']}, was "
+            f"{idle['nofile_before']}; daemon fds at the end: PM2 {pa['daemon_fds']}, "
+            f"pm2-rs {pb['daemon_fds']}, so the limit was not hit."
+            + (f" Measured separately from the other rows: pm2-rs {idle.get('pm2_rs')}, "
+               f"{idle.get('date')}, load average {idle.get('loadavg_start')} → "
+               f"{idle.get('loadavg_end')}; the other rows are from the run described "
+               f"under Machine, merged unchanged."
+               if idle.get("pm2_rs") != info.get("pm2_rs") else ""))
+    lines += [
         "",
         "## Machine",
         "",
@@ -618,7 +1228,8 @@ def write_markdown(ctx, res, table, info, command):
 # ---------------------------------------------------------------- main
 
 BENCHES = {"list": bench_list, "coldstart": bench_coldstart, "rss": bench_rss,
-           "crash": bench_crash}
+           "crash": bench_crash, "logs": bench_logs, "cluster": bench_cluster,
+           "idle": bench_idle}
 
 
 def main():
@@ -642,6 +1253,19 @@ def main():
     ap.add_argument("--settle", type=float, default=5.0)
     ap.add_argument("--crash-starts", type=int, default=200)
     ap.add_argument("--crash-timeout", type=float, default=60.0)
+    ap.add_argument("--log-lines", type=int, default=1000000)
+    ap.add_argument("--log-runs", type=int, default=3)
+    ap.add_argument("--log-timeout", type=float, default=120.0)
+    ap.add_argument("--cluster-runs", type=int, default=3)
+    ap.add_argument("--wrk-secs", type=int, default=10)
+    ap.add_argument("--reload-secs", type=int, default=12)
+    ap.add_argument("--reload-gap", type=float, default=2.0)
+    ap.add_argument("--idle-apps", type=int, default=1000)
+    ap.add_argument("--idle-secs", type=float, default=30.0)
+    ap.add_argument("--idle-settle", type=float, default=10.0)
+    ap.add_argument("--idle-start-timeout", type=float, default=300.0,
+                    help="give up waiting for all --idle-apps to be online after this long "
+                    "and measure with those that are")
     ap.add_argument("--write", action="store_true", help="write BENCHMARKS.md")
     ap.add_argument("--notes-file", default=os.path.join(HERE, "analysis.md"),
                     help="markdown appended to BENCHMARKS.md (default bench/analysis.md, "
