@@ -63,14 +63,17 @@ pub fn state_path(home: &crate::Pm2Home) -> PathBuf {
     home.root().join("daemon-state.json")
 }
 
-/// What identifies a change worth recording: ids, names and statuses (read in place).
-pub(crate) fn fingerprint(daemon: &Daemon) -> Vec<(u32, String, pm2_proto::Status)> {
-    daemon
-        .registry()
-        .handles()
-        .iter()
-        .map(|h| h.peek(|p| (p.pm_id, p.spec.name.clone(), p.status)))
-        .collect()
+/// What identifies a change worth recording: a hash of ids, names and statuses, read in
+/// place (this runs every metrics tick, so it allocates nothing per app).
+pub(crate) fn fingerprint(daemon: &Daemon) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    daemon.registry().for_each(|p| {
+        p.pm_id.hash(&mut hasher);
+        p.spec.name.hash(&mut hasher);
+        p.status.as_str().hash(&mut hasher);
+    });
+    hasher.finish()
 }
 
 /// Rewrites the state file (atomically) with every app, as dump entries.

@@ -50,6 +50,13 @@ impl Registry {
         self.instances.get(&id).cloned()
     }
 
+    /// Visits every instance's current state in id order without cloning it.
+    pub fn for_each(&self, mut f: impl FnMut(&ProcessInfo)) {
+        for h in self.instances.values() {
+            h.peek(&mut f);
+        }
+    }
+
     /// Every instance's handle, by id.
     pub fn handles(&self) -> Vec<InstanceHandle> {
         self.instances.values().cloned().collect()

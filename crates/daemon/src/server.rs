@@ -26,7 +26,7 @@ pub(crate) struct Daemon {
     /// The Node cluster primary shared by every cluster-mode app.
     pub primary: pm2_cluster::primary::Primary,
     /// What the state file last recorded (ids, names, statuses).
-    pub last_state: Mutex<Vec<(u32, String, pm2_proto::Status)>>,
+    pub last_state: Mutex<u64>,
 }
 
 impl Daemon {
@@ -141,7 +141,7 @@ pub async fn run(
         hub,
         config_changed: Notify::new(),
         primary: pm2_cluster::primary::Primary::start(),
-        last_state: Mutex::new(Vec::new()),
+        last_state: Mutex::new(0),
     });
     crate::persist::recover(&daemon).await;
     tokio::spawn(crate::rotator::run(Arc::clone(&daemon)));
