@@ -2,8 +2,8 @@
 
 use pm2_daemon::{DaemonSettings, Pm2Home};
 use pm2_proto::{
-    frame, Action, ActionRequest, AppSpec, CombinedLog, Envelope, ExecMode, Reply, Request,
-    Response, StartRequest, Status, Target,
+    frame, Action, ActionRequest, AppSpec, Envelope, Reply, Request, Response, StartRequest,
+    Status, Target,
 };
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -14,46 +14,13 @@ use std::time::{Duration, Instant};
 fn sleep_app(name: &str, cwd: &Path) -> AppSpec {
     AppSpec {
         name: name.into(),
-        namespace: "default".into(),
         script: "/bin/sleep".into(),
         args: vec!["30".into()],
-        interpreter: "none".into(),
-        interpreter_path: None,
-        interpreter_args: vec![],
         cwd: cwd.to_string_lossy().into_owned(),
-        exec_mode: ExecMode::Fork,
-        instances: 1,
-        instances_given: false,
         env: [("PATH".to_string(), "/usr/bin:/bin".to_string())].into(),
-        autorestart: true,
-        stop_exit_codes: vec![],
-        min_uptime: 1000,
-        max_restarts: 16,
-        restart_delay: None,
-        exp_backoff_restart_delay: None,
         kill_timeout: Some(500),
-        treekill: true,
-        merge_logs: true,
-        out_file: None,
-        error_file: None,
-        log_file: CombinedLog::None,
-        pid_file: None,
-        version: None,
-        node_version: None,
         username: "test".into(),
-        watch: false,
-        watch_paths: vec![],
-        ignore_watch: vec![],
-        watch_delay: None,
-        autostart: true,
-        log_date_format: None,
-        log_type: None,
-        disable_logs: false,
-        wait_ready: false,
-        listen_timeout: None,
-        shutdown_with_message: false,
-        max_memory_restart: None,
-        cron_restart: None,
+        ..AppSpec::default()
     }
 }
 

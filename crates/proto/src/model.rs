@@ -187,6 +187,57 @@ pub struct AppSpec {
     pub cron_restart: Option<String>,
 }
 
+impl Default for AppSpec {
+    /// PM2's defaults for everything an app does not set (`default` namespace, one fork
+    /// instance run directly, autorestart, `min_uptime` 1000 ms, `max_restarts` 16, tree
+    /// kill, merged logs): the base that resolvers and tests fill in.
+    fn default() -> AppSpec {
+        AppSpec {
+            name: String::new(),
+            namespace: "default".into(),
+            script: String::new(),
+            args: vec![],
+            interpreter: "none".into(),
+            interpreter_path: None,
+            interpreter_args: vec![],
+            cwd: String::new(),
+            exec_mode: ExecMode::Fork,
+            instances: 1,
+            instances_given: false,
+            env: BTreeMap::new(),
+            autorestart: true,
+            stop_exit_codes: vec![],
+            min_uptime: 1000,
+            max_restarts: 16,
+            restart_delay: None,
+            exp_backoff_restart_delay: None,
+            kill_timeout: None,
+            treekill: true,
+            merge_logs: true,
+            out_file: None,
+            error_file: None,
+            log_file: CombinedLog::None,
+            pid_file: None,
+            version: None,
+            node_version: None,
+            username: String::new(),
+            watch: false,
+            watch_paths: vec![],
+            ignore_watch: vec![],
+            watch_delay: None,
+            autostart: true,
+            log_date_format: None,
+            log_type: None,
+            disable_logs: false,
+            wait_ready: false,
+            listen_timeout: None,
+            shutdown_with_message: false,
+            max_memory_restart: None,
+            cron_restart: None,
+        }
+    }
+}
+
 /// Resource usage PM2 shows as `monit`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct Monit {

@@ -275,7 +275,7 @@ fn watch_cell(watch: bool) -> Cell {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use pm2_proto::{AppSpec, CombinedLog, InstancePaths, Monit};
+    use pm2_proto::{AppSpec, InstancePaths, Monit};
 
     /// A running fork-mode process shaped like the ones in PM2's samples.
     pub(crate) fn process(pm_id: u32, name: &str) -> ProcessInfo {
@@ -283,46 +283,12 @@ pub(crate) mod tests {
             pm_id,
             spec: AppSpec {
                 name: name.into(),
-                namespace: "default".into(),
                 script: format!("/srv/app/{name}.py"),
-                args: vec![],
                 interpreter: "python".into(),
                 interpreter_path: Some("/usr/bin/python".into()),
-                interpreter_args: vec![],
                 cwd: "/srv/app".into(),
-                exec_mode: ExecMode::Fork,
-                instances: 1,
-                instances_given: false,
-                env: Default::default(),
-                autorestart: true,
-                stop_exit_codes: vec![],
-                min_uptime: 1000,
-                max_restarts: 16,
-                restart_delay: None,
-                exp_backoff_restart_delay: None,
-                kill_timeout: None,
-                treekill: true,
-                merge_logs: true,
-                out_file: None,
-                error_file: None,
-                log_file: CombinedLog::None,
-                pid_file: None,
-                version: None,
-                node_version: None,
                 username: "root".into(),
-                watch: false,
-                watch_paths: vec![],
-                ignore_watch: vec![],
-                watch_delay: None,
-                autostart: true,
-                log_date_format: None,
-                log_type: None,
-                disable_logs: false,
-                wait_ready: false,
-                listen_timeout: None,
-                shutdown_with_message: false,
-                max_memory_restart: None,
-                cron_restart: None,
+                ..AppSpec::default()
             },
             status: Status::Online,
             pid: Some(1714),
