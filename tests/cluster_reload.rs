@@ -3,6 +3,9 @@
 //! until it sends 'ready'; reload waits for it, and fails without it while the old worker
 //! keeps serving) and `--shutdown-with-message`.
 //!
+//! Keep-alive clients lose nothing either: a connection the retiring worker closes while its
+//! client's next request waits is handed to a new worker (`pm2_cluster::handback`).
+//!
 //! Every scenario runs on the `node` on PATH and, when installed, on Node 22.
 
 #[macro_use]
@@ -12,12 +15,17 @@ mod common;
 use cluster_support::*;
 use common::*;
 use std::collections::BTreeSet;
+use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 on_each_node!(
     three_reloads_in_a_row_under_traffic_lose_nothing,
     reload_with_shared_handles_loses_nothing,
     reload_waits_for_requests_in_progress,
+    keep_alive_connections_survive_reloads,
+    a_connection_still_in_use_when_its_worker_is_killed_is_not_handed_on,
     scaling_up_and_down_under_traffic_loses_nothing,
     a_worker_stays_launching_until_it_sends_ready,
     reload_with_wait_ready_waits_for_the_new_workers_ready,
@@ -127,6 +135,74 @@ fn reload_with_shared_handles_loses_nothing(node: &Node) {
         stats.failed
     ));
     assert_eq!(stats.failed, 0, "{stats:?}");
+}
+
+fn keep_alive_connections_survive_reloads(node: &Node) {
+    let p = Pm2::new("reload_keepalive");
+    let (port, _) = start_web(&p, node, &[("KEEP_ALIVE", "1")], &["-i", "2"]);
+    let mut pids = pids_of(&wait_all_online(&p, "web", 2));
+    until_each_pid_serves(&p, &pids, || http_get(port));
+    let handed_over = Arc::new(AtomicUsize::new(0));
+    let traffic = Traffic::keep_alive(port, 4, &handed_over);
+    traffic.wait_for_more(&p, 200);
+    for _ in 0..3 {
+        pids = reload_all(&p, 2, &pids);
+        traffic.wait_for_more(&p, 200);
+    }
+    let stats = traffic.finish(&p, 1000);
+    let handed_over = handed_over.load(Ordering::SeqCst);
+    note(&format!(
+        "{}: 3 reloads, 4 keep-alive clients: {} requests, {} failed, {handed_over} connections \
+         answered by two workers",
+        node.label,
+        stats.total(),
+        stats.failed
+    ));
+    assert_eq!(stats.failed, 0, "{stats:?}");
+    assert!(
+        handed_over > 0,
+        "no keep-alive connection went on with a new worker: {stats:?}"
+    );
+    for pid in &pids {
+        assert!(
+            stats.by_pid.contains_key(pid),
+            "last generation served: {stats:?}"
+        );
+    }
+}
+
+/// The hand-back never gives a new worker a connection the old one was still using: here a
+/// request is in progress when the old worker is killed (kill_timeout), and a request the
+/// client sends afterwards on that connection must not be answered by the new worker (it
+/// would be taken as the answer to the first one).
+fn a_connection_still_in_use_when_its_worker_is_killed_is_not_handed_on(node: &Node) {
+    let p = Pm2::new("reload_in_use");
+    let env = [("KEEP_ALIVE", "1"), ("DELAY_MS", "3000")];
+    let (port, events) = start_web(&p, node, &env, &["-i", "1", "--kill-timeout", "300"]);
+    let old = pids_of(&wait_all_online(&p, "web", 1));
+    let listening = format!("listening port={port} pid={} ", old[0]);
+    p.wait_until(T, "the worker to listen", || {
+        read(&events).contains(&listening)
+    });
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    conn.set_read_timeout(Some(REQUEST_TIMEOUT))
+        .expect("timeout");
+    conn.write_all(b"GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .expect("first request");
+    let received = format!("request received pid={} ", old[0]);
+    p.wait_until(T, "the slow request to arrive", || {
+        read(&events).contains(&received)
+    });
+    reload_all(&p, 1, &old);
+    // The old worker is gone; whatever the client sends now must not reach the new one.
+    let _ = conn.write_all(b"GET /next HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let mut got = Vec::new();
+    let _ = conn.read_to_end(&mut got);
+    let got = String::from_utf8_lossy(&got);
+    assert!(
+        !got.contains("HTTP/1.1 200"),
+        "a request on the killed worker's connection was answered: {got:?}"
+    );
 }
 
 fn reload_waits_for_requests_in_progress(node: &Node) {

@@ -232,12 +232,22 @@ const MAX_TRAFFIC_TIME: Duration = Duration::from_secs(45);
 impl Traffic {
     /// `clients` threads, each sending requests with `one` one after the other.
     pub fn start(clients: usize, one: fn(u16) -> Reply, port: u16) -> Traffic {
+        Traffic::spawn(clients, move || move || one(port))
+    }
+
+    /// `clients` threads, each with its own client from `make`.
+    fn spawn<M, F>(clients: usize, make: M) -> Traffic
+    where
+        M: Fn() -> F,
+        F: FnMut() -> Reply + Send + 'static,
+    {
         let stop = Arc::new(AtomicBool::new(false));
         let sent = Arc::new(AtomicUsize::new(0));
         let threads = (0..clients)
             .map(|_| {
                 let stop = Arc::clone(&stop);
                 let sent = Arc::clone(&sent);
+                let mut one = make();
                 std::thread::spawn(move || {
                     let started = Instant::now();
                     let mut stats = Stats::default();
@@ -245,7 +255,7 @@ impl Traffic {
                         && stats.total() < MAX_REQUESTS
                         && started.elapsed() < MAX_TRAFFIC_TIME
                     {
-                        stats.add(one(port));
+                        stats.add(one());
                         sent.fetch_add(1, Ordering::SeqCst);
                     }
                     stats
@@ -257,6 +267,21 @@ impl Traffic {
             sent,
             threads,
         }
+    }
+
+    /// Keep-alive HTTP/1.1 clients on 127.0.0.1:`port`: each sends its requests back to
+    /// back on one connection and opens a new one only after a failure. `handed_over`
+    /// counts connections that were answered by two different workers.
+    pub fn keep_alive(port: u16, clients: usize, handed_over: &Arc<AtomicUsize>) -> Traffic {
+        Traffic::spawn(clients, || {
+            let mut client = KeepAliveClient {
+                port,
+                conn: None,
+                pids: Vec::new(),
+                handed_over: Arc::clone(handed_over),
+            };
+            move || client.request()
+        })
     }
 
     /// HTTP clients on 127.0.0.1:`port`.
@@ -290,6 +315,82 @@ impl Traffic {
         }
         stats
     }
+}
+
+/// One keep-alive connection, reopened after a failure.
+pub struct KeepAliveClient {
+    port: u16,
+    conn: Option<std::io::BufReader<TcpStream>>,
+    /// Workers that answered on the current connection.
+    pids: Vec<i32>,
+    handed_over: Arc<AtomicUsize>,
+}
+
+impl KeepAliveClient {
+    /// One GET on the current connection (a new one after a failure).
+    pub fn request(&mut self) -> Reply {
+        let reply = self.try_request();
+        if reply.is_err() {
+            self.conn = None;
+        }
+        reply
+    }
+
+    fn try_request(&mut self) -> Reply {
+        if self.conn.is_none() {
+            let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+            let s = TcpStream::connect_timeout(&addr, REQUEST_TIMEOUT)
+                .map_err(|e| format!("connect: {e}"))?;
+            s.set_read_timeout(Some(REQUEST_TIMEOUT))
+                .map_err(|e| format!("timeout: {e}"))?;
+            self.conn = Some(std::io::BufReader::new(s));
+            self.pids.clear();
+        }
+        let conn = self.conn.as_mut().expect("connected above");
+        conn.get_mut()
+            .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .map_err(|e| format!("write: {e}"))?;
+        let (head, body) = read_response(conn)?;
+        let pid = parse_reply(format!("{head}{body}").as_bytes())?;
+        if !self.pids.contains(&pid) {
+            self.pids.push(pid);
+            if self.pids.len() == 2 {
+                self.handed_over.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        if head.to_ascii_lowercase().contains("connection: close") {
+            self.conn = None;
+        }
+        Ok(pid)
+    }
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length: (head, body).
+fn read_response(conn: &mut impl std::io::BufRead) -> Result<(String, String), String> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        match conn.read_line(&mut line) {
+            Ok(0) => return Err(format!("connection closed after {head:?}")),
+            Ok(_) => head.push_str(&line),
+            Err(e) => return Err(format!("read: {e}")),
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .ok_or_else(|| format!("no Content-Length in {head:?}"))?;
+    let mut body = vec![0; length];
+    conn.read_exact(&mut body)
+        .map_err(|e| format!("read body: {e}"))?;
+    Ok((head, String::from_utf8_lossy(&body).into_owned()))
 }
 
 impl Drop for Traffic {

@@ -9,9 +9,12 @@
 //!   framing, `NODE_HANDLE` passing with `SCM_RIGHTS` and its ACK flow
 //!   control, non-blocking bounded writes.
 //! * [`listener`]: binding what workers ask for in `queryServer` (TCP, unix, UDP).
+//! * [`handback`]: keep-alive connections a retiring worker closes while their client's
+//!   next request is already waiting are handed to a live worker instead of reset.
 //! * [`primary`]: the primary itself: listeners, round-robin hand-over of connections,
 //!   shared handles, worker drain and departure.
 
+pub mod handback;
 pub mod ipc;
 pub mod listener;
 pub mod primary;

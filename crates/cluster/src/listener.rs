@@ -197,6 +197,14 @@ pub fn sockname(fd: &OwnedFd) -> Option<Value> {
     None
 }
 
+/// The local port of a bound TCP socket (the real one after `listen(0)`).
+pub fn tcp_port(fd: &OwnedFd) -> Option<u16> {
+    let addr: SockaddrStorage = getsockname(fd.as_raw_fd()).ok()?;
+    addr.as_sockaddr_in()
+        .map(|a| a.port())
+        .or_else(|| addr.as_sockaddr_in6().map(|a| a.port()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

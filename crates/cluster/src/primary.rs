@@ -7,6 +7,7 @@
 //! connections go to another one (P7), stops routing to a worker the moment it is drained
 //! (P9), and bounds what it queues (P11, P12).
 
+use crate::handback::{self, Handback};
 use crate::ipc::{HandleKind, IpcSender};
 use crate::listener::{self, Endpoint};
 use nix::sys::socket::{accept4, SockFlag};
@@ -63,6 +64,18 @@ pub enum PrimaryCmd {
         worker: u32,
         /// Fired when settled (or dropped if the worker is unknown).
         reply: tokio::sync::oneshot::Sender<()>,
+    },
+    /// Hold the connections this draining worker has on the app's round-robin TCP
+    /// listeners, so those it closes while a request waits can be handed to another worker
+    /// (see [`crate::handback`]); answers None when there is nothing to hold or the kernel
+    /// refuses.
+    Hold {
+        /// Worker id.
+        worker: u32,
+        /// Its process id.
+        pid: i32,
+        /// The held connections.
+        reply: tokio::sync::oneshot::Sender<Option<Handback>>,
     },
     /// The worker's channel closed or its process exited.
     Detach {
@@ -198,6 +211,9 @@ impl State {
                 PrimaryCmd::WhenSettled { worker, reply } => {
                     self.settled_waiters.entry(worker).or_default().push(reply);
                     self.notify_settled(worker);
+                }
+                PrimaryCmd::Hold { worker, pid, reply } => {
+                    let _ = reply.send(self.hold(worker, pid));
                 }
                 PrimaryCmd::Detach { worker } => self.detach(worker),
                 PrimaryCmd::NewConn { key, conn } => {
@@ -459,6 +475,27 @@ impl State {
             m.insert("cmd".into(), json!("NODE_CLUSTER"));
             m.insert("act".into(), json!("disconnect"));
             self.reply(worker, m);
+        }
+    }
+
+    /// See [`PrimaryCmd::Hold`].
+    fn hold(&self, worker: u32, pid: i32) -> Option<Handback> {
+        let app = &self.workers.get(&worker)?.app;
+        let ports: Vec<(ListenerKey, u16)> = self
+            .listeners
+            .iter()
+            .filter(|(key, l)| &key.0 == app && l.round_robin && l.workers.contains(&worker))
+            .filter_map(|(key, l)| Some((key.clone(), listener::tcp_port(&l.fd)?)))
+            .collect();
+        if ports.is_empty() {
+            return None;
+        }
+        match handback::hold(pid, &ports, self.tx.clone()) {
+            Ok(held) => Some(held),
+            Err(e) => {
+                tracing::debug!("cluster: cannot hold the connections of worker pid {pid}: {e}");
+                None
+            }
         }
     }
 

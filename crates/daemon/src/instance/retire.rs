@@ -3,6 +3,7 @@
 
 use super::{drain, exit_code, Instance, Outcome, Running};
 use crate::worker::WorkerEvent;
+use pm2_cluster::handback::Handback;
 use pm2_cluster::primary::PrimaryCmd;
 use pm2_proto::Status;
 use pm2_supervisor::StopPlan;
@@ -20,8 +21,9 @@ enum Farewell {
 
 /// Longest wait for a draining worker's pending hand-overs to be answered.
 const SETTLE_LIMIT: Duration = Duration::from_secs(1);
-/// Time for a just-accepted connection's request to be read before the worker closes its
-/// servers (Node's `server.close()` drops connections that have not sent a request yet).
+/// Without a hand-back (kernel refuses `pidfd_getfd`): time for a just-accepted connection's
+/// request to arrive before the worker closes its servers (Node's `server.close()` drops
+/// connections that have not sent a request yet).
 const FIRST_BYTES_GRACE: Duration = Duration::from_millis(100);
 
 impl Instance {
@@ -69,13 +71,15 @@ impl Instance {
     async fn end_process(&self, mut running: Running, farewell: Farewell) -> i32 {
         let grace = Duration::from_millis(self.info.kill_timeout);
         let mut plan = self.stop_plan();
+        let mut handback = None;
         if let Some(link) = &running.link {
-            if link.cluster {
-                let disconnect =
-                    farewell == Farewell::Disconnect && !self.info.spec.shutdown_with_message;
-                self.drain_worker(link.id, disconnect).await;
-            }
             let by_message = self.info.spec.shutdown_with_message;
+            if link.cluster {
+                let gentle = farewell == Farewell::Disconnect;
+                handback = self
+                    .drain_worker(link.id, running.pid, gentle, by_message)
+                    .await;
+            }
             if by_message {
                 let _ = link.sender.send(serde_json::json!("shutdown"));
             }
@@ -88,34 +92,67 @@ impl Instance {
                 }
             }
         }
+        if let Some(held) = &handback {
+            held.abandon_in_use();
+        }
         let status = pm2_supervisor::stop_gracefully(&mut running.child, plan).await;
         self.finish(running, status).await
     }
 
-    /// Stops routing connections to a worker; with `disconnect`, waits until the connections
-    /// already handed to it are accepted (bounded) and a moment for their first bytes to be
-    /// read, then sends the cluster `disconnect`, whose `server.close()` would otherwise cut
-    /// a just-accepted, still idle connection.
-    async fn drain_worker(&self, worker: u32, disconnect: bool) {
+    /// Stops routing connections to a worker. For a `gentle` farewell, also waits until the
+    /// connections already handed to it are accepted (bounded), holds its keep-alive
+    /// connections so that those it closes with a request waiting go to another worker
+    /// (see `pm2_cluster::handback`), then sends the cluster `disconnect` (unless the app
+    /// is told `shutdown` by message instead).
+    async fn drain_worker(
+        &self,
+        worker: u32,
+        pid: u32,
+        gentle: bool,
+        by_message: bool,
+    ) -> Option<Handback> {
         let drain = PrimaryCmd::Drain {
             worker,
             disconnect: false,
         };
         self.primary.send(drain).await;
-        if !disconnect {
-            return;
+        if !gentle {
+            return None;
         }
         let (reply, settled) = tokio::sync::oneshot::channel();
         self.primary
             .send(PrimaryCmd::WhenSettled { worker, reply })
             .await;
         let _ = tokio::time::timeout(SETTLE_LIMIT, settled).await;
-        tokio::time::sleep(FIRST_BYTES_GRACE).await;
-        let disconnect = PrimaryCmd::Drain {
-            worker,
-            disconnect: true,
-        };
-        self.primary.send(disconnect).await;
+        let handback = self.hold_connections(worker, pid).await;
+        if handback.is_none() {
+            // Without a hand-back, give just-accepted connections a moment to send their
+            // request: `server.close()` destroys a connection that has not.
+            tokio::time::sleep(FIRST_BYTES_GRACE).await;
+        }
+        if !by_message {
+            let disconnect = PrimaryCmd::Drain {
+                worker,
+                disconnect: true,
+            };
+            self.primary.send(disconnect).await;
+        }
+        handback
+    }
+
+    async fn hold_connections(&self, worker: u32, pid: u32) -> Option<Handback> {
+        let pid = i32::try_from(pid).ok()?;
+        let (reply, held) = tokio::sync::oneshot::channel();
+        self.primary
+            .send(PrimaryCmd::Hold { worker, pid, reply })
+            .await;
+        let handback = held.await.ok().flatten()?;
+        tracing::debug!(
+            "App [{}] retiring worker holds {} connections",
+            self.label(),
+            handback.held()
+        );
+        Some(handback)
     }
 
     async fn finish(
