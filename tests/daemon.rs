@@ -261,3 +261,34 @@ fn usage_errors_exit_non_zero() {
     );
     assert!(daemons_of(&p.home).is_empty(), "no daemon for usage errors");
 }
+
+/// Scheduling policy of a thread or process (`SCHED_*`), from `sched_getscheduler(2)`.
+fn policy(tid: i32) -> i32 {
+    // SAFETY: a plain syscall on a pid; no memory is passed.
+    unsafe { libc::sched_getscheduler(tid) }
+}
+
+#[test]
+fn the_daemon_batches_and_its_apps_run_under_the_normal_policy() {
+    let p = Pm2::new("sched");
+    p.fixture("ticker.js");
+    p.ok(&["start", "ticker.js"]);
+    let app = p.wait_online(0);
+    let daemon = p.daemon_pid().expect("daemon pid");
+    let threads: Vec<i32> = std::fs::read_dir(format!("/proc/{daemon}/task"))
+        .expect("daemon threads")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    let summary = format!("daemon threads {threads:?}, app {app}");
+    for tid in &threads {
+        if policy(*tid) != libc::SCHED_BATCH {
+            p.fail(
+                &format!("daemon thread {tid} is not SCHED_BATCH ({summary})"),
+                None,
+            );
+        }
+    }
+    if policy(app) != libc::SCHED_OTHER {
+        p.fail(&format!("the app is not SCHED_OTHER ({summary})"), None);
+    }
+}

@@ -34,8 +34,10 @@ use tokio::time::Instant;
 
 /// How long a let-go connection with no request yet is kept for its client's next request.
 pub const IDLE_WAIT: Duration = Duration::from_secs(1);
-/// How often the worker's descriptor table is checked while connections are held.
-const POLL: Duration = Duration::from_millis(5);
+/// How often the worker's descriptor table is checked while connections are held: often
+/// right after the `disconnect` (when Node closes its idle connections), then less.
+const FIRST_POLL: Duration = Duration::from_millis(5);
+const MAX_POLL: Duration = Duration::from_millis(50);
 /// Bytes peeked to recognise a request line.
 const PEEK: usize = 4096;
 /// `tcpi_state` of an established connection (include/net/tcp_states.h).
@@ -107,6 +109,11 @@ pub fn hold(
         ) {
             Ok(fd) => fd,
             Err(e) if e == rustix::io::Errno::BADF => continue, // closed meanwhile
+            // Out of descriptors: hold what we have, the rest retire as without us.
+            Err(e) if e == rustix::io::Errno::MFILE || e == rustix::io::Errno::NFILE => {
+                tracing::warn!("cluster: out of file descriptors holding connections of pid {pid}");
+                break;
+            }
             Err(e) => return Err(e.into()),
         };
         if let Some(key) = accepted_on(fd.as_fd(), ports) {
@@ -123,10 +130,10 @@ pub fn hold(
 
 /// Until nothing is held or waiting: move what the worker let go to a verdict.
 async fn watch(pid: i32, set: Arc<Mutex<HeldSet>>, primary: mpsc::Sender<PrimaryCmd>) {
-    let mut tick = tokio::time::interval(POLL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pause = FIRST_POLL;
     loop {
-        tick.tick().await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 3 / 2).min(MAX_POLL);
         let (rescued, done) = {
             let Ok(mut set) = set.lock() else { return };
             let rescued = step(pid, &mut set, Instant::now());

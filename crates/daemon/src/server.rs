@@ -280,6 +280,7 @@ pub fn daemon_main(settings: DaemonSettings) -> i32 {
     if let Err(e) = daemon_log::init(&settings.home.daemon_log()) {
         eprintln!("pm2 daemon: cannot open pm2.log: {e}");
     }
+    pm2_supervisor::prefer_batching();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -347,6 +348,7 @@ impl InProcess {
         let thread = std::thread::Builder::new()
             .name("pm2-daemon".into())
             .spawn(move || {
+                pm2_supervisor::prefer_batching();
                 let runtime = match tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
                     .enable_all()

@@ -9,5 +9,6 @@ pub mod process;
 
 pub use policy::{ExitDecision, RestartCounters, RestartPolicy};
 pub use process::{
-    alive, descendants, parse_signal, signal_tree, spawn, stop_gracefully, SpawnSpec, StopPlan,
+    alive, descendants, parse_signal, prefer_batching, signal_tree, spawn, stop_gracefully,
+    SpawnSpec, StopPlan,
 };
