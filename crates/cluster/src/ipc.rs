@@ -10,8 +10,11 @@
 //! `{"cmd":"NODE_HANDLE","type":<kind>,"msg":<inner>}` with exactly one fd in
 //! `SCM_RIGHTS` on the `sendmsg` that carries the start of that line. The
 //! receiver answers `NODE_HANDLE_ACK` (or `NODE_HANDLE_NACK` if no fd came).
-//! Like Node's own sender, this channel keeps at most one handle in flight:
-//! everything queued after a handle waits for its ACK/NACK, so FIFO order holds.
+//! Unlike Node's own sender (one handle in flight), this channel keeps up to
+//! [`HANDLES_IN_FLIGHT`] handles unacknowledged: Linux ends every read after a
+//! message carrying fds, so each fd still meets its own line (study §5), and a
+//! round-robin worker no longer waits a round trip per connection. ACK/NACK
+//! come back in wire order; a NACKed handle is sent again behind the others.
 //!
 //! Each channel runs two tasks: a reader (recvmsg, line splitting, ACK
 //! bookkeeping, delivery of [`Incoming`]) and a writer (bounded queue,
@@ -34,6 +37,7 @@ use tokio::sync::{mpsc, watch};
 
 use reader::read_loop;
 use writer::Writer;
+pub use writer::HANDLES_IN_FLIGHT;
 
 /// The fd number Node expects the channel on (`NODE_CHANNEL_FD`).
 pub const CHILD_FD: RawFd = 3;
@@ -45,7 +49,7 @@ pub const INCOMING_CAPACITY: usize = 1024;
 pub const MAX_HANDLE_RETRANSMISSIONS: u32 = 3;
 
 /// Reader → writer control messages; small, because a Node child has at most
-/// a few ACK/NACKs outstanding (one handle in flight).
+/// a few ACK/NACKs outstanding (a window of handles in flight).
 const CONTROL_CAPACITY: usize = 64;
 
 /// Creates the socketpair for one child: (parent end, child end). Both CLOEXEC, AF_UNIX SOCK_STREAM.

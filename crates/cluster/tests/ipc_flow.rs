@@ -1,6 +1,6 @@
 //! The IPC channel against a scripted peer standing in for the child, to pin
 //! down the byte-level and flow-control rules of the protocol study (§2, §5)
-//! deterministically: one handle in flight, NACK retransmission, the fd riding
+//! deterministically: a window of handles in flight, NACK retransmission, the fd riding
 //! with the first bytes of its line, ACK replies, fd hygiene, close.
 
 use std::io::{IoSlice, IoSliceMut, Write};
@@ -89,51 +89,68 @@ async fn wait_until(mut condition: impl FnMut() -> bool) {
     }
 }
 
+fn handle_line(n: usize) -> String {
+    format!("{{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{{\"n\":{n}}}}}\n")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_handle_in_flight_then_nack_retransmits_three_times() {
+async fn a_window_of_handles_in_flight_each_fd_read_with_its_own_line() {
     let (sender, _incoming, peer) = channel();
-    let (h1, h2) = (socket_fd(), socket_fd());
-    let msg1 = json!({"n": 1});
-    sender
-        .send_handle(msg1, HandleKind::NetNative, Arc::clone(&h1))
-        .unwrap();
-    sender
-        .send_handle(json!({"n": 2}), HandleKind::DgramNative, Arc::clone(&h2))
-        .unwrap();
-    sender.send(json!("after")).unwrap();
-
-    let (line, fds) = recv_line(&peer);
-    assert_eq!(
-        line,
-        "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{\"n\":1}}\n"
-    );
-    assert_eq!(fds.len(), 1);
-    assert!(
-        same_file(&fds[0], &*h1),
-        "the fd sent is the caller's socket"
-    );
-    assert_nothing_pending(&peer); // handle 2 and "after" wait for the ACK
-
-    (&peer).write_all(ACK).unwrap();
-    let line2 = "{\"cmd\":\"NODE_HANDLE\",\"type\":\"dgram.Native\",\"msg\":{\"n\":2}}\n";
-    let (line, fds) = recv_line(&peer);
-    assert_eq!((line.as_str(), fds.len()), (line2, 1));
-    wait_until(|| Arc::strong_count(&h1) == 1).await;
-
-    for _ in 0..ipc::MAX_HANDLE_RETRANSMISSIONS {
-        (&peer).write_all(NACK).unwrap();
-        let (line, fds) = recv_line(&peer);
-        assert_eq!((line.as_str(), fds.len()), (line2, 1), "retransmission");
+    let window = ipc::HANDLES_IN_FLIGHT;
+    let handles: Vec<Arc<OwnedFd>> = (0..=window).map(|_| socket_fd()).collect();
+    for (n, h) in handles.iter().enumerate() {
+        sender
+            .send_handle(json!({"n": n}), HandleKind::NetNative, Arc::clone(h))
+            .unwrap();
     }
-    assert_eq!(
-        Arc::strong_count(&h2),
-        2,
-        "still in flight before the last NACK"
-    );
-    (&peer).write_all(NACK).unwrap();
+    sender.send(json!("after")).unwrap();
+    // The kernel ends a read after a message carrying fds: one line and its fd per read.
+    for (n, h) in handles.iter().take(window).enumerate() {
+        let (line, fds) = recv_line(&peer);
+        assert_eq!(line, handle_line(n));
+        assert_eq!(fds.len(), 1);
+        assert!(same_file(&fds[0], &**h), "fd {n} is the caller's socket");
+    }
+    assert_nothing_pending(&peer); // the window is full: the last handle waits
+    (&peer).write_all(ACK).unwrap();
+    let (line, fds) = recv_line(&peer);
+    assert_eq!((line, fds.len()), (handle_line(window), 1));
+    wait_until(|| Arc::strong_count(&handles[0]) == 1).await;
+    assert_eq!(Arc::strong_count(&handles[1]), 2, "not ACKed yet");
+    assert_nothing_pending(&peer); // full again: plain lines queue behind the handles too
+    (&peer).write_all(ACK).unwrap();
     let (line, fds) = recv_line(&peer);
     assert_eq!((line.as_str(), fds.len()), ("\"after\"\n", 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nacked_handle_is_sent_again_three_times_then_dropped() {
+    let (sender, _incoming, peer) = channel();
+    let (h1, h2) = (socket_fd(), socket_fd());
+    sender
+        .send_handle(json!({"n": 1}), HandleKind::NetNative, Arc::clone(&h1))
+        .unwrap();
+    sender
+        .send_handle(json!({"n": 2}), HandleKind::NetNative, Arc::clone(&h2))
+        .unwrap();
+    assert_eq!(recv_line(&peer).0, handle_line(1));
+    assert_eq!(recv_line(&peer).0, handle_line(2));
+    // The NACK is for the first; it goes out again behind the second, whose ACK comes
+    // first from then on.
+    (&peer).write_all(NACK).unwrap();
+    let (line, fds) = recv_line(&peer);
+    assert_eq!((line, fds.len()), (handle_line(1), 1), "retransmission");
+    (&peer).write_all(ACK).unwrap();
     wait_until(|| Arc::strong_count(&h2) == 1).await;
+    for _ in 1..ipc::MAX_HANDLE_RETRANSMISSIONS {
+        (&peer).write_all(NACK).unwrap();
+        let (line, fds) = recv_line(&peer);
+        assert_eq!((line, fds.len()), (handle_line(1), 1), "retransmission");
+    }
+    assert_eq!(Arc::strong_count(&h1), 2, "in flight before the last NACK");
+    (&peer).write_all(NACK).unwrap();
+    wait_until(|| Arc::strong_count(&h1) == 1).await;
+    assert_nothing_pending(&peer);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,9 +164,12 @@ async fn fd_rides_with_the_first_bytes_of_a_line_written_in_parts() {
     sender.send(json!("next")).unwrap();
     std::thread::sleep(Duration::from_millis(100)); // let the writer fill the buffer
 
+    let expected = format!(
+        "{{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{{\"big\":\"{big}\"}}}}\n\"next\"\n"
+    );
     let mut line = Vec::new();
     let mut reads = 0;
-    while !line.ends_with(b"\n") {
+    while line.len() < expected.len() {
         let (bytes, fds) = recv(&peer, MsgFlags::empty()).expect("recv");
         assert_eq!(
             fds.len(),
@@ -160,12 +180,9 @@ async fn fd_rides_with_the_first_bytes_of_a_line_written_in_parts() {
         reads += 1;
     }
     assert!(reads > 1, "the line should have needed several writes");
-    let expected = format!(
-        "{{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{{\"big\":\"{big}\"}}}}\n"
-    );
     assert!(
         line == expected.as_bytes(),
-        "line corrupted (U+2028 must stay raw)"
+        "line corrupted (U+2028 must stay raw), or the next one interleaved"
     );
     assert_nothing_pending(&peer);
 }
@@ -179,7 +196,7 @@ async fn incoming_messages_are_classified_and_child_handles_acked() {
         .unwrap();
     let _ = recv_line(&peer); // in flight, not ACKed yet
 
-    // The child sends us a handle: the ACK must jump our own blocked queue.
+    // The child sends us a handle while ours is in flight: it gets its ACK.
     let (pipe_r, pipe_w) = nix::unistd::pipe().expect("pipe");
     let line = b"{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{\"from\":\"child\"}}\n";
     let fds = [pipe_w.as_raw_fd()];
