@@ -451,3 +451,43 @@ fn json_on_stdin() {
     );
     assert!(names(&p).is_empty());
 }
+
+/// `(instance variable, increment variable)` as the probe of app id `id` saw them.
+fn instance_vars(p: &Pm2, id: u64) -> (String, String) {
+    let env = &nth_probe(p, &format!("web-out-{id}.log"), 1)["env"];
+    let get = |k: &str| env[k].as_str().unwrap_or("unset").to_string();
+    (get("ECO_INSTANCE"), get("ECO_PORT"))
+}
+
+#[test]
+fn instance_var_and_increment_var_number_each_instance() {
+    let p = Pm2::new("eco_instance_vars");
+    probe_in(&p.dir);
+    let file = "module.exports = { apps: [{ name: 'web', script: 'probe.js', instances: 3,\n  \
+        exec_mode: 'fork', instance_var: 'ECO_INSTANCE', increment_var: 'ECO_PORT',\n  \
+        env: { ECO_PORT: '3000' } }] };\n";
+    write(&p.dir, "web.config.js", file);
+    p.ok(&["start", "web.config.js"]);
+    wait_apps_online(&p, &["web", "web", "web"]);
+    for id in 0..3u64 {
+        let want = (id.to_string(), (3000 + id).to_string());
+        assert_eq!(instance_vars(&p, id), want, "instance {id}");
+        let env = &p.app(id)["pm2_env"];
+        assert_eq!(env["instance_var"], "ECO_INSTANCE");
+        assert_eq!(env["ECO_INSTANCE"], id);
+        assert_eq!(env["ECO_PORT"], 3000 + id);
+        assert_eq!(env["env"]["ECO_PORT"], 3000 + id);
+        assert!(env.get("NODE_APP_INSTANCE").is_none(), "renamed: {env:#}");
+    }
+    // Scaling up continues the numbering; after scaling down (lowest ids go first) the
+    // freed index is reused while the increment keeps going up, as in PM2.
+    p.ok(&["scale", "web", "4"]);
+    wait_apps_online(&p, &["web"; 4]);
+    assert_eq!(instance_vars(&p, 3), ("3".into(), "3003".into()));
+    p.ok(&["scale", "web", "2"]);
+    wait_apps_online(&p, &["web"; 2]);
+    p.ok(&["scale", "web", "3"]);
+    wait_apps_online(&p, &["web"; 3]);
+    // ids never go back (PM2's next_id): the new one is 4, with the lowest free index.
+    assert_eq!(instance_vars(&p, 4), ("0".into(), "3004".into()));
+}

@@ -159,6 +159,8 @@ pub fn app_from_dump_entry(v: &Value, path_var: &str) -> Result<DumpedApp, Strin
             _ => None,
         },
         cron_restart: text(v, "cron_restart").filter(|c| c != "0"),
+        instance_var: crate::instance_var(text(v, "instance_var")),
+        increment_var: text(v, "increment_var").filter(|s| !s.is_empty()),
         name,
     };
     let stopped = text(v, "status").as_deref() == Some("stopped");

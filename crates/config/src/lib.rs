@@ -18,6 +18,17 @@ pub use ecosystem::{
 pub use interpreter::{find_in_path, is_executable, Interpreter};
 pub use options::StartOptions;
 pub use resolve::{resolve_start, ResolveContext};
+
+/// The variable holding the instance index: `PM2_PROCESS_INSTANCE_VAR` when set (it wins,
+/// as in PM2's `God.injectVariables`), else the app's `instance_var`, else
+/// `NODE_APP_INSTANCE`.
+pub(crate) fn instance_var(explicit: Option<String>) -> String {
+    std::env::var("PM2_PROCESS_INSTANCE_VAR")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or(explicit)
+        .unwrap_or_else(|| "NODE_APP_INSTANCE".into())
+}
 pub use values::{
     parse_cron, parse_duration_ms, parse_instances, parse_memory_size, safe_file_name, Instances,
 };

@@ -219,6 +219,8 @@ pub fn resolve_start(
         shutdown_with_message: opts.shutdown_with_message,
         max_memory_restart,
         cron_restart,
+        instance_var: crate::instance_var(None),
+        increment_var: None,
     })
 }
 

@@ -181,13 +181,17 @@ pub(crate) async fn run(daemon: std::sync::Arc<crate::server::Daemon>) {
         }
         daemon.sampler.store(readings, &live);
         crate::persist::write_state_if_changed(&daemon);
-        if ticks.is_multiple_of(TRIM_EVERY_TICKS) {
+        let after_request = daemon
+            .trim_due
+            .swap(false, std::sync::atomic::Ordering::Relaxed);
+        if after_request || ticks.is_multiple_of(TRIM_EVERY_TICKS) {
             release_freed_memory();
         }
     }
 }
 
-/// How often (in ticks) freed memory is handed back to the OS.
+/// How often (in ticks) freed memory is handed back to the OS when no request came in
+/// (otherwise it is done on the tick after each request).
 const TRIM_EVERY_TICKS: u64 = 30;
 
 /// Hands memory freed since the last tick (request and reply buffers, which grow with the

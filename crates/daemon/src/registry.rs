@@ -4,7 +4,7 @@
 //! here is a quick lookup, and instance work happens in the instance tasks.
 
 use crate::instance::InstanceHandle;
-use pm2_proto::{ProcessInfo, Target};
+use pm2_proto::{AppSpec, ProcessInfo, Target};
 use std::collections::BTreeMap;
 
 /// All registered instances by pm_id.
@@ -84,6 +84,27 @@ impl Registry {
             .chain(taken_now.iter().copied())
             .collect();
         (0..).find(|i| !used.contains(i)).unwrap_or(0)
+    }
+
+    /// PM2's `increment_var`: one more than the highest value among the app's instances
+    /// (including `pending`, given out in this request), else the app's own value of the
+    /// variable (0 when unset or not a number).
+    pub fn next_increment(&self, spec: &AppSpec, var: &str, pending: Option<i64>) -> i64 {
+        let highest = self
+            .instances
+            .values()
+            .filter_map(|h| h.peek(|p| (p.spec.name == spec.name).then_some(p.increment_value)))
+            .flatten()
+            .chain(pending)
+            .max();
+        match highest {
+            Some(n) => n + 1,
+            None => spec
+                .env
+                .get(var)
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0),
+        }
     }
 
     /// Resolves targets to ids (sorted, deduplicated). Every target must match something,

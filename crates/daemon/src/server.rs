@@ -27,6 +27,9 @@ pub(crate) struct Daemon {
     pub primary: pm2_cluster::primary::Primary,
     /// What the state file last recorded (ids, names, statuses).
     pub last_state: Mutex<u64>,
+    /// A request was answered since memory was last handed back to the OS (its buffers,
+    /// which grow with the number of apps, are free now): trim on the next metrics tick.
+    pub trim_due: std::sync::atomic::AtomicBool,
 }
 
 impl Daemon {
@@ -142,6 +145,7 @@ pub async fn run(
         config_changed: Notify::new(),
         primary: pm2_cluster::primary::Primary::start(),
         last_state: Mutex::new(0),
+        trim_due: std::sync::atomic::AtomicBool::new(false),
     });
     crate::persist::recover(&daemon).await;
     tokio::spawn(crate::rotator::run(Arc::clone(&daemon)));

@@ -185,6 +185,18 @@ pub struct AppSpec {
     /// Restart on this cron pattern (5 or 6 fields).
     #[serde(default)]
     pub cron_restart: Option<String>,
+    /// The variable that carries the instance index (`instance_var`; PM2's default
+    /// `NODE_APP_INSTANCE`), for apps that already use that name for something else.
+    #[serde(default = "default_instance_var")]
+    pub instance_var: String,
+    /// `increment_var`: a variable whose value (from the app's env, else 0) goes up by one
+    /// for each further instance, e.g. one `PORT` per instance.
+    #[serde(default)]
+    pub increment_var: Option<String>,
+}
+
+fn default_instance_var() -> String {
+    "NODE_APP_INSTANCE".into()
 }
 
 impl Default for AppSpec {
@@ -234,6 +246,8 @@ impl Default for AppSpec {
             shutdown_with_message: false,
             max_memory_restart: None,
             cron_restart: None,
+            instance_var: default_instance_var(),
+            increment_var: None,
         }
     }
 }
@@ -285,6 +299,9 @@ pub struct ProcessInfo {
     pub prev_restart_delay: Option<u64>,
     /// `NODE_APP_INSTANCE`: the lowest index free among instances of the same name.
     pub instance_index: u32,
+    /// This instance's value of the app's `increment_var`, if it has one.
+    #[serde(default)]
+    pub increment_value: Option<i64>,
     /// Stable unique id (uuid v4), PM2's `unique_id`.
     pub unique_id: String,
     /// Log and pid file paths.

@@ -39,6 +39,9 @@ fn env_object(p: &ProcessInfo) -> Map<String, Value> {
         .collect();
     env.insert("PM2_HOME".into(), json!(p.pm2_home));
     env.insert("unique_id".into(), json!(p.unique_id));
+    if let (Some(var), Some(value)) = (&p.spec.increment_var, p.increment_value) {
+        env.insert(var.clone(), json!(value));
+    }
     env
 }
 
@@ -63,7 +66,7 @@ pub fn pm2_env(p: &ProcessInfo) -> Map<String, Value> {
     } else {
         put("watch", json!(s.watch));
     }
-    put("instance_var", json!("NODE_APP_INSTANCE"));
+    put("instance_var", json!(s.instance_var));
     put("pmx", json!(true));
     put("automation", json!(true));
     put("treekill", json!(s.treekill));
@@ -91,7 +94,11 @@ pub fn pm2_env(p: &ProcessInfo) -> Map<String, Value> {
     put("pm_pid_path", json!(p.paths.pid));
     put("km_link", json!(false));
     put("vizion_running", json!(false));
-    put("NODE_APP_INSTANCE", json!(p.instance_index));
+    put(&s.instance_var, json!(p.instance_index));
+    if let (Some(var), Some(value)) = (&s.increment_var, p.increment_value) {
+        put("increment_var", json!(var));
+        put(var, json!(value));
+    }
     for (k, v) in env {
         if !m.contains_key(&k) {
             m.insert(k, v);
@@ -238,6 +245,7 @@ mod tests {
             exit_code: None,
             prev_restart_delay: None,
             instance_index: 0,
+            increment_value: None,
             unique_id: "u".into(),
             paths: InstancePaths {
                 out: "/h/logs/echo-out.log".into(),

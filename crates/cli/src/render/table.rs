@@ -299,6 +299,7 @@ pub(crate) mod tests {
             exit_code: None,
             prev_restart_delay: None,
             instance_index: 0,
+            increment_value: None,
             unique_id: "1b63af67-ec3c-4684-ac37-2b1206d24fc7".into(),
             paths: InstancePaths {
                 out: format!("/home/deploy/.pm2/logs/{name}-out.log"),

@@ -60,6 +60,8 @@ struct Extras {
     exec_mode: Option<ExecMode>,
     interpreter_args: Option<Vec<String>>,
     merge_logs: Option<bool>,
+    instance_var: Option<String>,
+    increment_var: Option<String>,
 }
 
 /// Resolves one app; on failure its errors are left in `r.errors`.
@@ -172,6 +174,8 @@ fn start_options(r: &mut AppReader, name: String, cwd: Option<&str>) -> (StartOp
         exec_mode,
         interpreter_args: r.get("node_args", fields::word_list),
         merge_logs: r.flag("merge_logs"),
+        instance_var: r.get("instance_var", fields::variable_name),
+        increment_var: r.get("increment_var", fields::variable_name),
     };
     (opts, extras)
 }
@@ -294,6 +298,8 @@ fn finish(spec: &mut AppSpec, extras: Extras, mut env: BTreeMap<String, String>)
     if extras.exec_mode == Some(ExecMode::Cluster) {
         spec.exec_mode = ExecMode::Cluster;
     }
+    spec.instance_var = crate::instance_var(extras.instance_var);
+    spec.increment_var = extras.increment_var;
     // PM2's `verifyConfs`: merged logs by default only for a fork app without `instances`.
     spec.merge_logs = extras
         .merge_logs

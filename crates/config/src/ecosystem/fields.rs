@@ -132,6 +132,15 @@ pub(crate) fn exec_mode(v: &Value) -> Result<ExecMode, String> {
 }
 
 /// A list given as an array, or as one string split the way a shell splits words.
+/// An environment variable name (`instance_var`, `increment_var`): non-empty, no `=` or NUL.
+pub(crate) fn variable_name(v: &Value) -> Result<String, String> {
+    let name = string(v)?;
+    if name.is_empty() || name.contains(['=', '\0']) {
+        return Err(format!("{} is not an environment variable name", show(v)));
+    }
+    Ok(name)
+}
+
 pub(crate) fn word_list(v: &Value) -> Result<Vec<String>, String> {
     match v {
         Value::String(s) => shell_words(s),

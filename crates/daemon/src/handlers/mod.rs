@@ -59,5 +59,8 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
     if mutates {
         crate::persist::write_state(daemon);
     }
+    daemon
+        .trim_due
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     (response, false)
 }

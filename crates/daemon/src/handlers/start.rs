@@ -78,7 +78,14 @@ fn pid_path(spec: &AppSpec, id: u32, home: &crate::Pm2Home) -> String {
     with_id_suffix(spec.pid_file.as_deref().unwrap_or(&pid_default), id, ".pid")
 }
 
-fn new_instance(daemon: &Daemon, spec: &AppSpec, id: u32, index: u32) -> ProcessInfo {
+/// Where a new instance sits among its app's instances: its `instance_var` index and its
+/// `increment_var` value.
+struct Slot {
+    index: u32,
+    increment: Option<i64>,
+}
+
+fn new_instance(daemon: &Daemon, spec: &AppSpec, id: u32, slot: Slot) -> ProcessInfo {
     let settings = &daemon.settings;
     ProcessInfo {
         pm_id: id,
@@ -95,7 +102,8 @@ fn new_instance(daemon: &Daemon, spec: &AppSpec, id: u32, index: u32) -> Process
         unstable_restarts: 0,
         exit_code: None,
         prev_restart_delay: None,
-        instance_index: index,
+        instance_index: slot.index,
+        increment_value: slot.increment,
         unique_id: uuid::Uuid::new_v4().to_string(),
         monit: Monit::default(),
         pm2_home: settings.home.root().to_string_lossy().into_owned(),
@@ -146,11 +154,17 @@ pub(crate) async fn start(daemon: &Daemon, req: StartRequest) -> Response {
         let mut prepared = Vec::new();
         for spec in &req.apps {
             let mut taken = Vec::new();
+            let mut last_increment = None;
             for _ in 0..spec.instances {
                 let id = registry.allocate_id();
                 let index = registry.free_instance_index(&spec.name, &taken);
                 taken.push(index);
-                let info = new_instance(daemon, spec, id, index);
+                let increment = spec.increment_var.as_ref().map(|var| {
+                    let next = registry.next_increment(spec, var, last_increment);
+                    last_increment = Some(next);
+                    next
+                });
+                let info = new_instance(daemon, spec, id, Slot { index, increment });
                 match LogFiles::open(&info.paths) {
                     Ok(files) => prepared.push((info, files, spec.autostart)),
                     Err(e) => {
