@@ -25,6 +25,7 @@ on_each_node!(
     reload_with_shared_handles_loses_nothing,
     reload_waits_for_requests_in_progress,
     keep_alive_connections_survive_reloads,
+    keep_alive_connections_survive_reloads_with_shared_handles,
     a_connection_still_in_use_when_its_worker_is_killed_is_not_handed_on,
     scaling_up_and_down_under_traffic_loses_nothing,
     a_worker_stays_launching_until_it_sends_ready,
@@ -138,8 +139,22 @@ fn reload_with_shared_handles_loses_nothing(node: &Node) {
 }
 
 fn keep_alive_connections_survive_reloads(node: &Node) {
+    keep_alive_reloads(node, &[("KEEP_ALIVE", "1")]);
+}
+
+/// With shared handles the workers accept themselves, but a connection the retiring one
+/// lets go is still handed to a live worker (Node's worker takes a `newconn` for a shared
+/// server too).
+fn keep_alive_connections_survive_reloads_with_shared_handles(node: &Node) {
+    keep_alive_reloads(
+        node,
+        &[("KEEP_ALIVE", "1"), ("NODE_CLUSTER_SCHED_POLICY", "none")],
+    );
+}
+
+fn keep_alive_reloads(node: &Node, env: &[(&str, &str)]) {
     let p = Pm2::new("reload_keepalive");
-    let (port, _) = start_web(&p, node, &[("KEEP_ALIVE", "1")], &["-i", "2"]);
+    let (port, _) = start_web(&p, node, env, &["-i", "2"]);
     let mut pids = pids_of(&wait_all_online(&p, "web", 2));
     until_each_pid_serves(&p, &pids, || http_get(port));
     let handed_over = Arc::new(AtomicUsize::new(0));
@@ -152,8 +167,8 @@ fn keep_alive_connections_survive_reloads(node: &Node) {
     let stats = traffic.finish(&p, 1000);
     let handed_over = handed_over.load(Ordering::SeqCst);
     note(&format!(
-        "{}: 3 reloads, 4 keep-alive clients: {} requests, {} failed, {handed_over} connections \
-         answered by two workers",
+        "{} {env:?}: 3 reloads, 4 keep-alive clients: {} requests, {} failed, {handed_over} \
+         connections answered by two workers",
         node.label,
         stats.total(),
         stats.failed

@@ -6,7 +6,7 @@
 //! PM2 loses such requests on every reload of a busy keep-alive service.
 //!
 //! So before the `disconnect`, the primary takes its own reference to every connection the
-//! worker holds on the app's round-robin TCP listeners (`pidfd_getfd(2)`). A close by the
+//! worker holds on the app's TCP listeners (`pidfd_getfd(2)`), round-robin or shared. A close by the
 //! worker then no longer reaches the client, and once the worker has let a connection go
 //! the primary decides:
 //! * still established and its unread data starts with an HTTP request line: the connection
@@ -90,7 +90,7 @@ impl Handback {
 }
 
 /// Takes a reference to each connection worker `pid` holds on one of `ports` (the app's
-/// round-robin TCP listeners), and starts the task that decides about each once the worker
+/// TCP listeners), and starts the task that decides about each once the worker
 /// lets it go; rescued connections go back to the primary as [`PrimaryCmd::NewConn`].
 pub fn hold(
     pid: i32,

@@ -65,8 +65,8 @@ pub enum PrimaryCmd {
         /// Fired when settled (or dropped if the worker is unknown).
         reply: tokio::sync::oneshot::Sender<()>,
     },
-    /// Hold the connections this draining worker has on the app's round-robin TCP
-    /// listeners, so those it closes while a request waits can be handed to another worker
+    /// Hold the connections this draining worker has on the app's TCP (round-robin or
+    /// shared) listeners, so those it closes while a request waits can be handed to another worker
     /// (see [`crate::handback`]); answers None when there is nothing to hold or the kernel
     /// refuses.
     Hold {
@@ -82,7 +82,8 @@ pub enum PrimaryCmd {
         /// Worker id.
         worker: u32,
     },
-    /// A connection accepted on a round-robin listener.
+    /// A connection accepted on a round-robin listener (or handed back by a retiring
+    /// worker).
     NewConn {
         /// Listener key.
         key: ListenerKey,
@@ -484,7 +485,7 @@ impl State {
         let ports: Vec<(ListenerKey, u16)> = self
             .listeners
             .iter()
-            .filter(|(key, l)| &key.0 == app && l.round_robin && l.workers.contains(&worker))
+            .filter(|(key, l)| &key.0 == app && !l.endpoint.is_udp() && l.workers.contains(&worker))
             .filter_map(|(key, l)| Some((key.clone(), listener::tcp_port(&l.fd)?)))
             .collect();
         if ports.is_empty() {
