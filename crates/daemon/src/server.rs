@@ -284,12 +284,7 @@ pub fn daemon_main(settings: DaemonSettings) -> i32 {
     if let Err(e) = daemon_log::init(&settings.home.daemon_log()) {
         eprintln!("pm2 daemon: cannot open pm2.log: {e}");
     }
-    pm2_supervisor::prefer_batching();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match daemon_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the runtime: {e}");
@@ -343,6 +338,18 @@ pub struct InProcess {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// The daemon's runtime: two worker threads (one per core on small machines; the work is
+/// I/O, and a second thread keeps a blocking file write from stalling everything), under
+/// `SCHED_BATCH` (see `pm2_supervisor::prefer_batching`), inherited by the threads the
+/// runtime creates.
+fn daemon_runtime() -> io::Result<tokio::runtime::Runtime> {
+    pm2_supervisor::prefer_batching();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
 impl InProcess {
     /// Starts the daemon core on its own thread and runtime.
     pub fn start(settings: DaemonSettings) -> io::Result<InProcess> {
@@ -352,12 +359,7 @@ impl InProcess {
         let thread = std::thread::Builder::new()
             .name("pm2-daemon".into())
             .spawn(move || {
-                pm2_supervisor::prefer_batching();
-                let runtime = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                {
+                let runtime = match daemon_runtime() {
                     Ok(rt) => rt,
                     Err(e) => {
                         tracing::error!("cannot start the runtime: {e}");
