@@ -292,3 +292,60 @@ fn the_daemon_batches_and_its_apps_run_under_the_normal_policy() {
         p.fail(&format!("the app is not SCHED_OTHER ({summary})"), None);
     }
 }
+
+/// (soft, hard) "Max open files" of a process, from `/proc/<pid>/limits`.
+fn open_files_limit(pid: i32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap_or_default();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap_or_default();
+    let mut words = line.split_whitespace().skip(3);
+    let soft = words.next().unwrap_or_default().to_string();
+    let hard = words.next().unwrap_or_default().to_string();
+    (soft, hard)
+}
+
+#[test]
+fn the_daemon_raises_its_open_files_limit_and_apps_inherit_it_as_under_pm2() {
+    use std::os::unix::process::CommandExt;
+    let p = Pm2::new("nofile");
+    p.fixture("ticker.js");
+    // Spawn the daemon from a CLI whose soft limit is low (the usual 1024 case).
+    let mut cli = std::process::Command::new(bin());
+    cli.arg("ping")
+        .env("PM2_HOME", &p.home)
+        .current_dir(&p.dir)
+        .stdout(std::process::Stdio::null());
+    // SAFETY: only getrlimit/setrlimit between fork and exec (async-signal-safe).
+    unsafe {
+        cli.pre_exec(|| {
+            let mut lim = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+                lim.rlim_cur = lim.rlim_cur.min(512);
+                libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            }
+            Ok(())
+        });
+    }
+    let status = cli.status().expect("run pm2 ping");
+    assert!(status.success(), "pm2 ping: {status}");
+    p.ok(&["start", "ticker.js"]);
+    let app = p.wait_online(0);
+    let daemon = p.daemon_pid().expect("daemon pid");
+    let (soft, hard) = open_files_limit(daemon);
+    let raised = soft != "512" && (soft == hard || hard == "unlimited");
+    if !raised {
+        p.fail(&format!("daemon open files limit {soft}/{hard}"), None);
+    }
+    let inherited = open_files_limit(app);
+    if inherited != (soft.clone(), hard.clone()) {
+        p.fail(
+            &format!("app limit {inherited:?}, daemon {soft}/{hard}"),
+            None,
+        );
+    }
+}

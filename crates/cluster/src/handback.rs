@@ -22,10 +22,9 @@
 //! ptrace permission, old kernel, seccomp), [`hold`] fails and retirement works as in Node.
 
 use crate::primary::{ListenerKey, PrimaryCmd};
-use nix::sys::socket::{
-    getsockname, getsockopt, recv, sockopt, MsgFlags, SockType, SockaddrLike, SockaddrStorage,
-};
+use nix::sys::socket::{getsockopt, recv, sockopt, MsgFlags, SockType};
 use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -84,7 +83,11 @@ impl Handback {
     pub fn abandon_in_use(&self) {
         let open = socket_inodes(self.pid);
         if let Ok(mut set) = self.set.lock() {
-            set.held.retain(|h| !open.contains(&h.inode));
+            match open {
+                Some(open) => set.held.retain(|h| !open.contains(&h.inode)),
+                // Cannot tell what the worker still uses: hand nothing on.
+                None => set.held.clear(),
+            }
         }
     }
 }
@@ -94,14 +97,15 @@ impl Handback {
 /// lets it go; rescued connections go back to the primary as [`PrimaryCmd::NewConn`].
 pub fn hold(
     pid: i32,
-    ports: &[(ListenerKey, u16)],
+    ports: &[(ListenerKey, SocketAddr)],
     primary: mpsc::Sender<PrimaryCmd>,
 ) -> std::io::Result<Handback> {
     let target = rustix::process::Pid::from_raw(pid)
         .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
     let pidfd = rustix::process::pidfd_open(target, rustix::process::PidfdFlags::empty())?;
+    let numbers = socket_fds(pid).ok_or_else(|| std::io::Error::other("cannot read its fds"))?;
     let mut held = Vec::new();
-    for (number, inode) in socket_fds(pid) {
+    for (number, _) in numbers {
         let fd = match rustix::process::pidfd_getfd(
             &pidfd,
             number,
@@ -115,6 +119,11 @@ pub fn hold(
                 break;
             }
             Err(e) => return Err(e.into()),
+        };
+        // The inode of what was duplicated, not of what the number named when listed: the
+        // worker may have closed that number and reused it for a new connection since.
+        let Ok(inode) = nix::sys::stat::fstat(&fd).map(|st| st.st_ino) else {
+            continue;
         };
         if let Some(key) = accepted_on(fd.as_fd(), ports) {
             held.push(Held { fd, inode, key });
@@ -159,13 +168,14 @@ async fn watch(pid: i32, set: Arc<Mutex<HeldSet>>, primary: mpsc::Sender<Primary
 /// hand back.
 fn step(pid: i32, set: &mut HeldSet, now: Instant) -> Vec<Held> {
     let open = if set.held.is_empty() {
-        HashSet::new()
+        Some(HashSet::new())
     } else {
         socket_inodes(pid)
     };
+    // An unreadable table (not a vanished process) tells nothing: keep holding all.
     let (still, released): (Vec<Held>, Vec<Held>) = std::mem::take(&mut set.held)
         .into_iter()
-        .partition(|h| open.contains(&h.inode));
+        .partition(|h| open.as_ref().is_none_or(|open| open.contains(&h.inode)));
     set.held = still;
     let mut rescued = Vec::new();
     let waiting = std::mem::take(&mut set.waiting);
@@ -205,9 +215,9 @@ fn verdict(fd: BorrowedFd<'_>) -> Verdict {
     }
 }
 
-/// Whether `data` starts with an HTTP/1 request line (`METHOD target HTTP/1.x`); None when
-/// it is a valid beginning that is still incomplete. A buffer that is `full` and still
-/// valid counts as a request (a very long target).
+/// Whether `data` starts with a whole HTTP/1 request line (`METHOD target HTTP/1.x`); None
+/// when it is a valid beginning that is still incomplete. A `full` buffer without a whole
+/// line is refused (a target over 4 KiB is not worth the doubt).
 fn request_line(data: &[u8], full: bool) -> Option<bool> {
     let method_len = data
         .iter()
@@ -224,7 +234,8 @@ fn request_line(data: &[u8], full: bool) -> Option<bool> {
         return Some(false);
     }
     let Some(end) = rest.iter().position(|b| *b == b'\n') else {
-        return if full { Some(true) } else { None };
+        // No whole line in a full peek: not something to vouch for.
+        return if full { Some(false) } else { None };
     };
     let line = rest[1..end].strip_suffix(b"\r").unwrap_or(&rest[1..end]);
     let mut parts = line.rsplitn(2, |b| *b == b' ');
@@ -255,35 +266,40 @@ fn tcp_state(fd: BorrowedFd<'_>) -> Option<u8> {
     (rc == 0 && len >= 1).then_some(info[0])
 }
 
-/// The listener key when `fd` is a connected TCP stream whose local port is one of `ports`
-/// (an outgoing connection never gets a listening port as its local port).
-fn accepted_on(fd: BorrowedFd<'_>, ports: &[(ListenerKey, u16)]) -> Option<ListenerKey> {
+/// The key of the listener that accepted `fd`, a connected TCP stream: the one bound to
+/// its local address, else a wildcard one on its port (an outgoing connection never gets a
+/// listening port as its local port).
+fn accepted_on(fd: BorrowedFd<'_>, ports: &[(ListenerKey, SocketAddr)]) -> Option<ListenerKey> {
     if getsockopt(&fd, sockopt::SockType).ok()? != SockType::Stream {
         return None;
     }
     if getsockopt(&fd, sockopt::AcceptConn).ok()? {
         return None;
     }
-    let local: SockaddrStorage = getsockname(fd.as_raw_fd()).ok()?;
-    let port = match (local.as_sockaddr_in(), local.as_sockaddr_in6()) {
-        (Some(v4), _) => v4.port(),
-        (_, Some(v6)) => v6.port(),
-        _ => return None,
+    let local = crate::listener::ip_addr(fd)?;
+    let ip = local.ip().to_canonical();
+    let on_port = || ports.iter().filter(|(_, l)| l.port() == local.port());
+    let exact = on_port().find(|(_, l)| l.ip().to_canonical() == ip);
+    let wildcard = || {
+        on_port().find(|(_, l)| match l.ip() {
+            IpAddr::V4(any) => any.is_unspecified() && ip.is_ipv4(),
+            IpAddr::V6(any) => any.is_unspecified(), // dual-stack takes v4 (mapped) too
+        })
     };
-    let _ = local.family();
-    ports
-        .iter()
-        .find(|(_, p)| *p == port)
-        .map(|(key, _)| key.clone())
+    exact.or_else(wildcard).map(|(key, _)| key.clone())
 }
 
-/// The worker's socket descriptors and their inodes, from `/proc/<pid>/fd` (empty once the
-/// process has exited: a zombie has no descriptor table).
-fn socket_fds(pid: i32) -> Vec<(i32, u64)> {
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return Vec::new();
+/// The worker's socket descriptors and their inodes, from `/proc/<pid>/fd`: empty once the
+/// process has exited (a zombie has no descriptor table, a reaped one no folder), None when
+/// the table cannot be read (out of fds, say), which must not pass for "all closed".
+fn socket_fds(pid: i32) -> Option<Vec<(i32, u64)>> {
+    let dir = match std::fs::read_dir(format!("/proc/{pid}/fd")) {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(Vec::new()),
+        Err(_) => return None,
     };
-    dir.filter_map(Result::ok)
+    let fds = dir
+        .filter_map(Result::ok)
         .filter_map(|entry| {
             let number = entry.file_name().to_str()?.parse().ok()?;
             let target = std::fs::read_link(entry.path()).ok()?;
@@ -295,14 +311,17 @@ fn socket_fds(pid: i32) -> Vec<(i32, u64)> {
                 .ok()?;
             Some((number, inode))
         })
-        .collect()
+        .collect();
+    Some(fds)
 }
 
-fn socket_inodes(pid: i32) -> HashSet<u64> {
-    socket_fds(pid)
-        .into_iter()
-        .map(|(_, inode)| inode)
-        .collect()
+fn socket_inodes(pid: i32) -> Option<HashSet<u64>> {
+    Some(
+        socket_fds(pid)?
+            .into_iter()
+            .map(|(_, inode)| inode)
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -350,7 +369,7 @@ mod tests {
                 String::from_utf8_lossy(d)
             );
         }
-        assert_eq!(request_line(b"GET /very-long", true), Some(true));
+        assert_eq!(request_line(b"GET /very-long", true), Some(false));
         assert_eq!(
             request_line(b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", true),
             Some(false)
@@ -358,13 +377,28 @@ mod tests {
     }
 
     #[test]
-    fn a_connected_socket_is_matched_by_its_local_port_only() {
+    fn a_connection_is_matched_to_the_listener_of_its_local_address() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let bound = listener.local_addr().unwrap();
+        let port = bound.port();
         let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         let (accepted, _) = listener.accept().unwrap();
         let key: ListenerKey = ("app".into(), "k".into());
-        let ports = vec![(key.clone(), port)];
+        let other: ListenerKey = ("app".into(), "other-address".into());
+        let any: ListenerKey = ("app".into(), "any".into());
+        let elsewhere = SocketAddr::from(([10, 9, 8, 7], port));
+        let wildcard = SocketAddr::from(([0u16; 8], port));
+        // The same port on another address is another server; the wildcard one only counts
+        // when no listener has the exact address.
+        let ports = vec![
+            (other, elsewhere),
+            (any.clone(), wildcard),
+            (key.clone(), bound),
+        ];
+        assert_eq!(accepted_on(accepted.as_fd(), &ports), Some(key.clone()));
+        let ports = vec![(any.clone(), wildcard)];
+        assert_eq!(accepted_on(accepted.as_fd(), &ports), Some(any));
+        let ports = vec![(key.clone(), bound)];
         assert_eq!(accepted_on(accepted.as_fd(), &ports), Some(key));
         assert_eq!(accepted_on(client.as_fd(), &ports), None, "outgoing side");
         assert_eq!(

@@ -10,7 +10,7 @@ use nix::sys::socket::{
 };
 use serde_json::{json, Value};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
 /// What a worker asked to listen on.
@@ -197,12 +197,15 @@ pub fn sockname(fd: &OwnedFd) -> Option<Value> {
     None
 }
 
-/// The local port of a bound TCP socket (the real one after `listen(0)`).
-pub fn tcp_port(fd: &OwnedFd) -> Option<u16> {
+/// The local address of a bound or connected IP socket (the real port after `listen(0)`);
+/// None for unix sockets.
+pub fn ip_addr(fd: BorrowedFd<'_>) -> Option<std::net::SocketAddr> {
     let addr: SockaddrStorage = getsockname(fd.as_raw_fd()).ok()?;
-    addr.as_sockaddr_in()
-        .map(|a| a.port())
-        .or_else(|| addr.as_sockaddr_in6().map(|a| a.port()))
+    if let Some(a) = addr.as_sockaddr_in() {
+        return Some(std::net::SocketAddr::from((a.ip(), a.port())));
+    }
+    addr.as_sockaddr_in6()
+        .map(|a| std::net::SocketAddr::from((a.ip(), a.port())))
 }
 
 #[cfg(test)]

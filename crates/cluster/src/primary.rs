@@ -13,7 +13,8 @@ use crate::listener::{self, Endpoint};
 use nix::sys::socket::{accept4, SockFlag};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
@@ -482,11 +483,11 @@ impl State {
     /// See [`PrimaryCmd::Hold`].
     fn hold(&self, worker: u32, pid: i32) -> Option<Handback> {
         let app = &self.workers.get(&worker)?.app;
-        let ports: Vec<(ListenerKey, u16)> = self
+        let ports: Vec<(ListenerKey, SocketAddr)> = self
             .listeners
             .iter()
             .filter(|(key, l)| &key.0 == app && !l.endpoint.is_udp() && l.workers.contains(&worker))
-            .filter_map(|(key, l)| Some((key.clone(), listener::tcp_port(&l.fd)?)))
+            .filter_map(|(key, l)| Some((key.clone(), listener::ip_addr(l.fd.as_fd())?)))
             .collect();
         if ports.is_empty() {
             return None;

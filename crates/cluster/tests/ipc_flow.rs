@@ -64,6 +64,15 @@ fn assert_nothing_pending(peer: &UnixStream) {
     );
 }
 
+/// Bytes waiting to be read on the peer (`FIONREAD`).
+fn unread(peer: &UnixStream) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int through a pointer valid for the call.
+    let rc = unsafe { libc::ioctl(peer.as_raw_fd(), libc::FIONREAD, &mut n) };
+    assert_eq!(rc, 0, "FIONREAD");
+    usize::try_from(n).unwrap_or(0)
+}
+
 fn same_file(a: impl AsFd, b: impl AsFd) -> bool {
     let (a, b) = (fstat(a).expect("fstat"), fstat(b).expect("fstat"));
     (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
@@ -117,10 +126,51 @@ async fn a_window_of_handles_in_flight_each_fd_read_with_its_own_line() {
     assert_eq!((line, fds.len()), (handle_line(window), 1));
     wait_until(|| Arc::strong_count(&handles[0]) == 1).await;
     assert_eq!(Arc::strong_count(&handles[1]), 2, "not ACKed yet");
-    assert_nothing_pending(&peer); // full again: plain lines queue behind the handles too
-    (&peer).write_all(ACK).unwrap();
+    // The window is full again, but a plain line needs no ACK: it follows on the wire.
     let (line, fds) = recv_line(&peer);
     assert_eq!((line.as_str(), fds.len()), ("\"after\"\n", 0));
+}
+
+/// With much unread data ahead, a read of the child (64 KiB at most) could end inside a
+/// handle's line; a second fd arriving then would be paired with the first line. So a
+/// handle only follows another in flight while little is unread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handle_waits_for_the_ack_while_much_is_unread() {
+    let (sender, _incoming, peer) = channel();
+    let big = "x".repeat(100 * 1024);
+    sender.send(json!(big)).unwrap();
+    let (h1, h2) = (socket_fd(), socket_fd());
+    sender
+        .send_handle(json!({"n": 1}), HandleKind::NetNative, Arc::clone(&h1))
+        .unwrap();
+    sender
+        .send_handle(json!({"n": 2}), HandleKind::NetNative, Arc::clone(&h2))
+        .unwrap();
+    let expected = format!("\"{big}\"\n{}", handle_line(1));
+    // Nothing is read yet: once the first handle is on the wire, the second must stay back
+    // for as long as all of it is unread.
+    wait_until(|| unread(&peer) >= expected.len()).await;
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        unread(&peer),
+        expected.len(),
+        "only the big line and the first handle"
+    );
+    let mut got = Vec::new();
+    let mut fds = 0;
+    while got.len() < expected.len() {
+        let (bytes, f) = recv(&peer, MsgFlags::empty()).expect("recv");
+        got.extend(bytes);
+        fds += f.len();
+    }
+    assert!(
+        got == expected.as_bytes(),
+        "the big line, then the first handle"
+    );
+    assert_eq!(fds, 1);
+    (&peer).write_all(ACK).unwrap();
+    let (line, f) = recv_line(&peer);
+    assert_eq!((line, f.len()), (handle_line(2), 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -299,4 +349,23 @@ async fn dropped_receiver_keeps_draining() {
     let _ = recv_line(&peer);
     (&peer).write_all(ACK).unwrap();
     wait_until(|| Arc::strong_count(&h) == 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_line_closes_the_channel_instead_of_eating_memory() {
+    let (sender, mut incoming, peer) = channel();
+    let writer = std::thread::spawn(move || {
+        let block = vec![b'a'; 1 << 20];
+        // 65 MiB without a newline; stops early once the daemon end is closed.
+        for _ in 0..65 {
+            if (&peer).write_all(&block).is_err() {
+                return;
+            }
+        }
+        (&peer).write_all(b"x").ok();
+        drop(peer);
+    });
+    assert_eq!(next(&mut incoming).await, Incoming::Closed);
+    assert!(!sender.is_open());
+    writer.join().expect("writer thread");
 }

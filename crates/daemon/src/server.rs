@@ -338,11 +338,37 @@ pub struct InProcess {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// The soft open-files limit up to the hard one, as Node does at start-up for PM2's own
+/// daemon (so apps inherit the same limit they get under PM2): two pipes and a `/proc`
+/// handle per instance, plus cluster connections held during a reload, outgrow the usual
+/// soft 1024 long before the hard limit.
+fn raise_open_files_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return;
+    };
+    // An unlimited hard limit still stops at the kernel's `nr_open` (Node searches up to 2^20).
+    let target = if hard == RLIM_INFINITY {
+        std::fs::read_to_string("/proc/sys/fs/nr_open")
+            .ok()
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(1 << 20)
+    } else {
+        hard
+    };
+    if soft < target {
+        if let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, target, hard) {
+            tracing::warn!("cannot raise the open files limit to {target}: {e}");
+        }
+    }
+}
+
 /// The daemon's runtime: two worker threads (one per core on small machines; the work is
 /// I/O, and a second thread keeps a blocking file write from stalling everything), under
 /// `SCHED_BATCH` (see `pm2_supervisor::prefer_batching`), inherited by the threads the
 /// runtime creates.
 fn daemon_runtime() -> io::Result<tokio::runtime::Runtime> {
+    raise_open_files_limit();
     pm2_supervisor::prefer_batching();
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -19,6 +19,10 @@ const READ_CHUNK: usize = 64 * 1024;
 /// truncate (and thus leak) the fds it sends.
 const MAX_RECV_FDS: usize = 253;
 
+/// Longest message a child may send: a line growing past this without its `\n` would
+/// otherwise take the daemon's memory (and every app with it); the channel is closed.
+const MAX_LINE: usize = 64 << 20;
+
 /// Reads until EOF or error, then delivers `Closed` once.
 pub(crate) async fn read_loop(
     io: Arc<UnixStream>,
@@ -40,6 +44,10 @@ pub(crate) async fn read_loop(
         }
         for message in splitter.take_messages() {
             dispatch(message, &ctl, &incoming).await;
+        }
+        if splitter.pending() > MAX_LINE {
+            tracing::warn!("IPC message over {MAX_LINE} bytes from the child; closing the channel");
+            break;
         }
     }
     shared.mark_closed();
@@ -136,6 +144,11 @@ struct LineSplitter {
 impl LineSplitter {
     fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// Bytes of the line still waiting for its `\n`.
+    fn pending(&self) -> usize {
+        self.buf.len()
     }
 
     /// Every complete line decoded so far; a line that is not JSON is logged

@@ -24,6 +24,9 @@ use super::{retryable, Control, Outgoing, Shared, MAX_HANDLE_RETRANSMISSIONS};
 const ACK_LINE: &[u8] = b"{\"cmd\":\"NODE_HANDLE_ACK\"}\n";
 /// Handles sent and not yet ACKed, at most (the primary's round-robin window is the same).
 pub const HANDLES_IN_FLIGHT: usize = 8;
+/// Unread bytes (the next handle's line included) under which a handle may follow another
+/// one still in flight: half of the 64 KiB Node reads at a time.
+const SAFE_UNREAD: usize = 32 * 1024;
 
 /// A handle waiting for its ACK/NACK.
 struct InFlight {
@@ -56,21 +59,29 @@ impl Writer {
     ) {
         // In wire order: the next ACK/NACK is for the front one.
         let mut in_flight: VecDeque<InFlight> = VecDeque::new();
+        // Taken from the queue, waiting until it may go (everything behind it waits too).
+        let mut next: Option<Outgoing> = None;
         let mut senders_alive = true;
         loop {
-            let result = tokio::select! {
-                biased;
-                control = ctl.recv() => match control {
-                    None => return,
-                    Some(control) => self.on_control(control, &mut in_flight).await,
-                },
-                item = queue.recv(), if senders_alive && in_flight.len() < HANDLES_IN_FLIGHT => match item {
-                    None => {
-                        senders_alive = false;
-                        Ok(())
+            let result = match next.take() {
+                Some(item) if self.may_send(&item, &in_flight) => {
+                    self.on_item(item, &mut in_flight).await
+                }
+                waiting => {
+                    next = waiting;
+                    tokio::select! {
+                        biased;
+                        control = ctl.recv() => match control {
+                            None => return,
+                            Some(control) => self.on_control(control, &mut in_flight).await,
+                        },
+                        item = queue.recv(), if senders_alive && next.is_none() => {
+                            senders_alive = item.is_some();
+                            next = item;
+                            Ok(())
+                        }
                     }
-                    Some(item) => self.on_item(item, &mut in_flight).await,
-                },
+                }
             };
             if let Err(error) = result {
                 tracing::debug!(%error, "IPC write failed; closing the channel");
@@ -78,6 +89,22 @@ impl Writer {
                 // Wakes the reader with EOF so that `Closed` is delivered.
                 let _ = shutdown(self.io.as_raw_fd(), Shutdown::Both);
                 return;
+            }
+        }
+    }
+
+    /// A plain line always may go. A handle goes when none is in flight, or when the window
+    /// has room and everything the child has not read yet, this line included, fits well
+    /// within one of Node's 64 KiB reads: Node keeps a single pending handle per read, so
+    /// a read that ended inside one handle's line while the next handle's fd arrived with
+    /// the following read would pair the first line with the second fd.
+    fn may_send(&self, item: &Outgoing, in_flight: &VecDeque<InFlight>) -> bool {
+        match item {
+            Outgoing::Plain(_) => true,
+            Outgoing::Handle { line, .. } => {
+                in_flight.is_empty()
+                    || (in_flight.len() < HANDLES_IN_FLIGHT
+                        && unread_by_peer(self.io.as_raw_fd()) + line.len() <= SAFE_UNREAD)
             }
         }
     }
@@ -161,6 +188,19 @@ impl Writer {
             }
         }
         Ok(())
+    }
+}
+
+/// Bytes written to the channel that the child has not read yet (`SIOCOUTQ`; for a unix
+/// socket it counts buffer memory, so it errs on the high side). Unknown counts as full.
+fn unread_by_peer(socket: RawFd) -> usize {
+    let mut queued: libc::c_int = 0;
+    // SAFETY: SIOCOUTQ writes one int through the pointer, which is valid for the call.
+    let rc = unsafe { libc::ioctl(socket, libc::TIOCOUTQ, &mut queued) };
+    if rc == 0 {
+        usize::try_from(queued).unwrap_or(usize::MAX)
+    } else {
+        usize::MAX / 2
     }
 }
 
