@@ -27,12 +27,13 @@ fn a_spin_loop_shows_near_full_cpu_and_its_memory() {
     p.wait_online(0);
     p.wait_online(1);
     let mut app = Value::Null;
-    p.wait_until(T, "spin.js to show cpu > 50%", || {
+    // One busy thread: about one core, not a unit error (ticks vs ms, per-mille). The very
+    // first reading may be higher: Node's start-up compiles and collects on other threads.
+    p.wait_until(T, "spin.js to show about one core (50-150 %)", || {
         app = p.app(0);
-        monit(&app, "cpu") > 50.0
+        let cpu = monit(&app, "cpu");
+        cpu > 50.0 && cpu <= 150.0
     });
-    // One busy thread: about one core, not a unit error (ticks vs ms, per-mille).
-    assert!(monit(&app, "cpu") <= 150.0, "{:#}", app["monit"]);
     assert!(monit(&app, "memory") > 0.0, "{:#}", app["monit"]);
     // The same timer samples the other instance too.
     p.wait_until(T, "ticker.js to show its memory", || {
