@@ -28,8 +28,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use std::time::Instant;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 /// How long a let-go connection with no request yet is kept for its client's next request.
 pub const IDLE_WAIT: Duration = Duration::from_secs(1);
@@ -79,22 +79,31 @@ impl Handback {
     }
 
     /// Call right before the worker is signalled: whatever it still holds is in use and is
-    /// closed, never handed on (a request may be half read).
-    pub fn abandon_in_use(&self) {
-        let open = socket_inodes(self.pid);
-        if let Ok(mut set) = self.set.lock() {
-            match open {
-                Some(open) => set.held.retain(|h| !open.contains(&h.inode)),
-                // Cannot tell what the worker still uses: hand nothing on.
-                None => set.held.clear(),
+    /// closed, never handed on (a request may be half read). Reads the worker's descriptor
+    /// table on the blocking pool.
+    pub async fn abandon_in_use(&self) {
+        let (pid, set) = (self.pid, Arc::clone(&self.set));
+        let abandon = move || {
+            let open = socket_inodes(pid);
+            if let Ok(mut set) = set.lock() {
+                match open {
+                    Some(open) => set.held.retain(|h| !open.contains(&h.inode)),
+                    // Cannot tell what the worker still uses: hand nothing on.
+                    None => set.held.clear(),
+                }
             }
+        };
+        if tokio::task::spawn_blocking(abandon).await.is_err() {
+            tracing::warn!("cluster: could not check what worker pid {pid} still uses");
         }
     }
 }
 
 /// Takes a reference to each connection worker `pid` holds on one of `ports` (the app's
-/// TCP listeners), and starts the task that decides about each once the worker
-/// lets it go; rescued connections go back to the primary as [`PrimaryCmd::NewConn`].
+/// TCP listeners), and starts the watcher that decides about each once the worker lets it
+/// go; rescued connections go back to the primary as [`PrimaryCmd::NewConn`]. Blocking (a
+/// few syscalls per socket of the worker): call it on the blocking pool; the watcher runs
+/// there too.
 pub fn hold(
     pid: i32,
     ports: &[(ListenerKey, SocketAddr)],
@@ -133,15 +142,17 @@ pub fn hold(
         held,
         waiting: Vec::new(),
     }));
-    tokio::spawn(watch(pid, Arc::clone(&set), primary));
+    let watched = Arc::clone(&set);
+    tokio::task::spawn_blocking(move || watch(pid, watched, primary));
     Ok(Handback { pid, set })
 }
 
-/// Until nothing is held or waiting: move what the worker let go to a verdict.
-async fn watch(pid: i32, set: Arc<Mutex<HeldSet>>, primary: mpsc::Sender<PrimaryCmd>) {
+/// Until nothing is held or waiting: move what the worker let go to a verdict (a blocking
+/// loop: each pass lists the worker's descriptor table).
+fn watch(pid: i32, set: Arc<Mutex<HeldSet>>, primary: mpsc::Sender<PrimaryCmd>) {
     let mut pause = FIRST_POLL;
     loop {
-        tokio::time::sleep(pause).await;
+        std::thread::sleep(pause);
         pause = (pause * 3 / 2).min(MAX_POLL);
         let (rescued, done) = {
             let Ok(mut set) = set.lock() else { return };
@@ -154,7 +165,7 @@ async fn watch(pid: i32, set: Arc<Mutex<HeldSet>>, primary: mpsc::Sender<Primary
                 key: h.key,
                 conn: h.fd,
             };
-            if primary.send(cmd).await.is_err() {
+            if primary.blocking_send(cmd).is_err() {
                 return;
             }
         }

@@ -214,9 +214,7 @@ impl State {
                     self.settled_waiters.entry(worker).or_default().push(reply);
                     self.notify_settled(worker);
                 }
-                PrimaryCmd::Hold { worker, pid, reply } => {
-                    let _ = reply.send(self.hold(worker, pid));
-                }
+                PrimaryCmd::Hold { worker, pid, reply } => self.hold(worker, pid, reply),
                 PrimaryCmd::Detach { worker } => self.detach(worker),
                 PrimaryCmd::NewConn { key, conn } => {
                     let conn = Conn {
@@ -481,8 +479,11 @@ impl State {
     }
 
     /// See [`PrimaryCmd::Hold`].
-    fn hold(&self, worker: u32, pid: i32) -> Option<Handback> {
-        let app = &self.workers.get(&worker)?.app;
+    fn hold(&self, worker: u32, pid: i32, reply: tokio::sync::oneshot::Sender<Option<Handback>>) {
+        let Some(app) = self.workers.get(&worker).map(|w| &w.app) else {
+            let _ = reply.send(None);
+            return;
+        };
         let ports: Vec<(ListenerKey, SocketAddr)> = self
             .listeners
             .iter()
@@ -490,15 +491,19 @@ impl State {
             .filter_map(|(key, l)| Some((key.clone(), listener::ip_addr(l.fd.as_fd())?)))
             .collect();
         if ports.is_empty() {
-            return None;
+            let _ = reply.send(None);
+            return;
         }
-        match handback::hold(pid, &ports, self.tx.clone()) {
-            Ok(held) => Some(held),
-            Err(e) => {
-                tracing::debug!("cluster: cannot hold the connections of worker pid {pid}: {e}");
-                None
-            }
-        }
+        // Off this task: holding costs a few syscalls per socket of the worker.
+        let primary = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let held = handback::hold(pid, &ports, primary)
+                .inspect_err(|e| {
+                    tracing::debug!("cluster: cannot hold the connections of worker pid {pid}: {e}")
+                })
+                .ok();
+            let _ = reply.send(held);
+        });
     }
 
     /// The worker is gone: give its undelivered connections to others, leave its listeners.

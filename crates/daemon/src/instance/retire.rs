@@ -93,7 +93,7 @@ impl Instance {
             }
         }
         if let Some(held) = &handback {
-            held.abandon_in_use();
+            held.abandon_in_use().await;
         }
         let status = pm2_supervisor::stop_gracefully(&mut running.child, plan).await;
         self.finish(running, status).await
