@@ -5,6 +5,7 @@
 //! `node_modules` costs nothing; folders created later are added as they appear. Changes are
 //! coalesced: the instance restarts once per burst.
 
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -33,17 +34,30 @@ impl Drop for AppWatcher {
     }
 }
 
-/// A compiled ignore rule.
+/// The app's ignore patterns, compiled once when watching starts.
+///
+/// PM2 hands `ignore_watch` to chokidar, which reads each string as a glob (picomatch): `*`
+/// and `?` stay within a path component, `**` crosses them, `[...]` and `{a,b}` as in a
+/// shell. Each pattern (a leading `./` dropped) is tried on the path relative to the
+/// watched root and on each component of it, so a plain name such as `tmp` or `*.log`
+/// ignores it at any depth. A pattern that is not a valid glob matches literally.
 struct Ignore {
-    globs: Vec<regex_lite::Regex>,
+    globs: GlobSet,
 }
 
 impl Ignore {
     fn new(patterns: &[String]) -> Ignore {
-        let globs = patterns
+        let mut set = GlobSetBuilder::new();
+        for glob in patterns
             .iter()
-            .filter_map(|p| regex_lite::Regex::new(&glob_to_regex(p)).ok())
-            .collect();
+            .filter_map(|p| compile(p.trim_start_matches("./")))
+        {
+            set.add(glob);
+        }
+        let globs = set.build().unwrap_or_else(|e| {
+            tracing::warn!("watch: ignoring ignore_watch patterns {patterns:?}: {e}");
+            GlobSet::empty()
+        });
         Ignore { globs }
     }
 
@@ -61,30 +75,14 @@ impl Ignore {
         {
             return true;
         }
-        let rel_text = rel.to_string_lossy();
-        self.globs
-            .iter()
-            .any(|g| g.is_match(&rel_text) || components.iter().any(|c| g.is_match(c)))
+        self.globs.is_match(rel) || components.iter().any(|c| self.globs.is_match(c))
     }
 }
 
-/// `*` within a component, `**` across them, `?` one character; the rest literal.
-fn glob_to_regex(glob: &str) -> String {
-    let mut re = String::from("^");
-    let mut chars = glob.trim_start_matches("./").chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '*' if chars.peek() == Some(&'*') => {
-                chars.next();
-                re.push_str(".*");
-            }
-            '*' => re.push_str("[^/]*"),
-            '?' => re.push('.'),
-            c => re.push_str(&regex_lite::escape(&c.to_string())),
-        }
-    }
-    re.push('$');
-    re
+/// A glob whose `*` does not cross `/`; an invalid one (an unclosed `[`) matches literally.
+fn compile(pattern: &str) -> Option<Glob> {
+    let glob = |p: &str| GlobBuilder::new(p).literal_separator(true).build().ok();
+    glob(pattern).or_else(|| glob(&globset::escape(pattern)))
 }
 
 /// Adds a non-recursive watch on `dir` and every folder below it that is not ignored.
@@ -164,5 +162,24 @@ mod tests {
         assert!(ig.ignores(root, Path::new("/app/out.log")));
         assert!(ig.ignores(root, Path::new("/app/tmp/a/b")));
         assert!(!ig.ignores(root, Path::new("/app/src/index.js")));
+    }
+
+    #[test]
+    fn globs_follow_chokidar() {
+        let ig = Ignore::new(&["./dist/*.js".into(), "**/*.tmp".into(), "cache".into()]);
+        let root = Path::new("/app");
+        assert!(ig.ignores(root, Path::new("/app/dist/a.js")));
+        assert!(
+            !ig.ignores(root, Path::new("/app/dist/sub/a.js")),
+            "* stays in a folder"
+        );
+        assert!(ig.ignores(root, Path::new("/app/a/b/c.tmp")));
+        assert!(
+            ig.ignores(root, Path::new("/app/src/cache/x")),
+            "a name at any depth"
+        );
+        assert!(!ig.ignores(root, Path::new("/app/src/index.js")));
+        let literal = Ignore::new(&["a[b".into()]);
+        assert!(literal.ignores(root, Path::new("/app/a[b")));
     }
 }

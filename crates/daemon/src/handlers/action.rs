@@ -1,7 +1,7 @@
 //! stop / restart / delete / reset / sendSignal / kill.
 
 use crate::instance::{Control, InstanceHandle, Outcome, Update};
-use crate::server::Daemon;
+use crate::state::Daemon;
 use pm2_proto::{Action, ActionRequest, InstanceOutcome, Response, SignalRequest};
 use tokio::task::JoinSet;
 

@@ -4,7 +4,7 @@
 use super::action::reload_one_by_one;
 use super::start::start;
 use crate::instance::{Control, Update};
-use crate::server::Daemon;
+use crate::state::Daemon;
 use pm2_proto::{ApplyMode, ApplyRequest, InstanceOutcome, Response, StartRequest};
 
 /// Applies every app of the request, in file order.

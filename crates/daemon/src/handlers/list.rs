@@ -1,6 +1,6 @@
 //! `list`/`jlist` snapshots and target resolution.
 
-use crate::server::Daemon;
+use crate::state::Daemon;
 use pm2_proto::{Response, Target};
 
 /// Every instance with its latest cpu/memory; without environments unless `with_env`.

@@ -1,7 +1,9 @@
 //! `logs` streaming, `flush` and `reloadLogs`.
 
-use crate::hub::{Filter, LogEvent, LogKind};
-use crate::server::Daemon;
+use crate::logs::daemon_log;
+use crate::logs::hub::{Filter, LogEvent, LogKind};
+use crate::socket::framing::{send, send_half};
+use crate::state::Daemon;
 use pm2_proto::{
     FlushRequest, InstanceOutcome, LogChunk, LogChunkKind, LogsRequest, Response, Target,
 };
@@ -44,7 +46,7 @@ pub(crate) async fn stream(
     stream: &mut UnixStream,
 ) -> std::io::Result<()> {
     if let Err(message) = check_targets(daemon, &req.targets) {
-        return crate::server::send(stream, daemon, Response::Error { message }).await;
+        return send(stream, daemon, Response::Error { message }).await;
     }
     let mut sub = daemon.hub.subscribe(Filter {
         targets: req.targets,
@@ -59,9 +61,9 @@ pub(crate) async fn stream(
                 let missed = sub.take_missed();
                 if missed > 0 {
                     let r = Response::LogsMissed { lines: missed };
-                    crate::server::send_half(&mut writer, daemon, r).await?;
+                    send_half(&mut writer, daemon, r).await?;
                 }
-                crate::server::send_half(&mut writer, daemon, Response::Log(chunk(&event))).await?;
+                send_half(&mut writer, daemon, Response::Log(chunk(&event))).await?;
             }
             read = reader.read(&mut probe) => {
                 if matches!(read, Ok(0) | Err(_)) {
@@ -105,7 +107,7 @@ pub(crate) fn flush(daemon: &Daemon, req: FlushRequest) -> Response {
         });
     }
     if req.targets.is_empty() {
-        crate::daemon_log::truncate(&daemon.settings.home.daemon_log());
+        daemon_log::truncate(&daemon.settings.home.daemon_log());
     }
     Response::Outcomes { outcomes }
 }
@@ -130,7 +132,7 @@ pub(crate) fn reload(daemon: &Daemon) -> Response {
             error: (!errors.is_empty()).then(|| errors.join("; ")),
         });
     }
-    crate::daemon_log::reopen();
+    daemon_log::reopen();
     tracing::info!("Reloading logs...");
     Response::Outcomes { outcomes }
 }

@@ -8,7 +8,8 @@ mod scale;
 mod start;
 mod trigger;
 
-use crate::server::Daemon;
+use crate::persist::{dump, state_file};
+use crate::state::Daemon;
 use pm2_proto::{Request, Response};
 
 pub(crate) use action::stop_everything;
@@ -41,7 +42,7 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         Request::Scale(req) => scale::scale(daemon, req).await,
         Request::Apply(req) => apply::apply(daemon, req).await,
         Request::Trigger(req) => trigger::trigger(daemon, req).await,
-        Request::Save { force } => crate::persist::save(daemon, force),
+        Request::Save { force } => dump::save(daemon, force),
         Request::ReloadLogs => logs::reload(daemon),
         Request::ReloadModuleConf => {
             daemon.config_changed.notify_one();
@@ -57,7 +58,7 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         }
     };
     if mutates {
-        crate::persist::write_state(daemon);
+        state_file::write_state(daemon);
     }
     daemon
         .trim_due

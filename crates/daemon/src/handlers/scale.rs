@@ -3,7 +3,7 @@
 use super::action::apply_to;
 use super::start::start;
 use crate::instance::Update;
-use crate::server::Daemon;
+use crate::state::Daemon;
 use pm2_proto::{Action, Response, ScaleRequest, StartRequest};
 
 /// Adds instances (copies of the app's first instance, with the lowest free

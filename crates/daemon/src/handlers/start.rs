@@ -1,8 +1,8 @@
 //! `start`: register apps and launch their instances.
 
 use crate::instance::spawn_instance;
-use crate::logs::LogFiles;
-use crate::server::Daemon;
+use crate::logs::sinks::LogFiles;
+use crate::state::Daemon;
 use pm2_config::safe_file_name;
 use pm2_proto::{
     AppSpec, CombinedLog, InstanceOutcome, InstancePaths, Monit, ProcessInfo, Response,

@@ -1,7 +1,7 @@
 //! `trigger`: run an action an app registered, and collect the answers.
 
 use crate::instance::{Control, Trigger};
-use crate::server::Daemon;
+use crate::state::Daemon;
 use pm2_proto::{Response, TriggerReply, TriggerRequest};
 use std::time::Duration;
 use tokio::task::JoinSet;

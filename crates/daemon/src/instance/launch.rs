@@ -1,8 +1,9 @@
 //! Starting an instance's process: command line, environment, IPC channel, relays.
 
 use super::{now_ms, Instance, Outcome, Running};
-use crate::logs::{self, Stream};
-use crate::worker::{self, WorkerInfo};
+use crate::logs::relay;
+use crate::logs::sinks::Stream;
+use crate::worker_channel::{self, WorkerInfo};
 use pm2_cluster::ipc;
 use pm2_cluster::primary::SchedPolicy;
 use pm2_proto::{pm2json, ExecMode, Status};
@@ -109,7 +110,7 @@ impl Instance {
         let mut spec = self.spawn_spec();
         let ipc = self.speaks_node_ipc();
         let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;
-        let worker_id = worker::next_worker_id();
+        let worker_id = worker_channel::next_worker_id();
         let channel = if ipc {
             let (parent, child_end) =
                 ipc::channel_pair().map_err(|e| format!("cannot create the IPC channel: {e}"))?;
@@ -136,7 +137,7 @@ impl Instance {
                     cluster: cluster.then(|| self.sched_policy()),
                 };
                 let hub = self.relay.hub.clone();
-                match worker::attach(parent, who, &self.primary, hub).await {
+                match worker_channel::attach(parent, who, &self.primary, hub).await {
                     Ok(link) => Some(link),
                     Err(e) => {
                         tracing::warn!("App [{}] IPC channel failed: {e}", self.label());
@@ -157,10 +158,10 @@ impl Instance {
     fn start_relays(&self, child: &mut Child) -> Vec<tokio::task::JoinHandle<()>> {
         let mut relays = vec![];
         if let Some(out) = child.stdout.take() {
-            relays.push(logs::relay(out, self.relay.clone(), Stream::Out));
+            relays.push(relay::spawn(out, self.relay.clone(), Stream::Out));
         }
         if let Some(err) = child.stderr.take() {
-            relays.push(logs::relay(err, self.relay.clone(), Stream::Err));
+            relays.push(relay::spawn(err, self.relay.clone(), Stream::Err));
         }
         relays
     }

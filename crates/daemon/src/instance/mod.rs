@@ -7,10 +7,11 @@
 mod launch;
 mod retire;
 
-use crate::hub::{LogHub, LogKind};
-use crate::logs::{LogFiles, RelayTarget};
-use crate::worker::{WorkerEvent, WorkerLink};
-use crate::DaemonSettings;
+use crate::logs::hub::{LogHub, LogKind};
+use crate::logs::relay::RelayTarget;
+use crate::logs::sinks::LogFiles;
+use crate::settings::DaemonSettings;
+use crate::worker_channel::{WorkerEvent, WorkerLink};
 use pm2_cluster::primary::Primary;
 use pm2_proto::{ExecMode, ProcessInfo, Status};
 use pm2_supervisor::{ExitDecision, RestartCounters, RestartPolicy};
@@ -160,7 +161,7 @@ pub fn spawn_instance(
         pm_id: info.pm_id,
         name: Arc::from(info.spec.name.as_str()),
         namespace: Arc::from(info.spec.namespace.as_str()),
-        format: crate::line_format::LineFormat::for_app(&info.spec, info.pm_id),
+        format: crate::logs::line_format::LineFormat::for_app(&info.spec, info.pm_id),
     };
     let instance = Instance {
         info,
@@ -467,7 +468,7 @@ impl Instance {
                 self.info.kill_timeout = k;
             }
             self.relay.format =
-                crate::line_format::LineFormat::for_app(&self.info.spec, self.info.pm_id);
+                crate::logs::line_format::LineFormat::for_app(&self.info.spec, self.info.pm_id);
         }
         if let Some(env) = update.env {
             self.info.spec.env.extend(env);

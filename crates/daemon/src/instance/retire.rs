@@ -2,7 +2,7 @@
 //! period, whole tree), and the zero-downtime worker replacement of `reload`.
 
 use super::{drain, exit_code, Instance, Outcome, Running};
-use crate::worker::WorkerEvent;
+use crate::worker_channel::WorkerEvent;
 use pm2_cluster::handback::Handback;
 use pm2_cluster::primary::PrimaryCmd;
 use pm2_proto::Status;

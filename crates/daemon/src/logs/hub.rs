@@ -50,26 +50,61 @@ pub struct Filter {
     pub daemon: bool,
 }
 
-impl Filter {
+/// One target of a [`Filter`], ready to test events against: a regex is compiled once, when
+/// the reader subscribes, not for every published chunk.
+enum Matcher {
+    All,
+    Id(u32),
+    Name(String),
+    /// `None`: the pattern is not a valid regex, so it matches nothing.
+    Regex(Option<regex_lite::Regex>),
+}
+
+impl Matcher {
+    fn new(target: &Target) -> Matcher {
+        match target {
+            Target::All => Matcher::All,
+            Target::Id(id) => Matcher::Id(*id),
+            Target::Name(n) => Matcher::Name(n.clone()),
+            Target::Regex(re) => Matcher::Regex(regex_lite::Regex::new(re).ok()),
+        }
+    }
+
+    fn matches(&self, pm_id: u32, e: &LogEvent) -> bool {
+        match self {
+            Matcher::All => true,
+            Matcher::Id(id) => *id == pm_id,
+            Matcher::Name(n) => **n == *e.name || **n == *e.namespace,
+            Matcher::Regex(re) => re.as_ref().is_some_and(|r| r.is_match(&e.name)),
+        }
+    }
+}
+
+/// A [`Filter`] as a subscriber keeps it.
+struct CompiledFilter {
+    targets: Vec<Matcher>,
+    daemon: bool,
+}
+
+impl CompiledFilter {
+    fn new(filter: Filter) -> CompiledFilter {
+        CompiledFilter {
+            targets: filter.targets.iter().map(Matcher::new).collect(),
+            daemon: filter.daemon,
+        }
+    }
+
     fn matches(&self, e: &LogEvent) -> bool {
         let Some(pm_id) = e.pm_id else {
             return self.daemon;
         };
-        self.targets.is_empty()
-            || self.targets.iter().any(|t| match t {
-                Target::All => true,
-                Target::Id(id) => *id == pm_id,
-                Target::Name(n) => **n == *e.name || **n == *e.namespace,
-                Target::Regex(re) => regex_lite::Regex::new(re)
-                    .map(|r| r.is_match(&e.name))
-                    .unwrap_or(false),
-            })
+        self.targets.is_empty() || self.targets.iter().any(|t| t.matches(pm_id, e))
     }
 }
 
 /// One reader's queue.
 struct Subscriber {
-    filter: Filter,
+    filter: CompiledFilter,
     tx: mpsc::Sender<LogEvent>,
     missed_lines: AtomicU64,
     queued_bytes: AtomicUsize,
@@ -128,7 +163,7 @@ impl LogHub {
     pub fn subscribe(&self, filter: Filter) -> Subscription {
         let (tx, rx) = mpsc::channel(QUEUE);
         let me = Arc::new(Subscriber {
-            filter,
+            filter: CompiledFilter::new(filter),
             tx,
             missed_lines: AtomicU64::new(0),
             queued_bytes: AtomicUsize::new(0),
@@ -232,5 +267,23 @@ mod tests {
         hub.publish_with(|| event("b", b"yes\n"));
         let got = sub.recv().await.unwrap();
         assert_eq!(&*got.name, "b");
+    }
+
+    #[tokio::test]
+    async fn filters_by_regex_and_an_invalid_regex_matches_nothing() {
+        let hub = LogHub::default();
+        let mut sub = hub.subscribe(Filter {
+            targets: vec![Target::Regex("^ap".into())],
+            daemon: false,
+        });
+        let bad = hub.subscribe(Filter {
+            targets: vec![Target::Regex("(".into())],
+            daemon: false,
+        });
+        hub.publish_with(|| event("web", b"no\n"));
+        hub.publish_with(|| event("api", b"yes\n"));
+        assert_eq!(&*sub.recv().await.unwrap().name, "api");
+        assert_eq!(bad.take_missed(), 0);
+        assert!(bad.rx.is_empty());
     }
 }

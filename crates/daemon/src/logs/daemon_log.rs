@@ -1,6 +1,6 @@
 //! The daemon's own log, `pm2.log`, in PM2's line format (`<local time>: PM2 log: <msg>`).
 
-use crate::hub::{LogEvent, LogHub, LogKind};
+use super::hub::{now_ms, LogEvent, LogHub, LogKind};
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -70,7 +70,7 @@ impl Write for Pm2LogWriter {
                 namespace: Arc::from(""),
                 kind: LogKind::Pm2,
                 data: Arc::from(buf),
-                at: crate::hub::now_ms(),
+                at: now_ms(),
             });
         }
         Ok(buf.len())

@@ -1,10 +1,11 @@
 //! The built-in `pm2-logrotate`: size checks every `workerInterval`, forced rotation on the
 //! `rotateInterval` cron, rename-and-reopen of files the daemon owns, then gzip and retain.
 
-use crate::logs::LogSink;
+use crate::logs::daemon_log;
+use crate::logs::rotation::{self, RotateConfig};
+use crate::logs::sinks::LogSink;
 use crate::module_conf::{self, LOGROTATE};
-use crate::rotation::{self, RotateConfig};
-use crate::server::Daemon;
+use crate::state::Daemon;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,7 +96,7 @@ pub(crate) async fn rotate(daemon: &Daemon, cfg: &RotateConfig, forced: bool) {
     let daemon_log = daemon.settings.home.daemon_log();
     let len = std::fs::metadata(&daemon_log).map(|m| m.len()).unwrap_or(0);
     if !forced && rotation::due_by_size(len, cfg) {
-        finish(cfg, &daemon_log, crate::daemon_log::rotate_to).await;
+        finish(cfg, &daemon_log, daemon_log::rotate_to).await;
     }
 }
 

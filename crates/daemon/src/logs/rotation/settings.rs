@@ -1,40 +1,7 @@
-//! Log rotation policy, compatible with the `pm2-logrotate` module.
-//!
-//! `pm2-logrotate` (keymetrics/pm2-logrotate, `app.js`) runs two independent timers:
-//!
-//! - a *worker* every `workerInterval` seconds: every app log (out, err and combined, each
-//!   path once), plus `PM2_HOME/pm2.log` and `agent.log`, is rotated when it is non-empty and
-//!   at least `max_size` bytes long ([`due_by_size`]);
-//! - a *cron* (`rotateInterval`, node-schedule syntax, local time): every non-empty app log is
-//!   rotated whatever its size (not `pm2.log` nor `agent.log`). See [`CronSchedule`].
-//!
-//! For a cluster app with several instances sharing files, only the first instance of each
-//! name is considered. Modules are skipped when `rotateModule` is false.
-//!
-//! One rotation of `<dir>/<base>.log` is, in this daemon (which owns the descriptors, so there
-//! is no copy-truncate window):
-//! 1. `to = rotated_path(live, &date_stamp(cfg, now))`, then rename the live file to `to` and
-//!    reopen a fresh one (the daemon's `LogSink::rotate_to`);
-//! 2. if `cfg.compress`, [`compress`]`(&to)` (gives `to` + `.gz`);
-//! 3. [`prune`]`(live, cfg.retain)`.
+//! The `pm2-logrotate` settings, their defaults, and the size rule they set.
+//! (`conf.rs` reads them from `module_conf.json`.)
 
-#[path = "rotation/conf.rs"]
-mod conf;
-#[path = "rotation/cron.rs"]
-mod cron;
-#[path = "rotation/gzip.rs"]
-mod gzip;
-#[path = "rotation/naming.rs"]
-mod naming;
-#[cfg(test)]
-#[path = "rotation/tests.rs"]
-mod tests;
-
-pub use conf::parse_size;
-pub use cron::CronSchedule;
-pub use gzip::compress;
-pub use naming::{date_stamp, prune, rotated_path};
-
+use super::cron::CronSchedule;
 use std::time::Duration;
 
 /// `retain` value meaning "keep every rotated file" (`pm2 set pm2-logrotate:retain all`).

@@ -1,7 +1,7 @@
 //! The daemon's end of a Node app's IPC channel: cluster messages go to the primary,
 //! readiness signals to the instance task, other messages to live readers.
 
-use crate::hub::{LogEvent, LogHub, LogKind};
+use crate::logs::hub::{now_ms, LogEvent, LogHub, LogKind};
 use pm2_cluster::ipc::{self, Incoming, IpcSender};
 use pm2_cluster::primary::{Primary, PrimaryCmd, SchedPolicy};
 use serde_json::Value;
@@ -156,6 +156,6 @@ fn publish_message(hub: &LogHub, who: &WorkerInfo, v: &Value) {
         namespace: Arc::clone(&who.namespace),
         kind: LogKind::Message,
         data: Arc::from(v.to_string().into_bytes()),
-        at: crate::hub::now_ms(),
+        at: now_ms(),
     });
 }

@@ -1,0 +1,126 @@
+//! Crash recovery: when the previous daemon of this `PM2_HOME` died without stopping its
+//! apps, their pipes and IPC channels died with it. What it left running is stopped, and
+//! its apps are started again under this daemon, each exactly once; stopped apps stay
+//! stopped.
+//!
+//! This module only takes over (reads the state file, stops the survivors, says what to
+//! start); the caller starts the apps, so recovery does not depend on the request
+//! handlers.
+
+use super::state_file::{clear_state, state_path};
+use crate::home::Pm2Home;
+use crate::state::Daemon;
+use pm2_proto::StartRequest;
+use rustix::process::{pidfd_open, pidfd_send_signal, Pid, PidfdFlags, Signal};
+use std::os::fd::OwnedFd;
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+
+/// Processes started by a previous daemon of this `PM2_HOME` (found by the `PM2_HOME` and
+/// `pm_id` variables every app gets) that still run.
+pub(crate) fn survivors(home: &Pm2Home) -> Vec<i32> {
+    let wanted = home.root().display().to_string();
+    let me = std::process::id() as i32;
+    let Ok(all) = procfs::process::all_processes() else {
+        return vec![];
+    };
+    all.flatten()
+        .filter(|p| p.pid != me)
+        .filter(|p| {
+            p.environ().is_ok_and(|env| {
+                let has = |k: &str, v: Option<&str>| {
+                    env.iter().any(|(ek, ev)| {
+                        ek.to_str() == Some(k) && v.is_none_or(|v| ev.to_str() == Some(v))
+                    })
+                };
+                has("PM2_HOME", Some(&wanted)) && has("pm_id", None) && has("unique_id", None)
+            })
+        })
+        .map(|p| p.pid)
+        .filter(|pid| pm2_supervisor::alive(*pid))
+        .collect()
+}
+
+/// At start: when the previous daemon left a state file (it did not exit cleanly), stops
+/// what it left running and returns its apps to start again, `autostart` off for the ones
+/// it had stopped. `None` when there is nothing to recover.
+pub(crate) async fn take_over(daemon: &Daemon) -> Option<StartRequest> {
+    let home = &daemon.settings.home;
+    let path = state_path(home);
+    let text = std::fs::read(&path).ok()?;
+    let entries: Vec<serde_json::Value> = match serde_json::from_slice(&text) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!("ignoring unreadable {}: {e}", path.display());
+            clear_state(home);
+            return None;
+        }
+    };
+    tracing::info!("The previous daemon exited without stopping its apps: recovering");
+    stop_survivors(daemon).await;
+    let path_var = std::env::var("PATH").unwrap_or_default();
+    let mut apps = Vec::new();
+    for entry in &entries {
+        match pm2_config::dump::app_from_dump_entry(entry, &path_var) {
+            Ok(mut app) => {
+                app.spec.autostart = !app.stopped;
+                apps.push(app.spec);
+            }
+            Err(e) => tracing::warn!("cannot restore an app: {e}"),
+        }
+    }
+    Some(StartRequest { apps, force: true })
+}
+
+/// Stops (SIGINT, then SIGKILL after the default kill timeout) what the previous daemon
+/// left running, and says which pids.
+async fn stop_survivors(daemon: &Daemon) {
+    let pids = survivors(&daemon.settings.home);
+    if pids.is_empty() {
+        return;
+    }
+    tracing::info!(
+        "Stopping {} processes left running by the previous daemon (pids {:?}); their apps restart under this daemon",
+        pids.len(),
+        pids
+    );
+    let mut tree = Vec::new();
+    for pid in &pids {
+        tree.extend(pm2_supervisor::signal_tree(
+            *pid,
+            nix::sys::signal::Signal::SIGINT,
+            true,
+        ));
+    }
+    let deadline = tokio::time::Instant::now() + daemon.settings.kill_timeout;
+    let left = wait_exits(&tree, deadline).await;
+    for pidfd in left {
+        let _ = pidfd_send_signal(&pidfd, Signal::KILL);
+    }
+}
+
+/// Waits (on pidfds, which become readable when their process exits) until every pid of
+/// `pids` has exited or `deadline` passes; returns the pidfds when some still run (a pidfd
+/// cannot name a reused pid, so signalling the ones that did exit is harmless). A pid
+/// already gone (no pidfd) counts as exited.
+async fn wait_exits(pids: &[i32], deadline: tokio::time::Instant) -> Vec<OwnedFd> {
+    let running: Vec<AsyncFd<OwnedFd>> = pids
+        .iter()
+        .filter_map(|pid| Pid::from_raw(*pid))
+        .filter_map(|pid| pidfd_open(pid, PidfdFlags::NONBLOCK).ok())
+        .filter_map(|fd| {
+            // SAFETY: the AsyncFd owns the pidfd, which stays open for as long as it is
+            // registered.
+            unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }.ok()
+        })
+        .collect();
+    let all_exited = async {
+        for fd in &running {
+            let _ = fd.readable().await;
+        }
+    };
+    if tokio::time::timeout_at(deadline, all_exited).await.is_ok() {
+        return vec![];
+    }
+    running.into_iter().map(AsyncFd::into_inner).collect()
+}

@@ -1,0 +1,8 @@
+//! The control socket the CLI talks to.
+//!
+//! - [`framing`]: one length-prefixed JSON frame in, one reply frame out;
+//! - [`serve`]: the accept loop and each connection's request loop, which hands every
+//!   request to [`crate::handlers`].
+
+pub(crate) mod framing;
+pub(crate) mod serve;

@@ -1,0 +1,50 @@
+//! The daemon's shared state: what every request handler and background task holds.
+
+use crate::housekeeping::sampler::Sampler;
+use crate::logs::hub::LogHub;
+use crate::registry::Registry;
+use crate::settings::DaemonSettings;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::Notify;
+
+/// Shared daemon state handed to every request handler.
+pub(crate) struct Daemon {
+    pub settings: Arc<DaemonSettings>,
+    pub registry: Mutex<Registry>,
+    pub sampler: Sampler,
+    pub shutdown: Notify,
+    pub hub: LogHub,
+    /// Signalled when `module_conf.json` changed (`pm2 set`, `pm2 install`).
+    pub config_changed: Notify,
+    /// The Node cluster primary shared by every cluster-mode app.
+    pub primary: pm2_cluster::primary::Primary,
+    /// What the state file last recorded (ids, names, statuses).
+    pub last_state: Mutex<u64>,
+    /// A request was answered since memory was last handed back to the OS (its buffers,
+    /// which grow with the number of apps, are free now): trim on the next housekeeping tick.
+    pub trim_due: AtomicBool,
+}
+
+impl Daemon {
+    /// Fresh state for a daemon starting with an empty table.
+    pub fn new(settings: DaemonSettings, hub: LogHub) -> Daemon {
+        Daemon {
+            settings: Arc::new(settings),
+            registry: Mutex::new(Registry::default()),
+            sampler: Sampler::default(),
+            shutdown: Notify::new(),
+            hub,
+            config_changed: Notify::new(),
+            primary: pm2_cluster::primary::Primary::start(),
+            last_state: Mutex::new(0),
+            trim_due: AtomicBool::new(false),
+        }
+    }
+
+    /// Locks the registry; a poisoned lock (a panicked handler) is still usable because
+    /// every registry operation leaves it consistent.
+    pub fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
