@@ -1,7 +1,7 @@
 //! Process entry points: the detached daemon (`pm2 __daemon`) and the in-process daemon
 //! of `pm2-runtime`, each on the daemon's own runtime, with PM2's signal handling.
 
-use crate::life::{run, StartError};
+use crate::life::{io_ctx, run, StartError};
 use crate::logs::daemon_log;
 use crate::settings::DaemonSettings;
 use std::io;
@@ -112,10 +112,16 @@ fn daemon_runtime() -> io::Result<tokio::runtime::Runtime> {
 }
 
 impl InProcess {
-    /// Starts the daemon core on its own thread and runtime.
-    pub fn start(settings: DaemonSettings) -> io::Result<InProcess> {
-        settings.home.ensure()?;
-        daemon_log::init(&settings.home.daemon_log())?;
+    /// Starts the daemon core on its own thread and runtime. The error names what could
+    /// not be set up (the home folder, `pm2.log`, the thread).
+    pub fn start(settings: DaemonSettings) -> Result<InProcess, StartError> {
+        let root = settings.home.root().display().to_string();
+        settings
+            .home
+            .ensure()
+            .map_err(io_ctx(format!("cannot create {root}")))?;
+        let log = settings.home.daemon_log();
+        daemon_log::init(&log).map_err(io_ctx(format!("cannot open {}", log.display())))?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("pm2-daemon".into())
@@ -138,7 +144,8 @@ impl InProcess {
                         1
                     }
                 }
-            })?;
+            })
+            .map_err(io_ctx("cannot start the daemon thread"))?;
         Ok(InProcess {
             thread,
             stop: Some(stop),

@@ -32,7 +32,8 @@ pub enum StartError {
     },
 }
 
-fn io_ctx(what: impl Into<String>) -> impl FnOnce(io::Error) -> StartError {
+/// Wraps an I/O error with what was being done (which names the path).
+pub(crate) fn io_ctx(what: impl Into<String>) -> impl FnOnce(io::Error) -> StartError {
     let what = what.into();
     move |source| StartError::Io { what, source }
 }
@@ -61,7 +62,7 @@ fn bind_socket(settings: &DaemonSettings) -> Result<UnixListener, StartError> {
     unsafe { libc::umask(old) };
     let listener = bound.map_err(io_ctx(format!("cannot bind {}", path.display())))?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-        .map_err(io_ctx("cannot chmod the socket"))?;
+        .map_err(io_ctx(format!("cannot chmod {}", path.display())))?;
     Ok(listener)
 }
 
@@ -108,7 +109,10 @@ pub async fn run(
         &settings.home.daemon_pid(),
         std::process::id().to_string().as_bytes(),
     )
-    .map_err(io_ctx("cannot write pm2.pid"))?;
+    .map_err(io_ctx(format!(
+        "cannot write {}",
+        settings.home.daemon_pid().display()
+    )))?;
     log_header(&settings);
     let hub = LogHub::default();
     daemon_log::attach_hub(&hub);

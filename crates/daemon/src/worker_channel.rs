@@ -91,6 +91,7 @@ pub async fn attach(
     Ok(link)
 }
 
+/// Routes what the worker says until its channel closes, then detaches it from the primary.
 async fn route(
     mut incoming: mpsc::Receiver<Incoming>,
     who: WorkerInfo,
@@ -100,45 +101,8 @@ async fn route(
 ) {
     while let Some(msg) = incoming.recv().await {
         match msg {
-            Incoming::Cluster(msg) => {
-                match msg.get("act").and_then(Value::as_str) {
-                    Some("online") => {
-                        let _ = events.try_send(WorkerEvent::Online);
-                    }
-                    Some("listening") => {
-                        let _ = events.try_send(WorkerEvent::Listening);
-                    }
-                    _ => {}
-                }
-                if who.cluster.is_some() {
-                    primary
-                        .send(PrimaryCmd::Message {
-                            worker: who.id,
-                            msg,
-                        })
-                        .await;
-                }
-            }
-            Incoming::User(v) => {
-                let data = || v.get("data").cloned().unwrap_or(Value::Null);
-                let event = match v.get("type").and_then(Value::as_str) {
-                    Some("axm:monitor") => Some(WorkerEvent::Metrics(data())),
-                    Some("axm:action") => Some(WorkerEvent::Action(data())),
-                    Some("axm:reply") => Some(WorkerEvent::Reply(data())),
-                    _ if v.as_str() == Some("ready") => Some(WorkerEvent::Ready),
-                    _ => None,
-                };
-                let internal = matches!(
-                    event,
-                    Some(WorkerEvent::Metrics(_) | WorkerEvent::Action(_))
-                );
-                if let Some(event) = event {
-                    let _ = events.try_send(event);
-                }
-                if !internal {
-                    publish_message(&hub, &who, &v);
-                }
-            }
+            Incoming::Cluster(msg) => route_cluster(msg, &who, &primary, &events).await,
+            Incoming::User(v) => route_user(&v, &who, &events, &hub),
             Incoming::Closed => break,
         }
     }
@@ -146,6 +110,55 @@ async fn route(
         primary.send(PrimaryCmd::Detach { worker: who.id }).await;
     }
     let _ = events.try_send(WorkerEvent::Closed);
+}
+
+/// A Node cluster message: readiness to the instance task, the message to the primary.
+async fn route_cluster(
+    msg: Value,
+    who: &WorkerInfo,
+    primary: &Primary,
+    events: &mpsc::Sender<WorkerEvent>,
+) {
+    match msg.get("act").and_then(Value::as_str) {
+        Some("online") => {
+            let _ = events.try_send(WorkerEvent::Online);
+        }
+        Some("listening") => {
+            let _ = events.try_send(WorkerEvent::Listening);
+        }
+        _ => {}
+    }
+    if who.cluster.is_some() {
+        primary
+            .send(PrimaryCmd::Message {
+                worker: who.id,
+                msg,
+            })
+            .await;
+    }
+}
+
+/// A `process.send` message: PM2's axm messages and `ready` to the instance task, anything
+/// but axm metrics and actions to live readers.
+fn route_user(v: &Value, who: &WorkerInfo, events: &mpsc::Sender<WorkerEvent>, hub: &LogHub) {
+    let data = || v.get("data").cloned().unwrap_or(Value::Null);
+    let event = match v.get("type").and_then(Value::as_str) {
+        Some("axm:monitor") => Some(WorkerEvent::Metrics(data())),
+        Some("axm:action") => Some(WorkerEvent::Action(data())),
+        Some("axm:reply") => Some(WorkerEvent::Reply(data())),
+        _ if v.as_str() == Some("ready") => Some(WorkerEvent::Ready),
+        _ => None,
+    };
+    let internal = matches!(
+        event,
+        Some(WorkerEvent::Metrics(_) | WorkerEvent::Action(_))
+    );
+    if let Some(event) = event {
+        let _ = events.try_send(event);
+    }
+    if !internal {
+        publish_message(hub, who, v);
+    }
 }
 
 /// PM2's `process:msg`: what an app sends is shown to live readers (`pm2 logs --json`).

@@ -1,7 +1,8 @@
 //! `start`: register apps and launch their instances.
 
-use crate::instance::spawn_instance;
+use crate::instance::{spawn_instance, Outcome};
 use crate::logs::sinks::LogFiles;
+use crate::registry::Registry;
 use crate::state::Daemon;
 use pm2_config::safe_file_name;
 use pm2_proto::{
@@ -119,15 +120,22 @@ fn refuse(message: impl Into<String>) -> Response {
 }
 
 /// Checks a spec the daemon is about to trust (the CLI resolved it, but any client may send
-/// one): absolute paths, an existing working directory, a sane instance count.
+/// one): absolute paths, an existing working directory, a sane instance count. The error
+/// says which of them is wrong.
 fn validate(spec: &AppSpec) -> Result<(), String> {
     if spec.name.is_empty() {
         return Err("an app needs a name".into());
     }
-    if !Path::new(&spec.script).is_absolute() || !Path::new(&spec.cwd).is_dir() {
+    if !Path::new(&spec.script).is_absolute() {
         return Err(format!(
-            "app {}: script and cwd must be absolute and exist",
-            spec.name
+            "app {}: script and cwd must be absolute and exist (script {} is not absolute)",
+            spec.name, spec.script
+        ));
+    }
+    if !Path::new(&spec.cwd).is_dir() {
+        return Err(format!(
+            "app {}: script and cwd must be absolute and exist (cwd {} is not a folder)",
+            spec.name, spec.cwd
         ));
     }
     if spec.instances == 0 || spec.instances > 10_000 {
@@ -136,62 +144,27 @@ fn validate(spec: &AppSpec) -> Result<(), String> {
     Ok(())
 }
 
+/// An instance registered and launching: its first launch reports on `first`.
+struct Launch {
+    pm_id: u32,
+    name: String,
+    first: FirstLaunch,
+}
+
+/// What `spawn_instance` answers once the first launch succeeded or failed.
+type FirstLaunch = tokio::sync::oneshot::Receiver<Outcome>;
+
 /// Registers every instance of every app, then waits for each first launch.
 pub(crate) async fn start(daemon: &Daemon, req: StartRequest) -> Response {
     if let Some(err) = req.apps.iter().find_map(|s| validate(s).err()) {
         return refuse(err);
     }
-    let launches = {
-        let mut registry = daemon.registry();
-        if !req.force {
-            if let Some(dup) = req.apps.iter().find(|a| registry.has_name(&a.name)) {
-                return refuse(format!(
-                    "Script already launched, add -f option to force re-execution ({})",
-                    dup.name
-                ));
-            }
-        }
-        let mut prepared = Vec::new();
-        for spec in &req.apps {
-            let mut taken = Vec::new();
-            let mut last_increment = None;
-            for _ in 0..spec.instances {
-                let id = registry.allocate_id();
-                let index = registry.free_instance_index(&spec.name, &taken);
-                taken.push(index);
-                let increment = spec.increment_var.as_ref().map(|var| {
-                    let next = registry.next_increment(spec, var, last_increment);
-                    last_increment = Some(next);
-                    next
-                });
-                let info = new_instance(daemon, spec, id, Slot { index, increment });
-                match LogFiles::open(&info.paths) {
-                    Ok(files) => prepared.push((info, files, spec.autostart)),
-                    Err(e) => {
-                        registry.release_ids(prepared.len() as u32 + 1);
-                        return refuse(format!("app {}: cannot open log file {e}", spec.name));
-                    }
-                }
-            }
-        }
-        let mut launches = Vec::new();
-        for (info, files, launch) in prepared {
-            let (id, name) = (info.pm_id, info.spec.name.clone());
-            let settings = daemon.settings.clone();
-            let (handle, first) = spawn_instance(
-                info,
-                files,
-                settings,
-                (daemon.hub.clone(), daemon.primary.clone()),
-                launch,
-            );
-            registry.insert(id, handle);
-            launches.push((id, name, first));
-        }
-        launches
+    let launches = match register(daemon, &req) {
+        Ok(launches) => launches,
+        Err(refusal) => return refusal,
     };
     let mut outcomes = Vec::new();
-    for (pm_id, name, first) in launches {
+    for Launch { pm_id, name, first } in launches {
         let error = first
             .await
             .unwrap_or_else(|_| Err("instance task ended".into()))
@@ -199,6 +172,67 @@ pub(crate) async fn start(daemon: &Daemon, req: StartRequest) -> Response {
         outcomes.push(InstanceOutcome { pm_id, name, error });
     }
     Response::Outcomes { outcomes }
+}
+
+/// Under one registry lock: refuses a duplicate name unless forced, opens every instance's
+/// files (giving the ids back if one cannot be opened), then spawns and registers them.
+fn register(daemon: &Daemon, req: &StartRequest) -> Result<Vec<Launch>, Response> {
+    let mut registry = daemon.registry();
+    if !req.force {
+        if let Some(dup) = req.apps.iter().find(|a| registry.has_name(&a.name)) {
+            return Err(refuse(format!(
+                "Script already launched, add -f option to force re-execution ({})",
+                dup.name
+            )));
+        }
+    }
+    let mut prepared = Vec::new();
+    for spec in &req.apps {
+        prepare_app(daemon, &mut registry, spec, &mut prepared)?;
+    }
+    let mut launches = Vec::new();
+    for (info, files, launch) in prepared {
+        let (pm_id, name) = (info.pm_id, info.spec.name.clone());
+        let settings = daemon.settings.clone();
+        let shared = (daemon.hub.clone(), daemon.primary.clone());
+        let (handle, first) = spawn_instance(info, files, settings, shared, launch);
+        registry.insert(pm_id, handle);
+        launches.push(Launch { pm_id, name, first });
+    }
+    Ok(launches)
+}
+
+/// Allocates the ids and slots of every instance of `spec` and opens their log files.
+fn prepare_app(
+    daemon: &Daemon,
+    registry: &mut Registry,
+    spec: &AppSpec,
+    prepared: &mut Vec<(ProcessInfo, LogFiles, bool)>,
+) -> Result<(), Response> {
+    let mut taken = Vec::new();
+    let mut last_increment = None;
+    for _ in 0..spec.instances {
+        let id = registry.allocate_id();
+        let index = registry.free_instance_index(&spec.name, &taken);
+        taken.push(index);
+        let increment = spec.increment_var.as_ref().map(|var| {
+            let next = registry.next_increment(spec, var, last_increment);
+            last_increment = Some(next);
+            next
+        });
+        let info = new_instance(daemon, spec, id, Slot { index, increment });
+        match LogFiles::open(&info.paths) {
+            Ok(files) => prepared.push((info, files, spec.autostart)),
+            Err(e) => {
+                registry.release_ids(prepared.len() as u32 + 1);
+                return Err(refuse(format!(
+                    "app {}: cannot open log file {e}",
+                    spec.name
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -124,3 +124,32 @@ async fn wait_exits(pids: &[i32], deadline: tokio::time::Instant) -> Vec<OwnedFd
     }
     running.into_iter().map(AsyncFd::into_inner).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Command;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn exits_are_awaited_on_pidfds_and_the_stubborn_handed_back() {
+        let mut quick = Command::new("true").spawn().expect("spawn true");
+        let far = tokio::time::Instant::now() + Duration::from_secs(30);
+        assert!(wait_exits(&[quick.id() as i32], far).await.is_empty());
+        let _ = quick.wait();
+
+        let mut stubborn = Command::new("sleep")
+            .arg("1000")
+            .spawn()
+            .expect("spawn sleep");
+        let soon = tokio::time::Instant::now() + Duration::from_millis(200);
+        let left = wait_exits(&[stubborn.id() as i32], soon).await;
+        assert_eq!(left.len(), 1, "still running at the deadline");
+        for pidfd in &left {
+            pidfd_send_signal(pidfd, Signal::KILL).expect("kill through the pidfd");
+        }
+        let status = stubborn.wait().expect("reaped");
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+    }
+}
