@@ -2,6 +2,7 @@
 
 use crate::logs::daemon_log;
 use crate::logs::hub::{Filter, LogEvent, LogKind};
+use crate::registry::UnknownTarget;
 use crate::socket::framing::{send, send_half};
 use crate::state::Daemon;
 use pm2_proto::{
@@ -26,16 +27,12 @@ fn chunk(e: &LogEvent) -> LogChunk {
     }
 }
 
-/// Validates the targets (a name must exist now, so typos are reported) and subscribes.
-pub(crate) fn check_targets(daemon: &Daemon, targets: &[Target]) -> Result<(), String> {
+/// Validates the targets: a name must exist now, so typos are reported.
+fn check_targets(daemon: &Daemon, targets: &[Target]) -> Result<(), UnknownTarget> {
     if targets.iter().all(|t| *t == Target::All) {
         return Ok(());
     }
-    daemon
-        .registry()
-        .resolve(targets)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    daemon.registry().resolve(targets).map(|_| ())
 }
 
 /// Streams matching chunks to `stream` until the client hangs up. A reader that falls
@@ -45,7 +42,8 @@ pub(crate) async fn stream(
     req: LogsRequest,
     stream: &mut UnixStream,
 ) -> std::io::Result<()> {
-    if let Err(message) = check_targets(daemon, &req.targets) {
+    if let Err(unknown) = check_targets(daemon, &req.targets) {
+        let message = unknown.to_string();
         return send(stream, daemon, Response::Error { message }).await;
     }
     let mut sub = daemon.hub.subscribe(Filter {

@@ -13,7 +13,7 @@ pub fn state_path(home: &crate::Pm2Home) -> PathBuf {
 }
 
 /// What identifies a change worth recording: a hash of ids, names and statuses, read in
-/// place (this runs every metrics tick, so it allocates nothing per app).
+/// place (this runs every housekeeping tick, so it allocates nothing per app).
 pub(crate) fn fingerprint(daemon: &Daemon) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -40,7 +40,7 @@ pub(crate) fn write_state(daemon: &Daemon) {
     *daemon.last_state.lock().unwrap_or_else(|p| p.into_inner()) = fingerprint(daemon);
 }
 
-/// Rewrites the state file when the table changed since the last write (metrics tick).
+/// Rewrites the state file when the table changed since the last write (housekeeping tick).
 pub(crate) fn write_state_if_changed(daemon: &Daemon) {
     let now = fingerprint(daemon);
     let changed = *daemon.last_state.lock().unwrap_or_else(|p| p.into_inner()) != now;

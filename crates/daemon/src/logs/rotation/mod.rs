@@ -17,6 +17,11 @@
 //!    reopen a fresh one (the daemon's `LogSink::rotate_to`);
 //! 2. if `cfg.compress`, [`compress`]`(&to)` (gives `to` + `.gz`);
 //! 3. [`prune`]`(live, cfg.retain)`.
+//!
+//! The policy (pure, no daemon state): `settings.rs` (the settings, their defaults, the size
+//! rule), `conf.rs` (reading them from `module_conf.json`), `cron.rs` (the schedule),
+//! `naming.rs` (rotated names, dates, pruning), `gzip.rs` (compression). The daemon task
+//! that applies it to the files the daemon owns: `rotator.rs`.
 
 mod conf;
 mod cron;
