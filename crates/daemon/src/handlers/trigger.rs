@@ -1,6 +1,6 @@
 //! `trigger`: run an action an app registered, and collect the answers.
 
-use crate::instance::{Control, Trigger};
+use crate::instance::{Control, InstanceHandle, Trigger};
 use crate::state::Daemon;
 use pm2_proto::{Response, TriggerReply, TriggerRequest};
 use std::time::Duration;
@@ -28,37 +28,45 @@ pub(crate) async fn trigger(daemon: &Daemon, req: TriggerRequest) -> Response {
     let mut set = JoinSet::new();
     for (pm_id, handle) in handles {
         let (action, param) = (req.action.clone(), req.param.clone());
-        set.spawn(async move {
-            let name = handle.peek(|p| p.spec.name.clone());
-            let (reply, answer) = tokio::sync::oneshot::channel();
-            let sent = handle
-                .send(Control::Trigger(Trigger {
-                    action: action.clone(),
-                    param,
-                    reply,
-                }))
-                .await;
-            let result = match sent {
-                Err(e) => Err(e),
-                Ok(()) => match tokio::time::timeout(REPLY_TIMEOUT, answer).await {
-                    Ok(Ok(r)) => r,
-                    Ok(Err(_)) => Err("the process is being removed".into()),
-                    Err(_) => Err(format!("no reply to {action} within {REPLY_TIMEOUT:?}")),
-                },
-            };
-            let (value, error) = match result {
-                Ok(v) => (Some(v), None),
-                Err(e) => (None, Some(e)),
-            };
-            TriggerReply {
-                pm_id,
-                name,
-                value,
-                error,
-            }
-        });
+        set.spawn(ask(pm_id, handle, action, param));
     }
     let mut replies = set.join_all().await;
     replies.sort_by_key(|r| r.pm_id);
     Response::TriggerReplies { replies }
+}
+
+/// Sends the action to one instance and waits for its answer, at most [`REPLY_TIMEOUT`].
+async fn ask(
+    pm_id: u32,
+    handle: InstanceHandle,
+    action: String,
+    param: Option<String>,
+) -> TriggerReply {
+    let name = handle.peek(|p| p.spec.name.clone());
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let sent = handle
+        .send(Control::Trigger(Trigger {
+            action: action.clone(),
+            param,
+            reply,
+        }))
+        .await;
+    let result = match sent {
+        Err(e) => Err(e),
+        Ok(()) => match tokio::time::timeout(REPLY_TIMEOUT, answer).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(_)) => Err("the process is being removed".into()),
+            Err(_) => Err(format!("no reply to {action} within {REPLY_TIMEOUT:?}")),
+        },
+    };
+    let (value, error) = match result {
+        Ok(v) => (Some(v), None),
+        Err(e) => (None, Some(e)),
+    };
+    TriggerReply {
+        pm_id,
+        name,
+        value,
+        error,
+    }
 }
