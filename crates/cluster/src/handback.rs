@@ -20,8 +20,11 @@
 //! Connections the worker still holds when it has to be killed were in use: they are closed
 //! ([`Handback::abandon_in_use`]), never handed on. Where `pidfd_getfd` is refused (no
 //! ptrace permission, old kernel, seccomp), [`hold`] fails and retirement works as in Node.
+//!
+//! Rescued connections go back on a channel of their own ([`HandedBack`]), which the
+//! primary reads beside its commands: this module knows nothing of the primary.
 
-use crate::primary::{ListenerKey, PrimaryCmd};
+use crate::listener::{self, ListenerKey};
 use nix::sys::socket::{getsockopt, recv, sockopt, MsgFlags, SockType};
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -41,6 +44,45 @@ const MAX_POLL: Duration = Duration::from_millis(50);
 const PEEK: usize = 4096;
 /// `tcpi_state` of an established connection (include/net/tcp_states.h).
 const TCP_ESTABLISHED: u8 = 1;
+
+/// A connection rescued from a retiring worker, to be handed to a live one as if just
+/// accepted on the listener `key`.
+#[derive(Debug)]
+pub struct HandedBack {
+    /// The listener that accepted it.
+    pub key: ListenerKey,
+    /// The connection.
+    pub conn: OwnedFd,
+}
+
+/// Why the connections of a worker cannot be held (retirement then works as in Node).
+#[derive(Debug, thiserror::Error)]
+pub enum HoldError {
+    /// Not a valid process id.
+    #[error("invalid pid {0}")]
+    InvalidPid(i32),
+    /// `pidfd_open` failed (the worker is gone, or an old kernel).
+    #[error("pidfd_open of pid {pid}: {source}")]
+    Pidfd {
+        /// The worker's pid.
+        pid: i32,
+        /// What the kernel said.
+        source: std::io::Error,
+    },
+    /// `/proc/<pid>/fd` could not be listed.
+    #[error("cannot read /proc/{0}/fd")]
+    DescriptorTable(i32),
+    /// `pidfd_getfd` refused (no ptrace permission, seccomp, old kernel).
+    #[error("pidfd_getfd of fd {fd} of pid {pid}: {source}")]
+    Getfd {
+        /// The worker's pid.
+        pid: i32,
+        /// The worker's descriptor number.
+        fd: i32,
+        /// What the kernel said.
+        source: std::io::Error,
+    },
+}
 
 /// One connection held on the worker's behalf.
 struct Held {
@@ -101,18 +143,34 @@ impl Handback {
 
 /// Takes a reference to each connection worker `pid` holds on one of `ports` (the app's
 /// TCP listeners), and starts the watcher that decides about each once the worker lets it
-/// go; rescued connections go back to the primary as [`PrimaryCmd::NewConn`]. Blocking (a
-/// few syscalls per socket of the worker): call it on the blocking pool; the watcher runs
-/// there too.
+/// go; rescued connections are sent on `back`. Blocking (a few syscalls per socket of the
+/// worker): call it on the blocking pool; the watcher runs there too.
 pub fn hold(
     pid: i32,
     ports: &[(ListenerKey, SocketAddr)],
-    primary: mpsc::Sender<PrimaryCmd>,
-) -> std::io::Result<Handback> {
-    let target = rustix::process::Pid::from_raw(pid)
-        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-    let pidfd = rustix::process::pidfd_open(target, rustix::process::PidfdFlags::empty())?;
-    let numbers = socket_fds(pid).ok_or_else(|| std::io::Error::other("cannot read its fds"))?;
+    back: mpsc::Sender<HandedBack>,
+) -> Result<Handback, HoldError> {
+    let held = take_connections(pid, ports)?;
+    let set = Arc::new(Mutex::new(HeldSet {
+        held,
+        waiting: Vec::new(),
+    }));
+    let watched = Arc::clone(&set);
+    tokio::task::spawn_blocking(move || watch(pid, watched, back));
+    Ok(Handback { pid, set })
+}
+
+/// Duplicates every connection of worker `pid` accepted on one of `ports`.
+fn take_connections(pid: i32, ports: &[(ListenerKey, SocketAddr)]) -> Result<Vec<Held>, HoldError> {
+    let target = rustix::process::Pid::from_raw(pid).ok_or(HoldError::InvalidPid(pid))?;
+    let pidfd =
+        rustix::process::pidfd_open(target, rustix::process::PidfdFlags::empty()).map_err(|e| {
+            HoldError::Pidfd {
+                pid,
+                source: e.into(),
+            }
+        })?;
+    let numbers = socket_fds(pid).ok_or(HoldError::DescriptorTable(pid))?;
     let mut held = Vec::new();
     for (number, _) in numbers {
         let fd = match rustix::process::pidfd_getfd(
@@ -127,7 +185,13 @@ pub fn hold(
                 tracing::warn!("cluster: out of file descriptors holding connections of pid {pid}");
                 break;
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                return Err(HoldError::Getfd {
+                    pid,
+                    fd: number,
+                    source: e.into(),
+                })
+            }
         };
         // The inode of what was duplicated, not of what the number named when listed: the
         // worker may have closed that number and reused it for a new connection since.
@@ -138,18 +202,12 @@ pub fn hold(
             held.push(Held { fd, inode, key });
         }
     }
-    let set = Arc::new(Mutex::new(HeldSet {
-        held,
-        waiting: Vec::new(),
-    }));
-    let watched = Arc::clone(&set);
-    tokio::task::spawn_blocking(move || watch(pid, watched, primary));
-    Ok(Handback { pid, set })
+    Ok(held)
 }
 
 /// Until nothing is held or waiting: move what the worker let go to a verdict (a blocking
 /// loop: each pass lists the worker's descriptor table).
-fn watch(pid: i32, set: Arc<Mutex<HeldSet>>, primary: mpsc::Sender<PrimaryCmd>) {
+fn watch(pid: i32, set: Arc<Mutex<HeldSet>>, back: mpsc::Sender<HandedBack>) {
     let mut pause = FIRST_POLL;
     loop {
         std::thread::sleep(pause);
@@ -161,11 +219,11 @@ fn watch(pid: i32, set: Arc<Mutex<HeldSet>>, primary: mpsc::Sender<PrimaryCmd>) 
         };
         for h in rescued {
             tracing::debug!("cluster: connection handed back from worker pid {pid}");
-            let cmd = PrimaryCmd::NewConn {
+            let rescued = HandedBack {
                 key: h.key,
                 conn: h.fd,
             };
-            if primary.blocking_send(cmd).is_err() {
+            if back.blocking_send(rescued).is_err() {
                 return;
             }
         }
@@ -287,7 +345,7 @@ fn accepted_on(fd: BorrowedFd<'_>, ports: &[(ListenerKey, SocketAddr)]) -> Optio
     if getsockopt(&fd, sockopt::AcceptConn).ok()? {
         return None;
     }
-    let local = crate::listener::ip_addr(fd)?;
+    let local = listener::ip_addr(fd)?;
     let ip = local.ip().to_canonical();
     let on_port = || ports.iter().filter(|(_, l)| l.port() == local.port());
     let exact = on_port().find(|(_, l)| l.ip().to_canonical() == ip);
