@@ -13,7 +13,7 @@ pub const CHILD_FD: RawFd = 3;
 ///
 /// Pass the child end to [`install_child_end`] in `pre_exec` and drop it in
 /// the parent once the child is spawned (otherwise EOF never arrives); pass
-/// the parent end to [`super::start`].
+/// the parent end to `ipc::start`.
 pub fn channel_pair() -> io::Result<(OwnedFd, OwnedFd)> {
     let (parent, child) = socketpair(
         AddressFamily::Unix,

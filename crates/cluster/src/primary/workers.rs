@@ -41,7 +41,7 @@ impl State {
         self.notify_settled(worker);
     }
 
-    /// See [`super::PrimaryCmd::Hold`].
+    /// See [`super::command::PrimaryCmd::Hold`].
     pub(super) fn hold(&self, worker: u32, pid: i32, reply: oneshot::Sender<Option<Handback>>) {
         let ports = self.tcp_ports_of(worker);
         if ports.is_empty() {
