@@ -10,9 +10,12 @@
 //!   control, non-blocking bounded writes.
 //! * [`listener`]: binding what workers ask for in `queryServer` (TCP, unix, UDP).
 //! * [`handback`]: keep-alive connections a retiring worker closes while their client's
-//!   next request is already waiting are handed to a live worker instead of reset.
+//!   next request is already waiting are handed to a live worker instead of reset; they
+//!   come back to the primary on a channel of their own.
 //! * [`primary`]: the primary itself: listeners, round-robin hand-over of connections,
-//!   shared handles, worker drain and departure.
+//!   shared handles, worker drain and departure, and its typed replies to workers.
+//!
+//! The modules depend one way: `primary` → `handback` → `listener`, and `primary` → `ipc`.
 
 pub mod handback;
 pub mod ipc;

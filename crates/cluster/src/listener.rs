@@ -6,12 +6,18 @@
 
 use nix::sys::socket::{
     bind, getsockname, listen, setsockopt, socket, sockopt, AddressFamily, Backlog, SockFlag,
-    SockType, SockaddrIn, SockaddrIn6, SockaddrLike, SockaddrStorage, UnixAddr,
+    SockType, SockaddrIn, SockaddrIn6, SockaddrStorage, UnixAddr,
 };
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
+
+/// Which listener: (app, Node's key `address:port:addressType:fd:index`). Listeners are per
+/// app, so two apps asking for the same port conflict (EADDRINUSE) instead of silently
+/// sharing it.
+pub type ListenerKey = (String, String);
 
 /// What a worker asked to listen on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +46,10 @@ pub enum Endpoint {
     },
 }
 
-/// Why a `queryServer` cannot be served: the negative errno Node expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a `queryServer` cannot be served: the negative errno Node expects in the reply's
+/// `errno` (the worker then reports `listen EADDRINUSE` and the like).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cannot serve queryServer: errno {0}")]
 pub struct Errno(pub i32);
 
 impl From<nix::Error> for Errno {
@@ -184,17 +192,32 @@ pub fn open(endpoint: &Endpoint, listening: bool, backlog: i32) -> Result<OwnedF
 }
 
 /// What `server.address()` returns in the worker: `{address, family, port}` (RR replies must
-/// carry it, or `listen(0)` reports port 0). None for unix sockets.
-pub fn sockname(fd: &OwnedFd) -> Option<Value> {
+/// carry it, or `listen(0)` reports port 0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sockname {
+    /// The bound IP, as text (`::`, `127.0.0.1`).
+    pub address: String,
+    /// `IPv4` or `IPv6`.
+    pub family: &'static str,
+    /// The bound port (the real one after `listen(0)`).
+    pub port: u16,
+}
+
+/// The [`Sockname`] of a bound socket; None for unix sockets.
+pub fn sockname(fd: &OwnedFd) -> Option<Sockname> {
     let addr: SockaddrStorage = getsockname(fd.as_raw_fd()).ok()?;
     if let Some(a) = addr.as_sockaddr_in() {
-        return Some(json!({"address": a.ip().to_string(), "family": "IPv4", "port": a.port()}));
+        return Some(Sockname {
+            address: a.ip().to_string(),
+            family: "IPv4",
+            port: a.port(),
+        });
     }
-    if let Some(a) = addr.as_sockaddr_in6() {
-        return Some(json!({"address": a.ip().to_string(), "family": "IPv6", "port": a.port()}));
-    }
-    let _ = addr.family();
-    None
+    addr.as_sockaddr_in6().map(|a| Sockname {
+        address: a.ip().to_string(),
+        family: "IPv6",
+        port: a.port(),
+    })
 }
 
 /// The local address of a bound or connected IP socket (the real port after `listen(0)`);
@@ -211,6 +234,7 @@ pub fn ip_addr(fd: BorrowedFd<'_>) -> Option<std::net::SocketAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn reads_query_shapes() {
@@ -243,8 +267,8 @@ mod tests {
         };
         let fd = open(&ep, true, 0).unwrap();
         let name = sockname(&fd).unwrap();
-        assert_eq!(name["family"], "IPv4");
-        assert!(name["port"].as_u64().unwrap() > 0);
+        assert_eq!(name.family, "IPv4");
+        assert!(name.port > 0);
     }
 
     #[test]
@@ -255,7 +279,7 @@ mod tests {
             family: 4,
         };
         let first = open(&ep, true, 0).unwrap();
-        let port = sockname(&first).unwrap()["port"].as_u64().unwrap() as u16;
+        let port = sockname(&first).unwrap().port;
         let again = Endpoint::Tcp {
             address: Some("127.0.0.1".into()),
             port,

@@ -13,6 +13,8 @@ use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, Ms
 use nix::sys::stat::fstat;
 use pm2_cluster::ipc::{self, HandleKind, Incoming, IpcSender, SendError};
 use serde_json::json;
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::sync::mpsc::Receiver;
 
 const STEP: Duration = Duration::from_secs(5);
@@ -54,8 +56,17 @@ fn recv_line(peer: &UnixStream) -> (String, Vec<OwnedFd>) {
     (String::from_utf8(bytes).expect("utf-8"), fds)
 }
 
-fn assert_nothing_pending(peer: &UnixStream) {
-    std::thread::sleep(Duration::from_millis(200));
+/// How long the wire must stay quiet for "nothing more is sent" to hold.
+const QUIET: Duration = Duration::from_millis(200);
+
+/// Waits up to [`QUIET`] for the peer to become readable (it must not), then checks.
+async fn assert_nothing_pending(peer: &UnixStream) {
+    // SAFETY: `peer` stays open for the registration's whole life (dropped below).
+    let watched = unsafe { AsyncFd::register_with_interest(peer.as_fd(), Interest::READABLE) }
+        .expect("register");
+    // Returns early when something arrives, which the check below then reports.
+    let _ = tokio::time::timeout(QUIET, watched.readable()).await;
+    drop(watched);
     let result = recv(peer, MsgFlags::MSG_DONTWAIT);
     assert!(
         matches!(result, Err(nix::errno::Errno::EAGAIN)),
@@ -120,7 +131,7 @@ async fn a_window_of_handles_in_flight_each_fd_read_with_its_own_line() {
         assert_eq!(fds.len(), 1);
         assert!(same_file(&fds[0], &**h), "fd {n} is the caller's socket");
     }
-    assert_nothing_pending(&peer); // the window is full: the last handle waits
+    assert_nothing_pending(&peer).await; // the window is full: the last handle waits
     (&peer).write_all(ACK).unwrap();
     let (line, fds) = recv_line(&peer);
     assert_eq!((line, fds.len()), (handle_line(window), 1));
@@ -150,7 +161,7 @@ async fn a_handle_waits_for_the_ack_while_much_is_unread() {
     // Nothing is read yet: once the first handle is on the wire, the second must stay back
     // for as long as all of it is unread.
     wait_until(|| unread(&peer) >= expected.len()).await;
-    std::thread::sleep(Duration::from_millis(200));
+    tokio::time::sleep(QUIET).await; // time for a second handle to (wrongly) follow
     assert_eq!(
         unread(&peer),
         expected.len(),
@@ -200,7 +211,7 @@ async fn a_nacked_handle_is_sent_again_three_times_then_dropped() {
     assert_eq!(Arc::strong_count(&h1), 2, "in flight before the last NACK");
     (&peer).write_all(NACK).unwrap();
     wait_until(|| Arc::strong_count(&h1) == 1).await;
-    assert_nothing_pending(&peer);
+    assert_nothing_pending(&peer).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,7 +223,7 @@ async fn fd_rides_with_the_first_bytes_of_a_line_written_in_parts() {
         .send_handle(json!({"big": big}), HandleKind::NetNative, Arc::clone(&h))
         .unwrap();
     sender.send(json!("next")).unwrap();
-    std::thread::sleep(Duration::from_millis(100)); // let the writer fill the buffer
+    wait_until(|| unread(&peer) > 0).await; // the writer has started on the big line
 
     let expected = format!(
         "{{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{{\"big\":\"{big}\"}}}}\n\"next\"\n"
@@ -234,7 +245,7 @@ async fn fd_rides_with_the_first_bytes_of_a_line_written_in_parts() {
         line == expected.as_bytes(),
         "line corrupted (U+2028 must stay raw), or the next one interleaved"
     );
-    assert_nothing_pending(&peer);
+    assert_nothing_pending(&peer).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,8 @@ use tokio::io::Interest;
 use tokio::net::UnixStream;
 use tokio::sync::mpsc;
 
-use super::{retryable, Control, Incoming, Shared};
+use super::plumbing::{retryable, Control, Shared};
+use super::protocol::Incoming;
 
 /// Bytes read per `recvmsg`.
 const READ_CHUNK: usize = 64 * 1024;

@@ -11,7 +11,6 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use nix::sys::socket::{sendmsg, shutdown, ControlMessage, MsgFlags, Shutdown};
@@ -19,11 +18,10 @@ use tokio::io::Interest;
 use tokio::net::UnixStream;
 use tokio::sync::{mpsc, watch};
 
-use super::{retryable, Control, Outgoing, Shared, MAX_HANDLE_RETRANSMISSIONS};
+use super::plumbing::{retryable, Control, Outgoing, Shared};
+use super::protocol::{HANDLES_IN_FLIGHT, MAX_HANDLE_RETRANSMISSIONS};
 
 const ACK_LINE: &[u8] = b"{\"cmd\":\"NODE_HANDLE_ACK\"}\n";
-/// Handles sent and not yet ACKed, at most (the primary's round-robin window is the same).
-pub const HANDLES_IN_FLIGHT: usize = 8;
 /// Unread bytes (the next handle's line included) under which a handle may follow another
 /// one still in flight: half of the 64 KiB Node reads at a time.
 const SAFE_UNREAD: usize = 32 * 1024;
@@ -85,7 +83,7 @@ impl Writer {
             };
             if let Err(error) = result {
                 tracing::debug!(%error, "IPC write failed; closing the channel");
-                self.shared.open.store(false, Ordering::SeqCst);
+                self.shared.refuse_sends();
                 // Wakes the reader with EOF so that `Closed` is delivered.
                 let _ = shutdown(self.io.as_raw_fd(), Shutdown::Both);
                 return;

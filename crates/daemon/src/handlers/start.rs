@@ -1,13 +1,13 @@
 //! `start`: register apps and launch their instances.
 
-use crate::instance::{spawn_instance, Outcome};
+use crate::instance::{spawn_instance, status_before_start, Outcome};
 use crate::logs::sinks::LogFiles;
 use crate::registry::Registry;
 use crate::state::Daemon;
 use pm2_config::safe_file_name;
 use pm2_proto::{
     AppSpec, CombinedLog, InstanceOutcome, InstancePaths, Monit, ProcessInfo, Response,
-    StartRequest, Status,
+    StartRequest,
 };
 use std::path::Path;
 
@@ -95,7 +95,7 @@ fn new_instance(daemon: &Daemon, spec: &AppSpec, id: u32, slot: Slot) -> Process
             .kill_timeout
             .unwrap_or(settings.kill_timeout.as_millis() as u64),
         spec: spec.clone(),
-        status: Status::Stopped,
+        status: status_before_start(),
         pid: None,
         pm_uptime: 0,
         created_at: None,

@@ -1,12 +1,14 @@
-//! Starting an instance's process: command line, environment, IPC channel, relays.
+//! Starting an instance's process: command line, environment, IPC channel, relays, and
+//! the bookkeeping of a new child (pid, pid file, whether it must report in).
 
-use super::{now_ms, Instance, Outcome, Running};
+use super::process::Running;
+use super::state::Instance;
 use crate::logs::relay;
 use crate::logs::sinks::Stream;
 use crate::worker_channel::{self, WorkerInfo};
 use pm2_cluster::ipc;
 use pm2_cluster::primary::SchedPolicy;
-use pm2_proto::{pm2json, ExecMode, Status};
+use pm2_proto::{pm2json, ExecMode};
 use pm2_supervisor::SpawnSpec;
 use std::os::fd::AsRawFd;
 use std::path::Path;
@@ -26,49 +28,16 @@ const CHANNEL_VARS: [&str; 3] = [
 ];
 
 impl Instance {
-    /// Spawns the process; on failure the instance is `errored` and the error returned.
-    pub(super) async fn launch(&mut self) -> Outcome {
-        self.info.status = Status::Launching;
-        self.info.pm_uptime = now_ms();
-        tracing::info!(
-            "App [{}] starting in -{} mode-",
-            self.label(),
-            self.info.spec.exec_mode.short()
-        );
-        let running = match self.spawn_process().await {
-            Ok(r) => r,
-            Err(e) => {
-                self.info.status = Status::Errored;
-                self.info.pid = None;
-                self.publish();
-                tracing::error!("App [{}] failed to start: {e}", self.label());
-                return Err(e);
-            }
-        };
-        self.install(running);
-        Ok(())
-    }
-
-    /// Makes `running` the instance's process: pid, pid file, and the status PM2 shows
-    /// (online at once, or launching until the worker reports in).
-    pub(super) fn install(&mut self, running: Running) {
+    /// Records `running` as the instance's process: pid, pid file, no exit code. Returns
+    /// when to stop waiting for it to report in, if it must (`--wait-ready`, or a cluster
+    /// worker with its channel), `None` when it is online at once.
+    pub(super) fn take_in(&mut self, running: &Running) -> Option<Instant> {
         self.info.pid = Some(running.pid);
         self.info.exit_code = None;
         self.write_pid_file(running.pid);
         let waits = self.info.spec.wait_ready
             || (self.info.spec.exec_mode == ExecMode::Cluster && running.link.is_some());
-        self.running = Some(running);
-        if waits {
-            self.info.status = Status::Launching;
-            self.ready_by = Some(Instant::now() + self.listen_timeout());
-            self.publish();
-        } else {
-            self.ready_by = None;
-            self.info.status = Status::Online;
-            self.publish();
-            tracing::info!("App [{}] online", self.label());
-            self.event("online");
-        }
+        waits.then(|| Instant::now() + self.listen_timeout())
     }
 
     /// How long to wait for a worker to be ready or listening.
@@ -106,7 +75,7 @@ impl Instance {
     }
 
     /// Spawns a new process for this instance (not yet installed as the running one).
-    pub(super) async fn spawn_process(&mut self) -> Result<Running, String> {
+    pub(super) async fn spawn_process(&self) -> Result<Running, String> {
         let mut spec = self.spawn_spec();
         let ipc = self.speaks_node_ipc();
         let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;

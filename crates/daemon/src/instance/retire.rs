@@ -1,11 +1,12 @@
 //! Ending processes: stop (signal or `shutdown` message, then SIGKILL after the grace
-//! period, whole tree), and the zero-downtime worker replacement of `reload`.
+//! period, whole tree; a cluster worker is drained and disconnected first), and the waits
+//! of a reload's new worker.
 
-use super::{drain, exit_code, Instance, Outcome, Running};
+use super::process::{drain, exit_of, Running};
+use super::state::Instance;
 use crate::worker_channel::WorkerEvent;
 use pm2_cluster::handback::Handback;
 use pm2_cluster::primary::PrimaryCmd;
-use pm2_proto::Status;
 use pm2_supervisor::StopPlan;
 use std::time::Duration;
 
@@ -35,18 +36,9 @@ impl Instance {
         }
     }
 
-    /// Graceful stop (signal → kill_timeout → SIGKILL to the tree); idempotent.
-    pub(super) async fn stop(&mut self) {
-        self.restart_at = None;
-        self.ready_by = None;
-        let Some(running) = self.running.take() else {
-            if matches!(self.info.status, Status::WaitingRestart | Status::Errored) {
-                self.set_status(Status::Stopped);
-            }
-            return;
-        };
-        self.info.status = Status::Stopping;
-        self.publish();
+    /// Ends the instance's child for a stop or delete (graceful: signal → kill_timeout →
+    /// SIGKILL to the tree) and records how it ended.
+    pub(super) async fn stop_child(&mut self, running: Running) {
         tracing::info!(
             "Stopping app:{} id:{}",
             self.info.spec.name,
@@ -63,7 +55,22 @@ impl Instance {
         self.remove_pid_file();
         self.info.exit_code = Some(code);
         self.info.pid = None;
-        self.set_status(Status::Stopped);
+    }
+
+    /// Ends the worker a reload replaced, letting its connections finish.
+    pub(super) async fn retire(&self, old: Running) {
+        tracing::info!(
+            "Stopping app:{} id:_old_{}",
+            self.info.spec.name,
+            self.info.pm_id
+        );
+        self.end_process(old, Farewell::Disconnect).await;
+    }
+
+    /// Ends a reload's new worker that did not come up; it may already serve connections,
+    /// so they finish like any retiring worker's.
+    pub(super) async fn discard(&self, fresh: Running) {
+        self.end_process(fresh, Farewell::Disconnect).await;
     }
 
     /// Ends one process: no new connections, the farewell (`shutdown` message with
@@ -160,57 +167,21 @@ impl Instance {
         running: Running,
         status: std::io::Result<std::process::ExitStatus>,
     ) -> i32 {
-        let (code, signal) = exit_code(status);
+        let exit = exit_of(status);
         tracing::info!(
-            "App [{}] exited with code [{code}] via signal [{}]",
+            "App [{}] exited with code [{}] via signal [{}]",
             self.label(),
-            signal.unwrap_or("SIGINT")
+            exit.code,
+            exit.signal.unwrap_or("SIGINT")
         );
         drain(running.relays).await;
-        code
-    }
-
-    /// Reload of a cluster worker: start the new one, wait until it listens (or sends
-    /// `ready` with `--wait-ready`), then retire the old one gracefully. A new worker that
-    /// dies or never becomes ready is removed and the old one keeps serving.
-    pub(super) async fn replace_worker(&mut self) -> Outcome {
-        let mut fresh = match self.spawn_process().await {
-            Ok(r) => r,
-            Err(e) => return Err(format!("reload of {} failed: {e}", self.label())),
-        };
-        if let Err(why) = self.wait_until_serving(&mut fresh).await {
-            tracing::warn!(
-                "App [{}] reload failed: {why}; the old worker stays",
-                self.label()
-            );
-            // It may already serve connections: let them finish like any retiring worker.
-            self.end_process(fresh, Farewell::Disconnect).await;
-            return Err(format!("reload of {} failed: {why}", self.label()));
-        }
-        tracing::info!("-reload- New worker listening ({})", self.label());
-        let old = self.running.take();
-        self.info.restart_time += 1;
-        self.info.pm_uptime = super::now_ms();
-        self.install(fresh);
-        self.became_ready("reload");
-        if let Some(old) = old {
-            tracing::info!(
-                "Stopping app:{} id:_old_{}",
-                self.info.spec.name,
-                self.info.pm_id
-            );
-            self.end_process(old, Farewell::Disconnect).await;
-        }
-        if let Some(pid) = self.info.pid {
-            self.write_pid_file(pid);
-        }
-        Ok(())
+        exit.code
     }
 
     /// Waits for `listening` (or `ready` with `--wait-ready`), bounded by `listen_timeout`.
     /// Without `--wait-ready` a worker that is alive but not listening by then is accepted
     /// (it may not be a server), as PM2 does.
-    async fn wait_until_serving(&self, fresh: &mut Running) -> Result<(), String> {
+    pub(super) async fn wait_until_serving(&self, fresh: &mut Running) -> Result<(), String> {
         let wait_ready = self.info.spec.wait_ready;
         let timeout = self.listen_timeout();
         let deadline = tokio::time::Instant::now() + timeout;
@@ -231,7 +202,7 @@ impl Instance {
                     Some(_) => continue,
                 },
                 status = fresh.child.wait() => {
-                    let (code, _) = exit_code(status);
+                    let code = exit_of(status).code;
                     return Err(format!("the new worker exited with code {code}"));
                 }
                 _ = tokio::time::sleep_until(deadline) => {

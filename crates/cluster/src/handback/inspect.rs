@@ -1,211 +1,29 @@
-//! Handing back the keep-alive connections a retiring worker lets go.
-//!
-//! A worker told to `disconnect` runs `server.close()`, which in Node ≥ 19 destroys every
-//! idle keep-alive connection at once, including those whose client has already sent its
-//! next request: that request fails (connection reset) although a fresh worker is ready.
-//! PM2 loses such requests on every reload of a busy keep-alive service.
-//!
-//! So before the `disconnect`, the primary takes its own reference to every connection the
-//! worker holds on the app's TCP listeners (`pidfd_getfd(2)`), round-robin or shared. A close by the
-//! worker then no longer reaches the client, and once the worker has let a connection go
-//! the primary decides:
-//! * still established and its unread data starts with an HTTP request line: the connection
-//!   is at a request boundary (the worker closed it while idle), so it is handed to a live
-//!   worker as if just accepted, and that worker answers the request;
-//! * established and nothing sent yet: wait a little for the client's next request
-//!   ([`IDLE_WAIT`]), then decide again, or close it;
-//! * anything else (shut down by the worker, closed by the client, not HTTP): closed, which
-//!   is what the client would have seen without us.
-//!
-//! Connections the worker still holds when it has to be killed were in use: they are closed
-//! ([`Handback::abandon_in_use`]), never handed on. Where `pidfd_getfd` is refused (no
-//! ptrace permission, old kernel, seccomp), [`hold`] fails and retirement works as in Node.
+//! Looking at one socket, or at a worker's descriptor table: what the hand-back decides on.
+//! Every function here is a few syscalls, with no state of its own.
 
-use crate::primary::{ListenerKey, PrimaryCmd};
+use crate::listener::{self, ListenerKey};
 use nix::sys::socket::{getsockopt, recv, sockopt, MsgFlags, SockType};
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use std::time::Instant;
-use tokio::sync::mpsc;
+use std::os::fd::{AsRawFd, BorrowedFd};
 
-/// How long a let-go connection with no request yet is kept for its client's next request.
-pub const IDLE_WAIT: Duration = Duration::from_secs(1);
-/// How often the worker's descriptor table is checked while connections are held: often
-/// right after the `disconnect` (when Node closes its idle connections), then less.
-const FIRST_POLL: Duration = Duration::from_millis(5);
-const MAX_POLL: Duration = Duration::from_millis(50);
 /// Bytes peeked to recognise a request line.
 const PEEK: usize = 4096;
 /// `tcpi_state` of an established connection (include/net/tcp_states.h).
 const TCP_ESTABLISHED: u8 = 1;
-
-/// One connection held on the worker's behalf.
-struct Held {
-    fd: OwnedFd,
-    inode: u64,
-    key: ListenerKey,
-}
-
 /// What to do with a connection the worker has let go.
 #[derive(Debug, PartialEq, Eq)]
-enum Verdict {
+pub(super) enum Verdict {
+    /// At a request boundary with the next request waiting: give it to a live worker.
     HandBack,
+    /// Established and quiet: wait for the client's next request.
     Wait,
+    /// Anything else: close, as the client would have seen without us.
     Close,
 }
 
-#[derive(Default)]
-struct HeldSet {
-    /// Still open in the worker.
-    held: Vec<Held>,
-    /// Let go, established, no request yet: (connection, give up at).
-    waiting: Vec<(Held, Instant)>,
-}
-
-/// The connections held while one worker retires; the watcher task runs until the worker
-/// has let every one go and the waiting ones are decided.
-pub struct Handback {
-    pid: i32,
-    set: Arc<Mutex<HeldSet>>,
-}
-
-impl Handback {
-    /// How many connections are held (for logs and tests).
-    pub fn held(&self) -> usize {
-        self.set.lock().map(|s| s.held.len()).unwrap_or(0)
-    }
-
-    /// Call right before the worker is signalled: whatever it still holds is in use and is
-    /// closed, never handed on (a request may be half read). Reads the worker's descriptor
-    /// table on the blocking pool.
-    pub async fn abandon_in_use(&self) {
-        let (pid, set) = (self.pid, Arc::clone(&self.set));
-        let abandon = move || {
-            let open = socket_inodes(pid);
-            if let Ok(mut set) = set.lock() {
-                match open {
-                    Some(open) => set.held.retain(|h| !open.contains(&h.inode)),
-                    // Cannot tell what the worker still uses: hand nothing on.
-                    None => set.held.clear(),
-                }
-            }
-        };
-        if tokio::task::spawn_blocking(abandon).await.is_err() {
-            tracing::warn!("cluster: could not check what worker pid {pid} still uses");
-        }
-    }
-}
-
-/// Takes a reference to each connection worker `pid` holds on one of `ports` (the app's
-/// TCP listeners), and starts the watcher that decides about each once the worker lets it
-/// go; rescued connections go back to the primary as [`PrimaryCmd::NewConn`]. Blocking (a
-/// few syscalls per socket of the worker): call it on the blocking pool; the watcher runs
-/// there too.
-pub fn hold(
-    pid: i32,
-    ports: &[(ListenerKey, SocketAddr)],
-    primary: mpsc::Sender<PrimaryCmd>,
-) -> std::io::Result<Handback> {
-    let target = rustix::process::Pid::from_raw(pid)
-        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-    let pidfd = rustix::process::pidfd_open(target, rustix::process::PidfdFlags::empty())?;
-    let numbers = socket_fds(pid).ok_or_else(|| std::io::Error::other("cannot read its fds"))?;
-    let mut held = Vec::new();
-    for (number, _) in numbers {
-        let fd = match rustix::process::pidfd_getfd(
-            &pidfd,
-            number,
-            rustix::process::PidfdGetfdFlags::empty(),
-        ) {
-            Ok(fd) => fd,
-            Err(e) if e == rustix::io::Errno::BADF => continue, // closed meanwhile
-            // Out of descriptors: hold what we have, the rest retire as without us.
-            Err(e) if e == rustix::io::Errno::MFILE || e == rustix::io::Errno::NFILE => {
-                tracing::warn!("cluster: out of file descriptors holding connections of pid {pid}");
-                break;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        // The inode of what was duplicated, not of what the number named when listed: the
-        // worker may have closed that number and reused it for a new connection since.
-        let Ok(inode) = nix::sys::stat::fstat(&fd).map(|st| st.st_ino) else {
-            continue;
-        };
-        if let Some(key) = accepted_on(fd.as_fd(), ports) {
-            held.push(Held { fd, inode, key });
-        }
-    }
-    let set = Arc::new(Mutex::new(HeldSet {
-        held,
-        waiting: Vec::new(),
-    }));
-    let watched = Arc::clone(&set);
-    tokio::task::spawn_blocking(move || watch(pid, watched, primary));
-    Ok(Handback { pid, set })
-}
-
-/// Until nothing is held or waiting: move what the worker let go to a verdict (a blocking
-/// loop: each pass lists the worker's descriptor table).
-fn watch(pid: i32, set: Arc<Mutex<HeldSet>>, primary: mpsc::Sender<PrimaryCmd>) {
-    let mut pause = FIRST_POLL;
-    loop {
-        std::thread::sleep(pause);
-        pause = (pause * 3 / 2).min(MAX_POLL);
-        let (rescued, done) = {
-            let Ok(mut set) = set.lock() else { return };
-            let rescued = step(pid, &mut set, Instant::now());
-            (rescued, set.held.is_empty() && set.waiting.is_empty())
-        };
-        for h in rescued {
-            tracing::debug!("cluster: connection handed back from worker pid {pid}");
-            let cmd = PrimaryCmd::NewConn {
-                key: h.key,
-                conn: h.fd,
-            };
-            if primary.blocking_send(cmd).is_err() {
-                return;
-            }
-        }
-        if done {
-            return;
-        }
-    }
-}
-
-/// One pass: decides about every connection the worker no longer holds; returns those to
-/// hand back.
-fn step(pid: i32, set: &mut HeldSet, now: Instant) -> Vec<Held> {
-    let open = if set.held.is_empty() {
-        Some(HashSet::new())
-    } else {
-        socket_inodes(pid)
-    };
-    // An unreadable table (not a vanished process) tells nothing: keep holding all.
-    let (still, released): (Vec<Held>, Vec<Held>) = std::mem::take(&mut set.held)
-        .into_iter()
-        .partition(|h| open.as_ref().is_none_or(|open| open.contains(&h.inode)));
-    set.held = still;
-    let mut rescued = Vec::new();
-    let waiting = std::mem::take(&mut set.waiting);
-    let candidates = released
-        .into_iter()
-        .map(|h| (h, now + IDLE_WAIT))
-        .chain(waiting);
-    for (h, give_up) in candidates {
-        match verdict(h.fd.as_fd()) {
-            Verdict::HandBack => rescued.push(h),
-            Verdict::Wait if now < give_up => set.waiting.push((h, give_up)),
-            Verdict::Wait | Verdict::Close => {}
-        }
-    }
-    rescued
-}
-
 /// Established with a request waiting (hand back), established and quiet (wait), or else.
-fn verdict(fd: BorrowedFd<'_>) -> Verdict {
+pub(super) fn verdict(fd: BorrowedFd<'_>) -> Verdict {
     if tcp_state(fd) != Some(TCP_ESTABLISHED) {
         return Verdict::Close;
     }
@@ -280,14 +98,17 @@ fn tcp_state(fd: BorrowedFd<'_>) -> Option<u8> {
 /// The key of the listener that accepted `fd`, a connected TCP stream: the one bound to
 /// its local address, else a wildcard one on its port (an outgoing connection never gets a
 /// listening port as its local port).
-fn accepted_on(fd: BorrowedFd<'_>, ports: &[(ListenerKey, SocketAddr)]) -> Option<ListenerKey> {
+pub(super) fn accepted_on(
+    fd: BorrowedFd<'_>,
+    ports: &[(ListenerKey, SocketAddr)],
+) -> Option<ListenerKey> {
     if getsockopt(&fd, sockopt::SockType).ok()? != SockType::Stream {
         return None;
     }
     if getsockopt(&fd, sockopt::AcceptConn).ok()? {
         return None;
     }
-    let local = crate::listener::ip_addr(fd)?;
+    let local = listener::ip_addr(fd)?;
     let ip = local.ip().to_canonical();
     let on_port = || ports.iter().filter(|(_, l)| l.port() == local.port());
     let exact = on_port().find(|(_, l)| l.ip().to_canonical() == ip);
@@ -303,7 +124,7 @@ fn accepted_on(fd: BorrowedFd<'_>, ports: &[(ListenerKey, SocketAddr)]) -> Optio
 /// The worker's socket descriptors and their inodes, from `/proc/<pid>/fd`: empty once the
 /// process has exited (a zombie has no descriptor table, a reaped one no folder), None when
 /// the table cannot be read (out of fds, say), which must not pass for "all closed".
-fn socket_fds(pid: i32) -> Option<Vec<(i32, u64)>> {
+pub(super) fn socket_fds(pid: i32) -> Option<Vec<(i32, u64)>> {
     let dir = match std::fs::read_dir(format!("/proc/{pid}/fd")) {
         Ok(dir) => dir,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(Vec::new()),
@@ -326,7 +147,7 @@ fn socket_fds(pid: i32) -> Option<Vec<(i32, u64)>> {
     Some(fds)
 }
 
-fn socket_inodes(pid: i32) -> Option<HashSet<u64>> {
+pub(super) fn socket_inodes(pid: i32) -> Option<HashSet<u64>> {
     Some(
         socket_fds(pid)?
             .into_iter()
@@ -338,6 +159,8 @@ fn socket_inodes(pid: i32) -> Option<HashSet<u64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsFd;
+    use std::time::Duration;
 
     #[test]
     fn recognises_request_lines() {

@@ -1,0 +1,11 @@
+"""One module per benchmark; each has `run(ctx, res)` that adds its results to `res`.
+
+BENCHES is the order `all` runs them in (and the subcommand names).
+"""
+
+from . import cluster, coldstart, crash, idle, logs, rss
+from . import list as list_latency
+
+BENCHES = {"list": list_latency.run, "coldstart": coldstart.run, "rss": rss.run,
+           "crash": crash.run, "logs": logs.run, "cluster": cluster.run,
+           "idle": idle.run}

@@ -1,0 +1,95 @@
+//! A worker's life as the primary sees it: attached, drained (optionally told to
+//! disconnect), its connections held for hand-back while it retires, and detached.
+
+use super::command::SchedPolicy;
+use super::replies::Disconnect;
+use super::state::{State, Worker};
+use crate::handback::{self, Handback};
+use crate::ipc::IpcSender;
+use crate::listener::{self, ListenerKey};
+use std::net::SocketAddr;
+use std::os::fd::AsFd;
+use tokio::sync::oneshot;
+
+impl State {
+    /// A worker's channel is up.
+    pub(super) fn attach(
+        &mut self,
+        worker: u32,
+        app: String,
+        sender: IpcSender,
+        policy: SchedPolicy,
+    ) {
+        self.workers
+            .insert(worker, Worker::new(app, sender, policy));
+    }
+
+    /// No new connections for this worker; optionally tell it to close its servers.
+    pub(super) fn drain(&mut self, worker: u32, disconnect: bool) {
+        let Some(w) = self.workers.get_mut(&worker) else {
+            return;
+        };
+        w.draining = true;
+        if disconnect {
+            let _ = w.send(Disconnect::new());
+        }
+    }
+
+    /// Answers `reply` once nothing handed to the worker awaits its verdict.
+    pub(super) fn when_settled(&mut self, worker: u32, reply: oneshot::Sender<()>) {
+        self.settled_waiters.entry(worker).or_default().push(reply);
+        self.notify_settled(worker);
+    }
+
+    /// See [`super::command::PrimaryCmd::Hold`].
+    pub(super) fn hold(&self, worker: u32, pid: i32, reply: oneshot::Sender<Option<Handback>>) {
+        let ports = self.tcp_ports_of(worker);
+        if ports.is_empty() {
+            let _ = reply.send(None);
+            return;
+        }
+        // Off this task: holding costs a few syscalls per socket of the worker.
+        let back = self.handed_back.clone();
+        tokio::task::spawn_blocking(move || {
+            let held = handback::hold(pid, &ports, back)
+                .inspect_err(|e| {
+                    tracing::debug!("cluster: cannot hold the connections of worker pid {pid}: {e}")
+                })
+                .ok();
+            let _ = reply.send(held);
+        });
+    }
+
+    /// The TCP listeners of the worker's app that it takes part in, with their addresses
+    /// (empty for an unknown worker).
+    fn tcp_ports_of(&self, worker: u32) -> Vec<(ListenerKey, SocketAddr)> {
+        let Some(app) = self.workers.get(&worker).map(|w| &w.app) else {
+            return Vec::new();
+        };
+        self.listeners
+            .iter()
+            .filter(|(key, l)| &key.0 == app && !l.endpoint.is_udp() && l.workers.contains(&worker))
+            .filter_map(|(key, l)| Some((key.clone(), listener::ip_addr(l.fd.as_fd())?)))
+            .collect()
+    }
+
+    /// The worker is gone: give its undelivered connections to others, leave its listeners.
+    pub(super) fn detach(&mut self, worker: u32) {
+        let Some(w) = self.workers.remove(&worker) else {
+            return;
+        };
+        let keys: Vec<ListenerKey> = self
+            .listeners
+            .iter()
+            .filter(|(_, l)| l.workers.contains(&worker))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in &keys {
+            self.leave(worker, key);
+        }
+        for (_, conn) in w.in_flight {
+            self.enqueue(conn, true);
+        }
+        self.notify_settled(worker);
+    }
+}

@@ -1,0 +1,48 @@
+//! What others may ask of an instance, and what they get back.
+
+use std::collections::BTreeMap;
+use tokio::sync::oneshot;
+
+/// The result of a control: `Err` carries a message for the user.
+pub type Outcome = Result<(), String>;
+
+/// What can be asked of an instance.
+pub enum Control {
+    /// Stop gracefully; stays registered.
+    Stop(oneshot::Sender<Outcome>),
+    /// Stop (if running) and start again, optionally with an updated environment.
+    Restart(Update, oneshot::Sender<Outcome>),
+    /// Zero-downtime replacement in cluster mode (new worker, wait, retire the old one);
+    /// a restart otherwise.
+    Reload(Update, oneshot::Sender<Outcome>),
+    /// Stop gracefully, then end the task.
+    Delete(oneshot::Sender<Outcome>),
+    /// Zero the restart counters.
+    Reset(oneshot::Sender<Outcome>),
+    /// Deliver a signal to the running process.
+    Signal(nix::sys::signal::Signal, oneshot::Sender<Outcome>),
+    /// Run an action the app registered (`pm2 trigger`); the reply is its answer.
+    Trigger(Trigger),
+}
+
+/// `pm2 trigger <target> <action> [param]`.
+pub struct Trigger {
+    /// The action's name, as the app registered it.
+    pub action: String,
+    /// Its parameter, if any.
+    pub param: Option<String>,
+    /// The app's `axm:reply` data, or why there is none.
+    pub reply: oneshot::Sender<Result<serde_json::Value, String>>,
+}
+
+/// What a restart or reload changes first.
+#[derive(Debug, Clone, Default)]
+pub struct Update {
+    /// `restart --watch`: toggle watching (PM2's rule).
+    pub toggle_watch: bool,
+    /// Variables merged into the app's env (`--update-env`).
+    pub env: Option<BTreeMap<String, String>>,
+    /// A new definition of the app (ecosystem actions): every option and the env are
+    /// replaced; the instance keeps its id, index and files.
+    pub spec: Option<Box<pm2_proto::AppSpec>>,
+}

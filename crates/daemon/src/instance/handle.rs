@@ -1,0 +1,58 @@
+//! The instance as others see it: the latest published state, and a channel for controls.
+
+use super::control::{Control, Outcome};
+use crate::logs::sinks::LogFiles;
+use pm2_proto::ProcessInfo;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// A cloneable reference to a running instance task.
+#[derive(Clone)]
+pub struct InstanceHandle {
+    ctl: mpsc::Sender<Control>,
+    state: watch::Receiver<ProcessInfo>,
+    logs: LogFiles,
+}
+
+impl InstanceHandle {
+    /// A handle on the task that reads `ctl` and publishes on `state`.
+    pub(super) fn new(
+        ctl: mpsc::Sender<Control>,
+        state: watch::Receiver<ProcessInfo>,
+        logs: LogFiles,
+    ) -> Self {
+        InstanceHandle { ctl, state, logs }
+    }
+
+    /// The latest published state.
+    pub fn info(&self) -> ProcessInfo {
+        self.state.borrow().clone()
+    }
+
+    /// The instance's open log files (for flush, reopen and rotation).
+    pub fn logs(&self) -> &LogFiles {
+        &self.logs
+    }
+
+    /// Sends a control whose answer travels on its own channel (`Trigger`).
+    pub async fn send(&self, ctl: Control) -> Result<(), String> {
+        self.ctl
+            .send(ctl)
+            .await
+            .map_err(|_| "process is being removed".to_string())
+    }
+
+    /// Reads the latest state without cloning it (the metrics timer's path).
+    pub fn peek<R>(&self, f: impl FnOnce(&ProcessInfo) -> R) -> R {
+        f(&self.state.borrow())
+    }
+
+    /// Sends a control and waits for its outcome.
+    pub async fn call(&self, make: impl FnOnce(oneshot::Sender<Outcome>) -> Control) -> Outcome {
+        let (tx, rx) = oneshot::channel();
+        if self.ctl.send(make(tx)).await.is_err() {
+            return Err("process is being removed".into());
+        }
+        rx.await
+            .unwrap_or_else(|_| Err("process is being removed".into()))
+    }
+}

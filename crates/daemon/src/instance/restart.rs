@@ -1,0 +1,98 @@
+//! The asked-for ways to stop and start again: stop, start, restart, and `reload`, whose
+//! cluster form replaces the worker without downtime.
+
+use super::control::{Outcome, Update};
+use super::phase::Event;
+use super::state::{now_ms, Instance};
+use pm2_proto::ExecMode;
+
+impl Instance {
+    /// Graceful stop; idempotent (a waiting or errored app just becomes stopped).
+    pub(super) async fn stop(&mut self) {
+        let _ = self.drive(Event::Stop).await;
+    }
+
+    /// PM2's `resetState` then a start: a manual start forgets past instability.
+    pub(super) async fn start_fresh(&mut self) -> Outcome {
+        self.info.created_at = Some(now_ms());
+        self.info.unstable_restarts = 0;
+        self.info.prev_restart_delay = None;
+        self.drive(Event::Start).await
+    }
+
+    /// Stop (if running), apply the update, start; counts a restart when it was running.
+    pub(super) async fn manual_restart(&mut self, update: Update) -> Outcome {
+        let was_running = self.phase.child().is_some();
+        self.stop().await;
+        self.apply_update(update);
+        if was_running {
+            self.info.restart_time += 1;
+        }
+        self.start_fresh().await
+    }
+
+    /// `pm2 reload`: in cluster mode a new worker takes over before the old one leaves;
+    /// other apps (and a stopped cluster app) are restarted, as PM2 does.
+    pub(super) async fn reload(&mut self, update: Update) -> Outcome {
+        let cluster = self.info.spec.exec_mode == ExecMode::Cluster;
+        if !cluster || self.phase.child().is_none() {
+            return self.manual_restart(update).await;
+        }
+        self.apply_update(update);
+        self.replace_worker().await
+    }
+
+    /// Reload of a cluster worker: start the new one, wait until it listens (or sends
+    /// `ready` with `--wait-ready`), then retire the old one gracefully. A new worker that
+    /// dies or never becomes ready is removed and the old one keeps serving.
+    async fn replace_worker(&mut self) -> Outcome {
+        let mut fresh = match self.spawn_process().await {
+            Ok(r) => r,
+            Err(e) => return Err(format!("reload of {} failed: {e}", self.label())),
+        };
+        if let Err(why) = self.wait_until_serving(&mut fresh).await {
+            tracing::warn!(
+                "App [{}] reload failed: {why}; the old worker stays",
+                self.label()
+            );
+            self.discard(fresh).await;
+            return Err(format!("reload of {} failed: {why}", self.label()));
+        }
+        tracing::info!("-reload- New worker listening ({})", self.label());
+        self.info.restart_time += 1;
+        self.info.pm_uptime = now_ms();
+        let waits = self.take_in(&fresh).is_some();
+        self.drive(Event::Replaced {
+            child: fresh,
+            waits,
+        })
+        .await?;
+        if let Some(pid) = self.info.pid {
+            self.write_pid_file(pid);
+        }
+        Ok(())
+    }
+
+    /// Takes a new env or definition into account for the next process.
+    pub(super) fn apply_update(&mut self, update: Update) {
+        if let Some(spec) = update.spec {
+            let name = std::mem::take(&mut self.info.spec.name);
+            self.info.spec = *spec;
+            self.info.spec.name = name;
+            if let Some(k) = self.info.spec.kill_timeout {
+                self.info.kill_timeout = k;
+            }
+            self.relay.format =
+                crate::logs::line_format::LineFormat::for_app(&self.info.spec, self.info.pm_id);
+        }
+        if let Some(env) = update.env {
+            self.info.spec.env.extend(env);
+        }
+        if update.toggle_watch {
+            self.info.spec.watch = !self.info.spec.watch;
+        }
+        self.triggers.schedule_cron(&self.info.spec);
+        self.sync_watcher();
+        self.publish();
+    }
+}

@@ -1,0 +1,103 @@
+//! What one instance task owns, and the one place its status is written.
+
+use super::axm::AxmBridge;
+use super::phase::{Effect, Event, Phase};
+use super::process::Running;
+use super::triggers::Triggers;
+use crate::logs::hub::LogKind;
+use crate::logs::relay::RelayTarget;
+use crate::settings::DaemonSettings;
+use pm2_cluster::primary::Primary;
+use pm2_proto::ProcessInfo;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// The task state.
+pub(super) struct Instance {
+    /// What `pm2 list` shows; `status` always mirrors `phase`.
+    pub(super) info: ProcessInfo,
+    /// Where the instance is in its life (and its child, when it has one).
+    pub(super) phase: Phase<Running>,
+    /// `cron_restart` and `--watch`.
+    pub(super) triggers: Triggers,
+    /// `pm2 trigger` requests waiting for the app's answer.
+    pub(super) axm: AxmBridge,
+    /// Where the child's output goes.
+    pub(super) relay: RelayTarget,
+    /// The daemon's settings (kill signal...).
+    pub(super) settings: Arc<DaemonSettings>,
+    /// The cluster primary that routes connections to workers.
+    pub(super) primary: Primary,
+    publish: watch::Sender<ProcessInfo>,
+}
+
+impl Instance {
+    /// A stopped instance; the receiver follows what it publishes.
+    pub(super) fn new(
+        mut info: ProcessInfo,
+        relay: RelayTarget,
+        settings: Arc<DaemonSettings>,
+        primary: Primary,
+    ) -> (Self, watch::Receiver<ProcessInfo>) {
+        let phase = Phase::Stopped;
+        info.status = phase.status();
+        let (publish, state) = watch::channel(info.clone());
+        let instance = Instance {
+            info,
+            phase,
+            triggers: Triggers::default(),
+            axm: AxmBridge::default(),
+            relay,
+            settings,
+            primary,
+            publish,
+        };
+        (instance, state)
+    }
+
+    /// Moves the phase on (see [`Phase::next`]) and mirrors its status into `info`: the
+    /// only assignment of an instance's status.
+    pub(super) fn step(&mut self, event: Event<Running>) -> Vec<Effect<Running>> {
+        let phase = std::mem::replace(&mut self.phase, Phase::Stopped);
+        let (phase, effects) = phase.next(event);
+        self.phase = phase;
+        self.info.status = self.phase.status();
+        effects
+    }
+
+    /// Lets handles see the current state.
+    pub(super) fn publish(&self) {
+        self.publish.send_replace(self.info.clone());
+    }
+
+    /// `name:id`, as the log lines name an instance.
+    pub(super) fn label(&self) -> String {
+        format!("{}:{}", self.info.spec.name, self.info.pm_id)
+    }
+
+    /// Tells live readers about a process event (`online`, `exit`, `stop`...).
+    pub(super) fn event(&self, what: &str) {
+        self.relay
+            .hub
+            .publish_with(|| self.relay.event(LogKind::Event, what.as_bytes()));
+    }
+
+    /// The process is gone: its actions and metrics go with it.
+    pub(super) fn forget_axm(&mut self) {
+        self.axm.forget(&mut self.info);
+    }
+
+    /// Starts or stops the file watcher to match the app's `watch` setting.
+    pub(super) fn sync_watcher(&mut self) {
+        let label = self.label();
+        self.triggers.sync_watcher(&self.info.spec, &label);
+    }
+}
+
+/// Wall-clock milliseconds, as PM2 stores times.
+pub(super) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
