@@ -185,12 +185,7 @@ pub fn spawn_instance(
     (handle, first_rx)
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use pm2_home::now_ms;
 
 /// The next file change the watcher reports, or never.
 async fn next_change(watcher: &mut Option<crate::watch::AppWatcher>) -> std::path::PathBuf {
