@@ -37,7 +37,7 @@ impl ExitWatch {
     /// Starts watching `pid`. The pidfd is opened before the liveness check, so a pid
     /// reused after the check cannot be mistaken for the process meant.
     pub fn open(pid: i32) -> ExitWatch {
-        let Some(raw) = Pid::from_raw(pid) else {
+        let Some(raw) = (pid > 0).then(|| Pid::from_raw(pid)).flatten() else {
             return ExitWatch::Gone;
         };
         match pidfd_open(raw, PidfdFlags::empty()) {

@@ -305,6 +305,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn wait_all_gone_wakes_on_exit_and_honours_the_deadline() {
+        let mut child = spawn(&sh("sleep 30")).unwrap();
+        let pid = child.id().unwrap() as i32;
+        let soon = Instant::now() + Duration::from_millis(50);
+        assert!(!wait_all_gone(&[pid], soon).await, "still running");
+        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        let later = Instant::now() + Duration::from_secs(10);
+        assert!(wait_all_gone(&[pid], later).await, "exited");
+        child.wait().await.unwrap();
+        assert!(wait_all_gone(&[pid, -1, 0], Instant::now()).await, "reaped");
+    }
+
+    #[tokio::test]
     async fn a_child_that_ignores_sigint_is_killed_after_the_timeout() {
         use std::os::unix::process::ExitStatusExt;
         let mut child = spawn(&sh("trap '' INT; sleep 30 & wait; sleep 30")).unwrap();
