@@ -5,25 +5,23 @@
 
 mod daemon_log;
 mod handlers;
-pub mod home;
 mod hub;
 mod instance;
 mod line_format;
 mod logs;
 mod metrics;
-pub mod module_conf;
-pub mod persist;
+mod persist;
 mod registry;
-pub mod rotation;
+mod rotation;
 mod rotator;
 mod server;
 mod watch;
 mod worker;
 
-pub use home::{write_atomic, Pm2Home};
 pub use server::{daemon_main, run, InProcess, StartError};
 
 use nix::sys::signal::Signal;
+use pm2_home::Pm2Home;
 use std::time::Duration;
 
 /// Daemon-wide settings, read once from the environment at start (as PM2 does).

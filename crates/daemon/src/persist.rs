@@ -1,17 +1,9 @@
 //! `dump.pm2`: what `pm2 save` writes and `pm2 resurrect` reads, in PM2's format (a JSON
 //! array of pm2_env objects), written atomically with the previous one kept as `.bak`.
 
-use crate::home::write_atomic;
 use crate::server::Daemon;
+use pm2_home::write_atomic;
 use pm2_proto::{pm2json, Response};
-use std::path::PathBuf;
-
-/// `$PM2_HOME/dump.pm2` (or `PM2_DUMP_FILE_PATH`, as PM2 allows).
-pub fn dump_path(home: &crate::Pm2Home) -> PathBuf {
-    std::env::var_os("PM2_DUMP_FILE_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home.root().join("dump.pm2"))
-}
 
 /// Writes every app (stopped ones included) to the dump; the previous dump becomes
 /// `dump.pm2.bak`. An empty list is refused unless `force`, so a stray `pm2 save` on an
@@ -24,7 +16,7 @@ pub(crate) fn save(daemon: &Daemon, force: bool) -> Response {
         };
     }
     let entries: Vec<serde_json::Value> = processes.iter().map(pm2json::dump_entry).collect();
-    let path = dump_path(&daemon.settings.home);
+    let path = daemon.settings.home.dump();
     match write_dump(&path, &serde_json::Value::Array(entries)) {
         Ok(()) => Response::Saved {
             path: path.to_string_lossy().into_owned(),
@@ -57,12 +49,6 @@ pub(crate) fn save_on_signal(daemon: &Daemon) {
     }
 }
 
-/// The daemon's own record of its table, rewritten on every change and removed on a clean
-/// exit: when it is found at start, the previous daemon died without stopping its apps.
-pub fn state_path(home: &crate::Pm2Home) -> PathBuf {
-    home.root().join("daemon-state.json")
-}
-
 /// What identifies a change worth recording: a hash of ids, names and statuses, read in
 /// place (this runs every metrics tick, so it allocates nothing per app).
 pub(crate) fn fingerprint(daemon: &Daemon) -> u64 {
@@ -80,7 +66,7 @@ pub(crate) fn fingerprint(daemon: &Daemon) -> u64 {
 pub(crate) fn write_state(daemon: &Daemon) {
     let processes = daemon.registry().snapshot();
     let entries: Vec<serde_json::Value> = processes.iter().map(pm2json::dump_entry).collect();
-    let path = state_path(&daemon.settings.home);
+    let path = daemon.settings.home.daemon_state();
     let text = match serde_json::to_vec(&entries) {
         Ok(t) => t,
         Err(e) => return tracing::warn!("cannot encode the daemon state: {e}"),
@@ -102,7 +88,7 @@ pub(crate) fn write_state_if_changed(daemon: &Daemon) {
 
 /// A clean exit: nothing to recover next time.
 pub(crate) fn clear_state(home: &crate::Pm2Home) {
-    let _ = std::fs::remove_file(state_path(home));
+    let _ = std::fs::remove_file(home.daemon_state());
 }
 
 /// Processes started by a previous daemon of this `PM2_HOME` (found by the `PM2_HOME` and
@@ -136,7 +122,7 @@ pub(crate) fn survivors(home: &crate::Pm2Home) -> Vec<i32> {
 /// under this daemon, each exactly once; stopped apps stay stopped.
 pub(crate) async fn recover(daemon: &Daemon) {
     let home = &daemon.settings.home;
-    let path = state_path(home);
+    let path = home.daemon_state();
     let Ok(text) = std::fs::read(&path) else {
         return;
     };
@@ -188,9 +174,7 @@ async fn stop_survivors(daemon: &Daemon) {
         ));
     }
     let deadline = tokio::time::Instant::now() + daemon.settings.kill_timeout;
-    while tree.iter().any(|p| pm2_supervisor::alive(*p)) && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    pm2_supervisor::wait_all_gone(&tree, deadline).await;
     for pid in tree.iter().filter(|p| pm2_supervisor::alive(**p)) {
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(*pid),

@@ -1,4 +1,5 @@
-//! Log rotation policy, compatible with the `pm2-logrotate` module.
+//! Log rotation policy, compatible with the `pm2-logrotate` module (its settings,
+//! `RotateConfig`, are read by `pm2_home::logrotate`, shared with the CLI).
 //!
 //! `pm2-logrotate` (keymetrics/pm2-logrotate, `app.js`) runs two independent timers:
 //!
@@ -6,7 +7,7 @@
 //!   path once), plus `PM2_HOME/pm2.log` and `agent.log`, is rotated when it is non-empty and
 //!   at least `max_size` bytes long ([`due_by_size`]);
 //! - a *cron* (`rotateInterval`, node-schedule syntax, local time): every non-empty app log is
-//!   rotated whatever its size (not `pm2.log` nor `agent.log`). See [`CronSchedule`].
+//!   rotated whatever its size (not `pm2.log` nor `agent.log`). See `pm2_home::logrotate::CronSchedule`.
 //!
 //! For a cluster app with several instances sharing files, only the first instance of each
 //! name is considered. Modules are skipped when `rotateModule` is false.
@@ -18,10 +19,6 @@
 //! 2. if `cfg.compress`, [`compress`]`(&to)` (gives `to` + `.gz`);
 //! 3. [`prune`]`(live, cfg.retain)`.
 
-#[path = "rotation/conf.rs"]
-mod conf;
-#[path = "rotation/cron.rs"]
-mod cron;
 #[path = "rotation/gzip.rs"]
 mod gzip;
 #[path = "rotation/naming.rs"]
@@ -30,59 +27,10 @@ mod naming;
 #[path = "rotation/tests.rs"]
 mod tests;
 
-pub use conf::parse_size;
-pub use cron::CronSchedule;
 pub use gzip::compress;
 pub use naming::{date_stamp, prune, rotated_path};
 
-use std::time::Duration;
-
-/// `retain` value meaning "keep every rotated file" (`pm2 set pm2-logrotate:retain all`).
-pub const RETAIN_ALL: usize = usize::MAX;
-
-/// The `pm2-logrotate` settings, as stored by `pm2 set pm2-logrotate:<key> <value>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RotateConfig {
-    /// `max_size`: rotate a file once it holds at least this many bytes.
-    pub max_size: u64,
-    /// `retain`: rotated files kept per live file; [`RETAIN_ALL`] keeps them all, 0 keeps none.
-    pub retain: usize,
-    /// `compress`: gzip rotated files (`.gz` suffix).
-    pub compress: bool,
-    /// `dateFormat`: moment-style format of the date in rotated names.
-    pub date_format: String,
-    /// `workerInterval`: period of the size check.
-    pub worker_interval: Duration,
-    /// `rotateInterval`: cron expression forcing a rotation (see [`CronSchedule`]).
-    pub rotate_interval: String,
-    /// `rotateModule`: also rotate the logs of PM2 modules.
-    pub rotate_module: bool,
-    /// `TZ`: time zone of the date in rotated names; `None` is the daemon's local time.
-    pub tz: Option<String>,
-}
-
-impl Default for RotateConfig {
-    /// The defaults of `pm2-logrotate`'s `package.json` `config` section.
-    fn default() -> RotateConfig {
-        RotateConfig {
-            max_size: 10 * 1024 * 1024,
-            retain: 30,
-            compress: false,
-            date_format: "YYYY-MM-DD_HH-mm-ss".to_string(),
-            worker_interval: Duration::from_secs(30),
-            rotate_interval: "0 0 * * *".to_string(),
-            rotate_module: true,
-            tz: None,
-        }
-    }
-}
-
-impl RotateConfig {
-    /// The parsed `rotate_interval` (already validated by `from_module_conf`).
-    pub fn rotate_schedule(&self) -> Result<CronSchedule, String> {
-        CronSchedule::parse(&self.rotate_interval)
-    }
-}
+use pm2_home::logrotate::RotateConfig;
 
 /// Whether a file of `len` bytes is due for rotation by the size check (the worker).
 ///

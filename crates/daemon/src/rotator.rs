@@ -2,9 +2,10 @@
 //! `rotateInterval` cron, rename-and-reopen of files the daemon owns, then gzip and retain.
 
 use crate::logs::LogSink;
-use crate::module_conf::{self, LOGROTATE};
-use crate::rotation::{self, RotateConfig};
+use crate::rotation;
 use crate::server::Daemon;
+use pm2_home::logrotate::{RotateConfig, LOGROTATE};
+use pm2_home::module_conf;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +25,8 @@ fn load(daemon: &Daemon) -> Option<RotateConfig> {
     }
     match RotateConfig::from_module_conf(&conf) {
         Ok(cfg) => Some(cfg),
-        Err(errors) => {
-            tracing::warn!("log rotation disabled: {}", errors.join("; "));
+        Err(invalid) => {
+            tracing::warn!("log rotation disabled: {invalid}");
             None
         }
     }

@@ -8,7 +8,7 @@ use super::{connect, expect};
 use crate::out;
 use anyhow::{bail, Context, Result};
 use pm2_config::{ecosystem_app_names, ecosystem_template, load_ecosystem, EcosystemOptions};
-use pm2_daemon::Pm2Home;
+use pm2_home::Pm2Home;
 use pm2_proto::{Action, ApplyMode, ApplyRequest, Request, Response};
 
 /// `--env` and `--only` as the loader takes them.

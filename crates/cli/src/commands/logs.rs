@@ -6,7 +6,7 @@ use crate::args::LogsArgs;
 use crate::client::Client;
 use crate::out;
 use anyhow::{bail, Result};
-use pm2_daemon::Pm2Home;
+use pm2_home::Pm2Home;
 use pm2_logfmt::{
     json_process_event, tail_header, tail_lines, tailing_banner, LineKind, LogEvent, LogFlags,
     LogView, Mode, Rendered,

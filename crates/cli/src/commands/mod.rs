@@ -11,16 +11,14 @@ mod views;
 use crate::args::Command;
 use crate::client::{self, Client};
 use anyhow::{bail, Result};
-use pm2_daemon::Pm2Home;
+use pm2_home::Pm2Home;
 use pm2_proto::{Action, ApplyMode, Request, Response};
 
 /// Runs one parsed command; returns the exit code.
 pub fn run(command: Command) -> Result<i32> {
     let home = Pm2Home::from_env();
     match command {
-        Command::Daemon => Ok(pm2_daemon::daemon_main(
-            pm2_daemon::DaemonSettings::from_env(home),
-        )),
+        Command::Daemon => bail!("__daemon is run by the pm2 binary, not by the CLI library"),
         Command::Start(args) => start::start(&home, *args),
         Command::Stop(t) => on_targets(&home, Action::Stop, &t.targets, Scope::of(&t)),
         Command::Restart(r) => {
@@ -139,12 +137,4 @@ fn expect(client: &mut Client, request: Request) -> Result<Response> {
         Response::Error { message } => bail!("{message}"),
         other => Ok(other),
     }
-}
-
-/// Current wall-clock time in ms since the epoch.
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }

@@ -8,7 +8,7 @@ use crate::args::StartArgs;
 use crate::out;
 use anyhow::{bail, Context, Result};
 use pm2_config::{is_ecosystem_file, resolve_start, ResolveContext, StartOptions};
-use pm2_daemon::Pm2Home;
+use pm2_home::Pm2Home;
 use pm2_proto::{Action, ApplyMode, Request, ResolveRequest, Response, StartRequest, Target};
 use std::path::Path;
 
