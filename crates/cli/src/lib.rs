@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod client;
+mod clock;
 mod commands;
 pub mod monit;
 pub mod out;

@@ -1,7 +1,7 @@
 //! stop / restart / delete / reset / sendSignal / kill.
 
+use super::connection::{connect, expect};
 use super::views::print_table;
-use super::{connect, expect};
 use crate::client::{self, Client};
 use crate::out;
 use anyhow::{bail, Result};

@@ -1,7 +1,8 @@
 //! Read-only commands: list, jlist, prettylist, describe, env, pid, id, ping.
 
-use super::{connect, expect, now_ms};
+use super::connection::{connect, expect};
 use crate::client::Client;
+use crate::clock::now_ms;
 use crate::{out, render};
 use anyhow::{bail, Result};
 use pm2_daemon::Pm2Home;

@@ -15,6 +15,7 @@ pub mod view;
 #[cfg(test)]
 mod tests;
 
+use crate::clock::now_ms;
 use anyhow::Result;
 use pm2_daemon::Pm2Home;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -154,10 +155,4 @@ impl Ui {
         }
         self.selected = Some(procs[next].pm_id);
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -208,7 +208,7 @@ pub(crate) fn cron(v: &Value) -> Result<Option<String>, String> {
         Value::Bool(false) | Value::Null => Ok(None),
         Value::Number(n) if n.as_f64() == Some(0.0) => Ok(None),
         Value::String(s) if s.trim() == "0" || s.trim().is_empty() => Ok(None),
-        Value::String(s) => crate::values::parse_cron(s),
+        Value::String(s) => crate::values::parse_cron(s).map_err(|e| e.to_string()),
         other => Err(format!("expected a cron pattern, got {}", show(other))),
     }
 }

@@ -2,9 +2,9 @@
 //! expression, so comments, trailing commas and unquoted keys work), YAML, and JavaScript
 //! (CommonJS or ESM) evaluated by the `node` on PATH.
 
-use super::EcosystemError;
+use crate::error::EcosystemError;
 use crate::interpreter::find_in_path;
-use crate::ResolveContext;
+use crate::resolve::ResolveContext;
 use serde_json::{Map, Number, Value};
 use std::io::Read;
 use std::path::Path;
