@@ -301,9 +301,13 @@ pub struct StartupArgs {
     /// Home folder of that user: PM2_HOME becomes `<hp>/.pm2` (default: PM2_HOME).
     #[arg(long = "hp")]
     pub hp: Option<String>,
-    /// Service name (default: pm2-<user>; pm2_<user> for rcd, rcd-openbsd and smf;
-    /// pm2.<user> for launchd; openrc always uses pm2).
-    #[arg(long = "service-name")]
+    /// Service name (default: `pm2-<user>`; `pm2_<user>` for rcd, rcd-openbsd and smf;
+    /// `pm2.<user>` for launchd; openrc always uses pm2).
+    #[arg(
+        long = "service-name",
+        help = "Service name (default: pm2-<user>; pm2_<user> for rcd, rcd-openbsd and smf; \
+                pm2.<user> for launchd; openrc always uses pm2)"
+    )]
     pub service_name: Option<String>,
     /// systemd: start once the network is online (network-online.target).
     #[arg(long = "wait-ip")]

@@ -17,7 +17,7 @@ pub use ecosystem::{
     load_ecosystem, load_ecosystem_from_reader, Ecosystem, EcosystemOptions,
 };
 pub use error::{ConfigError, DumpError, EcosystemError, InvalidCron};
-pub use interpreter::{find_in_path, is_executable, Interpreter};
+pub use interpreter::{find_in_path, is_executable, which, Interpreter};
 pub use options::StartOptions;
 pub use resolve::{resolve_start, ResolveContext};
 

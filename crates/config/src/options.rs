@@ -87,8 +87,16 @@ pub struct StartOptions {
     /// stderr log file.
     #[cfg_attr(feature = "clap", arg(short = 'e', long = "error"))]
     pub error: Option<String>,
-    /// Combined log file (no value: logs/<name>.log).
-    #[cfg_attr(feature = "clap", arg(short = 'l', long = "log", num_args = 0..=1))]
+    /// Combined log file (no value: `logs/<name>.log`).
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            short = 'l',
+            long = "log",
+            num_args = 0..=1,
+            help = "Combined log file (no value: logs/<name>.log)"
+        )
+    )]
     pub log: Option<Option<String>>,
     /// Pid file.
     #[cfg_attr(feature = "clap", arg(short = 'p', long = "pid"))]

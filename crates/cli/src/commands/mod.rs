@@ -8,6 +8,7 @@ mod ecosystem;
 mod logs;
 mod modules;
 mod start;
+pub(crate) mod usage;
 mod views;
 
 use crate::args::Command;
@@ -119,7 +120,7 @@ fn on_targets(home: &Pm2Home, action: Action, targets: &[String], scope: Scope) 
         bail!("--env needs an ecosystem file (PM2 semantics): use --update-env to take the current environment");
     }
     if only.is_some() {
-        bail!("--only needs an ecosystem file");
+        return Err(usage::UsageError("--only needs an ecosystem file".into()).into());
     }
     actions::action(home, action, targets, flags)
 }
