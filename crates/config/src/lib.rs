@@ -18,7 +18,7 @@ pub use ecosystem::{
 };
 pub use error::{ConfigError, DumpError, EcosystemError, InvalidCron};
 pub use interpreter::{find_in_path, is_executable, which, Interpreter};
-pub use options::StartOptions;
+pub use options::{Patterns, StartOptions};
 pub use resolve::{resolve_start, ResolveContext};
 
 pub use values::{
