@@ -54,15 +54,16 @@ pub fn run(cli: Cli) -> i32 {
     }
     out::configure(cli.no_color, cli.silent);
     let Some(command) = cli.command else {
+        // No command is a usage error, as a missing argument is for clap.
         let _ = <Cli as clap::CommandFactory>::command().print_help();
-        return 1;
+        return 2;
     };
     match commands::run(command) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
             out::error(&format!("{e:#}"));
-            1
+            commands::usage::exit_code(&e)
         }
     }
 }

@@ -1,7 +1,8 @@
 //! stop / restart / delete / reset / sendSignal / kill.
 
+use super::connection::{connect, expect};
+use super::usage::UsageError;
 use super::views::print_table;
-use super::{connect, expect};
 use crate::client::{self, Client};
 use crate::out;
 use anyhow::{bail, Result};
@@ -148,7 +149,8 @@ fn wait_gone(pid: u32, timeout: Duration) {
 /// `pm2 scale <app> <N|+N|-N>`.
 pub(crate) fn scale(home: &Pm2Home, name: &str, count: &str) -> Result<i32> {
     let Some(change) = ScaleChange::parse(count) else {
-        bail!("invalid instance count {count:?}: expected N, +N or -N");
+        let why = format!("invalid instance count {count:?}: expected N, +N or -N");
+        return Err(UsageError(why).into());
     };
     let mut client = connect(home)?;
     let request = Request::Scale(ScaleRequest {

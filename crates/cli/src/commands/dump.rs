@@ -1,8 +1,8 @@
 //! `save`, `resurrect`, `cleardump`.
 
 use super::actions::report;
+use super::connection::{connect, expect};
 use super::views::{fetch_list, print_table};
-use super::{connect, expect};
 use crate::out;
 use anyhow::{bail, Context, Result};
 use pm2_config::dump::{app_from_dump_entry, DumpedApp};
@@ -80,7 +80,7 @@ pub(crate) fn resurrect(home: &Pm2Home) -> Result<i32> {
         match app_from_dump_entry(entry, &path_var) {
             Ok(app) => apps.push(app),
             Err(e) => {
-                out::error(&e);
+                out::error(&e.to_string());
                 code = 1;
             }
         }

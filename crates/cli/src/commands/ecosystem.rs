@@ -2,9 +2,9 @@
 //! `startOrReload`, and `init`.
 
 use super::actions::{apply as apply_action, report};
-use super::start::context;
+use super::caller::context;
+use super::connection::{connect, expect};
 use super::views::print_table;
-use super::{connect, expect};
 use crate::out;
 use anyhow::{bail, Context, Result};
 use pm2_config::{ecosystem_app_names, ecosystem_template, load_ecosystem, EcosystemOptions};

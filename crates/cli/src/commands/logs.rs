@@ -1,7 +1,7 @@
 //! `pm2 logs`, `pm2 flush`, `pm2 reloadLogs`.
 
 use super::actions::report;
-use super::{connect, expect};
+use super::connection::{connect, expect};
 use crate::args::LogsArgs;
 use crate::client::Client;
 use crate::out;

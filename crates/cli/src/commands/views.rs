@@ -1,6 +1,6 @@
 //! Read-only commands: list, jlist, prettylist, describe, env, pid, id, ping.
 
-use super::{connect, expect};
+use super::connection::{connect, expect};
 use crate::client::Client;
 use crate::{out, render};
 use anyhow::{bail, Result};

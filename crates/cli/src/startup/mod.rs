@@ -301,7 +301,7 @@ fn node_path(path: String, node_dir: Option<&Path>) -> String {
 
 /// The folder of the `node` found on PATH.
 fn node_dir() -> Option<PathBuf> {
-    platform::which("node").and_then(|n| n.parent().map(Path::to_path_buf))
+    pm2_config::which("node").and_then(|n| n.parent().map(Path::to_path_buf))
 }
 
 /// This binary (`%PM2_PATH%`).
