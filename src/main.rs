@@ -1,5 +1,58 @@
-//! The `pm2` (and `pm2-runtime`) executable: everything lives in the `pm2-cli` crate.
+//! The `pm2` executable. One binary plays three programs, chosen here:
+//!
+//! - `pm2-runtime` / `pm2-docker` (by the name it is invoked as, a symlink or a copy), and
+//!   `pm2 start ... --no-daemon`: the daemon in the foreground with the apps
+//!   (`pm2-runtime` crate);
+//! - `pm2 __daemon` (hidden; how the CLI spawns the daemon): the daemon (`pm2-daemon`);
+//! - anything else: the CLI (`pm2-cli`), which links neither of the others.
+
+use std::ffi::OsString;
 
 fn main() {
-    std::process::exit(pm2_cli::main());
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let code = if invoked_as_runtime(&argv) {
+        pm2_runtime::main(argv)
+    } else if let Some(runtime_argv) = no_daemon_start(&argv) {
+        pm2_runtime::main(runtime_argv)
+    } else {
+        match pm2_cli::parse() {
+            pm2_cli::Invocation::Command(cli) => pm2_cli::run(*cli),
+            pm2_cli::Invocation::Daemon => pm2_daemon::daemon_main(
+                pm2_daemon::DaemonSettings::from_env(pm2_home::Pm2Home::from_env()),
+            ),
+            pm2_cli::Invocation::Exit(code) => code,
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Whether argv[0]'s file name is `pm2-runtime` or `pm2-docker`.
+fn invoked_as_runtime(argv: &[OsString]) -> bool {
+    let name = argv
+        .first()
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name == "pm2-runtime" || name == "pm2-docker"
+}
+
+/// `pm2 start <app> --no-daemon`: PM2 runs the daemon in the foreground, as `pm2-runtime`
+/// does; the arguments are handed over without `start` and `--no-daemon`.
+fn no_daemon_start(argv: &[OsString]) -> Option<Vec<OsString>> {
+    let flag = argv.iter().position(|a| a == "--no-daemon")?;
+    let dashdash = argv.iter().position(|a| a == "--").unwrap_or(argv.len());
+    if flag > dashdash || argv.get(1).is_none_or(|c| c != "start") {
+        return None;
+    }
+    let rest = argv
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 1 && *i != flag)
+        .map(|(_, a)| a.clone());
+    Some(
+        std::iter::once("pm2-runtime".into())
+            .chain(rest.skip(1))
+            .collect(),
+    )
 }

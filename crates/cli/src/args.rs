@@ -1,6 +1,7 @@
 //! PM2-compatible command line, declared with clap.
 
 use clap::{Args, Parser, Subcommand};
+use pm2_config::StartOptions;
 
 /// `pm2 <command> [options]`.
 #[derive(Debug, Parser)]
@@ -300,9 +301,13 @@ pub struct StartupArgs {
     /// Home folder of that user: PM2_HOME becomes `<hp>/.pm2` (default: PM2_HOME).
     #[arg(long = "hp")]
     pub hp: Option<String>,
-    /// Service name (default: pm2-<user>; pm2_<user> for rcd, rcd-openbsd and smf;
-    /// pm2.<user> for launchd; openrc always uses pm2).
-    #[arg(long = "service-name")]
+    /// Service name (default: `pm2-<user>`; `pm2_<user>` for rcd, rcd-openbsd and smf;
+    /// `pm2.<user>` for launchd; openrc always uses pm2).
+    #[arg(
+        long = "service-name",
+        help = "Service name (default: pm2-<user>; pm2_<user> for rcd, rcd-openbsd and smf; \
+                pm2.<user> for launchd; openrc always uses pm2)"
+    )]
     pub service_name: Option<String>,
     /// systemd: start once the network is online (network-online.target).
     #[arg(long = "wait-ip")]
@@ -325,7 +330,8 @@ pub struct SignalArgs {
     pub targets: Vec<String>,
 }
 
-/// `pm2 start` options (PM2's names).
+/// `pm2 start` arguments: what to start, the ecosystem-file options, and every start flag
+/// (declared once, in [`StartOptions`]).
 #[derive(Debug, Default, Args)]
 pub struct StartArgs {
     /// Script, binary, "command string", ecosystem file, or the name/id of an existing app
@@ -337,116 +343,8 @@ pub struct StartArgs {
     /// Ecosystem files: only these apps (comma-separated).
     #[arg(long)]
     pub only: Option<String>,
-    /// App name (default: script name without extension).
-    #[arg(short = 'n', long)]
-    pub name: Option<String>,
-    /// Working directory.
-    #[arg(long)]
-    pub cwd: Option<String>,
-    /// Namespace.
-    #[arg(long)]
-    pub namespace: Option<String>,
-    /// Interpreter (default chosen by extension; `none` runs the file directly).
-    #[arg(long)]
-    pub interpreter: Option<String>,
-    /// Arguments for the interpreter.
-    #[arg(
-        long = "interpreter-args",
-        visible_alias = "node-args",
-        allow_hyphen_values = true
-    )]
-    pub interpreter_args: Option<String>,
-    /// Run in fork mode.
-    #[arg(short = 'x', long = "execute-command")]
-    pub execute_command: bool,
-    /// Start even if an app of this name exists.
-    #[arg(short = 'f', long)]
-    pub force: bool,
-    /// Number of instances (`max`, `0`, `-1`, `N`).
-    #[arg(short = 'i', long, allow_hyphen_values = true)]
-    pub instances: Option<String>,
-    /// Do not restart the app when it exits.
-    #[arg(long = "no-autorestart")]
-    pub no_autorestart: bool,
-    /// Register the app without starting it.
-    #[arg(long = "no-autostart")]
-    pub no_autostart: bool,
-    /// Exit codes after which the app is not restarted.
-    #[arg(long = "stop-exit-codes", num_args = 1..)]
-    pub stop_exit_codes: Vec<String>,
-    /// Delay between restarts (ms).
-    #[arg(long = "restart-delay")]
-    pub restart_delay: Option<String>,
-    /// Exponential backoff base delay (ms).
-    #[arg(long = "exp-backoff-restart-delay")]
-    pub exp_backoff_restart_delay: Option<String>,
-    /// Grace period before SIGKILL on stop (ms).
-    #[arg(short = 'k', long = "kill-timeout")]
-    pub kill_timeout: Option<String>,
-    /// Unstable restarts before `errored`.
-    #[arg(long = "max-restarts")]
-    pub max_restarts: Option<String>,
-    /// Minimum uptime for a run to count as stable (ms or 5s, 1m...).
-    #[arg(long = "min-uptime")]
-    pub min_uptime: Option<String>,
-    /// Signal only the main process on stop, not its children.
-    #[arg(long = "no-treekill")]
-    pub no_treekill: bool,
-    /// One log file for all instances.
-    #[arg(long = "merge-logs")]
-    pub merge_logs: bool,
-    /// stdout log file.
-    #[arg(short = 'o', long = "output")]
-    pub output: Option<String>,
-    /// stderr log file.
-    #[arg(short = 'e', long = "error")]
-    pub error: Option<String>,
-    /// Combined log file (no value: logs/<name>.log).
-    #[arg(short = 'l', long = "log", num_args = 0..=1)]
-    pub log: Option<Option<String>>,
-    /// Pid file.
-    #[arg(short = 'p', long = "pid")]
-    pub pid: Option<String>,
-    /// Merge the current environment on restart of an existing app.
-    #[arg(short = 'a', long = "update-env")]
-    pub update_env: bool,
-    /// Prefix log lines with the time (`YYYY-MM-DDTHH:mm:ss`).
-    #[arg(long)]
-    pub time: bool,
-    /// Prefix log lines with this dayjs date format.
-    #[arg(long = "log-date-format")]
-    pub log_date_format: Option<String>,
-    /// `raw` (default) or `json` log lines.
-    #[arg(long = "log-type")]
-    pub log_type: Option<String>,
-    /// Write no log files.
-    #[arg(long = "disable-logs")]
-    pub disable_logs: bool,
-    /// Online only once the app calls `process.send('ready')`.
-    #[arg(long = "wait-ready")]
-    pub wait_ready: bool,
-    /// How long start/reload wait for ready or listening (ms).
-    #[arg(long = "listen-timeout")]
-    pub listen_timeout: Option<String>,
-    /// Stop by sending 'shutdown' over IPC instead of a signal.
-    #[arg(long = "shutdown-with-message")]
-    pub shutdown_with_message: bool,
-    /// Restart when memory exceeds this (`200M`, `1G`, bytes).
-    #[arg(long = "max-memory-restart")]
-    pub max_memory_restart: Option<String>,
-    /// Restart when files change (in the app's folder, or these paths).
-    #[arg(long, num_args = 0..)]
-    pub watch: Option<Vec<String>>,
-    /// Patterns not to watch (globs or names, comma or space separated).
-    #[arg(long = "ignore-watch")]
-    pub ignore_watch: Option<String>,
-    /// Delay before a watch restart: seconds, or a number with ms.
-    #[arg(long = "watch-delay")]
-    pub watch_delay: Option<String>,
-    /// Restart on a cron pattern (`0` disables).
-    #[arg(short = 'c', long = "cron-restart", visible_alias = "cron")]
-    pub cron_restart: Option<String>,
-    /// Arguments for the app (after `--`).
-    #[arg(last = true)]
-    pub args: Vec<String>,
+    /// The start flags, with `script` left empty (the CLI fills it once it knows what to
+    /// start).
+    #[command(flatten)]
+    pub options: StartOptions,
 }

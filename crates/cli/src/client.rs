@@ -2,7 +2,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use nix::fcntl::{Flock, FlockArg};
-use pm2_daemon::Pm2Home;
+use pm2_home::Pm2Home;
 use pm2_proto::{frame, Envelope, Reply, Request, Response};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;

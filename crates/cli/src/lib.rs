@@ -2,6 +2,10 @@
 //!
 //! Parsing lives in [`args`], the daemon connection in [`client`], each command family in
 //! its own module, and every PM2 view (table, describe, prettylist) in [`render`].
+//!
+//! The crate links neither the daemon nor the supervisor: it speaks to the daemon over its
+//! socket (`pm2-proto`) and shares files with it through `pm2-home`. The binary chooses
+//! between this CLI, the daemon ([`Invocation::Daemon`]) and `pm2-runtime`.
 
 pub mod args;
 pub mod client;
@@ -9,71 +13,65 @@ mod commands;
 pub mod monit;
 pub mod out;
 pub mod render;
-pub mod runtime;
 pub mod startup;
 
-use args::Cli;
+use args::{Cli, Command, StartArgs};
 use clap::Parser;
+use pm2_home::Pm2Home;
 
-/// Runs the CLI with the process arguments and returns the exit code: 0 ok, 1 failed or
-/// refused, 2 usage error.
-pub fn main() -> i32 {
-    let invoked_as = std::env::args_os()
-        .next()
-        .map(std::path::PathBuf::from)
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_default();
-    if invoked_as == "pm2-runtime" || invoked_as == "pm2-docker" {
-        return runtime::main(std::env::args_os());
-    }
-    if let Some(args) = no_daemon_start() {
-        return runtime::main(args);
-    }
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+/// What a `pm2` command line asks of the binary: the CLI never runs the daemon itself (it
+/// does not link it), so `pm2 __daemon` is handed back to the binary, which does.
+#[derive(Debug)]
+pub enum Invocation {
+    /// A CLI command: give it to [`run`].
+    Command(Box<Cli>),
+    /// `pm2 __daemon` (hidden; how the CLI spawns the daemon): run the daemon in this
+    /// process for the `PM2_HOME` of the environment.
+    Daemon,
+    /// Help, or a usage error, already printed: exit with this code (0, or 2).
+    Exit(i32),
+}
+
+/// Parses the process arguments as `pm2` does.
+pub fn parse() -> Invocation {
+    match Cli::try_parse() {
+        Ok(cli) if !cli.version && matches!(cli.command, Some(Command::Daemon)) => {
+            Invocation::Daemon
+        }
+        Ok(cli) => Invocation::Command(Box::new(cli)),
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            Invocation::Exit(if e.use_stderr() { 2 } else { 0 })
         }
-    };
+    }
+}
+
+/// Runs a parsed CLI command and returns the exit code: 0 ok, 1 failed or refused.
+pub fn run(cli: Cli) -> i32 {
     if cli.version {
         println!("{}", pm2_proto::VERSION);
         return 0;
     }
     out::configure(cli.no_color, cli.silent);
     let Some(command) = cli.command else {
+        // No command is a usage error, as a missing argument is for clap.
         let _ = <Cli as clap::CommandFactory>::command().print_help();
-        return 1;
+        return 2;
     };
     match commands::run(command) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
             out::error(&format!("{e:#}"));
-            1
+            commands::usage::exit_code(&e)
         }
     }
 }
 
-/// `pm2 start <app> --no-daemon`: PM2 runs the daemon in the foreground, as `pm2-runtime`
-/// does; the arguments are handed over without `start` and `--no-daemon`.
-fn no_daemon_start() -> Option<Vec<std::ffi::OsString>> {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let flag = args.iter().position(|a| a == "--no-daemon")?;
-    let dashdash = args.iter().position(|a| a == "--").unwrap_or(args.len());
-    if flag > dashdash || args.get(1).is_none_or(|c| c != "start") {
-        return None;
-    }
-    let rest = args
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != 1 && *i != flag)
-        .map(|(_, a)| a.clone());
-    Some(
-        std::iter::once("pm2-runtime".into())
-            .chain(rest.skip(1))
-            .collect(),
-    )
+/// `pm2 start` as `pm2-runtime` runs it, once its in-process daemon listens: the same
+/// options, the same outputs; returns the exit code.
+pub fn start_for_runtime(home: &Pm2Home, args: StartArgs) -> anyhow::Result<i32> {
+    commands::start_for_runtime(home, args)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -5,9 +5,12 @@
 //! as strings, `args` as a string or an array), and strict about what it cannot do without:
 //! a name, a script, a working directory and an interpreter that exists.
 
+use crate::error::DumpError;
 use crate::interpreter::find_in_path;
 use crate::values::{parse_duration_ms, parse_memory_size};
-use pm2_proto::{AppSpec, CombinedLog, ExecMode};
+use pm2_proto::{
+    AppSpec, CombinedLog, ExecMode, DEFAULT_MAX_RESTARTS, DEFAULT_MIN_UPTIME_MS, DEFAULT_NAMESPACE,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -77,36 +80,28 @@ fn env_of(v: &Value) -> BTreeMap<String, String> {
 
 /// Reads one `pm2_env` object. `path_var` finds the interpreter when the entry names it
 /// (`node`) rather than giving a path.
-pub fn app_from_dump_entry(v: &Value, path_var: &str) -> Result<DumpedApp, String> {
-    let name = text(v, "name").ok_or("an entry has no name")?;
-    let ctx = |what: &str| format!("app {name}: {what}");
-    let script = text(v, "pm_exec_path").ok_or_else(|| ctx("no pm_exec_path"))?;
-    let cwd = text(v, "pm_cwd").ok_or_else(|| ctx("no pm_cwd"))?;
+pub fn app_from_dump_entry(v: &Value, path_var: &str) -> Result<DumpedApp, DumpError> {
+    let name = text(v, "name").ok_or(DumpError::NoName)?;
+    let missing = |key| DumpError::Missing {
+        app: name.clone(),
+        key,
+    };
+    let script = text(v, "pm_exec_path").ok_or_else(|| missing("pm_exec_path"))?;
+    let cwd = text(v, "pm_cwd").ok_or_else(|| missing("pm_cwd"))?;
     let mut env = env_of(v);
     for k in ["unique_id", "PM2_HOME"] {
         env.remove(k);
     }
-    let search = env
-        .get("PATH")
-        .cloned()
-        .unwrap_or_else(|| path_var.to_string());
     let interpreter = text(v, "exec_interpreter").unwrap_or_else(|| "none".into());
-    let interpreter_path = match interpreter.as_str() {
-        "none" => None,
-        name => Some(
-            find_in_path(name, &search)
-                .ok_or_else(|| ctx(&format!("interpreter {name} is not available in PATH")))?
-                .to_string_lossy()
-                .into_owned(),
-        ),
-    };
+    let search = env.get("PATH").map_or(path_var, String::as_str);
+    let interpreter_path = interpreter_path(&name, &interpreter, search)?;
     let exec_mode = match text(v, "exec_mode").as_deref() {
         Some("cluster_mode") | Some("cluster") => ExecMode::Cluster,
         _ => ExecMode::Fork,
     };
     let merge_logs = flag(v, "merge_logs", exec_mode == ExecMode::Fork);
-    let spec = AppSpec {
-        namespace: text(v, "namespace").unwrap_or_else(|| "default".into()),
+    let mut spec = AppSpec {
+        namespace: text(v, "namespace").unwrap_or_else(|| DEFAULT_NAMESPACE.into()),
         script,
         args: words(v, "args"),
         interpreter,
@@ -117,54 +112,86 @@ pub fn app_from_dump_entry(v: &Value, path_var: &str) -> Result<DumpedApp, Strin
         instances: 1,
         instances_given: !merge_logs,
         env,
-        autorestart: flag(v, "autorestart", true),
-        stop_exit_codes: words(v, "stop_exit_codes")
-            .iter()
-            .filter_map(|c| c.parse().ok())
-            .collect(),
-        min_uptime: number(v, "min_uptime").unwrap_or(1000),
-        max_restarts: number(v, "max_restarts").map(|n| n as u32).unwrap_or(16),
-        restart_delay: number(v, "restart_delay"),
-        exp_backoff_restart_delay: number(v, "exp_backoff_restart_delay"),
-        kill_timeout: number(v, "kill_timeout"),
-        treekill: flag(v, "treekill", true),
         merge_logs,
-        out_file: text(v, "pm_out_log_path"),
-        error_file: text(v, "pm_err_log_path"),
-        log_file: match text(v, "pm_log_path") {
-            Some(p) => CombinedLog::Path(p),
-            None => CombinedLog::None,
-        },
-        pid_file: text(v, "pm_pid_path"),
         version: text(v, "version").filter(|s| s != "N/A"),
         node_version: None,
         username: text(v, "username").unwrap_or_default(),
-        watch: flag(v, "watch", false) || matches!(v.get("watch"), Some(Value::Array(_))),
-        watch_paths: match v.get("watch") {
-            Some(Value::Array(_)) => words(v, "watch"),
-            _ => vec![],
-        },
-        ignore_watch: words(v, "ignore_watch"),
-        watch_delay: number(v, "watch_delay"),
         autostart: true,
-        log_date_format: text(v, "log_date_format"),
-        log_type: text(v, "log_type").filter(|t| t == "json"),
-        disable_logs: flag(v, "disable_logs", false),
-        wait_ready: flag(v, "wait_ready", false),
-        listen_timeout: number(v, "listen_timeout"),
-        shutdown_with_message: flag(v, "shutdown_with_message", false),
-        max_memory_restart: match v.get("max_memory_restart") {
-            Some(Value::Number(n)) => n.as_u64(),
-            Some(Value::String(s)) => parse_memory_size(s),
-            _ => None,
-        },
-        cron_restart: text(v, "cron_restart").filter(|c| c != "0"),
-        instance_var: crate::instance_var(text(v, "instance_var")),
+        instance_var: crate::values::instance_var(text(v, "instance_var")),
         increment_var: text(v, "increment_var").filter(|s| !s.is_empty()),
         name,
+        ..AppSpec::default()
     };
+    set_restart_policy(&mut spec, v);
+    set_logs(&mut spec, v);
+    set_watch(&mut spec, v);
     let stopped = text(v, "status").as_deref() == Some("stopped");
     Ok(DumpedApp { spec, stopped })
+}
+
+/// The interpreter's path, looked up on `search` unless the entry runs its script directly.
+fn interpreter_path(
+    app: &str,
+    interpreter: &str,
+    search: &str,
+) -> Result<Option<String>, DumpError> {
+    if interpreter == "none" {
+        return Ok(None);
+    }
+    let path = find_in_path(interpreter, search).ok_or_else(|| DumpError::InterpreterMissing {
+        app: app.to_string(),
+        interpreter: interpreter.to_string(),
+    })?;
+    Ok(Some(path.to_string_lossy().into_owned()))
+}
+
+/// When the app restarts, and how it is stopped.
+fn set_restart_policy(spec: &mut AppSpec, v: &Value) {
+    spec.autorestart = flag(v, "autorestart", true);
+    spec.stop_exit_codes = words(v, "stop_exit_codes")
+        .iter()
+        .filter_map(|c| c.parse().ok())
+        .collect();
+    spec.min_uptime = number(v, "min_uptime").unwrap_or(DEFAULT_MIN_UPTIME_MS);
+    spec.max_restarts = number(v, "max_restarts").map_or(DEFAULT_MAX_RESTARTS, |n| n as u32);
+    spec.restart_delay = number(v, "restart_delay");
+    spec.exp_backoff_restart_delay = number(v, "exp_backoff_restart_delay");
+    spec.kill_timeout = number(v, "kill_timeout");
+    spec.treekill = flag(v, "treekill", true);
+    spec.wait_ready = flag(v, "wait_ready", false);
+    spec.listen_timeout = number(v, "listen_timeout");
+    spec.shutdown_with_message = flag(v, "shutdown_with_message", false);
+    spec.max_memory_restart = match v.get("max_memory_restart") {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => parse_memory_size(s),
+        _ => None,
+    };
+    spec.cron_restart = text(v, "cron_restart").filter(|c| c != "0");
+}
+
+/// Where the output goes and how its lines look.
+fn set_logs(spec: &mut AppSpec, v: &Value) {
+    spec.out_file = text(v, "pm_out_log_path");
+    spec.error_file = text(v, "pm_err_log_path");
+    spec.log_file = match text(v, "pm_log_path") {
+        Some(p) => CombinedLog::Path(p),
+        None => CombinedLog::None,
+    };
+    spec.pid_file = text(v, "pm_pid_path");
+    spec.log_date_format = text(v, "log_date_format");
+    spec.log_type = text(v, "log_type").filter(|t| t == "json");
+    spec.disable_logs = flag(v, "disable_logs", false);
+}
+
+/// What is watched.
+fn set_watch(spec: &mut AppSpec, v: &Value) {
+    spec.watch = flag(v, "watch", false) || matches!(v.get("watch"), Some(Value::Array(_)));
+    spec.watch_paths = match v.get("watch") {
+        Some(Value::Array(_)) => words(v, "watch"),
+        _ => vec![],
+    };
+    spec.ignore_watch = words(v, "ignore_watch");
+    spec.watch_delay = number(v, "watch_delay");
 }
 
 #[cfg(test)]
@@ -199,6 +226,6 @@ mod tests {
         let entry = json!({"name": "x", "pm_exec_path": "/a.rb", "pm_cwd": "/",
             "exec_interpreter": "no-such-ruby-xyz"});
         let err = app_from_dump_entry(&entry, "/usr/bin").unwrap_err();
-        assert!(err.contains("app x"), "{err}");
+        assert!(err.to_string().contains("app x"), "{err}");
     }
 }

@@ -71,14 +71,28 @@ fn looks_binary(path: &Path) -> bool {
     buf[..n].contains(&0)
 }
 
-/// Finds `name` on `path_var` the way `which` does. A name containing `/` is checked as is.
+/// Finds `name` on `path_var` (a caller's PATH, which may not be this process's) the way
+/// `which` does. A name containing `/` is checked as is.
 pub fn find_in_path(name: &str, path_var: &str) -> Option<PathBuf> {
+    find_in_dirs(name, std::env::split_paths(path_var))
+}
+
+/// Finds `name` on this process's own PATH, skipping empty entries (a command found there
+/// would be relative to whatever directory the caller runs in).
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let dirs = std::env::split_paths(&path).filter(|dir| !dir.as_os_str().is_empty());
+    find_in_dirs(name, dirs)
+}
+
+/// The first executable `<dir>/<name>`; the one search behind [`find_in_path`] and
+/// [`which`].
+fn find_in_dirs(name: &str, dirs: impl Iterator<Item = PathBuf>) -> Option<PathBuf> {
     if name.contains('/') {
         let p = PathBuf::from(name);
         return is_executable(&p).then_some(p);
     }
-    std::env::split_paths(path_var)
-        .map(|dir| dir.join(name))
+    dirs.map(|dir| dir.join(name))
         .find(|candidate| is_executable(candidate))
 }
 

@@ -1,6 +1,6 @@
 //! Parsers for PM2's value forms: instance counts, durations, file-name-safe app names.
 
-use crate::ConfigError;
+use crate::error::{ConfigError, InvalidCron};
 
 /// How many instances the user asked for, before the CPU count is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +88,7 @@ pub fn parse_memory_size(raw: &str) -> Option<u64> {
 }
 
 /// `--cron-restart`: a croner pattern (5 fields, or 6 with seconds); `0` disables it.
-pub fn parse_cron(raw: &str) -> Result<Option<String>, String> {
+pub fn parse_cron(raw: &str) -> Result<Option<String>, InvalidCron> {
     let t = raw.trim();
     if t.is_empty() || t == "0" {
         return Ok(None);
@@ -97,7 +97,10 @@ pub fn parse_cron(raw: &str) -> Result<Option<String>, String> {
         .with_seconds_optional()
         .parse()
         .map(|_| Some(t.to_string()))
-        .map_err(|e| format!("{raw:?} is not a cron pattern ({e})"))
+        .map_err(|e| InvalidCron {
+            raw: raw.to_string(),
+            reason: e.to_string(),
+        })
 }
 
 /// PM2's file-name form of an app name: anything outside `[a-zA-Z0-9.-]` becomes `-`, so a
@@ -118,6 +121,17 @@ pub fn safe_file_name(name: &str) -> String {
     } else {
         mapped
     }
+}
+
+/// The variable holding the instance index: `PM2_PROCESS_INSTANCE_VAR` when set (it wins,
+/// as in PM2's `God.injectVariables`), else the app's `instance_var`, else
+/// `NODE_APP_INSTANCE`.
+pub(crate) fn instance_var(explicit: Option<String>) -> String {
+    std::env::var("PM2_PROCESS_INSTANCE_VAR")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or(explicit)
+        .unwrap_or_else(|| "NODE_APP_INSTANCE".into())
 }
 
 #[cfg(test)]

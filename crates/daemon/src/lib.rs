@@ -5,13 +5,11 @@
 
 mod entry;
 mod handlers;
-pub mod home;
 mod housekeeping;
 mod instance;
 mod life;
 mod logs;
-pub mod module_conf;
-pub mod persist;
+mod persist;
 mod registry;
 mod settings;
 mod socket;
@@ -20,7 +18,5 @@ mod watch;
 mod worker_channel;
 
 pub use entry::{daemon_main, InProcess};
-pub use home::{write_atomic, Pm2Home};
 pub use life::{run, StartError};
-pub use logs::rotation;
 pub use settings::DaemonSettings;

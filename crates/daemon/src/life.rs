@@ -105,7 +105,7 @@ pub async fn run(
     )))?;
     let _lock = take_lock(&settings)?;
     let listener = bind_socket(&settings)?;
-    crate::home::write_atomic(
+    pm2_home::write_atomic(
         &settings.home.daemon_pid(),
         std::process::id().to_string().as_bytes(),
     )

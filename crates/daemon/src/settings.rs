@@ -1,7 +1,7 @@
 //! The daemon's settings: what it reads from its environment once, at start.
 
-use crate::home::Pm2Home;
 use nix::sys::signal::Signal;
+use pm2_home::Pm2Home;
 use std::time::Duration;
 
 /// Daemon-wide settings, read once from the environment at start (as PM2 does).

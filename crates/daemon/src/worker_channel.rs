@@ -1,9 +1,10 @@
 //! The daemon's end of a Node app's IPC channel: cluster messages go to the primary,
 //! readiness signals to the instance task, other messages to live readers.
 
-use crate::logs::hub::{now_ms, LogEvent, LogHub, LogKind};
+use crate::logs::hub::{LogEvent, LogHub, LogKind};
 use pm2_cluster::ipc::{self, Incoming, IpcSender};
 use pm2_cluster::primary::{Primary, PrimaryCmd, SchedPolicy};
+use pm2_home::now_ms;
 use serde_json::Value;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,6 +1,7 @@
 //! The daemon run in-process (`pm2_daemon::run`) and spoken to over its real socket.
 
-use pm2_daemon::{DaemonSettings, Pm2Home};
+use pm2_daemon::DaemonSettings;
+use pm2_home::Pm2Home;
 use pm2_proto::{
     frame, Action, ActionRequest, AppSpec, Envelope, Reply, Request, Response, StartRequest,
     Status, Target,

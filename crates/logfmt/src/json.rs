@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 
 use crate::date::DateFormat;
 
@@ -70,11 +70,30 @@ pub fn json_line_bytes(
 
 /// JavaScript's `Date.prototype.toISOString()` (UTC, milliseconds, `Z`),
 /// PM2's timestamp when no `log_date_format` is set and the form
-/// `pm2 logs --json` prints `packet.at` in.
+/// `pm2 logs --json` prints `packet.at` in. Years past 9999 take JavaScript's
+/// expanded form (`+010000-01-01T00:00:00.000Z`).
 pub fn iso_timestamp<Tz: TimeZone>(t: &DateTime<Tz>) -> String {
     static ISO: OnceLock<DateFormat> = OnceLock::new();
+    static EXPANDED: OnceLock<DateFormat> = OnceLock::new();
+    let utc = t.with_timezone(&Utc);
+    let year = utc.year();
+    if year > 9999 {
+        let rest = EXPANDED.get_or_init(|| DateFormat::parse("-MM-DD[T]HH:mm:ss.SSS[Z]"));
+        return format!("+{year:06}{}", rest.format(&utc));
+    }
     ISO.get_or_init(|| DateFormat::parse("YYYY-MM-DD[T]HH:mm:ss.SSS[Z]"))
-        .format(&t.with_timezone(&Utc))
+        .format(&utc)
+}
+
+/// [`iso_timestamp`] of a time in ms since the epoch (the daemon's `created_at`), as
+/// `new Date(ms).toISOString()` prints it. A time past chrono's range (year 262143, beyond
+/// what a JavaScript `Date` holds at all) prints as that limit.
+pub fn iso_timestamp_millis(ms: u64) -> String {
+    let t = i64::try_from(ms)
+        .ok()
+        .and_then(DateTime::from_timestamp_millis)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    iso_timestamp(&t)
 }
 
 /// The line `pm2 logs --json` prints for a process event (`online`,
@@ -168,6 +187,23 @@ mod tests {
     fn invalid_utf8_becomes_replacement_char() {
         let s = json_line_bytes(b"a\xffb", "t", Stream::Out, 0, "x");
         assert!(s.starts_with("{\"message\":\"a\u{fffd}b\""));
+    }
+
+    #[test]
+    fn iso_from_millis_matches_to_iso_string() {
+        assert_eq!(iso_timestamp_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            iso_timestamp_millis(1_795_233_507_118),
+            "2026-11-21T03:58:27.118Z"
+        );
+        assert_eq!(
+            iso_timestamp_millis(951_782_400_000),
+            "2000-02-29T00:00:00.000Z"
+        );
+        assert_eq!(
+            iso_timestamp_millis(253_402_300_800_000),
+            "+010000-01-01T00:00:00.000Z"
+        );
     }
 
     #[test]

@@ -41,10 +41,12 @@ pub use date::{
     format_date, DateFormat, DAYJS_DEFAULT_FORMAT, LOGS_FORMAT_TIMESTAMP, LOGS_TIMESTAMP_FORMAT,
     PM2_TIME_FORMAT,
 };
-pub use json::{iso_timestamp, json_line, json_line_bytes, json_process_event, Stream};
+pub use json::{
+    iso_timestamp, iso_timestamp_millis, json_line, json_line_bytes, json_process_event, Stream,
+};
 pub use prefixer::LinePrefixer;
 pub use tail::tail_lines;
 pub use view::{
-    format_line_plain, pad, prefix, tail_header, tailing_banner, LineKind, LogEvent, LogFlags,
-    LogView, Mode, PrefixWidth, Rendered, TAIL_WIDTH,
+    format_line_plain, js_len, pad, prefix, tail_header, tailing_banner, LineKind, LogEvent,
+    LogFlags, LogView, Mode, PrefixWidth, Rendered, TAIL_WIDTH,
 };

@@ -169,9 +169,10 @@ impl PrefixWidth {
     }
 }
 
-/// String length as JavaScript counts it (UTF-16 units), because PM2's
-/// padding arithmetic is done on JS strings.
-fn js_len(s: &str) -> usize {
+/// String length as JavaScript counts it (UTF-16 code units): PM2 pads its log
+/// prefixes and sizes its table cells with `String.prototype.length`, so matching
+/// its layout means counting the same way.
+pub fn js_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 

@@ -195,8 +195,20 @@ pub struct AppSpec {
     pub increment_var: Option<String>,
 }
 
+/// PM2's `min_uptime` when an app sets none: a run shorter than a second is unstable.
+pub const DEFAULT_MIN_UPTIME_MS: u64 = 1000;
+
+/// PM2's `max_restarts` when an app sets none: unstable restarts before `errored`.
+pub const DEFAULT_MAX_RESTARTS: u32 = 16;
+
+/// PM2's namespace for apps that name none.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// PM2's variable for the instance index (`instance_var` when an app sets none).
+pub const DEFAULT_INSTANCE_VAR: &str = "NODE_APP_INSTANCE";
+
 fn default_instance_var() -> String {
-    "NODE_APP_INSTANCE".into()
+    DEFAULT_INSTANCE_VAR.into()
 }
 
 impl Default for AppSpec {
@@ -206,7 +218,7 @@ impl Default for AppSpec {
     fn default() -> AppSpec {
         AppSpec {
             name: String::new(),
-            namespace: "default".into(),
+            namespace: DEFAULT_NAMESPACE.into(),
             script: String::new(),
             args: vec![],
             interpreter: "none".into(),
@@ -219,8 +231,8 @@ impl Default for AppSpec {
             env: BTreeMap::new(),
             autorestart: true,
             stop_exit_codes: vec![],
-            min_uptime: 1000,
-            max_restarts: 16,
+            min_uptime: DEFAULT_MIN_UPTIME_MS,
+            max_restarts: DEFAULT_MAX_RESTARTS,
             restart_delay: None,
             exp_backoff_restart_delay: None,
             kill_timeout: None,

@@ -10,5 +10,5 @@ pub mod process;
 pub use policy::{ExitDecision, RestartCounters, RestartPolicy};
 pub use process::{
     alive, descendants, parse_signal, prefer_batching, signal_tree, spawn, stop_gracefully,
-    SpawnSpec, StopPlan,
+    wait_all_gone, SpawnSpec, StopPlan,
 };

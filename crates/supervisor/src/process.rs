@@ -2,14 +2,19 @@
 
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
+use pm2_home::liveness::ExitWatch;
 use std::collections::{HashMap, HashSet};
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::{ExitStatus, Stdio};
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
+
+pub use pm2_home::liveness::alive;
 
 /// Extra setup run in the child between fork and exec (must be async-signal-safe), e.g.
 /// installing an IPC channel as fd 3.
@@ -150,14 +155,6 @@ pub fn parse_signal(raw: &str) -> Option<Signal> {
     Signal::from_str(&name).ok()
 }
 
-/// Whether `pid` is a live process (a zombie counts as dead: it only waits to be reaped).
-pub fn alive(pid: i32) -> bool {
-    match procfs::process::Process::new(pid).and_then(|p| p.stat()) {
-        Ok(stat) => stat.state != 'Z' && stat.state != 'X',
-        Err(_) => false,
-    }
-}
-
 /// Every descendant of `root`, deepest first, from one snapshot of /proc.
 pub fn descendants(root: i32) -> Vec<i32> {
     let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
@@ -203,7 +200,8 @@ pub struct StopPlan {
     pub treekill: bool,
 }
 
-/// How often survivors of the first signal are checked (PM2's `kill_retry_time`).
+/// How often survivors of the first signal are checked where no pidfd can be had (PM2's
+/// `kill_retry_time`).
 const POLL: Duration = Duration::from_millis(100);
 
 /// Stops `child` gracefully: the signal to the tree, then SIGKILL to whatever is left after
@@ -247,16 +245,40 @@ fn force_kill(pid: i32, tree: &[i32], treekill: bool) {
     }
 }
 
-/// Polls until none of `pids` is alive or the deadline passes; true when all are gone.
-async fn wait_all_gone(pids: &[i32], deadline: Instant) -> bool {
-    loop {
-        if !pids.iter().any(|p| alive(*p)) {
-            return true;
+/// Waits until none of `pids` runs or the deadline passes; true when all are gone.
+///
+/// Each process is watched through a pidfd (readable once it has exited); one refused a
+/// pidfd (an old kernel, a seccomp filter) is checked every 100 ms instead.
+pub async fn wait_all_gone(pids: &[i32], deadline: Instant) -> bool {
+    let mut exits = Vec::new();
+    let mut polled = Vec::new();
+    for &pid in pids {
+        match ExitWatch::open(pid) {
+            ExitWatch::Gone => {}
+            ExitWatch::Pidfd(fd) => exits.push((pid, fd)),
+            ExitWatch::Poll(pid) => polled.push(pid),
         }
-        if Instant::now() >= deadline {
-            return false;
+    }
+    let all_exited = async {
+        for (pid, fd) in exits {
+            if !exited(fd).await {
+                polled.push(pid);
+            }
         }
-        tokio::time::sleep(POLL.min(deadline - Instant::now())).await;
+        while polled.iter().any(|p| alive(*p)) {
+            tokio::time::sleep(POLL).await;
+        }
+    };
+    tokio::time::timeout_at(deadline, all_exited).await.is_ok()
+}
+
+/// Waits for a pidfd to become readable; false when the reactor cannot watch it.
+async fn exited(fd: OwnedFd) -> bool {
+    // SAFETY: the OwnedFd is a valid descriptor that AsyncFd owns, and nothing else closes
+    // or replaces it while it is registered.
+    match unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) } {
+        Ok(fd) => fd.readable().await.is_ok(),
+        Err(_) => false,
     }
 }
 
@@ -280,6 +302,19 @@ mod tests {
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             pre_exec: None,
         }
+    }
+
+    #[tokio::test]
+    async fn wait_all_gone_wakes_on_exit_and_honours_the_deadline() {
+        let mut child = spawn(&sh("sleep 30")).unwrap();
+        let pid = child.id().unwrap() as i32;
+        let soon = Instant::now() + Duration::from_millis(50);
+        assert!(!wait_all_gone(&[pid], soon).await, "still running");
+        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        let later = Instant::now() + Duration::from_secs(10);
+        assert!(wait_all_gone(&[pid], later).await, "exited");
+        child.wait().await.unwrap();
+        assert!(wait_all_gone(&[pid, -1, 0], Instant::now()).await, "reaped");
     }
 
     #[tokio::test]

@@ -1,16 +1,17 @@
 //! stop / restart / delete / reset / sendSignal / kill.
 
+use super::connection::{connect, expect};
+use super::usage::UsageError;
 use super::views::print_table;
-use super::{connect, expect};
 use crate::client::{self, Client};
 use crate::out;
 use anyhow::{bail, Result};
-use pm2_daemon::Pm2Home;
+use pm2_home::Pm2Home;
 use pm2_proto::{
     Action, ActionRequest, InstanceOutcome, Request, Response, ScaleChange, ScaleRequest,
     SignalRequest, Target, TriggerRequest,
 };
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Prints `[PM2] [name](id) ✓` lines; returns the exit code (1 if any instance failed).
 pub(crate) fn report(outcomes: &[InstanceOutcome]) -> i32 {
@@ -139,19 +140,17 @@ pub(crate) fn kill(home: &Pm2Home) -> Result<i32> {
     Ok(code)
 }
 
-/// Polls until the daemon process has exited (so a following `pm2 start` spawns a new one).
-/// A zombie counts as gone: it has released everything and only waits for its reaper.
+/// Waits until the daemon process has exited (so a following `pm2 start` spawns a new
+/// one). A zombie counts as gone: it has released everything and only waits for its reaper.
 fn wait_gone(pid: u32, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline && pm2_supervisor::alive(pid as i32) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    pm2_home::liveness::wait_gone(&[pid as i32], timeout);
 }
 
 /// `pm2 scale <app> <N|+N|-N>`.
 pub(crate) fn scale(home: &Pm2Home, name: &str, count: &str) -> Result<i32> {
     let Some(change) = ScaleChange::parse(count) else {
-        bail!("invalid instance count {count:?}: expected N, +N or -N");
+        let why = format!("invalid instance count {count:?}: expected N, +N or -N");
+        return Err(UsageError(why).into());
     };
     let mut client = connect(home)?;
     let request = Request::Scale(ScaleRequest {

@@ -1,13 +1,12 @@
 //! `save`, `resurrect`, `cleardump`.
 
 use super::actions::report;
+use super::connection::{connect, expect};
 use super::views::{fetch_list, print_table};
-use super::{connect, expect};
 use crate::out;
 use anyhow::{bail, Context, Result};
 use pm2_config::dump::{app_from_dump_entry, DumpedApp};
-use pm2_daemon::persist::dump_path;
-use pm2_daemon::Pm2Home;
+use pm2_home::Pm2Home;
 use pm2_proto::{Request, Response, StartRequest};
 use std::path::{Path, PathBuf};
 
@@ -43,7 +42,7 @@ fn read_entries(path: &Path) -> Result<Vec<serde_json::Value>, String> {
 /// The dump's entries, falling back to `.bak` when it is broken (the broken file is kept
 /// aside, never deleted, so nothing is lost).
 fn load_dump(home: &Pm2Home) -> Result<Vec<serde_json::Value>> {
-    let path = dump_path(home);
+    let path = home.dump();
     let bak = with_suffix(&path, ".bak");
     if !path.exists() && !bak.exists() {
         bail!("no dump file at {}: run `pm2 save` first", path.display());
@@ -73,7 +72,7 @@ fn load_dump(home: &Pm2Home) -> Result<Vec<serde_json::Value>> {
 /// registered stopped. Entries that cannot be used are reported and skipped.
 pub(crate) fn resurrect(home: &Pm2Home) -> Result<i32> {
     let entries = load_dump(home)?;
-    out::info(&format!("Resurrecting from {}", dump_path(home).display()));
+    out::info(&format!("Resurrecting from {}", home.dump().display()));
     let path_var = std::env::var("PATH").unwrap_or_default();
     let mut apps: Vec<DumpedApp> = Vec::new();
     let mut code = 0;
@@ -81,7 +80,7 @@ pub(crate) fn resurrect(home: &Pm2Home) -> Result<i32> {
         match app_from_dump_entry(entry, &path_var) {
             Ok(app) => apps.push(app),
             Err(e) => {
-                out::error(&e);
+                out::error(&e.to_string());
                 code = 1;
             }
         }
@@ -116,9 +115,9 @@ pub(crate) fn resurrect(home: &Pm2Home) -> Result<i32> {
 
 /// `pm2 cleardump`: an empty list, written atomically.
 pub(crate) fn cleardump(home: &Pm2Home) -> Result<i32> {
-    let path = dump_path(home);
+    let path = home.dump();
     home.ensure().context("cannot create PM2_HOME")?;
-    pm2_daemon::write_atomic(&path, b"[]")
+    pm2_home::write_atomic(&path, b"[]")
         .with_context(|| format!("cannot write {}", path.display()))?;
     out::info(&format!("Dump file {} cleared", path.display()));
     Ok(0)

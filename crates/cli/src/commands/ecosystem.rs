@@ -2,13 +2,13 @@
 //! `startOrReload`, and `init`.
 
 use super::actions::{apply as apply_action, report};
-use super::start::context;
+use super::caller::context;
+use super::connection::{connect, expect};
 use super::views::print_table;
-use super::{connect, expect};
 use crate::out;
 use anyhow::{bail, Context, Result};
 use pm2_config::{ecosystem_app_names, ecosystem_template, load_ecosystem, EcosystemOptions};
-use pm2_daemon::Pm2Home;
+use pm2_home::Pm2Home;
 use pm2_proto::{Action, ApplyMode, ApplyRequest, Request, Response};
 
 /// `--env` and `--only` as the loader takes them.

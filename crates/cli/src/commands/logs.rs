@@ -1,12 +1,12 @@
 //! `pm2 logs`, `pm2 flush`, `pm2 reloadLogs`.
 
 use super::actions::report;
-use super::{connect, expect};
+use super::connection::{connect, expect};
 use crate::args::LogsArgs;
 use crate::client::Client;
 use crate::out;
 use anyhow::{bail, Result};
-use pm2_daemon::Pm2Home;
+use pm2_home::Pm2Home;
 use pm2_logfmt::{
     json_process_event, tail_header, tail_lines, tailing_banner, LineKind, LogEvent, LogFlags,
     LogView, Mode, Rendered,

@@ -1,26 +1,26 @@
 //! One module per command family; [`run`] dispatches.
 
 mod actions;
+mod caller;
+mod connection;
 mod dump;
 mod ecosystem;
 mod logs;
 mod modules;
 mod start;
+pub(crate) mod usage;
 mod views;
 
 use crate::args::Command;
-use crate::client::{self, Client};
 use anyhow::{bail, Result};
-use pm2_daemon::Pm2Home;
-use pm2_proto::{Action, ApplyMode, Request, Response};
+use pm2_home::Pm2Home;
+use pm2_proto::{Action, ApplyMode};
 
 /// Runs one parsed command; returns the exit code.
 pub fn run(command: Command) -> Result<i32> {
     let home = Pm2Home::from_env();
     match command {
-        Command::Daemon => Ok(pm2_daemon::daemon_main(
-            pm2_daemon::DaemonSettings::from_env(home),
-        )),
+        Command::Daemon => bail!("__daemon is run by the pm2 binary, not by the CLI library"),
         Command::Start(args) => start::start(&home, *args),
         Command::Stop(t) => on_targets(&home, Action::Stop, &t.targets, Scope::of(&t)),
         Command::Restart(r) => {
@@ -118,7 +118,7 @@ fn on_targets(home: &Pm2Home, action: Action, targets: &[String], scope: Scope) 
         bail!("--env needs an ecosystem file (PM2 semantics): use --update-env to take the current environment");
     }
     if only.is_some() {
-        bail!("--only needs an ecosystem file");
+        return Err(usage::UsageError("--only needs an ecosystem file".into()).into());
     }
     actions::action(home, action, targets, flags)
 }
@@ -126,25 +126,4 @@ fn on_targets(home: &Pm2Home, action: Action, targets: &[String], scope: Scope) 
 /// `pm2 start` for `pm2-runtime` (the daemon already runs in-process).
 pub(crate) fn start_for_runtime(home: &Pm2Home, args: crate::args::StartArgs) -> Result<i32> {
     start::start(home, args)
-}
-
-/// Connects (starting the daemon when needed).
-fn connect(home: &Pm2Home) -> Result<Client> {
-    client::connect(home, false)
-}
-
-/// Sends a request and turns an error response into an error.
-fn expect(client: &mut Client, request: Request) -> Result<Response> {
-    match client.request(request)? {
-        Response::Error { message } => bail!("{message}"),
-        other => Ok(other),
-    }
-}
-
-/// Current wall-clock time in ms since the epoch.
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }

@@ -3,9 +3,8 @@
 
 use crate::{client, out};
 use anyhow::{bail, Context, Result};
-use pm2_daemon::module_conf::{self, LOGROTATE, LOGROTATE_DEFAULTS};
-use pm2_daemon::rotation::RotateConfig;
-use pm2_daemon::Pm2Home;
+use pm2_home::logrotate::{RotateConfig, LOGROTATE, LOGROTATE_DEFAULTS};
+use pm2_home::{module_conf, Pm2Home};
 use pm2_proto::Request;
 use serde_json::Value;
 
@@ -18,11 +17,11 @@ fn load(home: &Pm2Home) -> Result<Value> {
 /// Validates what rotation would read, then writes and tells a running daemon.
 fn store(home: &Pm2Home, conf: &Value) -> Result<()> {
     if module_conf::installed(conf, LOGROTATE) {
-        if let Err(errors) = RotateConfig::from_module_conf(conf) {
-            bail!("{}", errors.join("\n"));
+        if let Err(invalid) = RotateConfig::from_module_conf(conf) {
+            bail!("{}", invalid.problems.join("\n"));
         }
     }
-    module_conf::save(home, conf).context("cannot write module_conf.json")?;
+    module_conf::save(home, conf)?;
     if let Some(mut c) = client::connect_existing(home) {
         c.request(Request::ReloadModuleConf)?;
     }

@@ -1,85 +1,19 @@
 //! `pm2 start`.
 
-use super::actions::{apply, report};
+use super::actions::{apply, report, ActionFlags};
+use super::caller::context;
+use super::connection::{connect, expect};
 use super::ecosystem;
 use super::views::print_table;
-use super::{connect, expect};
 use crate::args::StartArgs;
 use crate::out;
-use anyhow::{bail, Context, Result};
-use pm2_config::{is_ecosystem_file, resolve_start, ResolveContext, StartOptions};
-use pm2_daemon::Pm2Home;
-use pm2_proto::{Action, ApplyMode, Request, ResolveRequest, Response, StartRequest, Target};
+use anyhow::{bail, Result};
+use pm2_config::{is_ecosystem_file, resolve_start, StartOptions};
+use pm2_home::Pm2Home;
+use pm2_proto::{
+    Action, AppSpec, ApplyMode, Request, ResolveRequest, Response, StartRequest, Target,
+};
 use std::path::Path;
-
-fn options(a: &StartArgs, script: &str) -> StartOptions {
-    StartOptions {
-        script: script.to_string(),
-        name: a.name.clone(),
-        cwd: a.cwd.clone(),
-        namespace: a.namespace.clone(),
-        interpreter: a.interpreter.clone(),
-        interpreter_args: a.interpreter_args.clone(),
-        execute_command: a.execute_command,
-        instances: a.instances.clone(),
-        args: a.args.clone(),
-        no_autorestart: a.no_autorestart,
-        stop_exit_codes: a.stop_exit_codes.clone(),
-        restart_delay: a.restart_delay.clone(),
-        exp_backoff_restart_delay: a.exp_backoff_restart_delay.clone(),
-        kill_timeout: a.kill_timeout.clone(),
-        max_restarts: a.max_restarts.clone(),
-        min_uptime: a.min_uptime.clone(),
-        no_treekill: a.no_treekill,
-        merge_logs: a.merge_logs,
-        output: a.output.clone(),
-        error: a.error.clone(),
-        log: a.log.clone(),
-        pid: a.pid.clone(),
-        no_autostart: a.no_autostart,
-        time: a.time,
-        log_date_format: a.log_date_format.clone(),
-        log_type: a.log_type.clone(),
-        disable_logs: a.disable_logs,
-        wait_ready: a.wait_ready,
-        listen_timeout: a.listen_timeout.clone(),
-        shutdown_with_message: a.shutdown_with_message,
-        max_memory_restart: a.max_memory_restart.clone(),
-        cron_restart: a.cron_restart.clone(),
-        watch: a.watch.clone(),
-        ignore_watch: a
-            .ignore_watch
-            .iter()
-            .flat_map(|s| s.split([',', ' ']))
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
-        // PM2's CLI takes seconds here ("4" or "4000ms").
-        watch_delay: a.watch_delay.as_ref().map(|d| {
-            if d.bytes().all(|b| b.is_ascii_digit()) {
-                format!("{d}s")
-            } else {
-                d.clone()
-            }
-        }),
-    }
-}
-
-/// The caller's world, for resolving apps.
-pub(crate) fn context() -> Result<ResolveContext> {
-    Ok(ResolveContext {
-        cwd: std::env::current_dir().context("cannot read the current directory")?,
-        env: std::env::vars().collect(),
-        cpus: std::thread::available_parallelism()
-            .map(|n| n.get() as u32)
-            .unwrap_or(1),
-        username: nix::unistd::User::from_uid(nix::unistd::getuid())
-            .ok()
-            .flatten()
-            .map(|u| u.name)
-            .unwrap_or_else(|| nix::unistd::getuid().to_string()),
-    })
-}
 
 /// `pm2 start <script|binary|"cmd"|name|id>`: an existing app named so is restarted,
 /// anything else is resolved and started.
@@ -95,21 +29,15 @@ pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
         return ecosystem::apply(home, &script, &opts, ApplyMode::Restart);
     }
     let is_file = ctx.cwd.join(&script).exists();
+    let options = StartOptions {
+        script: script.clone(),
+        ..a.options
+    };
     // Resolve locally first so that bad input changes nothing, not even a daemon start.
-    let resolved = resolve_start(&options(&a, &script), &ctx);
+    let resolved = resolve_start(&options, &ctx);
     if !is_file {
-        if let Some(mut client) = crate::client::connect_existing(home) {
-            if names_existing_app(&mut client, &script)? {
-                return apply(
-                    &mut client,
-                    Action::Restart,
-                    std::slice::from_ref(&script),
-                    super::actions::ActionFlags {
-                        update_env: a.update_env,
-                        toggle_watch: false,
-                    },
-                );
-            }
+        if let Some(code) = restart_existing(home, &script, options.update_env)? {
+            return Ok(code);
         }
     }
     let spec = match resolved {
@@ -121,6 +49,27 @@ pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
             return Ok(1);
         }
     };
+    start_spec(home, spec, options.force)
+}
+
+/// `pm2 start <name|id>` of a registered app restarts it; `None` when no app is named so
+/// (or no daemon runs).
+fn restart_existing(home: &Pm2Home, word: &str, update_env: bool) -> Result<Option<i32>> {
+    let Some(mut client) = crate::client::connect_existing(home) else {
+        return Ok(None);
+    };
+    if !names_existing_app(&mut client, word)? {
+        return Ok(None);
+    }
+    let flags = ActionFlags {
+        update_env,
+        toggle_watch: false,
+    };
+    apply(&mut client, Action::Restart, &[word.to_string()], flags).map(Some)
+}
+
+/// Sends one resolved app to the daemon and prints the outcome and the table.
+fn start_spec(home: &Pm2Home, spec: AppSpec, force: bool) -> Result<i32> {
     let mut client = connect(home)?;
     let plural = if spec.instances == 1 { "" } else { "s" };
     out::info(&format!(
@@ -131,7 +80,7 @@ pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
     ));
     let request = Request::Start(StartRequest {
         apps: vec![spec],
-        force: a.force,
+        force,
     });
     let outcomes = match expect(&mut client, request)? {
         Response::Outcomes { outcomes } => outcomes,

@@ -1,10 +1,11 @@
 //! Read-only commands: list, jlist, prettylist, describe, env, pid, id, ping.
 
-use super::{connect, expect, now_ms};
+use super::connection::{connect, expect};
 use crate::client::Client;
 use crate::{out, render};
 use anyhow::{bail, Result};
-use pm2_daemon::Pm2Home;
+use pm2_home::now_ms;
+use pm2_home::Pm2Home;
 use pm2_proto::{pm2json, ProcessInfo, Request, ResolveRequest, Response, Target};
 use std::io::Write;
 

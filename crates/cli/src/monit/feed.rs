@@ -5,7 +5,7 @@
 
 use super::store::{History, LineKind, LogStore};
 use crate::client::{self, Client};
-use pm2_daemon::Pm2Home;
+use pm2_home::Pm2Home;
 use pm2_proto::{LogsRequest, ProcessInfo, Request, Response};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};

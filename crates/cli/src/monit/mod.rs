@@ -16,7 +16,7 @@ pub mod view;
 mod tests;
 
 use anyhow::Result;
-use pm2_daemon::Pm2Home;
+use pm2_home::{now_ms, Pm2Home};
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -154,10 +154,4 @@ impl Ui {
         }
         self.selected = Some(procs[next].pm_id);
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

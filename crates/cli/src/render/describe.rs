@@ -1,7 +1,8 @@
 //! `pm2 describe` and `pm2 env`: one process in detail.
 
-use super::format::{iso_utc_millis, paint, uptime_cell, Sgr, BOLD, GREEN, INVERSE, ITALIC, WHITE};
+use super::format::{paint, uptime_cell, Sgr, BOLD, GREEN, INVERSE, ITALIC, WHITE};
 use super::table::{status_cell, Cell, Grid};
+use pm2_logfmt::iso_timestamp_millis;
 use pm2_proto::{pm2json, ProcessInfo, Status};
 
 /// Style of PM2's section titles (`chalk.bold.inverse`).
@@ -139,7 +140,7 @@ fn describe_rows(p: &ProcessInfo, now_ms: u64) -> Vec<Vec<Cell>> {
         text_row("unstable restarts", &p.unstable_restarts.to_string()),
         text_row(
             "created at",
-            &p.created_at.map_or("N/A".to_string(), iso_utc_millis),
+            &p.created_at.map_or("N/A".to_string(), iso_timestamp_millis),
         ),
     ];
     if let Some(combined) = &p.paths.combined {
@@ -232,7 +233,7 @@ const ENV_IGNORED: [&str; 44] = [
 /// prints them.
 ///
 /// PM2 copies pm2_env through `Common.safeExtend`, which drops its own bookkeeping keys
-/// ([`ENV_IGNORED`]) and values that read as `[object Object]`, and which walks the keys
+/// (`ENV_IGNORED`) and values that read as `[object Object]`, and which walks the keys
 /// backwards, so the listing comes out in reverse pm2_env order (array-index keys first, as in
 /// any JavaScript object). Every line ends with a newline; empty when nothing is left.
 pub fn env_listing(p: &ProcessInfo) -> String {

@@ -40,12 +40,6 @@ pub(crate) fn paint(text: &str, styles: &[Sgr]) -> String {
     out
 }
 
-/// Length of `s` as JavaScript counts it (UTF-16 code units): PM2 pads and sizes its table
-/// cells with `String.prototype.length`, so matching its layout means counting the same way.
-pub(crate) fn js_len(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
 /// PM2's `bytesToSize(bytes, 1)` without its trailing space: `0b`, `512.0kb`, `52.1mb`,
 /// `1.2gb`, `1.0tb`.
 ///
@@ -145,40 +139,6 @@ fn place_decimal_point(digits: &str, exponent: i32) -> String {
     format!("{first}{dot}{rest}e{exp_sign}{}", (n - 1).abs())
 }
 
-/// `new Date(ms).toISOString()`: `2026-11-21T05:27:00.525Z`.
-pub(crate) fn iso_utc_millis(ms: u64) -> String {
-    let days = (ms / 86_400_000) as i64;
-    let rem = ms % 86_400_000;
-    let (year, month, day) = civil_from_days(days);
-    let (h, m, s, milli) = (
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000,
-    );
-    let year = if year > 9999 {
-        format!("+{year:06}")
-    } else {
-        format!("{year:04}")
-    };
-    format!("{year}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day), after Howard Hinnant's
-/// `civil_from_days`; avoids a date crate for one conversion.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// Orders object keys the way a JavaScript object enumerates them: array-index keys
 /// (`"0"`, `"17"`) first in ascending numeric order, then the others in insertion order.
 pub(crate) fn js_key_order<'a, I>(keys: I) -> Vec<&'a str>
@@ -270,16 +230,6 @@ mod tests {
         assert_eq!(js_number_to_string(0.000001), "0.000001");
         assert_eq!(js_number_to_string(0.0000001), "1e-7");
         assert_eq!(js_number_to_string(1.25e-10), "1.25e-10");
-    }
-
-    #[test]
-    fn iso_dates_match_to_iso_string() {
-        assert_eq!(iso_utc_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            iso_utc_millis(1_795_233_507_118),
-            "2026-11-21T03:58:27.118Z"
-        );
-        assert_eq!(iso_utc_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! step by step: `formatValue`, `formatPrimitive`, `strEscape`, `formatProperty`,
 //! `groupArrayElements`, `isBelowBreakLength` and `reduceToSingleString`.
 
-use super::format::{js_key_order, js_len, js_number_to_string};
+use super::format::{js_key_order, js_number_to_string};
+use pm2_logfmt::js_len;
 use serde_json::{Map, Number, Value};
+use unicode_width::UnicodeWidthChar;
 
 /// Node's default `breakLength`.
 const BREAK_LENGTH: usize = 80;
@@ -396,91 +398,15 @@ fn pad(text: &str, target: usize, at_start: bool) -> String {
     }
 }
 
-/// Node's `getStringWidth` without stripping control characters: terminal columns, with C0/C1
-/// controls and combining marks taking none and East Asian wide characters and emoji two.
+/// Node's `getStringWidth` without stripping control characters: terminal columns, with
+/// controls and combining marks taking none and East Asian wide characters and emoji two
+/// (Unicode's tables, as ICU gives them to Node). Node counts the soft hyphen as one column,
+/// where the Unicode width tables give it none.
 fn string_width(s: &str) -> usize {
-    s.chars().map(char_width).sum()
+    s.chars()
+        .map(|c| match c {
+            '\u{AD}' => 1,
+            c => UnicodeWidthChar::width(c).unwrap_or(0),
+        })
+        .sum()
 }
-
-fn char_width(c: char) -> usize {
-    let code = u32::from(c);
-    if is_zero_width(code) {
-        0
-    } else if is_full_width(code) {
-        2
-    } else {
-        1
-    }
-}
-
-fn is_zero_width(code: u32) -> bool {
-    code <= 0x1F
-        || (0x7F..=0x9F).contains(&code)
-        || (0x300..=0x36F).contains(&code)
-        || (0x200B..=0x200F).contains(&code)
-        || (0x20D0..=0x20FF).contains(&code)
-        || (0xFE00..=0xFE0F).contains(&code)
-        || (0xFE20..=0xFE2F).contains(&code)
-        || (0xE0100..=0xE01EF).contains(&code)
-}
-
-fn is_full_width(code: u32) -> bool {
-    WIDE.iter().any(|(lo, hi)| (*lo..=*hi).contains(&code))
-}
-
-/// Code point ranges that are East Asian Wide or Fullwidth, or emoji shown wide by default
-/// (what ICU reports to Node); a compact approximation of Unicode's EastAsianWidth table.
-const WIDE: [(u32, u32); 52] = [
-    (0x1100, 0x115F),
-    (0x231A, 0x231B),
-    (0x2329, 0x232A),
-    (0x23E9, 0x23EC),
-    (0x23F0, 0x23F0),
-    (0x23F3, 0x23F3),
-    (0x25FD, 0x25FE),
-    (0x2614, 0x2615),
-    (0x2648, 0x2653),
-    (0x267F, 0x267F),
-    (0x2693, 0x2693),
-    (0x26A1, 0x26A1),
-    (0x26AA, 0x26AB),
-    (0x26BD, 0x26BE),
-    (0x26C4, 0x26C5),
-    (0x26CE, 0x26CE),
-    (0x26D4, 0x26D4),
-    (0x26EA, 0x26EA),
-    (0x26F2, 0x26F3),
-    (0x26F5, 0x26F5),
-    (0x26FA, 0x26FA),
-    (0x26FD, 0x26FD),
-    (0x2705, 0x2705),
-    (0x270A, 0x270B),
-    (0x2728, 0x2728),
-    (0x274C, 0x274C),
-    (0x274E, 0x274E),
-    (0x2753, 0x2755),
-    (0x2757, 0x2757),
-    (0x2795, 0x2797),
-    (0x27B0, 0x27B0),
-    (0x27BF, 0x27BF),
-    (0x2B1B, 0x2B1C),
-    (0x2B50, 0x2B50),
-    (0x2B55, 0x2B55),
-    (0x2E80, 0x303E),
-    (0x3041, 0x3247),
-    (0x3250, 0x4DBF),
-    (0x4E00, 0xA4C6),
-    (0xA960, 0xA97C),
-    (0xAC00, 0xD7A3),
-    (0xF900, 0xFAFF),
-    (0xFE10, 0xFE19),
-    (0xFE30, 0xFE6B),
-    (0xFF01, 0xFF60),
-    (0xFFE0, 0xFFE6),
-    (0x16FE0, 0x18AFF),
-    (0x1B000, 0x1B2FF),
-    (0x1F004, 0x1F251),
-    (0x1F300, 0x1F64F),
-    (0x1F680, 0x1FAFF),
-    (0x20000, 0x3FFFD),
-];

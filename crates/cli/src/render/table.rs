@@ -8,9 +8,10 @@
 //! cyan-bold header cells when coloured.
 
 use super::format::{
-    bytes_to_size, js_len, js_number_to_string, paint, uptime_cell, Sgr, BLUE, BOLD, CYAN, GREEN,
-    GREY, INVERSE, RED,
+    bytes_to_size, js_number_to_string, paint, uptime_cell, Sgr, BLUE, BOLD, CYAN, GREEN, GREY,
+    INVERSE, RED,
 };
+use pm2_logfmt::js_len;
 use pm2_proto::{ExecMode, ProcessInfo, Status};
 
 /// Style of header cells and of the first cell of every data row (cli-tableau `style.head`).

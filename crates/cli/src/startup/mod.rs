@@ -22,7 +22,7 @@ use crate::args::StartupArgs;
 use crate::out;
 use anyhow::{anyhow, bail, Context, Result};
 use hint::NotRoot;
-use pm2_daemon::Pm2Home;
+use pm2_home::Pm2Home;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -55,7 +55,7 @@ pub fn startup(home: &Pm2Home, args: &StartupArgs) -> Result<i32> {
     let _ = out::line(&bold("Command list"));
     let _ = out::line(&command_list(&plan.enable));
     out::info(&format!("Writing init configuration in {}", path.display()));
-    write_atomic(&path, script.as_bytes(), plan.mode).with_context(|| {
+    write_init_script(&path, script.as_bytes(), plan.mode).with_context(|| {
         format!(
             "Failure when trying to write startup script {}",
             path.display()
@@ -301,7 +301,7 @@ fn node_path(path: String, node_dir: Option<&Path>) -> String {
 
 /// The folder of the `node` found on PATH.
 fn node_dir() -> Option<PathBuf> {
-    platform::which("node").and_then(|n| n.parent().map(Path::to_path_buf))
+    pm2_config::which("node").and_then(|n| n.parent().map(Path::to_path_buf))
 }
 
 /// This binary (`%PM2_PATH%`).
@@ -338,30 +338,9 @@ fn bold(text: &str) -> String {
     out::paint(text, "1")
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder, with `mode`, so
-/// the init system never sees a half-written script.
-fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.pm2-{}.partial", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(mode)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        // The umask may have narrowed the mode.
-        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+/// Writes the init script atomically with exactly `mode`, creating its folder (under a
+/// `--root` it may not exist yet).
+fn write_init_script(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new("/")))?;
+    pm2_home::write_atomic_mode(path, bytes, mode)
 }

@@ -100,26 +100,13 @@ impl Platform {
 pub fn detect() -> Option<Platform> {
     DETECTION
         .iter()
-        .find(|(cmd, _)| which(cmd).is_some())
+        .find(|(cmd, _)| pm2_config::which(cmd).is_some())
         .map(|(_, p)| *p)
 }
 
 /// The commands detection looks for, for error messages.
 pub fn probes() -> String {
     DETECTION.map(|(cmd, _)| cmd).join(", ")
-}
-
-/// The first executable file called `name` in a PATH folder.
-pub fn which(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .map(|dir| dir.join(name))
-        .find(|f| {
-            f.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }
 
 /// Who the script is for, which decides names and paths.

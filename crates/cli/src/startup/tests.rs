@@ -177,8 +177,8 @@ fn startup_write_atomic_sets_mode_and_replaces() {
     use std::os::unix::fs::PermissionsExt;
     let dir = std::env::temp_dir().join(format!("pm2rs-startup-unit-{}", std::process::id()));
     let path = dir.join("a/b/script");
-    write_atomic(&path, b"one", 0o755).expect("first write");
-    write_atomic(&path, b"two", 0o755).expect("second write");
+    write_init_script(&path, b"one", 0o755).expect("first write");
+    write_init_script(&path, b"two", 0o755).expect("second write");
     assert_eq!(std::fs::read_to_string(&path).expect("read back"), "two");
     let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
     assert_eq!(mode & 0o777, 0o755);

@@ -4,7 +4,9 @@
 
 use super::fields;
 use super::reader::AppReader;
-use crate::{resolve_start, ConfigError, ResolveContext, StartOptions};
+use crate::error::ConfigError;
+use crate::options::StartOptions;
+use crate::resolve::{resolve_start, ResolveContext};
 use pm2_proto::{AppSpec, ExecMode};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -115,16 +117,7 @@ fn app_cwd(r: &mut AppReader, ctx: &ResolveContext) -> Option<String> {
 fn start_options(r: &mut AppReader, name: String, cwd: Option<&str>) -> (StartOptions, Extras) {
     let exec_mode = r.get("exec_mode", fields::exec_mode);
     let log = r.get("log_file", log_file);
-    let log_type = r.string("log_type");
-    if let Some(t) = log_type
-        .as_deref()
-        .filter(|t| !matches!(*t, "raw" | "json"))
-    {
-        r.error_at(
-            "log_type",
-            &format!("expected \"raw\" or \"json\", got {t:?}"),
-        );
-    }
+    let log_type = checked_log_type(r);
     let opts = StartOptions {
         script: r.string("script").unwrap_or_default(),
         name: Some(name),
@@ -165,10 +158,9 @@ fn start_options(r: &mut AppReader, name: String, cwd: Option<&str>) -> (StartOp
             .map(|b| b.to_string()),
         cron_restart: r.get("cron_restart", fields::cron).flatten(),
         watch: r.get("watch", watch).flatten(),
-        ignore_watch: r
-            .get("ignore_watch", fields::string_or_list)
-            .unwrap_or_default(),
+        ignore_watch: r.get("ignore_watch", fields::string_or_list),
         watch_delay: r.duration("watch_delay"),
+        ..StartOptions::default()
     };
     let extras = Extras {
         exec_mode,
@@ -178,6 +170,21 @@ fn start_options(r: &mut AppReader, name: String, cwd: Option<&str>) -> (StartOp
         increment_var: r.get("increment_var", fields::variable_name),
     };
     (opts, extras)
+}
+
+/// `log_type`, with anything but `raw` or `json` reported under its own key.
+fn checked_log_type(r: &mut AppReader) -> Option<String> {
+    let log_type = r.string("log_type");
+    if let Some(t) = log_type
+        .as_deref()
+        .filter(|t| !matches!(*t, "raw" | "json"))
+    {
+        r.error_at(
+            "log_type",
+            &format!("expected \"raw\" or \"json\", got {t:?}"),
+        );
+    }
+    log_type
 }
 
 /// `log_file`: a path, `true` for the default combined log, `false` for none.
@@ -274,9 +281,12 @@ fn describe(e: &ConfigError) -> (&'static str, String) {
     match e {
         ConfigError::ScriptNotFound(_) => ("script", e.to_string()),
         ConfigError::InterpreterMissing(_) => ("interpreter", e.to_string()),
+        ConfigError::CwdNotFound(path) => {
+            let value = path.display().to_string();
+            ("cwd", format!("{value:?}: no such directory"))
+        }
         ConfigError::InvalidValue { flag, value, why } => {
             let key = match flag.as_str() {
-                "--cwd" => "cwd",
                 "--log-type" => "log_type",
                 "--instances" => "instances",
                 _ => "script",
@@ -298,7 +308,7 @@ fn finish(spec: &mut AppSpec, extras: Extras, mut env: BTreeMap<String, String>)
     if extras.exec_mode == Some(ExecMode::Cluster) {
         spec.exec_mode = ExecMode::Cluster;
     }
-    spec.instance_var = crate::instance_var(extras.instance_var);
+    spec.instance_var = crate::values::instance_var(extras.instance_var);
     spec.increment_var = extras.increment_var;
     // PM2's `verifyConfs`: merged logs by default only for a fork app without `instances`.
     spec.merge_logs = extras

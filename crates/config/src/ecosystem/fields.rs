@@ -208,7 +208,7 @@ pub(crate) fn cron(v: &Value) -> Result<Option<String>, String> {
         Value::Bool(false) | Value::Null => Ok(None),
         Value::Number(n) if n.as_f64() == Some(0.0) => Ok(None),
         Value::String(s) if s.trim() == "0" || s.trim().is_empty() => Ok(None),
-        Value::String(s) => crate::values::parse_cron(s),
+        Value::String(s) => crate::values::parse_cron(s).map_err(|e| e.to_string()),
         other => Err(format!("expected a cron pattern, got {}", show(other))),
     }
 }
@@ -222,49 +222,11 @@ pub(crate) fn env_object(v: &Value) -> Result<BTreeMap<String, String>, String> 
     }
 }
 
-/// Splits a command line into words: whitespace separates, single quotes keep everything,
-/// double quotes keep everything but `\"` and `\\`, a backslash outside quotes escapes.
+/// Splits a command line into words as a POSIX shell does (without expansions): whitespace
+/// separates, single quotes keep everything, double quotes keep everything but `\"` and
+/// `\\`, a backslash outside quotes escapes.
 pub(crate) fn shell_words(s: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word: Option<String> = None;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => words.extend(word.take()),
-            '\'' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => w.push(c),
-                        None => return Err(format!("unterminated quote in {s:?}")),
-                    }
-                }
-            }
-            '"' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\')) => w.push(c),
-                            Some(c) => {
-                                w.push('\\');
-                                w.push(c);
-                            }
-                            None => return Err(format!("unterminated quote in {s:?}")),
-                        },
-                        Some(c) => w.push(c),
-                        None => return Err(format!("unterminated quote in {s:?}")),
-                    }
-                }
-            }
-            '\\' => word.get_or_insert_with(String::new).extend(chars.next()),
-            c => word.get_or_insert_with(String::new).push(c),
-        }
-    }
-    words.extend(word);
-    Ok(words)
+    shlex::split(s).ok_or_else(|| format!("unterminated quote or escape in {s:?}"))
 }
 
 #[cfg(test)]

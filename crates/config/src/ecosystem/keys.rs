@@ -167,27 +167,10 @@ pub(crate) fn suggest(key: &str) -> Option<&'static str> {
         .map(|(n, _)| *n)
         .chain(ALIASES.iter().map(|(a, _)| *a));
     let (best, distance) = names
-        .map(|n| (n, levenshtein(&probe, n)))
+        .map(|n| (n, strsim::levenshtein(&probe, n)))
         .min_by_key(|(_, d)| *d)?;
     let limit = (probe.chars().count() / 3).clamp(1, 3);
     (distance <= limit).then_some(best)
-}
-
-/// Edit distance (insertions, deletions, substitutions), one row at a time.
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            let cost = usize::from(ca != *cb);
-            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + cost);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -214,6 +197,6 @@ mod tests {
         assert_eq!(suggest("scirpt"), Some("script"));
         assert_eq!(suggest("maxMemoryRestrat"), Some("max_memory_restart"));
         assert_eq!(suggest("completely_different"), None);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(strsim::levenshtein("kitten", "sitting"), 3);
     }
 }

@@ -2,13 +2,13 @@
 //! expression, so comments, trailing commas and unquoted keys work), YAML, and JavaScript
 //! (CommonJS or ESM) evaluated by the `node` on PATH.
 
-use super::EcosystemError;
+use crate::error::EcosystemError;
 use crate::interpreter::find_in_path;
-use crate::ResolveContext;
+use crate::resolve::ResolveContext;
 use serde_json::{Map, Number, Value};
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -179,8 +179,7 @@ fn eval_js(
     label: &str,
     ctx: &ResolveContext,
 ) -> Result<Value, EcosystemError> {
-    let path_var = ctx.env.get("PATH").map(String::as_str).unwrap_or("");
-    let node = find_in_path("node", path_var).ok_or_else(|| {
+    let node = find_in_path("node", ctx.path_var()).ok_or_else(|| {
         EcosystemError(format!(
             "{label}: evaluating a JavaScript ecosystem file needs `node` on PATH; \
              use ecosystem.json or ecosystem.yaml instead"
@@ -203,21 +202,12 @@ fn eval_js(
         .map_err(|e| EcosystemError(format!("{label}: cannot run node: {e}")))?;
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
-    let deadline = Instant::now() + JS_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(EcosystemError(format!(
-                    "{label}: evaluating the file took longer than {} s",
-                    JS_TIMEOUT.as_secs()
-                )));
-            }
-        }
-    };
+    let status = wait_at_most(&mut child, JS_TIMEOUT).ok_or_else(|| {
+        EcosystemError(format!(
+            "{label}: evaluating the file took longer than {} s",
+            JS_TIMEOUT.as_secs()
+        ))
+    })?;
     let out = stdout.join().unwrap_or_default();
     let err = stderr.join().unwrap_or_default();
     match out.rfind(MARKER) {
@@ -231,6 +221,23 @@ fn eval_js(
                 msg.to_string()
             };
             Err(EcosystemError(format!("{label}: {msg}")))
+        }
+    }
+}
+
+/// The child's exit status, or `None` (with the child killed and reaped) when it runs
+/// longer than `timeout` or cannot be waited for.
+fn wait_at_most(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
         }
     }
 }

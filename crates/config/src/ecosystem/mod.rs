@@ -19,7 +19,8 @@ mod tests_js;
 
 pub use template::ecosystem_template;
 
-use crate::ResolveContext;
+use crate::error::EcosystemError;
+use crate::resolve::ResolveContext;
 use apps::{app_name, resolve_app, FileScope};
 use load::{load_file, parse_text, Format};
 use pm2_proto::AppSpec;
@@ -69,19 +70,6 @@ pub struct Ecosystem {
     /// The file read (absolute), or `-` for stdin.
     pub file: PathBuf,
 }
-
-/// One problem, already formatted for the user: `<file>:<line>:<col>: <message>` for
-/// syntax errors, `<file>: apps[1].max_memory_restart: "10X" is not a size …` for values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EcosystemError(pub String);
-
-impl std::fmt::Display for EcosystemError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for EcosystemError {}
 
 /// Loads and resolves a file, or JSON on stdin for `-`. Relative paths follow PM2: the file
 /// is found from `ctx.cwd`, a relative `cwd` in it resolves against `ctx.cwd`, and `script`

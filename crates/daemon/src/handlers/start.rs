@@ -5,6 +5,7 @@ use crate::logs::sinks::LogFiles;
 use crate::registry::Registry;
 use crate::state::Daemon;
 use pm2_config::safe_file_name;
+use pm2_home::Pm2Home;
 use pm2_proto::{
     AppSpec, CombinedLog, InstanceOutcome, InstancePaths, Monit, ProcessInfo, Response,
     StartRequest,
@@ -26,7 +27,7 @@ fn with_id_suffix(path: &str, id: u32, ext: &str) -> String {
 }
 
 /// Log and pid paths for a new instance, following PM2's naming rules.
-pub(crate) fn instance_paths(spec: &AppSpec, id: u32, home: &crate::Pm2Home) -> InstancePaths {
+pub(crate) fn instance_paths(spec: &AppSpec, id: u32, home: &Pm2Home) -> InstancePaths {
     let fname = safe_file_name(&spec.name);
     let in_logs = |suffix: &str| {
         home.logs()
@@ -70,7 +71,7 @@ pub(crate) fn instance_paths(spec: &AppSpec, id: u32, home: &crate::Pm2Home) -> 
 }
 
 /// `pids/<name>-<id>.pid`, or `-p` with the id suffix.
-fn pid_path(spec: &AppSpec, id: u32, home: &crate::Pm2Home) -> String {
+fn pid_path(spec: &AppSpec, id: u32, home: &Pm2Home) -> String {
     let pid_default = home
         .pids()
         .join(format!("{}.pid", safe_file_name(&spec.name)))

@@ -94,10 +94,5 @@ impl Instance {
     }
 }
 
-/// Wall-clock milliseconds, as PM2 stores times.
-pub(super) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+/// Wall-clock milliseconds, as PM2 stores times (the one clock in `pm2-home`).
+pub(super) use pm2_home::now_ms;

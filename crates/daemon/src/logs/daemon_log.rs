@@ -1,6 +1,7 @@
 //! The daemon's own log, `pm2.log`, in PM2's line format (`<local time>: PM2 log: <msg>`).
 
-use super::hub::{now_ms, LogEvent, LogHub, LogKind};
+use super::hub::{LogEvent, LogHub, LogKind};
+use pm2_home::now_ms;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::Write;

@@ -3,9 +3,10 @@
 //! Each pipe is read by its own task until EOF, so a noisy stream can never block the other,
 //! and nothing the child wrote before exiting is lost.
 
-use super::hub::{now_ms, LogEvent, LogHub, LogKind};
+use super::hub::{LogEvent, LogHub, LogKind};
 use super::line_format::{LineFormat, LineFormatter};
 use super::sinks::{LogFiles, Stream};
+use pm2_home::now_ms;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::task::JoinHandle;

@@ -1,17 +1,9 @@
 //! `dump.pm2`: what `pm2 save` writes and `pm2 resurrect` reads, in PM2's format (a JSON
 //! array of pm2_env objects), written atomically with the previous one kept as `.bak`.
 
-use crate::home::write_atomic;
 use crate::state::Daemon;
+use pm2_home::write_atomic;
 use pm2_proto::{pm2json, Response};
-use std::path::PathBuf;
-
-/// `$PM2_HOME/dump.pm2` (or `PM2_DUMP_FILE_PATH`, as PM2 allows).
-pub fn dump_path(home: &crate::Pm2Home) -> PathBuf {
-    std::env::var_os("PM2_DUMP_FILE_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home.root().join("dump.pm2"))
-}
 
 /// Writes every app (stopped ones included) to the dump; the previous dump becomes
 /// `dump.pm2.bak`. An empty list is refused unless `force`, so a stray `pm2 save` on an
@@ -24,7 +16,7 @@ pub(crate) fn save(daemon: &Daemon, force: bool) -> Response {
         };
     }
     let entries: Vec<serde_json::Value> = processes.iter().map(pm2json::dump_entry).collect();
-    let path = dump_path(&daemon.settings.home);
+    let path = daemon.settings.home.dump();
     match write_dump(&path, &serde_json::Value::Array(entries)) {
         Ok(()) => Response::Saved {
             path: path.to_string_lossy().into_owned(),

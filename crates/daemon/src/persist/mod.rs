@@ -1,11 +1,9 @@
 //! What outlives the daemon in `PM2_HOME`:
 //!
 //! - [`dump`]: `dump.pm2`, what `pm2 save` writes and `pm2 resurrect` reads;
-//! - `state_file`: `daemon-state.json`, the running table, kept while the daemon lives;
-//! - `recovery`: at start, taking over from a daemon that died without a clean exit.
+//! - [`state_file`]: `daemon-state.json`, the running table, kept while the daemon lives;
+//! - [`recovery`]: at start, taking over from a daemon that died without a clean exit.
 
-pub mod dump;
+pub(crate) mod dump;
 pub(crate) mod recovery;
 pub(crate) mod state_file;
-
-pub use dump::dump_path;

@@ -7,14 +7,10 @@
 //! start); the caller starts the apps, so recovery does not depend on the request
 //! handlers.
 
-use super::state_file::{clear_state, state_path};
-use crate::home::Pm2Home;
+use super::state_file::clear_state;
 use crate::state::Daemon;
+use pm2_home::Pm2Home;
 use pm2_proto::StartRequest;
-use rustix::process::{pidfd_open, pidfd_send_signal, Pid, PidfdFlags, Signal};
-use std::os::fd::OwnedFd;
-use tokio::io::unix::AsyncFd;
-use tokio::io::Interest;
 
 /// Processes started by a previous daemon of this `PM2_HOME` (found by the `PM2_HOME` and
 /// `pm_id` variables every app gets) that still run.
@@ -46,7 +42,7 @@ pub(crate) fn survivors(home: &Pm2Home) -> Vec<i32> {
 /// it had stopped. `None` when there is nothing to recover.
 pub(crate) async fn take_over(daemon: &Daemon) -> Option<StartRequest> {
     let home = &daemon.settings.home;
-    let path = state_path(home);
+    let path = home.daemon_state();
     let text = std::fs::read(&path).ok()?;
     let entries: Vec<serde_json::Value> = match serde_json::from_slice(&text) {
         Ok(e) => e,
@@ -93,63 +89,11 @@ async fn stop_survivors(daemon: &Daemon) {
         ));
     }
     let deadline = tokio::time::Instant::now() + daemon.settings.kill_timeout;
-    let left = wait_exits(&tree, deadline).await;
-    for pidfd in left {
-        let _ = pidfd_send_signal(&pidfd, Signal::KILL);
-    }
-}
-
-/// Waits (on pidfds, which become readable when their process exits) until every pid of
-/// `pids` has exited or `deadline` passes; returns the pidfds when some still run (a pidfd
-/// cannot name a reused pid, so signalling the ones that did exit is harmless). A pid
-/// already gone (no pidfd) counts as exited.
-async fn wait_exits(pids: &[i32], deadline: tokio::time::Instant) -> Vec<OwnedFd> {
-    let running: Vec<AsyncFd<OwnedFd>> = pids
-        .iter()
-        .filter_map(|pid| Pid::from_raw(*pid))
-        .filter_map(|pid| pidfd_open(pid, PidfdFlags::NONBLOCK).ok())
-        .filter_map(|fd| {
-            // SAFETY: the AsyncFd owns the pidfd, which stays open for as long as it is
-            // registered.
-            unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }.ok()
-        })
-        .collect();
-    let all_exited = async {
-        for fd in &running {
-            let _ = fd.readable().await;
-        }
-    };
-    if tokio::time::timeout_at(deadline, all_exited).await.is_ok() {
-        return vec![];
-    }
-    running.into_iter().map(AsyncFd::into_inner).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::process::ExitStatusExt;
-    use std::process::Command;
-    use std::time::Duration;
-
-    #[tokio::test]
-    async fn exits_are_awaited_on_pidfds_and_the_stubborn_handed_back() {
-        let mut quick = Command::new("true").spawn().expect("spawn true");
-        let far = tokio::time::Instant::now() + Duration::from_secs(30);
-        assert!(wait_exits(&[quick.id() as i32], far).await.is_empty());
-        let _ = quick.wait();
-
-        let mut stubborn = Command::new("sleep")
-            .arg("1000")
-            .spawn()
-            .expect("spawn sleep");
-        let soon = tokio::time::Instant::now() + Duration::from_millis(200);
-        let left = wait_exits(&[stubborn.id() as i32], soon).await;
-        assert_eq!(left.len(), 1, "still running at the deadline");
-        for pidfd in &left {
-            pidfd_send_signal(pidfd, Signal::KILL).expect("kill through the pidfd");
-        }
-        let status = stubborn.wait().expect("reaped");
-        assert_eq!(status.signal(), Some(libc::SIGKILL));
+    pm2_supervisor::wait_all_gone(&tree, deadline).await;
+    for pid in tree.iter().filter(|p| pm2_supervisor::alive(**p)) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(*pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
 }

@@ -1,16 +1,9 @@
 //! `daemon-state.json`: the daemon's own record of its table, rewritten on every change and
 //! removed on a clean exit, so that the next daemon knows whether this one crashed.
 
-use crate::home::write_atomic;
 use crate::state::Daemon;
+use pm2_home::{write_atomic, Pm2Home};
 use pm2_proto::pm2json;
-use std::path::PathBuf;
-
-/// The daemon's own record of its table, rewritten on every change and removed on a clean
-/// exit: when it is found at start, the previous daemon died without stopping its apps.
-pub fn state_path(home: &crate::Pm2Home) -> PathBuf {
-    home.root().join("daemon-state.json")
-}
 
 /// What identifies a change worth recording: a hash of ids, names and statuses, read in
 /// place (this runs every housekeeping tick, so it allocates nothing per app).
@@ -29,7 +22,7 @@ pub(crate) fn fingerprint(daemon: &Daemon) -> u64 {
 pub(crate) fn write_state(daemon: &Daemon) {
     let processes = daemon.registry().snapshot();
     let entries: Vec<serde_json::Value> = processes.iter().map(pm2json::dump_entry).collect();
-    let path = state_path(&daemon.settings.home);
+    let path = daemon.settings.home.daemon_state();
     let text = match serde_json::to_vec(&entries) {
         Ok(t) => t,
         Err(e) => return tracing::warn!("cannot encode the daemon state: {e}"),
@@ -50,6 +43,6 @@ pub(crate) fn write_state_if_changed(daemon: &Daemon) {
 }
 
 /// A clean exit: nothing to recover next time.
-pub(crate) fn clear_state(home: &crate::Pm2Home) {
-    let _ = std::fs::remove_file(state_path(home));
+pub(crate) fn clear_state(home: &Pm2Home) {
+    let _ = std::fs::remove_file(home.daemon_state());
 }

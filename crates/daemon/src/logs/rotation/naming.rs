@@ -1,7 +1,7 @@
 //! Names of rotated files, their date stamp, and pruning the oldest ones.
 
-use super::RotateConfig;
-use chrono::{DateTime, Datelike, FixedOffset, Local, Timelike, Utc};
+use chrono::{DateTime, Local, Utc};
+use pm2_home::logrotate::{format_date, resolve_tz, RotateConfig};
 use std::cmp::Ordering;
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -9,9 +9,6 @@ use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-
-/// The date tokens this formatter knows, longest first among those sharing a letter.
-const TOKENS: [&str; 6] = ["YYYY", "MM", "DD", "HH", "mm", "ss"];
 
 /// The date part of a rotated name: `now` formatted with `cfg.date_format` in `cfg.tz`
 /// (local time when unset or not resolvable, as `pm2-logrotate` falls back).
@@ -185,114 +182,4 @@ pub(super) fn gz_path(path: &Path) -> PathBuf {
 
 fn exists(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok()
-}
-
-/// The offset of a `TZ` value: `UTC` and its aliases, `Etc/GMT+N` / `Etc/GMT-N` (POSIX
-/// signs: `Etc/GMT+1` is one hour *behind* UTC), or `+HH:MM`, `-HHMM`, `+HH`.
-pub(super) fn resolve_tz(tz: &str) -> Option<FixedOffset> {
-    let tz = tz.trim();
-    let utc = [
-        "UTC",
-        "Etc/UTC",
-        "GMT",
-        "Etc/GMT",
-        "Z",
-        "UCT",
-        "Etc/UCT",
-        "Universal",
-    ];
-    if utc.iter().any(|u| tz.eq_ignore_ascii_case(u)) {
-        return FixedOffset::east_opt(0);
-    }
-    if let Some(hours) = tz.strip_prefix("Etc/GMT") {
-        let (sign, digits) = split_sign(hours)?;
-        let h: i32 = parse_digits(digits, 1, 2)?;
-        return (h <= 14).then(|| FixedOffset::west_opt(sign * h * 3600))?;
-    }
-    let (sign, rest) = split_sign(tz)?;
-    let (h, m) = match rest.split_once(':') {
-        Some((h, m)) => (parse_digits(h, 2, 2)?, parse_digits(m, 2, 2)?),
-        None if rest.len() == 4 => (
-            parse_digits(&rest[..2], 2, 2)?,
-            parse_digits(&rest[2..], 2, 2)?,
-        ),
-        None => (parse_digits(rest, 2, 2)?, 0),
-    };
-    if h > 14 || m > 59 {
-        return None;
-    }
-    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
-}
-
-fn split_sign(text: &str) -> Option<(i32, &str)> {
-    if let Some(rest) = text.strip_prefix('+') {
-        Some((1, rest))
-    } else {
-        text.strip_prefix('-').map(|rest| (-1, rest))
-    }
-}
-
-fn parse_digits(text: &str, min: usize, max: usize) -> Option<i32> {
-    let ok = (min..=max).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
-    ok.then(|| text.parse().ok()).flatten()
-}
-
-/// Checks that `format` only uses the tokens [`date_stamp`] knows and yields a file name.
-pub(super) fn check_date_format(format: &str) -> Result<(), String> {
-    if format.contains(['/', '\0']) {
-        return Err("not usable in a file name (it contains '/')".to_string());
-    }
-    let mut rest = format;
-    while let Some(c) = rest.chars().next() {
-        if let Some(token) = TOKENS.iter().find(|t| rest.starts_with(**t)) {
-            rest = &rest[token.len()..];
-        } else if c == '[' {
-            let end = rest.find(']').ok_or("a format with an unclosed '['")?;
-            rest = &rest[end + 1..];
-        } else if c.is_ascii_alphabetic() {
-            return Err(format!(
-                "a format using {c:?}, which is not supported (use YYYY MM DD HH mm ss, \
-                 and [text] for literal letters)"
-            ));
-        } else {
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    Ok(())
-}
-
-/// Formats a date with the moment tokens of [`TOKENS`] and `[literal]` escapes.
-pub(super) fn format_date<D: Datelike + Timelike>(format: &str, date: &D) -> String {
-    let mut out = String::with_capacity(format.len() + 8);
-    let mut rest = format;
-    while let Some(c) = rest.chars().next() {
-        if let Some(token) = TOKENS.iter().find(|t| rest.starts_with(**t)) {
-            let value = match *token {
-                "YYYY" => year_text(date.year()),
-                "MM" => format!("{:02}", date.month()),
-                "DD" => format!("{:02}", date.day()),
-                "HH" => format!("{:02}", date.hour()),
-                "mm" => format!("{:02}", date.minute()),
-                _ => format!("{:02}", date.second()),
-            };
-            out.push_str(&value);
-            rest = &rest[token.len()..];
-        } else if let Some((literal, after)) = rest[1..].split_once(']').filter(|_| c == '[') {
-            out.push_str(literal);
-            rest = after;
-        } else {
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    out
-}
-
-/// moment's `YYYY`: four digits, sign for years before 0.
-fn year_text(year: i32) -> String {
-    if year < 0 {
-        format!("-{:04}", -year)
-    } else {
-        format!("{year:04}")
-    }
 }

@@ -2,10 +2,11 @@
 //! `rotateInterval` cron, rename-and-reopen of files the daemon owns, then gzip and retain.
 
 use crate::logs::daemon_log;
-use crate::logs::rotation::{self, RotateConfig};
+use crate::logs::rotation;
 use crate::logs::sinks::LogSink;
-use crate::module_conf::{self, LOGROTATE};
 use crate::state::Daemon;
+use pm2_home::logrotate::{RotateConfig, LOGROTATE};
+use pm2_home::module_conf;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,8 +26,8 @@ fn load(daemon: &Daemon) -> Option<RotateConfig> {
     }
     match RotateConfig::from_module_conf(&conf) {
         Ok(cfg) => Some(cfg),
-        Err(errors) => {
-            tracing::warn!("log rotation disabled: {}", errors.join("; "));
+        Err(invalid) => {
+            tracing::warn!("log rotation disabled: {invalid}");
             None
         }
     }

@@ -1,7 +1,10 @@
-//! The `PM2_HOME` layout, shared by the daemon and the CLI.
+//! The `PM2_HOME` layout: every path the daemon and the CLI both read or write.
+//!
+//! Both programs derive each path from here, so a file the CLI looks for is the one the
+//! daemon wrote (a path spelled twice drifts).
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -60,6 +63,22 @@ impl Pm2Home {
     pub fn spawn_lock(&self) -> PathBuf {
         self.root.join("spawn.lock")
     }
+    /// `dump.pm2`: what `pm2 save` writes and `pm2 resurrect` reads (`PM2_DUMP_FILE_PATH`
+    /// overrides it, as PM2 allows).
+    pub fn dump(&self) -> PathBuf {
+        std::env::var_os("PM2_DUMP_FILE_PATH")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.root.join("dump.pm2"))
+    }
+    /// The daemon's own record of its table, removed on a clean exit: found at start, it
+    /// says the previous daemon died without stopping its apps.
+    pub fn daemon_state(&self) -> PathBuf {
+        self.root.join("daemon-state.json")
+    }
+    /// `module_conf.json`: module settings (`pm2 set`) and installed modules.
+    pub fn module_conf(&self) -> PathBuf {
+        self.root.join("module_conf.json")
+    }
 
     /// Creates the folder tree: the root 0700 (it holds the control socket), `logs/`, `pids/`.
     pub fn ensure(&self) -> io::Result<()> {
@@ -76,28 +95,4 @@ impl Pm2Home {
         }
         Ok(())
     }
-}
-
-/// Writes a file atomically: temp file in the same folder, fsync, rename.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Unique per call: two writers of the same file in one process must not share a
-    // temporary (one would rename the other's away).
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.{}.{seq}.tmp", std::process::id()));
-    let written = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    written
 }

@@ -3,45 +3,68 @@
 //!
 //! The CLI writes it (atomically) and then tells the daemon to reload; the daemon only reads.
 
-use crate::home::write_atomic;
-use crate::Pm2Home;
+use crate::atomic::write_atomic;
+use crate::layout::Pm2Home;
 use serde_json::{json, Map, Value};
 use std::io;
 use std::path::PathBuf;
 
-/// The built-in log rotation module's name, as users install it.
-pub const LOGROTATE: &str = "pm2-logrotate";
-
 /// Where PM2 records installed modules inside module_conf.json.
 const MODULE_DB: &str = "module-db-v2";
 
-fn path(home: &Pm2Home) -> PathBuf {
-    home.root().join("module_conf.json")
+/// Why `module_conf.json` could not be read or written; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleConfError {
+    /// The file exists but cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The file is not JSON (hand-edited, or written by something else).
+    #[error("{} is not valid JSON: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: serde_json::Error,
+    },
+    /// The new contents cannot be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
 }
 
-/// Reads the file (`{}` when absent); a malformed file is an error naming it.
-pub fn load(home: &Pm2Home) -> io::Result<Value> {
-    let p = path(home);
-    match std::fs::read_to_string(&p) {
+/// Reads the file (`{}` when absent or blank).
+pub fn load(home: &Pm2Home) -> Result<Value, ModuleConfError> {
+    let path = home.module_conf();
+    match std::fs::read_to_string(&path) {
         Ok(text) if text.trim().is_empty() => Ok(json!({})),
-        Ok(text) => serde_json::from_str(&text).map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{} is not valid JSON: {e}", p.display()),
-            )
-        }),
+        Ok(text) => {
+            serde_json::from_str(&text).map_err(|source| ModuleConfError::Parse { path, source })
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(json!({})),
-        Err(e) => Err(e),
+        Err(source) => Err(ModuleConfError::Read { path, source }),
     }
 }
 
 /// Writes the file atomically, 4-space indented as PM2 writes it.
-pub fn save(home: &Pm2Home, conf: &Value) -> io::Result<()> {
+pub fn save(home: &Pm2Home, conf: &Value) -> Result<(), ModuleConfError> {
+    let path = home.module_conf();
     let mut buf = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-    serde::Serialize::serialize(conf, &mut ser).map_err(io::Error::other)?;
-    write_atomic(&path(home), &buf)
+    serde::Serialize::serialize(conf, &mut ser).map_err(|e| ModuleConfError::Write {
+        path: path.clone(),
+        source: io::Error::other(e),
+    })?;
+    write_atomic(&path, &buf).map_err(|source| ModuleConfError::Write { path, source })
 }
 
 fn object(v: &mut Value) -> &mut Map<String, Value> {
@@ -104,20 +127,10 @@ pub fn uninstall(conf: &mut Value, module: &str) -> bool {
         .is_some_and(|db| db.remove(module).is_some())
 }
 
-/// pm2-logrotate's package.json `config` defaults.
-pub const LOGROTATE_DEFAULTS: &[(&str, &str)] = &[
-    ("max_size", "10M"),
-    ("retain", "30"),
-    ("compress", "false"),
-    ("dateFormat", "YYYY-MM-DD_HH-mm-ss"),
-    ("workerInterval", "30"),
-    ("rotateInterval", "0 0 * * *"),
-    ("rotateModule", "true"),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::logrotate::{LOGROTATE, LOGROTATE_DEFAULTS};
 
     #[test]
     fn set_install_and_unset() {

@@ -1,11 +1,25 @@
-//! The `pm2-logrotate` settings, their defaults, and the size rule they set.
-//! (`conf.rs` reads them from `module_conf.json`.)
+//! The settings as typed values, and the defaults `pm2 install pm2-logrotate` writes.
 
-use super::cron::CronSchedule;
+use crate::logrotate::cron::{CronError, CronSchedule};
 use std::time::Duration;
+
+/// The built-in log rotation module's name, as users install it; also the key of its
+/// section in `module_conf.json` and the prefix of its settings.
+pub const LOGROTATE: &str = "pm2-logrotate";
 
 /// `retain` value meaning "keep every rotated file" (`pm2 set pm2-logrotate:retain all`).
 pub const RETAIN_ALL: usize = usize::MAX;
+
+/// pm2-logrotate's package.json `config` defaults, as `pm2 install` writes them.
+pub const LOGROTATE_DEFAULTS: &[(&str, &str)] = &[
+    ("max_size", "10M"),
+    ("retain", "30"),
+    ("compress", "false"),
+    ("dateFormat", "YYYY-MM-DD_HH-mm-ss"),
+    ("workerInterval", "30"),
+    ("rotateInterval", "0 0 * * *"),
+    ("rotateModule", "true"),
+];
 
 /// The `pm2-logrotate` settings, as stored by `pm2 set pm2-logrotate:<key> <value>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,15 +60,7 @@ impl Default for RotateConfig {
 
 impl RotateConfig {
     /// The parsed `rotate_interval` (already validated by `from_module_conf`).
-    pub fn rotate_schedule(&self) -> Result<CronSchedule, String> {
+    pub fn rotate_schedule(&self) -> Result<CronSchedule, CronError> {
         CronSchedule::parse(&self.rotate_interval)
     }
-}
-
-/// Whether a file of `len` bytes is due for rotation by the size check (the worker).
-///
-/// Like `pm2-logrotate`, an empty file is never rotated, even with `max_size` 0. A forced
-/// (cron) rotation only needs `len > 0`.
-pub fn due_by_size(len: u64, cfg: &RotateConfig) -> bool {
-    len > 0 && len >= cfg.max_size
 }

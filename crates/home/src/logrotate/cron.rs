@@ -8,13 +8,17 @@ pub struct CronSchedule {
     cron: croner::Cron,
 }
 
+/// A `rotateInterval` that is not a cron pattern node-schedule would accept.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct CronError(#[from] croner::errors::CronError);
+
 impl CronSchedule {
     /// Parses a 5-field pattern, or 6 fields with seconds first (node-schedule accepts both).
-    pub fn parse(expr: &str) -> Result<CronSchedule, String> {
+    pub fn parse(expr: &str) -> Result<CronSchedule, CronError> {
         let cron = croner::Cron::new(expr.trim())
             .with_seconds_optional()
-            .parse()
-            .map_err(|e| e.to_string())?;
+            .parse()?;
         Ok(CronSchedule { cron })
     }
 

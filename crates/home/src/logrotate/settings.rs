@@ -1,21 +1,39 @@
 //! Reading the `"pm2-logrotate"` section of PM2's `module_conf.json`.
 
-use super::cron::CronSchedule;
-use super::naming::{check_date_format, resolve_tz};
-use super::{RotateConfig, RETAIN_ALL};
+use crate::logrotate::config::{RotateConfig, LOGROTATE as MODULE, RETAIN_ALL};
+use crate::logrotate::cron::CronSchedule;
+use crate::logrotate::date::check_date_format;
+use crate::logrotate::tz::resolve_tz;
 use serde_json::Value;
 use std::time::Duration;
 
-/// The module name, the key of its section and the prefix of its settings.
-const MODULE: &str = "pm2-logrotate";
+/// A `max_size` that is not a number of bytes with an optional `K`, `M` or `G`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{raw:?} is not a size")]
+pub struct SizeError {
+    /// The value as given.
+    pub raw: String,
+}
+
+/// Every invalid value of the `"pm2-logrotate"` section, each worded
+/// `pm2-logrotate:<key>: <value> is <problem>` (the CLI prints one a line, the daemon's
+/// log joins them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .problems.join("; "))]
+pub struct InvalidSettings {
+    /// One sentence per invalid value.
+    pub problems: Vec<String>,
+}
 
 /// Parses a `max_size`: bytes, or a `K`, `M` or `G` suffix (powers of 1024).
 ///
 /// The suffix is case-insensitive and may be followed by `B` (`10MB`); surrounding spaces
 /// are ignored. `pm2-logrotate` itself only knows upper-case `K`/`M`/`G` and silently reads
 /// `10MB` as 10 bytes; fractions and other units are rejected here rather than truncated.
-pub fn parse_size(raw: &str) -> Result<u64, String> {
-    let not_a_size = || format!("{raw:?} is not a size");
+pub fn parse_size(raw: &str) -> Result<u64, SizeError> {
+    let not_a_size = || SizeError {
+        raw: raw.to_string(),
+    };
     let text = raw.trim();
     let text = text
         .strip_suffix(['B', 'b'])
@@ -45,12 +63,16 @@ impl RotateConfig {
     /// Values may be strings, numbers or booleans, as `pm2 set` stores them; a missing key,
     /// `null` or `""` keeps the default. Unknown keys are ignored, as the module does. Every
     /// invalid value is reported, each as `pm2-logrotate:<key>: <value> is <problem>`.
-    pub fn from_module_conf(conf: &Value) -> Result<RotateConfig, Vec<String>> {
+    pub fn from_module_conf(conf: &Value) -> Result<RotateConfig, InvalidSettings> {
         let mut cfg = RotateConfig::default();
         let section = match conf.get(MODULE) {
             None | Some(Value::Null) => return Ok(cfg),
             Some(Value::Object(section)) => section,
-            Some(other) => return Err(vec![format!("{MODULE}: {other} is not an object")]),
+            Some(other) => {
+                return Err(InvalidSettings {
+                    problems: vec![format!("{MODULE}: {other} is not an object")],
+                })
+            }
         };
         let mut errors = Vec::new();
         for (key, value) in section {
@@ -70,7 +92,7 @@ impl RotateConfig {
         if errors.is_empty() {
             Ok(cfg)
         } else {
-            Err(errors)
+            Err(InvalidSettings { problems: errors })
         }
     }
 }

@@ -5,14 +5,17 @@
 //! SIGTERM/SIGINT, reaps orphaned grandchildren (it is a child subreaper, for when it runs
 //! as PID 1), and exits when no app is left running (PM2's auto-exit) unless
 //! `--no-auto-exit`.
+//!
+//! Its own crate because it is the one program that needs both sides: the daemon
+//! (in-process) and the CLI (its `start`, its client), which otherwise never link each other.
 
-use crate::args::StartArgs;
-use crate::client::{self, Client};
-use crate::commands;
 use anyhow::{bail, Result};
 use clap::Parser;
 use nix::sys::signal::{SigSet, Signal};
-use pm2_daemon::{DaemonSettings, InProcess, Pm2Home};
+use pm2_cli::args::StartArgs;
+use pm2_cli::client::{self, Client};
+use pm2_daemon::{DaemonSettings, InProcess};
+use pm2_home::Pm2Home;
 use pm2_logfmt::{LineKind, LogEvent, LogFlags, LogView};
 use pm2_proto::{LogChunkKind, LogsRequest, Request, Response, Status};
 use std::collections::HashSet;
@@ -58,7 +61,7 @@ enum End {
 const APP_POLL: Duration = Duration::from_secs(2);
 const EMPTY_POLLS_BEFORE_EXIT: u32 = 4;
 
-/// Entry point with the runtime's arguments (argv[0] first); returns the exit code.
+/// Entry point with the runtime's arguments (`argv[0]` first); returns the exit code.
 pub fn main<I, T>(argv: I) -> i32
 where
     I: IntoIterator<Item = T>,
@@ -74,7 +77,7 @@ where
     match run(args) {
         Ok(code) => code,
         Err(e) => {
-            crate::out::error(&format!("{e:#}"));
+            pm2_cli::out::error(&format!("{e:#}"));
             1
         }
     }
@@ -92,7 +95,7 @@ fn run(mut args: RuntimeArgs) -> Result<i32> {
     // Listen first, so the apps' very first lines are printed too.
     spawn_log_stream(&home, &args)?;
     let start = std::mem::take(&mut args.start);
-    let started = commands::start_for_runtime(&home, start)?;
+    let started = pm2_cli::start_for_runtime(&home, start)?;
     let apps = app_pids(&home).unwrap_or_default();
     if started != 0 || apps.is_empty() {
         eprintln!("0 application started (no apps to run)");
@@ -276,25 +279,18 @@ fn spawn_reaper(apps: Arc<Mutex<HashSet<u32>>>) {
 
 /// Our children that are zombies, from /proc/self/task/*/children.
 fn zombie_children() -> Vec<i32> {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+    let Ok(tasks) = procfs::process::Process::myself().and_then(|me| me.tasks()) else {
         return vec![];
     };
     tasks
         .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-        .flat_map(|s| {
-            s.split_whitespace()
-                .filter_map(|p| p.parse::<i32>().ok())
-                .collect::<Vec<_>>()
-        })
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|st| {
-                    st.rsplit_once(')')
-                        .map(|(_, rest)| rest.trim_start().starts_with('Z'))
-                })
-                .unwrap_or(false)
+        .filter_map(|task| task.children().ok())
+        .flatten()
+        .filter_map(|pid| i32::try_from(pid).ok())
+        .filter(|&pid| {
+            procfs::process::Process::new(pid)
+                .and_then(|p| p.stat())
+                .is_ok_and(|stat| stat.state == 'Z')
         })
         .collect()
 }

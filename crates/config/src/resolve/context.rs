@@ -1,0 +1,39 @@
+//! What resolution needs to know about the caller.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What resolution needs to know about the caller: relative paths, PATH look-ups, `-i max`
+/// and the app's environment all depend on it, and the daemon must not guess them.
+#[derive(Debug, Clone)]
+pub struct ResolveContext {
+    /// The directory the CLI runs in.
+    pub cwd: PathBuf,
+    /// The CLI's environment (the app inherits it).
+    pub env: BTreeMap<String, String>,
+    /// CPUs available, for `-i max`.
+    pub cpus: u32,
+    /// The invoking user's name.
+    pub username: String,
+}
+
+impl ResolveContext {
+    /// The caller's PATH, where interpreters and bare commands are looked up.
+    pub(crate) fn path_var(&self) -> &str {
+        self.env.get("PATH").map(String::as_str).unwrap_or("")
+    }
+
+    /// `p` made absolute against the caller's directory; PM2's `NULL` and `/dev/null` both
+    /// mean no file.
+    pub(crate) fn absolute(&self, p: &str) -> String {
+        if p == "NULL" || p == "/dev/null" {
+            return "/dev/null".into();
+        }
+        let path = Path::new(p);
+        if path.is_absolute() {
+            p.to_string()
+        } else {
+            self.cwd.join(path).to_string_lossy().into_owned()
+        }
+    }
+}

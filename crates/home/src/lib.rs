@@ -1,0 +1,19 @@
+//! What the pm2 CLI and the pm2 daemon agree on without talking: the `PM2_HOME` layout
+//! and the files in it, how those files are replaced, the settings of the built-in
+//! `pm2-logrotate`, and how to tell that a process is gone.
+//!
+//! Both programs depend on this crate and neither on the other, so a contract changes in
+//! one place. The wire protocol between them is `pm2-proto`'s.
+
+mod atomic;
+mod clock;
+mod layout;
+pub mod liveness;
+pub mod logrotate;
+pub mod module_conf;
+
+pub use atomic::{write_atomic, write_atomic_mode};
+pub use clock::now_ms;
+pub use layout::Pm2Home;
+pub use liveness::alive;
+pub use module_conf::ModuleConfError;
