@@ -1,15 +1,18 @@
 //! Talking to the daemon: connect, spawn it on demand, one request at a time.
 
 use anyhow::{anyhow, bail, Context, Result};
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::{Flock, FlockArg, OFlag};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::unistd::pipe2;
 use pm2_home::Pm2Home;
 use pm2_proto::{frame, Envelope, Reply, Request, Response};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// How long a spawned daemon gets to open its socket.
+/// How long a spawned daemon gets to bind its socket.
 const DAEMON_START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A connection to the daemon.
@@ -55,7 +58,8 @@ pub fn connect(home: &Pm2Home, quiet: bool) -> Result<Client> {
     connect_existing(home).ok_or_else(|| anyhow!("the daemon started but refuses connections"))
 }
 
-/// Starts `pm2 __daemon` detached (new session, stdio to pm2.log) and waits for its socket.
+/// Starts `pm2 __daemon` detached (new session, stdio to pm2.log) and waits until it says
+/// its socket is bound, on a readiness pipe (see [`pm2_proto::READY_FD_ENV`]).
 fn spawn_daemon(home: &Pm2Home) -> Result<()> {
     let exe = std::env::current_exe().context("cannot locate the pm2 executable")?;
     let log = std::fs::OpenOptions::new()
@@ -63,39 +67,90 @@ fn spawn_daemon(home: &Pm2Home) -> Result<()> {
         .append(true)
         .open(home.daemon_log())
         .with_context(|| format!("cannot open {}", home.daemon_log().display()))?;
+    // Both ends close on exec; only the daemon's copy of the write end is kept open.
+    let (ready_read, ready_write) =
+        pipe2(OFlag::O_CLOEXEC).context("cannot create the daemon's readiness pipe")?;
+    let child_end = ready_write.as_raw_fd();
     let mut cmd = Command::new(exe);
     cmd.arg("__daemon")
         .env("PM2_HOME", home.root())
+        .env(pm2_proto::READY_FD_ENV, child_end.to_string())
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
-    // SAFETY: setsid is async-signal-safe; it detaches the daemon from our terminal.
+    // SAFETY: setsid and fcntl are async-signal-safe; setsid detaches the daemon from our
+    // terminal, and clearing FD_CLOEXEC keeps the pipe's write end across exec.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             nix::unistd::setsid().map_err(std::io::Error::from)?;
+            if libc::fcntl(child_end, libc::F_SETFD, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
             Ok(())
         });
     }
     let mut child = cmd.spawn().context("cannot spawn the daemon")?;
-    let deadline = Instant::now() + DAEMON_START_TIMEOUT;
-    while Instant::now() < deadline {
-        if UnixStream::connect(home.socket()).is_ok() {
-            return Ok(());
-        }
-        if let Ok(Some(status)) = child.try_wait() {
+    // Ours must go, or the daemon's death would never read as end of file.
+    drop(ready_write);
+    match wait_ready(&ready_read, Instant::now() + DAEMON_START_TIMEOUT)
+        .context("cannot wait for the daemon's readiness pipe")?
+    {
+        Readiness::Ready => Ok(()),
+        // Another daemon may have won the race for this home: it serves, ours stood down.
+        Readiness::Closed if connect_existing(home).is_some() => Ok(()),
+        Readiness::Closed => {
+            let status = child.wait().context("cannot wait for the daemon")?;
             bail!(
                 "the daemon exited at start ({status}); see {}",
                 home.daemon_log().display()
-            );
+            )
         }
-        std::thread::sleep(Duration::from_millis(2));
+        Readiness::TimedOut => bail!(
+            "the daemon did not open {} within {:?}; see {}",
+            home.socket().display(),
+            DAEMON_START_TIMEOUT,
+            home.daemon_log().display()
+        ),
     }
-    bail!(
-        "the daemon did not open {} within {:?}; see {}",
-        home.socket().display(),
-        DAEMON_START_TIMEOUT,
-        home.daemon_log().display()
-    )
+}
+
+/// What the readiness pipe said.
+enum Readiness {
+    /// The daemon wrote its byte: the socket is bound.
+    Ready,
+    /// End of file without the byte: the daemon exited at start.
+    Closed,
+    /// Nothing before the deadline.
+    TimedOut,
+}
+
+/// Waits on the read end of the readiness pipe until it says something or `deadline`.
+fn wait_ready(pipe: &OwnedFd, deadline: Instant) -> std::io::Result<Readiness> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(Readiness::TimedOut);
+        }
+        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(pipe.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, timeout) {
+            Ok(0) => continue,
+            Ok(_) => break,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut byte = [0u8; 1];
+    let read = loop {
+        match nix::unistd::read(pipe, &mut byte) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            other => break other?,
+        }
+    };
+    Ok(match read {
+        0 => Readiness::Closed,
+        _ => Readiness::Ready,
+    })
 }
 
 impl Client {

@@ -3,12 +3,14 @@
 
 use crate::life::{io_ctx, run, StartError};
 use crate::logs::daemon_log;
+use crate::ready_pipe::ReadyPipe;
 use crate::settings::DaemonSettings;
 use std::io;
 
 /// Entry point of the detached daemon process (`pm2 __daemon`): logging to `pm2.log`,
 /// SIGTERM/SIGINT/SIGQUIT stop every app and exit, SIGHUP is ignored. Returns the exit code.
 pub fn daemon_main(settings: DaemonSettings) -> i32 {
+    let ready = ReadyPipe::from_env();
     if let Err(e) = settings.home.ensure() {
         eprintln!(
             "pm2 daemon: cannot create {}: {e}",
@@ -26,7 +28,8 @@ pub fn daemon_main(settings: DaemonSettings) -> i32 {
             return 1;
         }
     };
-    let result = runtime.block_on(async { run(settings, termination_signal()).await });
+    let result =
+        runtime.block_on(async { run(settings, termination_signal(), || ready.signal()).await });
     match result {
         Ok(()) => 0,
         Err(StartError::AlreadyRunning(_)) => 0,
@@ -112,8 +115,9 @@ fn daemon_runtime() -> io::Result<tokio::runtime::Runtime> {
 }
 
 impl InProcess {
-    /// Starts the daemon core on its own thread and runtime. The error names what could
-    /// not be set up (the home folder, `pm2.log`, the thread).
+    /// Starts the daemon core on its own thread and runtime and returns once its socket is
+    /// bound. The error names what could not be set up (the home folder, `pm2.log`, the
+    /// thread), or says the daemon stopped before serving (its reason is in `pm2.log`).
     pub fn start(settings: DaemonSettings) -> Result<InProcess, StartError> {
         let root = settings.home.root().display().to_string();
         settings
@@ -123,6 +127,7 @@ impl InProcess {
         let log = settings.home.daemon_log();
         daemon_log::init(&log).map_err(io_ctx(format!("cannot open {}", log.display())))?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready, serving) = std::sync::mpsc::sync_channel::<()>(1);
         let thread = std::thread::Builder::new()
             .name("pm2-daemon".into())
             .spawn(move || {
@@ -136,7 +141,10 @@ impl InProcess {
                 let shutdown = async {
                     let _ = stopped.await;
                 };
-                match runtime.block_on(run(settings, shutdown)) {
+                let ready = move || {
+                    let _ = ready.send(());
+                };
+                match runtime.block_on(run(settings, shutdown, ready)) {
                     Ok(()) => 0,
                     Err(e) => {
                         tracing::error!("{e}");
@@ -146,6 +154,10 @@ impl InProcess {
                 }
             })
             .map_err(io_ctx("cannot start the daemon thread"))?;
+        if serving.recv().is_err() {
+            let _ = thread.join();
+            return Err(StartError::DidNotStart(log));
+        }
         Ok(InProcess {
             thread,
             stop: Some(stop),

@@ -10,6 +10,7 @@ mod instance;
 mod life;
 mod logs;
 mod persist;
+mod ready_pipe;
 mod registry;
 mod settings;
 mod socket;

@@ -30,6 +30,10 @@ pub enum StartError {
         /// The OS error.
         source: io::Error,
     },
+    /// The in-process daemon stopped before its socket was bound; `pm2.log` (named here)
+    /// says why.
+    #[error("the daemon did not start; see {}", .0.display())]
+    DidNotStart(std::path::PathBuf),
 }
 
 /// Wraps an I/O error with what was being done (which names the path).
@@ -94,10 +98,14 @@ fn log_header(settings: &DaemonSettings) {
 }
 
 /// Runs the daemon until `shutdown` resolves or a client sends `kill`; then stops every app
-/// gracefully and removes the socket and pid file.
+/// gracefully and removes the socket and pid file. `ready` is called once the socket is
+/// bound (connections queue from then on) and the pid file written, so whoever started the
+/// daemon waits on that event instead of polling the socket; it is dropped uncalled when
+/// the daemon cannot start.
 pub async fn run(
     settings: DaemonSettings,
     shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(),
 ) -> Result<(), StartError> {
     settings.home.ensure().map_err(io_ctx(format!(
         "cannot create {}",
@@ -114,6 +122,7 @@ pub async fn run(
         settings.home.daemon_pid().display()
     )))?;
     log_header(&settings);
+    ready();
     let hub = LogHub::default();
     daemon_log::attach_hub(&hub);
     let daemon = Arc::new(Daemon::new(settings, hub));

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn sleep_app(name: &str, cwd: &Path) -> AppSpec {
     AppSpec {
@@ -38,14 +38,6 @@ fn request(sock: &Path, request: Request) -> Response {
     reply.response
 }
 
-fn wait_for_socket(sock: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while UnixStream::connect(sock).is_err() {
-        assert!(Instant::now() < deadline, "daemon socket never opened");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 #[test]
 fn serves_start_list_stop_and_survives_garbage() {
     let dir = std::env::temp_dir().join(format!("pm2-inproc-{}", std::process::id()));
@@ -54,13 +46,21 @@ fn serves_start_list_stop_and_survives_garbage() {
     let sock = home.socket();
     let settings = DaemonSettings::from_env(home.clone());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
     let daemon = std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().expect("runtime");
-        rt.block_on(pm2_daemon::run(settings, async {
-            let _ = stop_rx.await;
-        }))
+        let ready = move || ready_tx.send(()).expect("the test waits for readiness");
+        rt.block_on(pm2_daemon::run(
+            settings,
+            async {
+                let _ = stop_rx.await;
+            },
+            ready,
+        ))
     });
-    wait_for_socket(&sock);
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("daemon socket never opened");
     let mode = std::fs::metadata(&sock).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 

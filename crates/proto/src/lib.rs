@@ -21,3 +21,12 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 ///
 /// PM2's own `rpc.sock`/`pub.sock` stay free for a later Node-API-compatible endpoint.
 pub const SOCKET_NAME: &str = "daemon.sock";
+
+/// Environment variable naming the file descriptor of the readiness pipe a CLI hands to the
+/// daemon it spawns: the CLI then waits on an event (the pipe) instead of polling the socket.
+/// The daemon removes it from its environment at once, so no app or helper inherits it.
+pub const READY_FD_ENV: &str = "PM2_RS_READY_FD";
+
+/// The byte the daemon writes on the readiness pipe once its socket is bound and queues
+/// connections; end of file without it means the daemon died at start.
+pub const READY_BYTE: u8 = b'R';

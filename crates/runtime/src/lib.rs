@@ -9,7 +9,7 @@
 //! Its own crate because it is the one program that needs both sides: the daemon
 //! (in-process) and the CLI (its `start`, its client), which otherwise never link each other.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Parser;
 use nix::sys::signal::{SigSet, Signal};
 use pm2_cli::args::StartArgs;
@@ -91,7 +91,6 @@ fn run(mut args: RuntimeArgs) -> Result<i32> {
         Some(_) => None,
         None => Some(InProcess::start(DaemonSettings::from_env(home.clone()))?),
     };
-    wait_for_socket(&home)?;
     // Listen first, so the apps' very first lines are printed too.
     spawn_log_stream(&home, &args)?;
     let start = std::mem::take(&mut args.start);
@@ -139,20 +138,6 @@ fn spawn_signal_waiter(set: SigSet, tx: mpsc::Sender<End>) {
             let _ = tx.send(End::Signal(sig));
         }
     });
-}
-
-fn wait_for_socket(home: &Pm2Home) -> Result<()> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while client::connect_existing(home).is_none() {
-        if std::time::Instant::now() > deadline {
-            bail!(
-                "the daemon did not start; see {}",
-                home.daemon_log().display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    Ok(())
 }
 
 /// Stops every app gracefully and the daemon (ours in-process, or the one we attached to).
