@@ -40,7 +40,7 @@ pub(crate) async fn apply_to(
             InstanceOutcome {
                 pm_id: id,
                 name,
-                error: outcome.err(),
+                error: outcome.err().map(|e| e.to_string()),
             }
         });
     }
@@ -64,7 +64,11 @@ pub(crate) async fn reload_one_by_one(
 ) -> Vec<InstanceOutcome> {
     let mut outcomes = Vec::new();
     for ((pm_id, handle), update) in handles(daemon, ids).into_iter().zip(updates) {
-        let error = handle.call(|r| Control::Reload(update, r)).await.err();
+        let error = handle
+            .call(|r| Control::Reload(update, r))
+            .await
+            .err()
+            .map(|e| e.to_string());
         let name = handle.info().spec.name;
         outcomes.push(InstanceOutcome { pm_id, name, error });
     }
@@ -107,7 +111,11 @@ pub(crate) async fn signal(daemon: &Daemon, req: SignalRequest) -> Response {
     };
     let mut outcomes = Vec::new();
     for (pm_id, handle) in handles(daemon, &ids) {
-        let error = handle.call(|r| Control::Signal(sig, r)).await.err();
+        let error = handle
+            .call(|r| Control::Signal(sig, r))
+            .await
+            .err()
+            .map(|e| e.to_string());
         let name = handle.info().spec.name;
         outcomes.push(InstanceOutcome { pm_id, name, error });
     }

@@ -54,7 +54,11 @@ async fn restart_each(daemon: &Daemon, ids: &[u32], updates: Vec<Update>) -> Vec
         let Some(handle) = daemon.registry().get(*id) else {
             continue;
         };
-        let error = handle.call(|r| Control::Restart(update, r)).await.err();
+        let error = handle
+            .call(|r| Control::Restart(update, r))
+            .await
+            .err()
+            .map(|e| e.to_string());
         outcomes.push(InstanceOutcome {
             pm_id: *id,
             name: handle.info().spec.name,

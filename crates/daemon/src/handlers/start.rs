@@ -1,6 +1,6 @@
 //! `start`: register apps and launch their instances.
 
-use crate::instance::{spawn_instance, status_before_start, Outcome};
+use crate::instance::{spawn_instance, status_before_start, ControlError, Outcome};
 use crate::logs::sinks::LogFiles;
 use crate::registry::Registry;
 use crate::state::Daemon;
@@ -168,8 +168,9 @@ pub(crate) async fn start(daemon: &Daemon, req: StartRequest) -> Response {
     for Launch { pm_id, name, first } in launches {
         let error = first
             .await
-            .unwrap_or_else(|_| Err("instance task ended".into()))
-            .err();
+            .unwrap_or(Err(ControlError::TaskEnded))
+            .err()
+            .map(|e| e.to_string());
         outcomes.push(InstanceOutcome { pm_id, name, error });
     }
     Response::Outcomes { outcomes }

@@ -1,6 +1,6 @@
 //! `trigger`: run an action an app registered, and collect the answers.
 
-use crate::instance::{Control, InstanceHandle, Trigger};
+use crate::instance::{Control, InstanceHandle, Trigger, TriggerError};
 use crate::state::Daemon;
 use pm2_proto::{Response, TriggerReply, TriggerRequest};
 use std::time::Duration;
@@ -52,16 +52,19 @@ async fn ask(
         }))
         .await;
     let result = match sent {
-        Err(e) => Err(e),
+        Err(_) => Err(TriggerError::Removed),
         Ok(()) => match tokio::time::timeout(REPLY_TIMEOUT, answer).await {
             Ok(Ok(r)) => r,
-            Ok(Err(_)) => Err("the process is being removed".into()),
-            Err(_) => Err(format!("no reply to {action} within {REPLY_TIMEOUT:?}")),
+            Ok(Err(_)) => Err(TriggerError::Dropped),
+            Err(_) => Err(TriggerError::NoReply {
+                action,
+                timeout: REPLY_TIMEOUT,
+            }),
         },
     };
     let (value, error) = match result {
         Ok(v) => (Some(v), None),
-        Err(e) => (None, Some(e)),
+        Err(e) => (None, Some(e.to_string())),
     };
     TriggerReply {
         pm_id,

@@ -2,6 +2,7 @@
 //! time — the child (exit, worker messages), the phase's deadline, a trigger, a control.
 
 use super::control::{Control, Outcome};
+use super::failure::ControlError;
 use super::handle::InstanceHandle;
 use super::phase::{Event, Phase};
 use super::process::{exit_of, Running};
@@ -207,10 +208,17 @@ impl Instance {
 
     fn signal(&self, sig: nix::sys::signal::Signal) -> Outcome {
         let Some(r) = self.phase.child() else {
-            return Err(format!("process {} is not running", self.label()));
+            return Err(ControlError::NotRunning {
+                label: self.label(),
+            });
         };
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(r.pid as i32), sig)
-            .map_err(|e| format!("could not send {sig} to {}: {e}", self.label()))
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(r.pid as i32), sig).map_err(|errno| {
+            ControlError::SignalFailed {
+                signal: sig,
+                label: self.label(),
+                errno,
+            }
+        })
     }
 
     fn trigger(&mut self, t: control::Trigger) {

@@ -2,6 +2,7 @@
 //! replies to `pm2 trigger` (PM2's `axm:*` messages over the IPC channel).
 
 use super::control::Trigger;
+use super::failure::TriggerError;
 use crate::worker_channel::{WorkerEvent, WorkerLink};
 use pm2_proto::ProcessInfo;
 use serde_json::Value;
@@ -10,7 +11,7 @@ use tokio::sync::oneshot;
 /// Triggers sent to the app and waiting for its `axm:reply`, by action name.
 #[derive(Default)]
 pub(super) struct AxmBridge {
-    pending: Vec<(String, oneshot::Sender<Result<Value, String>>)>,
+    pending: Vec<(String, oneshot::Sender<Result<Value, TriggerError>>)>,
 }
 
 impl AxmBridge {
@@ -20,7 +21,7 @@ impl AxmBridge {
         info.axm_actions.clear();
         info.axm_monitor.clear();
         for (action, reply) in self.pending.drain(..) {
-            let _ = reply.send(Err(format!("the process exited before answering {action}")));
+            let _ = reply.send(Err(TriggerError::ExitedBeforeAnswer { action }));
         }
     }
 
@@ -38,9 +39,10 @@ impl AxmBridge {
             .iter()
             .any(|a| a.get("action_name").and_then(|n| n.as_str()) == Some(t.action.as_str()));
         let (true, Some(link)) = (known, link) else {
-            let _ = t
-                .reply
-                .send(Err(format!("action {} not found for {label}", t.action)));
+            let _ = t.reply.send(Err(TriggerError::NotFound {
+                action: t.action,
+                label: label.to_string(),
+            }));
             return;
         };
         let msg = match &t.param {
@@ -48,7 +50,10 @@ impl AxmBridge {
             None => serde_json::json!(t.action),
         };
         if let Err(e) = link.sender.send(msg) {
-            let _ = t.reply.send(Err(format!("cannot reach {label}: {e:?}")));
+            let _ = t.reply.send(Err(TriggerError::Unreachable {
+                label: label.to_string(),
+                detail: format!("{e:?}"),
+            }));
             return;
         }
         self.pending.push((t.action, t.reply));

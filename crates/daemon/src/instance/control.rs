@@ -1,10 +1,11 @@
 //! What others may ask of an instance, and what they get back.
 
+use super::failure::{ControlError, TriggerError};
 use std::collections::BTreeMap;
 use tokio::sync::oneshot;
 
-/// The result of a control: `Err` carries a message for the user.
-pub type Outcome = Result<(), String>;
+/// The result of a control: done, or why not (its `Display` is the user's message).
+pub type Outcome = Result<(), ControlError>;
 
 /// What can be asked of an instance.
 pub enum Control {
@@ -32,7 +33,7 @@ pub struct Trigger {
     /// Its parameter, if any.
     pub param: Option<String>,
     /// The app's `axm:reply` data, or why there is none.
-    pub reply: oneshot::Sender<Result<serde_json::Value, String>>,
+    pub reply: oneshot::Sender<Result<serde_json::Value, TriggerError>>,
 }
 
 /// What a restart or reload changes first.

@@ -68,7 +68,7 @@ impl Instance {
             Err(e) => {
                 self.info.pid = None;
                 tracing::error!("App [{}] failed to start: {e}", self.label());
-                *outcome = Err(e);
+                *outcome = Err(e.into());
                 Event::SpawnFailed
             }
         }

@@ -1,6 +1,7 @@
 //! The instance as others see it: the latest published state, and a channel for controls.
 
 use super::control::{Control, Outcome};
+use super::failure::ControlError;
 use crate::logs::sinks::LogFiles;
 use pm2_proto::ProcessInfo;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -34,11 +35,8 @@ impl InstanceHandle {
     }
 
     /// Sends a control whose answer travels on its own channel (`Trigger`).
-    pub async fn send(&self, ctl: Control) -> Result<(), String> {
-        self.ctl
-            .send(ctl)
-            .await
-            .map_err(|_| "process is being removed".to_string())
+    pub async fn send(&self, ctl: Control) -> Result<(), ControlError> {
+        self.ctl.send(ctl).await.map_err(|_| ControlError::Removed)
     }
 
     /// Reads the latest state without cloning it (the metrics timer's path).
@@ -50,9 +48,8 @@ impl InstanceHandle {
     pub async fn call(&self, make: impl FnOnce(oneshot::Sender<Outcome>) -> Control) -> Outcome {
         let (tx, rx) = oneshot::channel();
         if self.ctl.send(make(tx)).await.is_err() {
-            return Err("process is being removed".into());
+            return Err(ControlError::Removed);
         }
-        rx.await
-            .unwrap_or_else(|_| Err("process is being removed".into()))
+        rx.await.unwrap_or(Err(ControlError::Removed))
     }
 }

@@ -1,6 +1,7 @@
 //! Starting an instance's process: command line, environment, IPC channel, relays, and
 //! the bookkeeping of a new child (pid, pid file, whether it must report in).
 
+use super::failure::SpawnError;
 use super::process::Running;
 use super::state::Instance;
 use crate::logs::relay;
@@ -75,14 +76,13 @@ impl Instance {
     }
 
     /// Spawns a new process for this instance (not yet installed as the running one).
-    pub(super) async fn spawn_process(&self) -> Result<Running, String> {
+    pub(super) async fn spawn_process(&self) -> Result<Running, SpawnError> {
         let mut spec = self.spawn_spec();
         let ipc = self.speaks_node_ipc();
         let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;
         let worker_id = worker_channel::next_worker_id();
         let channel = if ipc {
-            let (parent, child_end) =
-                ipc::channel_pair().map_err(|e| format!("cannot create the IPC channel: {e}"))?;
+            let (parent, child_end) = ipc::channel_pair().map_err(SpawnError::IpcChannel)?;
             spec.env
                 .extend(ipc::child_env(cluster.then_some(worker_id)));
             let raw = child_end.as_raw_fd();
@@ -91,8 +91,10 @@ impl Instance {
         } else {
             None
         };
-        let mut child = pm2_supervisor::spawn(&spec)
-            .map_err(|e| format!("spawn {} failed: {e}", spec.program))?;
+        let mut child = pm2_supervisor::spawn(&spec).map_err(|error| SpawnError::Exec {
+            program: spec.program.clone(),
+            error,
+        })?;
         let pid = child.id().unwrap_or(0);
         let relays = self.start_relays(&mut child);
         let link = match channel {

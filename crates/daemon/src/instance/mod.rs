@@ -32,6 +32,7 @@ mod axm;
 mod control;
 mod drive;
 mod exit;
+mod failure;
 mod handle;
 mod launch;
 mod phase;
@@ -43,4 +44,5 @@ mod triggers;
 
 pub use actor::{spawn_instance, status_before_start};
 pub use control::{Control, Outcome, Trigger, Update};
+pub use failure::{ControlError, TriggerError};
 pub use handle::InstanceHandle;

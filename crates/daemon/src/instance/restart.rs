@@ -2,6 +2,7 @@
 //! cluster form replaces the worker without downtime.
 
 use super::control::{Outcome, Update};
+use super::failure::{ControlError, ReloadFailure};
 use super::phase::Event;
 use super::state::{now_ms, Instance};
 use pm2_proto::ExecMode;
@@ -42,13 +43,21 @@ impl Instance {
         self.replace_worker().await
     }
 
+    /// A reload that did not take, named for the user.
+    fn reload_failed(&self, reason: ReloadFailure) -> ControlError {
+        ControlError::ReloadFailed {
+            label: self.label(),
+            reason,
+        }
+    }
+
     /// Reload of a cluster worker: start the new one, wait until it listens (or sends
     /// `ready` with `--wait-ready`), then retire the old one gracefully. A new worker that
     /// dies or never becomes ready is removed and the old one keeps serving.
     async fn replace_worker(&mut self) -> Outcome {
         let mut fresh = match self.spawn_process().await {
             Ok(r) => r,
-            Err(e) => return Err(format!("reload of {} failed: {e}", self.label())),
+            Err(e) => return Err(self.reload_failed(e.into())),
         };
         if let Err(why) = self.wait_until_serving(&mut fresh).await {
             tracing::warn!(
@@ -56,7 +65,7 @@ impl Instance {
                 self.label()
             );
             self.discard(fresh).await;
-            return Err(format!("reload of {} failed: {why}", self.label()));
+            return Err(self.reload_failed(why));
         }
         tracing::info!("-reload- New worker listening ({})", self.label());
         self.info.restart_time += 1;

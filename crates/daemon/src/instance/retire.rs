@@ -2,6 +2,7 @@
 //! period, whole tree; a cluster worker is drained and disconnected first), and the waits
 //! of a reload's new worker.
 
+use super::failure::ReloadFailure;
 use super::process::{drain, exit_of, Running};
 use super::state::Instance;
 use crate::worker_channel::WorkerEvent;
@@ -181,7 +182,10 @@ impl Instance {
     /// Waits for `listening` (or `ready` with `--wait-ready`), bounded by `listen_timeout`.
     /// Without `--wait-ready` a worker that is alive but not listening by then is accepted
     /// (it may not be a server), as PM2 does.
-    pub(super) async fn wait_until_serving(&self, fresh: &mut Running) -> Result<(), String> {
+    pub(super) async fn wait_until_serving(
+        &self,
+        fresh: &mut Running,
+    ) -> Result<(), ReloadFailure> {
         let wait_ready = self.info.spec.wait_ready;
         let timeout = self.listen_timeout();
         let deadline = tokio::time::Instant::now() + timeout;
@@ -197,17 +201,17 @@ impl Instance {
                     Some(WorkerEvent::Listening) if !wait_ready => return Ok(()),
                     Some(WorkerEvent::Ready) if wait_ready => return Ok(()),
                     Some(WorkerEvent::Closed) | None => {
-                        return Err("the new worker closed its channel".into())
+                        return Err(ReloadFailure::ChannelClosed)
                     }
                     Some(_) => continue,
                 },
                 status = fresh.child.wait() => {
                     let code = exit_of(status).code;
-                    return Err(format!("the new worker exited with code {code}"));
+                    return Err(ReloadFailure::Exited(code));
                 }
                 _ = tokio::time::sleep_until(deadline) => {
                     return if wait_ready {
-                        Err(format!("no 'ready' within {}ms (listen_timeout)", timeout.as_millis()))
+                        Err(ReloadFailure::NoReady(timeout))
                     } else {
                         Ok(())
                     };
