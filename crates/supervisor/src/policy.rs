@@ -94,13 +94,14 @@ impl RestartPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pm2_proto::{DEFAULT_MAX_RESTARTS, DEFAULT_MIN_UPTIME_MS};
 
     fn policy() -> RestartPolicy {
         RestartPolicy {
             autorestart: true,
             stop_exit_codes: vec![],
-            min_uptime: 1000,
-            max_restarts: 16,
+            min_uptime: DEFAULT_MIN_UPTIME_MS,
+            max_restarts: DEFAULT_MAX_RESTARTS,
             restart_delay: None,
             exp_backoff_restart_delay: None,
         }
@@ -125,7 +126,7 @@ mod tests {
             ..Default::default()
         };
         let mut now = 0;
-        for i in 1..16 {
+        for i in 1..DEFAULT_MAX_RESTARTS {
             now += 10;
             c.pm_uptime = now - 5;
             assert_eq!(p.on_exit(&mut c, 1, now), ExitDecision::RestartNow);
