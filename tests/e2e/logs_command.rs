@@ -2,11 +2,9 @@
 //! stream (new lines, late apps, restarts, daemon lines, `--json`, `--format`,
 //! `--timestamp`), targets, a broken pipe, and a reader that stops reading.
 
-mod common;
-mod logs_support;
-
-use common::*;
-use logs_support::*;
+use crate::harness::logs::*;
+use crate::harness::poll::try_poll;
+use crate::harness::*;
 use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -345,15 +343,11 @@ fn a_stalled_reader_does_not_slow_the_app_and_learns_it_skipped_lines() {
         p.fail(&format!("out file: {problem}"), None);
     }
     s.resume();
-    let deadline = std::time::Instant::now() + T;
-    while !s.stderr().contains("skipped") {
-        if std::time::Instant::now() >= deadline {
-            p.fail(
-                &format!("the reader was not told it missed lines\n{}", s.report()),
-                None,
-            );
-        }
-        std::thread::sleep(Duration::from_millis(25));
+    if try_poll(T, || s.stderr().contains("skipped")).is_err() {
+        p.fail(
+            &format!("the reader was not told it missed lines\n{}", s.report()),
+            None,
+        );
     }
     s.wait_for(&p, "| idle ", T);
 }

@@ -1,8 +1,6 @@
 //! `pm2 start`: PM2's naming, ids, log and pid files, instances, refusals.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use std::path::Path;
 use std::time::Duration;
 
@@ -233,7 +231,7 @@ fn binaries_run_directly() {
     p.ok(&["start", "sleep", "--", "100"]);
     p.ok(&["start", "/bin/sleep", "--name", "abs", "--", "101"]);
     let mut expected = vec![(0, "sleep", "sleep 100"), (1, "abs", "sleep 101")];
-    if have("cc") {
+    if optional_part(have("cc"), "cc not found: the compiled-binary case") {
         let src = p.fixture("tiny.c");
         let bin = p.dir.join("tiny");
         let status = std::process::Command::new("cc")
@@ -245,8 +243,6 @@ fn binaries_run_directly() {
         assert!(status.success(), "cc tiny.c");
         p.ok(&["start", "./tiny"]);
         expected.push((2, "tiny", "tiny"));
-    } else {
-        eprintln!("cc not found: the compiled-binary case is skipped");
     }
     for (id, name, cl) in expected {
         let pid = p.wait_online(id);

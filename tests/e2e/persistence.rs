@@ -2,9 +2,7 @@
 //! itself, the `.bak` fallback, recovery after the daemon was SIGKILLed, save on SIGTERM,
 //! and `pm2 kill` not saving.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;

@@ -3,9 +3,7 @@
 //! custom metrics (`axm:monitor`) in jlist and describe, and actions (`axm:action`) that
 //! `pm2 trigger` runs, printing the app's `axm:reply`.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,9 +1,7 @@
 //! What the child sees (environment, PM2 variables, `--update-env`) and what it writes
 //! (stdout and stderr captured completely, in order, in the right files).
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::Value;
 use std::time::Duration;
 

@@ -1,11 +1,11 @@
 //! `pm2 monit` in a real terminal: tmux runs it at 80x24, `send-keys` drives it and
-//! `capture-pane` reads the screen. Skipped (with a message) when tmux is not installed.
+//! `capture-pane` reads the screen. Ignored (with the reason) when tmux is not installed,
+//! failed under CI.
 
-mod common;
-
-use common::{bin, have, Pm2};
+use crate::harness::poll::try_poll;
+use crate::harness::{bin, have, require, Pm2};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long the screen may take to show what a step waits for.
 const SCREEN_TIMEOUT: Duration = Duration::from_secs(20);
@@ -34,7 +34,7 @@ impl Tmux {
         let name = format!(
             "pm2rs-monit-{tag}-{}-{}",
             std::process::id(),
-            common::now_ms()
+            crate::harness::now_ms()
         );
         let conf = dir.join("tmux.conf");
         std::fs::write(&conf, "set -g remain-on-exit on\n").expect("write tmux.conf");
@@ -130,38 +130,32 @@ fn last_line_number(screen: &str, word: &str) -> Option<u64> {
 
 /// Polls the screen until `cond` holds; fails with the last screen after the timeout.
 fn wait_screen(p: &Pm2, tmux: &Tmux, what: &str, cond: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + SCREEN_TIMEOUT;
-    loop {
-        let screen = tmux.screen();
-        if cond(&screen) {
-            return screen;
-        }
-        if Instant::now() >= deadline {
-            let state = format!(
-                "pane_dead={} status={}",
-                tmux.var("pane_dead"),
-                tmux.var("pane_dead_status")
-            );
-            p.fail(
-                &format!("timed out waiting for the screen to show {what} ({state}):\n{screen}"),
-                None,
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let mut screen = String::new();
+    let shown = try_poll(SCREEN_TIMEOUT, || {
+        screen = tmux.screen();
+        cond(&screen)
+    });
+    if shown.is_err() {
+        let state = format!(
+            "pane_dead={} status={}",
+            tmux.var("pane_dead"),
+            tmux.var("pane_dead_status")
+        );
+        p.fail(
+            &format!("timed out waiting for the screen to show {what} ({state}):\n{screen}"),
+            None,
+        );
     }
+    screen
 }
 
 /// Polls `what` until it holds; fails with the screen after the timeout.
-fn wait_for(p: &Pm2, tmux: &Tmux, what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + SCREEN_TIMEOUT;
-    while !cond() {
-        if Instant::now() >= deadline {
-            p.fail(
-                &format!("timed out waiting for {what}:\n{}", tmux.screen()),
-                None,
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
+fn wait_for(p: &Pm2, tmux: &Tmux, what: &str, cond: impl FnMut() -> bool) {
+    if try_poll(SCREEN_TIMEOUT, cond).is_err() {
+        p.fail(
+            &format!("timed out waiting for {what}:\n{}", tmux.screen()),
+            None,
+        );
     }
 }
 
@@ -195,11 +189,9 @@ fn start_tickers(p: &Pm2) {
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "tmux not installed (scripts/install-deps.sh)")]
 fn monit_shows_the_list_and_the_chosen_apps_logs_in_tmux() {
-    if !have("tmux") {
-        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
-        return;
-    }
+    require(have("tmux"), "tmux not installed (scripts/install-deps.sh)");
     let p = Pm2::new("monit");
     start_tickers(&p);
     let tmux = Tmux::start(&p, "keys");
@@ -251,7 +243,7 @@ fn monit_shows_the_list_and_the_chosen_apps_logs_in_tmux() {
     });
     // The pane runs a shell whose child is monit (`env` execs pm2).
     let shell: i32 = tmux.var("pane_pid").parse().expect("pane_pid is a number");
-    let pid = match common::children_of(shell).as_slice() {
+    let pid = match crate::harness::children_of(shell).as_slice() {
         [pid] => *pid,
         other => p.fail(
             &format!("monit's pid under the pane shell: {other:?}"),

@@ -1,11 +1,12 @@
-//! Shared harness for the end-to-end tests: the real `pm2` binary against a private
-//! `PM2_HOME`, fixture apps copied into a private folder, polling with a deadline, and
-//! failure reports that carry the command, its output, `pm2 jlist` and the daemon log.
+//! One test's private pm2 world: the real `pm2` binary against a private `PM2_HOME`,
+//! fixture apps copied into a private folder, waits with a deadline, and failure reports that carry the command, its output, `pm2 jlist` and the daemon log.
 //!
 //! Every [`Pm2`] stops its daemon on drop (`pm2 kill`, then SIGKILL to that daemon's pid
 //! only, then SIGKILL to any app pid the test saw), so a failing test never leaks processes.
-#![allow(dead_code)] // each test binary uses a different part of the harness
 
+use super::jlist::st;
+use super::poll::{try_poll, Ready};
+use super::procs::{alive, is_daemon_of, sigkill, start_time};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -15,11 +16,9 @@ use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The fixture apps shipped with the tests.
-pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/fixtures");
 /// How long one CLI call may take before the test gives up on it.
 const CLI_TIMEOUT: Duration = Duration::from_secs(60);
-/// Poll period of [`Pm2::wait_until`].
-const POLL: Duration = Duration::from_millis(25);
 
 /// The `pm2` binary under test.
 pub fn bin() -> &'static str {
@@ -92,6 +91,16 @@ impl Pm2 {
         let dest = self.dir.join(name);
         std::fs::copy(Path::new(FIXTURES).join(name), &dest).expect("copy fixture");
         dest
+    }
+
+    /// A `pm2 args` command in the test folder against this `PM2_HOME`, for tests that
+    /// spawn it themselves (stdin and pipes are theirs to set).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env("PM2_HOME", &self.home);
+        cmd
     }
 
     /// Runs `pm2 args` in the test folder.
@@ -251,21 +260,20 @@ impl Pm2 {
         }
     }
 
-    /// Polls `cond` every ~25 ms until it holds; after `within`, fails printing `what`, the
-    /// last jlist and the daemon log tail.
-    pub fn wait_until(&self, within: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-        let deadline = Instant::now() + within;
-        loop {
-            if cond() {
-                return;
-            }
-            if Instant::now() >= deadline {
-                self.fail(
-                    &format!("timed out after {within:?} waiting for: {what}"),
-                    None,
-                );
-            }
-            std::thread::sleep(POLL);
+    /// Polls `cond` (a `bool`, or an `Option` whose value is returned) every ~25 ms until it
+    /// holds; after `within`, fails printing `what`, the last jlist and the daemon log tail.
+    pub fn wait_until<R: Ready>(
+        &self,
+        within: Duration,
+        what: &str,
+        cond: impl FnMut() -> R,
+    ) -> R::Out {
+        match try_poll(within, cond) {
+            Ok(out) => out,
+            Err(e) => self.fail(
+                &format!("timed out after {:?} waiting for: {what}", e.after),
+                None,
+            ),
         }
     }
 
@@ -414,114 +422,4 @@ fn shell_words(args: &[&str]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// SIGKILL to exactly one pid.
-pub fn sigkill(pid: i32) {
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGKILL,
-    );
-}
-
-fn proc_stat(pid: i32) -> Option<Vec<String>> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may contain spaces: split after the last ')'.
-    let rest = &text[text.rfind(')')? + 1..];
-    Some(rest.split_whitespace().map(String::from).collect())
-}
-
-/// Whether `pid` is a live process (a zombie only waits to be reaped: it counts as gone).
-pub fn alive(pid: i32) -> bool {
-    pid > 0
-        && proc_stat(pid)
-            .and_then(|f| f.first().cloned())
-            .is_some_and(|state| state != "Z" && state != "X")
-}
-
-/// The start time of `pid` (clock ticks since boot), to tell a pid from a reused one.
-pub fn start_time(pid: i32) -> Option<u64> {
-    proc_stat(pid)?.get(19)?.parse().ok()
-}
-
-/// Direct children of `pid`, from /proc.
-pub fn children_of(pid: i32) -> Vec<i32> {
-    let mut kids = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return kids;
-    };
-    for entry in entries.flatten() {
-        let Some(child) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let ppid = proc_stat(child).and_then(|f| f.get(1)?.parse::<i32>().ok());
-        if ppid == Some(pid) && alive(child) {
-            kids.push(child);
-        }
-    }
-    kids
-}
-
-/// Whether `pid` is a `pm2 __daemon` serving `home`.
-pub fn is_daemon_of(pid: i32, home: &Path) -> bool {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-    let wanted = format!("PM2_HOME={}", home.display());
-    alive(pid)
-        && cmdline.split(|b| *b == 0).any(|a| a == b"__daemon")
-        && environ.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes())
-}
-
-/// Every live daemon process serving `home`.
-pub fn daemons_of(home: &Path) -> Vec<i32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return vec![];
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| is_daemon_of(*pid, home))
-        .collect()
-}
-
-/// `pm2_env.status` of a jlist element.
-pub fn st(app: &Value) -> &str {
-    app["pm2_env"]["status"].as_str().unwrap_or("")
-}
-
-/// `pm2_env.<key>` as u64 (0 when missing).
-pub fn env_u64(app: &Value, key: &str) -> u64 {
-    app["pm2_env"][key].as_u64().unwrap_or(0)
-}
-
-/// `pm2_env.<key>` as a string ("" when missing).
-pub fn env_str<'a>(app: &'a Value, key: &str) -> &'a str {
-    app["pm2_env"][key].as_str().unwrap_or("")
-}
-
-/// The jlist `pid` of an element.
-pub fn pid_of(app: &Value) -> i32 {
-    app["pid"].as_i64().unwrap_or(0) as i32
-}
-
-/// Whether a program is on PATH.
-pub fn have(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Current time in ms since the epoch.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }

@@ -4,12 +4,8 @@
 //!
 //! The Node scenarios run on the `node` on PATH and, when installed, on Node 22.
 
-#[macro_use]
-mod cluster_support;
-mod common;
-
-use cluster_support::*;
-use common::*;
+use crate::harness::cluster::*;
+use crate::harness::*;
 
 on_each_node!(
     fork_messages_reach_the_daemon_without_crashing_it,

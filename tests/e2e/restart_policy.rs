@@ -1,9 +1,7 @@
 //! PM2's restart policy: crash loops end `errored`, autorestart off, stop exit codes,
 //! restart delays, exponential backoff, and `pm2 reset`.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use std::collections::BTreeMap;
 use std::time::Duration;
 

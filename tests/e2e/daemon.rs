@@ -1,9 +1,7 @@
 //! The daemon: ping, permissions, stale files, concurrent CLIs, kill, version handshake,
 //! bad input on the socket.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;

@@ -2,11 +2,8 @@
 //! or duplicates, retain, compress, pm2.log), `pm2 flush`, and reopening after an external
 //! rotation (`pm2 reloadLogs`, SIGUSR2).
 
-mod common;
-mod logs_support;
-
-use common::*;
-use logs_support::*;
+use crate::harness::logs::*;
+use crate::harness::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -193,11 +190,9 @@ fn retain_keeps_the_newest_rotated_files() {
 }
 
 #[test]
+#[cfg_attr(no_gzip, ignore = "gzip not installed (scripts/install-deps.sh)")]
 fn compress_gzips_rotated_files_with_every_line() {
-    if !have("gzip") {
-        eprintln!("gzip not installed: skipped");
-        return;
-    }
+    require(have("gzip"), "gzip not installed (scripts/install-deps.sh)");
     let p = Pm2::new("rot_gzip");
     logrotate(
         &p,

@@ -3,9 +3,7 @@
 //! (`restart|reload|stop|delete <file>`, `startOrRestart`, `startOrReload`) and JSON on
 //! stdin. Broken files, `pm2 init` and `pm2 start` with no argument: ecosystem_errors.rs.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};

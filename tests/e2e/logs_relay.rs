@@ -2,10 +2,7 @@
 //! file naming (instances, merge, combined, custom, null, odd names) and line formats
 //! (`--time`, `--log-date-format`, `--log-type json`).
 
-mod common;
-mod logs_support;
-
-use common::*;
+use crate::harness::*;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;

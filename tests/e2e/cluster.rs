@@ -5,14 +5,10 @@
 //! Every scenario runs on the `node` on PATH and, when installed, on Node 22
 //! (`node20::*` and `node22::*`).
 
-#[macro_use]
-mod cluster_support;
-mod common;
-
-use cluster_support::*;
-use common::*;
+use crate::harness::cluster::*;
+use crate::harness::*;
 use std::net::{TcpListener, UdpSocket};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 on_each_node!(
     round_robin_spreads_requests_over_both_workers,
@@ -20,6 +16,7 @@ on_each_node!(
     a_sigkilled_worker_under_load_is_respawned_and_no_client_hangs,
     unix_socket_listener_serves_and_is_removed_on_delete,
     udp_datagrams_are_echoed_by_the_workers,
+    #[cfg_attr(no_openssl, ignore = "openssl not installed (scripts/install-deps.sh)")]
     tls_servers_in_both_workers,
     listen_zero_gives_both_workers_the_same_port,
     a_taken_port_is_an_error_event_not_a_hang,
@@ -227,10 +224,10 @@ fn udp_datagrams_are_echoed_by_the_workers(node: &Node) {
 }
 
 fn tls_servers_in_both_workers(node: &Node) {
-    if !have("openssl") {
-        note("openssl missing: skipping the TLS cluster test");
-        return;
-    }
+    require(
+        have("openssl"),
+        "openssl not installed (scripts/install-deps.sh)",
+    );
     let p = Pm2::new("tls");
     let args = [
         "req",
@@ -279,14 +276,12 @@ fn tls_servers_in_both_workers(node: &Node) {
     } else {
         note("curl missing: only checking that both TLS workers listen and stay up");
         // No request possible: watch for a crash loop for a while instead.
-        let until = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < until {
+        during(Duration::from_secs(2), Duration::from_millis(100), || {
             let crashed = instances(&p, "tls")
                 .iter()
                 .any(|a| env_u64(a, "restart_time") > 0);
             assert!(!crashed, "a TLS worker restarted");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        });
     }
     for app in instances(&p, "tls") {
         assert_eq!(

@@ -5,15 +5,11 @@
 //! The memory tests set `PM2_WORKER_INTERVAL` on the first command, the one that spawns the
 //! daemon, so the limit is checked every 200 ms instead of every second.
 
-#[macro_use]
-mod cluster_support;
-mod common;
-
-use cluster_support::*;
-use common::*;
+use crate::harness::cluster::*;
+use crate::harness::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 on_each_node!(a_cluster_app_over_its_memory_limit_is_reloaded_and_keeps_serving);
 
@@ -175,12 +171,10 @@ fn a_stopped_app_is_started_by_its_cron_and_a_deleted_one_is_not() {
     assert_ne!(pid, first, "a new process, started by the cron");
     p.ok(&["delete", "ticker"]);
     // The job goes with the app. Nothing to wait for: watch a few ticks' worth of time.
-    let until = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < until {
+    during(Duration::from_secs(3), Duration::from_millis(250), || {
         let apps = p.apps();
         assert!(apps.is_empty(), "a deleted app came back: {apps:#?}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    });
     assert!(!alive(pid), "the deleted app's process {pid} is gone");
 }
 

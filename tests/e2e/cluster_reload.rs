@@ -8,12 +8,8 @@
 //!
 //! Every scenario runs on the `node` on PATH and, when installed, on Node 22.
 
-#[macro_use]
-mod cluster_support;
-mod common;
-
-use cluster_support::*;
-use common::*;
+use crate::harness::cluster::*;
+use crate::harness::*;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::PathBuf;

@@ -1,8 +1,6 @@
 //! Read-only views: list, jlist, prettylist, describe, env, pid, id; and sendSignal.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -134,11 +132,9 @@ fn node_inspect(json: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
 fn prettylist_is_what_node_inspect_prints() {
-    if !have("node") {
-        eprintln!("node not found: prettylist comparison skipped");
-        return;
-    }
+    require(have("node"), "node not on PATH (scripts/install-deps.sh)");
     let p = Pm2::new("prettylist");
     start_ticker(&p);
     p.fixture("exit_after.js");

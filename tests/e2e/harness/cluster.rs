@@ -3,9 +3,10 @@
 //!
 //! Every client opens a new connection per request (HTTP/1.0, no keep-alive), so a worker
 //! replacement that loses nothing shows up as zero failures, as in the protocol study.
-#![allow(dead_code)] // each test binary uses a different part of the helpers
 
-use crate::common::*;
+use super::jlist::{pid_of, st};
+use super::pm2::Pm2;
+use super::require::require;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -39,26 +40,25 @@ impl Node {
     }
 
     /// Node 22 from `$PM2_RS_NODE22` or `<repo>/target/node22` (installed by
-    /// `tests/fixtures/install-node22.sh`); None, with a note, when it is not there.
-    pub fn v22() -> Option<Node> {
+    /// `scripts/install-deps.sh`); fails the test when it is not there (the build script
+    /// marks the node22 variants ignored then, unless under CI).
+    pub fn v22() -> Node {
         let path = std::env::var_os("PM2_RS_NODE22")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
                 Path::new(env!("CARGO_MANIFEST_DIR"))
                     .join("target/node22/node_modules/node/bin/node")
             });
-        if path.is_file() {
-            Some(Node {
-                label: "node22",
-                path: Some(path),
-            })
-        } else {
-            note(&format!(
-                "Node 22 not found at {} (scripts/install-deps.sh or tests/fixtures/install-node22.sh installs it): \
-                 skipping the node22 variant",
+        require(
+            path.is_file(),
+            &format!(
+                "Node 22 not found at {} (scripts/install-deps.sh installs it)",
                 path.display()
-            ));
-            None
+            ),
+        );
+        Node {
+            label: "node22",
+            path: Some(path),
         }
     }
 
@@ -80,22 +80,32 @@ pub fn note(line: &str) {
     let _ = writeln!(std::io::stderr(), "note: {line}");
 }
 
-/// Generates `node20::<name>` and `node22::<name>` tests calling `fn <name>(&Node)`; the
-/// Node 22 variant is skipped with a note when Node 22 is not installed.
+/// Generates `node20::<name>` and `node22::<name>` tests calling `fn <name>(&Node)`
+/// (attributes before a name go on both variants); the Node 22 variants are reported ignored when the build found no Node 22 (and fail under
+/// CI, see `build.rs`).
 macro_rules! on_each_node {
-    ($($name:ident),* $(,)?) => {
+    ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
         mod node20 {
-            $(#[test] fn $name() { super::$name(&$crate::cluster_support::Node::system()) })*
+            $(
+                $(#[$attr])*
+                #[test]
+                fn $name() { super::$name(&$crate::harness::cluster::Node::system()) }
+            )*
         }
         mod node22 {
-            $(#[test] fn $name() {
-                if let Some(node) = $crate::cluster_support::Node::v22() {
-                    super::$name(&node)
-                }
-            })*
+            $(
+                $(#[$attr])*
+                #[test]
+                #[cfg_attr(
+                    no_node22,
+                    ignore = "Node 22 not found in target/node22: run scripts/install-deps.sh"
+                )]
+                fn $name() { super::$name(&$crate::harness::cluster::Node::v22()) }
+            )*
         }
     };
 }
+pub(crate) use on_each_node;
 
 /// A TCP port that was free a moment ago (the OS picked it).
 pub fn free_port() -> u16 {

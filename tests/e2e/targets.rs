@@ -1,9 +1,7 @@
 //! stop / restart / delete by every kind of target: id, name, namespace, `all`, several
 //! targets, `/regex/`, and unknown targets that change nothing.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 
 /// `(name, status, restart_time)` for every app, in id order.
 fn table(p: &Pm2) -> Vec<(String, String, u64)> {

@@ -1,9 +1,7 @@
 //! Graceful stop: SIGINT, `--kill-timeout`, whole process trees, `--no-treekill`, and the
 //! `stopping` status while a stop is under way.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use std::time::{Duration, Instant};
 
 const T: Duration = Duration::from_secs(10);

@@ -3,9 +3,7 @@
 //! even the daemon. Unknown keys only warn, with a suggestion. `pm2 init` writes PM2's
 //! templates and refuses to overwrite a file; `pm2 start` alone starts that file.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
