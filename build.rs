@@ -20,13 +20,14 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
-    let probes: [(&str, Option<PathBuf>); 6] = [
+    let probes: [(&str, Option<PathBuf>); 7] = [
         ("no_node", on_path("node")),
         ("no_node22", node22()),
         ("no_openssl", on_path("openssl")),
         ("no_gzip", on_path("gzip")),
         ("no_tmux", on_path("tmux")),
         ("no_pid_namespace", on_path("unshare").filter(|_| is_root())),
+        ("no_unprivileged_exec", unprivileged_can_run_binaries()),
     ];
     for (cfg, found) in probes {
         println!("cargo:rustc-check-cfg=cfg({cfg})");
@@ -61,6 +62,21 @@ fn node22() -> Option<PathBuf> {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The profile folder (`target/debug`) when a non-root user could run the binaries in it
+/// (`pm2 startup` without root rights is tested by dropping to `nobody`), or when the
+/// build is not by root (the test then needs no other user). None when root built into a
+/// folder others cannot enter.
+fn unprivileged_can_run_binaries() -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR")?);
+    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out.
+    let profile = out_dir.ancestors().nth(3)?.to_path_buf();
+    let others_enter = profile
+        .ancestors()
+        .all(|p| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));
+    (!is_root() || others_enter).then_some(profile)
 }
 
 /// Whether the build (and so, in practice, the test run) is by root: a PID namespace

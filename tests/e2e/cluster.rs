@@ -2,8 +2,8 @@
 //! `server.listen()` apps share one port (round-robin or shared handles), a unix socket, a
 //! UDP socket or a TLS port; `listen(0)`, EADDRINUSE and a SIGKILLed worker under load.
 //!
-//! Every scenario runs on the `node` on PATH and, when installed, on Node 22
-//! (`node20::*` and `node22::*`).
+//! Every scenario runs twice: `node20::*` on the `node` on PATH, `node22::*` on Node 22
+//! (ignored when it is not installed).
 
 use crate::harness::cluster::*;
 use crate::harness::*;

@@ -6,7 +6,7 @@
 //! Keep-alive clients lose nothing either: a connection the retiring worker closes while its
 //! client's next request waits is handed to a new worker (`pm2_cluster::handback`).
 //!
-//! Every scenario runs on the `node` on PATH and, when installed, on Node 22.
+//! Every scenario runs on the `node` on PATH and on Node 22 (ignored when not installed).
 
 use crate::harness::cluster::*;
 use crate::harness::*;

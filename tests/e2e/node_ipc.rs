@@ -2,7 +2,7 @@
 //! without hurting it, `--wait-ready` works in fork mode, `--shutdown-with-message` stops a
 //! fork app by message; and a non-Node app with `-i 2` runs as two fork instances.
 //!
-//! The Node scenarios run on the `node` on PATH and, when installed, on Node 22.
+//! The Node scenarios run on the `node` on PATH and on Node 22 (ignored when not installed).
 
 use crate::harness::cluster::*;
 use crate::harness::*;

@@ -3,13 +3,13 @@
 //! disable commands are printed, never run. The systemd unit is checked with
 //! `systemd-analyze verify` when that tool exists.
 
+use crate::harness::{bin, require, Output};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-const BIN: &str = env!("CARGO_BIN_EXE_pm2");
+use std::time::Instant;
 
 /// A private folder: `root` is the fake `/`, `bin` holds fake init-system commands.
 struct World {
@@ -45,7 +45,7 @@ impl World {
 
     /// A `pm2` call with a controlled environment.
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(bin());
         cmd.args(args)
             .env_clear()
             .env("PATH", &self.path)
@@ -58,12 +58,12 @@ impl World {
         cmd
     }
 
-    fn run(&self, args: &[&str]) -> Out {
+    fn run(&self, args: &[&str]) -> Output {
         run(&mut self.cmd(args))
     }
 
     /// `startup <args> --root <root>`, which must succeed.
-    fn startup(&self, args: &[&str]) -> Out {
+    fn startup(&self, args: &[&str]) -> Output {
         let root = self.root.display().to_string();
         let mut all = vec!["startup"];
         all.extend_from_slice(args);
@@ -85,40 +85,16 @@ impl Drop for World {
     }
 }
 
-struct Out {
-    cmd: String,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn report(&self) -> String {
-        format!(
-            "command: {}\nexit: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.cmd, self.code, self.stdout, self.stderr
-        )
-    }
-
-    fn ok(&self) {
-        assert_eq!(self.code, Some(0), "{}", self.report());
-    }
-}
-
-fn run(cmd: &mut Command) -> Out {
+fn run(cmd: &mut Command) -> Output {
     let line = format!("{cmd:?}");
+    let started = Instant::now();
     let output = cmd.output().expect("run pm2");
-    Out {
-        cmd: line,
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Output::of(line, output, started.elapsed())
 }
 
 /// The binary as `current_exe` reports it (what `%PM2_PATH%` becomes).
 fn pm2_path() -> String {
-    Path::new(BIN)
+    Path::new(bin())
         .canonicalize()
         .expect("canonical binary path")
         .display()
@@ -417,11 +393,15 @@ fn nothing_detected_is_a_clear_error() {
 }
 
 #[test]
+#[cfg_attr(
+    no_unprivileged_exec,
+    ignore = "run by root, but the pm2 binary is not reachable by an unprivileged user here"
+)]
 fn without_root_rights_prints_the_sudo_command_and_writes_nothing() {
-    if nix::unistd::geteuid().is_root() && !others_can_run(Path::new(&pm2_path())) {
-        eprintln!("skipped: the pm2 binary is not reachable by an unprivileged user here");
-        return;
-    }
+    require(
+        !nix::unistd::geteuid().is_root() || others_can_run(Path::new(&pm2_path())),
+        "run by root, but the pm2 binary is not reachable by an unprivileged user here",
+    );
     let w = World::new("nonroot");
     let mut cmd = w.cmd(&["startup", "systemd", "-u", "hank"]);
     cmd.env("HOME", "/home/hank");

@@ -41,7 +41,24 @@ pub struct Output {
 }
 
 impl Output {
-    fn report(&self) -> String {
+    /// The finished `output` of `cmd` (a command line for reports), which took `elapsed`.
+    pub fn of(cmd: String, output: std::process::Output, elapsed: Duration) -> Output {
+        Output {
+            cmd,
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            elapsed,
+        }
+    }
+
+    /// Panics with the report unless the command exited 0 (for tests without a [`Pm2`]).
+    pub fn ok(&self) {
+        assert_eq!(self.code, Some(0), "{}", self.report());
+    }
+
+    /// The command, its exit code and both outputs, for failure messages.
+    pub fn report(&self) -> String {
         format!(
             "command: {}\nexit code: {:?} (took {:?})\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.cmd, self.code, self.elapsed, self.stdout, self.stderr
@@ -158,13 +175,7 @@ impl Pm2 {
             let _ = tx.send(child.wait_with_output());
         });
         match rx.recv_timeout(timeout) {
-            Ok(Ok(out)) => Ok(Output {
-                cmd: cmd_line,
-                code: out.status.code(),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-                elapsed: started.elapsed(),
-            }),
+            Ok(Ok(out)) => Ok(Output::of(cmd_line, out, started.elapsed())),
             Ok(Err(e)) => Err(format!("{cmd_line}: wait failed: {e}")),
             Err(_) => {
                 // Our own CLI child, by its pid.
