@@ -1,14 +1,15 @@
-//! The one helper for a long-running child of a test (`pm2 logs`, `pm2-runtime`,
-//! `unshare … pm2-runtime`): both pipes are read on their own threads into memory, so the
-//! child never blocks on a full pipe unless the test pauses the reader on purpose, and the
-//! child is SIGKILLed by its own pid if the test ends while it still runs.
+//! The one helper for a child process of a test: a CLI call (`Pm2::run`) and a long-running
+//! child (`pm2 logs`, `pm2-runtime`, `unshare … pm2-runtime`) alike. Both pipes are read on
+//! their own threads into memory, so the child never blocks on a full pipe unless the test
+//! pauses the reader on purpose; a waiter thread reports its exit, so waits are events, not polls;
+//! and the child is SIGKILLed by its own pid if the test ends while it still runs.
 
-use super::poll::try_poll;
+use nix::sys::wait::{waitid, Id, WaitPidFlag};
 use std::io::Read;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A running child whose stdout and stderr accumulate in memory.
 pub struct Spawned {
@@ -19,16 +20,24 @@ pub struct Spawned {
     err: Arc<Mutex<Vec<u8>>>,
     /// While true, the stdout reader stops reading (a paused terminal).
     paused: Arc<(Mutex<bool>, Condvar)>,
-    readers: Vec<JoinHandle<()>>,
+    /// Sent by the waiter thread once the child has exited (a zombie not reaped yet, so its
+    /// pid cannot be reused before [`Child::wait`] here reaps it).
+    exited: Receiver<()>,
+    status: Option<ExitStatus>,
+    /// Disconnected once both readers reached EOF (each holds a sender).
+    eof: Receiver<()>,
 }
 
-/// Reads `from` into `into` until EOF, waiting whenever `paused` is set.
+/// Reads `from` into `into` until EOF, waiting whenever `paused` is set; `done` is dropped
+/// at EOF.
 fn collect(
     mut from: impl Read + Send + 'static,
     into: Arc<Mutex<Vec<u8>>>,
     paused: Arc<(Mutex<bool>, Condvar)>,
-) -> JoinHandle<()> {
+    done: mpsc::Sender<()>,
+) {
     std::thread::spawn(move || {
+        let _done = done;
         let mut buf = [0u8; 8192];
         loop {
             {
@@ -49,7 +58,7 @@ fn collect(
                 .unwrap_or_else(|p| p.into_inner())
                 .extend_from_slice(&buf[..n]);
         }
-    })
+    });
 }
 
 fn not_paused() -> Arc<(Mutex<bool>, Condvar)> {
@@ -62,30 +71,43 @@ fn text(bytes: &Mutex<Vec<u8>>) -> String {
 
 impl Spawned {
     /// Starts `cmd` with stdin closed and both pipes read on threads; `label` names it in
-    /// reports.
-    pub fn spawn(mut cmd: Command, label: String) -> Spawned {
+    /// reports. Panics when it cannot be started.
+    pub fn spawn(cmd: Command, label: String) -> Spawned {
+        Spawned::start(cmd, label).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Spawned::spawn`], with the error as a message naming `label`.
+    pub fn start(mut cmd: Command, label: String) -> Result<Spawned, String> {
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("spawn {label}: {e}"));
+            .map_err(|e| format!("cannot run {label}: {e}"))?;
         let (out, err) = (Arc::default(), Arc::default());
         let paused = not_paused();
+        let (done, eof) = mpsc::channel();
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
-        let readers = vec![
-            collect(stdout, Arc::clone(&out), Arc::clone(&paused)),
-            collect(stderr, Arc::clone(&err), not_paused()),
-        ];
-        Spawned {
+        collect(stdout, Arc::clone(&out), Arc::clone(&paused), done.clone());
+        collect(stderr, Arc::clone(&err), not_paused(), done);
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let (exit, exited) = mpsc::channel();
+        std::thread::spawn(move || {
+            let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
+            while waitid(Id::Pid(pid), flags) == Err(nix::errno::Errno::EINTR) {}
+            let _ = exit.send(());
+        });
+        Ok(Spawned {
             child,
             cmd: label,
             out,
             err,
             paused,
-            readers,
-        }
+            exited,
+            status: None,
+            eof,
+        })
     }
 
     /// The child's pid.
@@ -118,7 +140,7 @@ impl Spawned {
 
     /// Whether the child is still running.
     pub fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.wait_exit_for(Duration::ZERO).is_err()
     }
 
     /// What the child printed, for failure reports (the last 4000 characters of each pipe).
@@ -136,41 +158,62 @@ impl Spawned {
         )
     }
 
-    /// Waits up to `within` for the child to exit on its own; on time-out it is killed and
-    /// the error carries the report.
-    pub fn wait_exit(&mut self, within: Duration) -> Result<ExitStatus, String> {
-        let child = &mut self.child;
-        match try_poll(within, || child.try_wait().ok().flatten()) {
-            Ok(status) => Ok(status),
-            Err(e) => {
-                let _ = self.child.kill();
-                Err(format!(
-                    "{} did not exit within {:?}\n{}",
-                    self.cmd,
-                    e.after,
-                    self.report()
-                ))
+    /// The exit status once the child exited within `within` (it is reaped then), else Err
+    /// with why not.
+    fn wait_exit_for(&mut self, within: Duration) -> Result<ExitStatus, String> {
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        match self.exited.recv_timeout(within) {
+            // The waiter stops on exit or when waitid fails (then wait() says why).
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => {
+                let status = self
+                    .child
+                    .wait()
+                    .map_err(|e| format!("{}: wait failed: {e}", self.cmd))?;
+                self.status = Some(status);
+                Ok(status)
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                Err(format!("{} did not finish within {within:?}", self.cmd))
             }
         }
     }
 
-    /// Waits for the child to exit, then for both pipes to reach EOF, and returns
-    /// (exit code, stdout, stderr); panics with the report after `within`.
-    pub fn finish(mut self, within: Duration) -> (Option<i32>, String, String) {
-        let status = self.wait_exit(within).unwrap_or_else(|e| panic!("{e}"));
-        for reader in std::mem::take(&mut self.readers) {
-            let _ = reader.join();
+    /// Waits up to `within` in all for the child to exit and both pipes to reach EOF, and
+    /// returns (exit code, stdout, stderr); on time-out the child is killed.
+    pub fn try_finish(
+        &mut self,
+        within: Duration,
+    ) -> Result<(Option<i32>, String, String), String> {
+        let deadline = Instant::now() + within;
+        let status = self.wait_exit_for(within).inspect_err(|_| self.kill())?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let Err(RecvTimeoutError::Timeout) = self.eof.recv_timeout(left) {
+            return Err(format!("{}: output still open after {within:?}", self.cmd));
         }
-        (status.code(), self.stdout(), self.stderr())
+        Ok((status.code(), self.stdout(), self.stderr()))
+    }
+
+    /// [`Spawned::try_finish`], panicking with the report after `within`.
+    pub fn finish(mut self, within: Duration) -> (Option<i32>, String, String) {
+        self.try_finish(within)
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.report()))
+    }
+
+    /// SIGKILL to this child (by its own pid, never reused before it is reaped here).
+    fn kill(&mut self) {
+        if self.status.is_none() {
+            let _ = self.child.kill();
+        }
     }
 }
 
 impl Drop for Spawned {
     fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            // Child::kill signals this child's own pid only.
+        if self.status.is_none() {
             let _ = self.child.kill();
+            let _ = self.child.wait();
         }
-        let _ = self.child.wait();
     }
 }

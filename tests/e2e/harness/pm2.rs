@@ -4,15 +4,16 @@
 //! Every [`Pm2`] stops its daemon on drop (`pm2 kill`, then SIGKILL to that daemon's pid
 //! only, then SIGKILL to any app pid the test saw), so a failing test never leaks processes.
 
+use super::child::Spawned;
 use super::jlist::st;
 use super::poll::{try_poll, Ready};
 use super::procs::{alive, is_daemon_of, sigkill, start_time};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The fixture apps shipped with the tests.
@@ -161,28 +162,17 @@ impl Pm2 {
         cmd.args(args)
             .current_dir(dir)
             .env("PM2_HOME", &self.home)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .envs(env.iter().copied());
         let started = Instant::now();
-        let child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot run {cmd_line}: {e}"))?;
-        let pid = child.id() as i32;
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait_with_output());
-        });
-        match rx.recv_timeout(timeout) {
-            Ok(Ok(out)) => Ok(Output::of(cmd_line, out, started.elapsed())),
-            Ok(Err(e)) => Err(format!("{cmd_line}: wait failed: {e}")),
-            Err(_) => {
-                // Our own CLI child, by its pid.
-                sigkill(pid);
-                Err(format!("{cmd_line} did not finish within {timeout:?}"))
-            }
-        }
+        let mut child = Spawned::start(cmd, cmd_line.clone())?;
+        let (code, stdout, stderr) = child.try_finish(timeout)?;
+        Ok(Output {
+            cmd: cmd_line,
+            code,
+            stdout,
+            stderr,
+            elapsed: started.elapsed(),
+        })
     }
 
     /// Runs and requires exit code 0.
