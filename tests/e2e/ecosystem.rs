@@ -5,10 +5,8 @@
 
 use crate::harness::*;
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const T: Duration = Duration::from_secs(15);
 
@@ -69,44 +67,6 @@ fn wait_apps_online(p: &Pm2, expected: &[&str]) {
         let apps = p.apps();
         names(p) == expected && apps.iter().all(|a| st(a) == "online")
     });
-}
-
-/// `pm2 args` with `input` on stdin (the harness only runs with a closed stdin).
-fn run_stdin(p: &Pm2, input: &str, args: &[&str]) -> Output {
-    let mut child = Command::new(bin())
-        .args(args)
-        .current_dir(&p.dir)
-        .env("PM2_HOME", &p.home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pm2");
-    let pid = child.id() as i32;
-    let started = Instant::now();
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    stdin.write_all(input.as_bytes()).expect("write stdin");
-    drop(stdin);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let cmd = format!(
-        "(cd {} && pm2 {} <<< {input:?})",
-        p.dir.display(),
-        args.join(" ")
-    );
-    let Ok(Ok(out)) = rx.recv_timeout(Duration::from_secs(60)) else {
-        sigkill(pid); // our own CLI child, by its pid
-        p.fail(&format!("{cmd} did not finish"), None);
-    };
-    Output {
-        cmd,
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: started.elapsed(),
-    }
 }
 
 #[test]
@@ -427,7 +387,7 @@ fn json_on_stdin() {
     probe_in(&p.dir);
     let json =
         r#"{"apps": [{"name": "piped", "script": "probe.js", "env": {"ECO_FROM": "stdin"}}]}"#;
-    let out = run_stdin(&p, json, &["start", "-"]);
+    let out = p.run_stdin(json, &["start", "-"]);
     p.expect_code(&out, 0);
     wait_apps_online(&p, &["piped"]);
     assert_eq!(
@@ -435,12 +395,12 @@ fn json_on_stdin() {
         "stdin"
     );
 
-    let out = run_stdin(&p, json, &["delete", "-"]);
+    let out = p.run_stdin(json, &["delete", "-"]);
     p.expect_code(&out, 0);
     assert!(names(&p).is_empty(), "{:?}", names(&p));
 
     // Broken JSON on stdin: located, and nothing started.
-    let out = run_stdin(&p, "{\"apps\": [}", &["start", "-"]);
+    let out = p.run_stdin("{\"apps\": [}", &["start", "-"]);
     p.expect_code(&out, 1);
     p.check(
         out.stderr.contains("[PM2][ERROR] <stdin>:1:11: "),

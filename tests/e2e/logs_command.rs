@@ -266,7 +266,7 @@ fn a_broken_pipe_exits_0() {
     let p = Pm2::new("logs_epipe");
     finished_lines_app(&p, "lines", "10", 0);
     // A reader that is already gone: every write of pm2 gets EPIPE.
-    let (reader, writer) = std::io::pipe().expect("pipe");
+    let (reader, writer) = nix::unistd::pipe().expect("pipe");
     drop(reader);
     let mut child = Command::new(bin())
         .args(["logs", "--lines", "5", "--nostream"])

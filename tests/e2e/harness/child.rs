@@ -5,7 +5,7 @@
 //! and the child is SIGKILLed by its own pid if the test ends while it still runs.
 
 use nix::sys::wait::{waitid, Id, WaitPidFlag};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex};
@@ -77,13 +77,34 @@ impl Spawned {
     }
 
     /// [`Spawned::spawn`], with the error as a message naming `label`.
-    pub fn start(mut cmd: Command, label: String) -> Result<Spawned, String> {
+    pub fn start(cmd: Command, label: String) -> Result<Spawned, String> {
+        Spawned::start_with_stdin(cmd, label, None)
+    }
+
+    /// [`Spawned::start`], with `input` written to the child's stdin (then closed) instead
+    /// of a closed stdin.
+    pub fn start_with_stdin(
+        mut cmd: Command,
+        label: String,
+        input: Option<Vec<u8>>,
+    ) -> Result<Spawned, String> {
+        let stdin = if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        };
         let mut child = cmd
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot run {label}: {e}"))?;
+        if let (Some(input), Some(mut pipe)) = (input, child.stdin.take()) {
+            // On its own thread: a child that does not read must not block the test here.
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&input);
+            });
+        }
         let (out, err) = (Arc::default(), Arc::default());
         let paused = not_paused();
         let (done, eof) = mpsc::channel();

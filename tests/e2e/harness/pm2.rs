@@ -138,7 +138,19 @@ impl Pm2 {
 
     /// Runs `pm2 args` in `dir` with extra environment variables.
     pub fn run_with(&self, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-        match self.try_run(dir, env, args, CLI_TIMEOUT) {
+        self.record_run(args, self.try_run(dir, env, args, None, CLI_TIMEOUT))
+    }
+
+    /// Runs `pm2 args` in the test folder with `input` on its stdin (other calls get a
+    /// closed stdin).
+    pub fn run_stdin(&self, input: &str, args: &[&str]) -> Output {
+        let run = self.try_run(&self.dir, &[], args, Some(input), CLI_TIMEOUT);
+        self.record_run(args, run)
+    }
+
+    /// Keeps `run` as the last command for reports, or fails the test with its error.
+    fn record_run(&self, args: &[&str], run: Result<Output, String>) -> Output {
+        match run {
             Ok(out) => {
                 // jlist polls would hide the command that matters (and are huge).
                 if args.first() != Some(&"jlist") {
@@ -155,16 +167,21 @@ impl Pm2 {
         dir: &Path,
         env: &[(&str, &str)],
         args: &[&str],
+        input: Option<&str>,
         timeout: Duration,
     ) -> Result<Output, String> {
-        let cmd_line = format!("(cd {} && pm2 {})", dir.display(), shell_words(args));
+        let mut cmd_line = format!("(cd {} && pm2 {})", dir.display(), shell_words(args));
+        if let Some(input) = input {
+            cmd_line = format!("{} <<< {input:?})", cmd_line.trim_end_matches(')'));
+        }
         let mut cmd = Command::new(bin());
         cmd.args(args)
             .current_dir(dir)
             .env("PM2_HOME", &self.home)
             .envs(env.iter().copied());
         let started = Instant::now();
-        let mut child = Spawned::start(cmd, cmd_line.clone())?;
+        let input = input.map(|i| i.as_bytes().to_vec());
+        let mut child = Spawned::start_with_stdin(cmd, cmd_line.clone(), input)?;
         let (code, stdout, stderr) = child.try_finish(timeout)?;
         Ok(Output {
             cmd: cmd_line,
@@ -360,7 +377,7 @@ impl Pm2 {
         if !self.daemon_pid().is_some_and(alive) {
             return "(daemon not running)".into();
         }
-        let out = match self.try_run(&self.dir, &[], &["jlist"], Duration::from_secs(10)) {
+        let out = match self.try_run(&self.dir, &[], &["jlist"], None, Duration::from_secs(10)) {
             Ok(out) => out,
             Err(e) => return e,
         };
@@ -394,7 +411,7 @@ impl Drop for Pm2 {
             eprintln!("{}", self.state_report());
         }
         let daemon = self.daemon_pid();
-        let _ = self.try_run(&self.dir, &[], &["kill"], Duration::from_secs(30));
+        let _ = self.try_run(&self.dir, &[], &["kill"], None, Duration::from_secs(30));
         if let Some(pid) = daemon.filter(|p| is_daemon_of(*p, &self.home)) {
             sigkill(pid);
         }
