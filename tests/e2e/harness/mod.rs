@@ -11,6 +11,7 @@ pub mod pm2;
 pub mod poll;
 pub mod procs;
 pub mod require;
+pub mod turns;
 
 pub use jlist::*;
 pub use pm2::*;

@@ -8,6 +8,7 @@ use super::child::Spawned;
 use super::jlist::st;
 use super::poll::{try_poll, Ready};
 use super::procs::{alive, is_daemon_of, sigkill, start_time};
+use super::turns::{self, Turn};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -79,6 +80,8 @@ pub struct Pm2 {
     last: Mutex<Option<Output>>,
     /// Set once [`Pm2::fail`] printed the full report, so the drop guard does not repeat it.
     reported: AtomicBool,
+    /// This test's turn, given back after the drop guard cleaned up.
+    _turn: Turn,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -86,6 +89,16 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 impl Pm2 {
     /// A fresh world; `tag` names its folder.
     pub fn new(tag: &str) -> Pm2 {
+        Pm2::with_turn(tag, turns::shared())
+    }
+
+    /// A fresh world that exists alone: it waits until no other test has a world, and no
+    /// other starts until it is dropped (for a test that measures a CPU share).
+    pub fn alone(tag: &str) -> Pm2 {
+        Pm2::with_turn(tag, turns::exclusive())
+    }
+
+    fn with_turn(tag: &str, turn: Turn) -> Pm2 {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let tag: String = tag.chars().take(20).collect();
         let dir = std::env::temp_dir()
@@ -101,6 +114,7 @@ impl Pm2 {
             recorded: Mutex::new(HashSet::new()),
             last: Mutex::new(None),
             reported: AtomicBool::new(false),
+            _turn: turn,
         }
     }
 
