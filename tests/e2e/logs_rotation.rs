@@ -43,8 +43,18 @@ fn is_rotation_stamp(stamp: &str) -> bool {
 /// The rotated files of `<dir>/<base>.log` (`<base>__<stamp>.log[.gz]`), sorted by name;
 /// fails on a name of another shape.
 fn rotated(p: &Pm2, dir: &Path, base: &str) -> Vec<PathBuf> {
+    match rotated_unless_compressing(p, dir, base) {
+        Ok(found) => found,
+        Err(tmp) => p.fail(&format!("unexpected rotated file name {tmp}"), None),
+    }
+}
+
+/// [`rotated`], or Err with the name of the `.log.gz.tmp` of a compression in progress
+/// (the daemon writes the `.gz` under that name, then renames it).
+fn rotated_unless_compressing(p: &Pm2, dir: &Path, base: &str) -> Result<Vec<PathBuf>, String> {
     let prefix = format!("{base}__");
     let mut found: Vec<PathBuf> = Vec::new();
+    let mut compressing = None;
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(rest) = name.strip_prefix(&prefix) else {
@@ -54,12 +64,17 @@ fn rotated(p: &Pm2, dir: &Path, base: &str) -> Vec<PathBuf> {
             .strip_suffix(".log.gz")
             .or_else(|| rest.strip_suffix(".log"));
         if !stamp.is_some_and(is_rotation_stamp) {
-            p.fail(&format!("unexpected rotated file name {name}"), None);
+            let tmp = rest.strip_suffix(".log.gz.tmp");
+            if !tmp.is_some_and(is_rotation_stamp) {
+                p.fail(&format!("unexpected rotated file name {name}"), None);
+            }
+            compressing = Some(name);
+            continue;
         }
         found.push(entry.path());
     }
     found.sort();
-    found
+    compressing.map_or(Ok(found), Err)
 }
 
 /// A file's bytes, gunzipped when its name ends in `.gz` (empty when unreadable).
@@ -74,9 +89,14 @@ fn contents(path: &Path) -> Vec<u8> {
 /// Sequence numbers across the rotated files of `base` and its live file.
 fn all_numbers(p: &Pm2, base: &str) -> Vec<u64> {
     let logs = p.home.join("logs");
+    numbers_in(&rotated(p, &logs, base), &logs, base)
+}
+
+/// The sequence numbers of `rotated` files and of the live `<logs>/<base>.log`.
+fn numbers_in(rotated: &[PathBuf], logs: &Path, base: &str) -> Vec<u64> {
     let mut seen = Vec::new();
-    for f in rotated(p, &logs, base) {
-        seen.extend(seq_numbers(&contents(&f)));
+    for f in rotated {
+        seen.extend(seq_numbers(&contents(f)));
     }
     seen.extend(seq_numbers_in(&logs.join(format!("{base}.log"))));
     seen
@@ -207,11 +227,14 @@ fn compress_gzips_rotated_files_with_every_line() {
     let logs = p.home.join("logs");
     let mut seen = Vec::new();
     p.wait_until(T, "every line in the .gz and live files", || {
-        let files = rotated(&p, &logs, "zip-out");
+        // A compression in progress (its .gz.tmp) is not settled yet.
+        let Ok(files) = rotated_unless_compressing(&p, &logs, "zip-out") else {
+            return false;
+        };
         let settled = files
             .iter()
             .all(|f| f.extension().is_some_and(|e| e == "gz"));
-        seen = all_numbers(&p, "zip-out");
+        seen = numbers_in(&files, &logs, "zip-out");
         settled && seen.len() >= 30_000
     });
     if let Some(problem) = exactly_once(&seen, 30_000) {
