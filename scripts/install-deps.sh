@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain: interpreters for the fixture apps,
-# and Node 22 (from npm, into target/node22) so cluster tests also run on a second Node major.
+# the tools some tests drive (tmux, openssl, gzip; without them build.rs marks those tests
+# ignored, or under CI=true they fail), and Node 22 (from npm, into target/node22) so cluster
+# tests also run on a second Node major.
 # Idempotent; only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +14,7 @@ command -v bash >/dev/null 2>&1 || missing+=(bash)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v gzip >/dev/null 2>&1 || missing+=(gzip)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
@@ -22,4 +25,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 if [ ! -x target/node22/node_modules/node/bin/node ]; then
   npm install --silent --no-audit --no-fund --prefix target/node22 node@22
+  # build.rs probes for Node 22 when the tests are built: make it look again.
+  touch build.rs
 fi

@@ -26,7 +26,7 @@ fn main() {
     std::process::exit(code);
 }
 
-/// Whether argv[0]'s file name is `pm2-runtime` or `pm2-docker`.
+/// Whether `argv[0]`'s file name is `pm2-runtime` or `pm2-docker`.
 fn invoked_as_runtime(argv: &[OsString]) -> bool {
     let name = argv
         .first()

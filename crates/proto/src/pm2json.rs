@@ -83,6 +83,20 @@ pub fn pm2_env(p: &ProcessInfo) -> Map<String, Value> {
     put("exec_mode", json!(s.exec_mode.as_str()));
     put("instances", json!(s.instances));
     put_optional_config(&mut m, p);
+    put_paths_and_instance(&mut m, p);
+    for (k, v) in env {
+        if !m.contains_key(&k) {
+            m.insert(k, v);
+        }
+    }
+    put_runtime_state(&mut m, p);
+    m
+}
+
+/// The log and pid paths, then the instance's own variables (`NODE_APP_INSTANCE` or its
+/// `instance_var`, and `increment_var`), in PM2's order.
+fn put_paths_and_instance(m: &mut Map<String, Value>, p: &ProcessInfo) {
+    let s = &p.spec;
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
@@ -99,13 +113,6 @@ pub fn pm2_env(p: &ProcessInfo) -> Map<String, Value> {
         put("increment_var", json!(var));
         put(var, json!(value));
     }
-    for (k, v) in env {
-        if !m.contains_key(&k) {
-            m.insert(k, v);
-        }
-    }
-    put_runtime_state(&mut m, p);
-    m
 }
 
 /// Options PM2 only writes into pm2_env when they were set.

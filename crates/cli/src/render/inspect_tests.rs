@@ -1,12 +1,15 @@
 //! `prettylist` checked against the real thing: every case is run through Node's
-//! `util.inspect(JSON.parse(text), false, null, false)` and the outputs must be identical.
+//! `util.inspect(JSON.parse(text), false, null, false)` and the outputs must be identical;
+//! without Node, against Node's output recorded in `inspect_golden.json`.
 
 use super::inspect::prettylist;
 use super::table::tests::process;
 use pm2_proto::{pm2json, ExecMode, Status};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
 /// The script Node runs: read JSON on stdin, print it the way `pm2 prettylist` does.
 const NODE_SCRIPT: &str =
@@ -36,14 +39,98 @@ fn node_inspect(json: &str) -> Option<String> {
     Some(String::from_utf8(out.stdout).expect("node prints UTF-8"))
 }
 
-/// Asserts that `prettylist` prints `json` exactly as Node does.
+/// Node's output for every case, recorded with Node (`inspect_golden.json`, keyed by case
+/// name, with the input it was made from), so the comparison also runs where Node is not
+/// installed. Re-record after adding or changing a case:
+/// `PM2_RS_BLESS=1 cargo test -p pm2-cli inspect_tests` (needs `node`).
+const GOLDEN_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/src/render/inspect_golden.json"
+);
+
+/// One recorded case: the JSON text given to Node and what Node printed.
+#[derive(PartialEq)]
+struct Golden {
+    input: String,
+    node: String,
+}
+
+/// The recorded cases, by name (none when the file is not there yet).
+fn golden_cases() -> BTreeMap<String, Golden> {
+    let text = match std::fs::read_to_string(GOLDEN_FILE) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return BTreeMap::new(),
+        Err(e) => panic!("read {GOLDEN_FILE}: {e}"),
+    };
+    let cases: BTreeMap<String, Value> =
+        serde_json::from_str(&text).expect("inspect_golden.json parses");
+    let field = |case: &Value, key: &str| case[key].as_str().unwrap_or_default().to_string();
+    cases
+        .into_iter()
+        .map(|(name, case)| {
+            let golden = Golden {
+                input: field(&case, "input"),
+                node: field(&case, "node"),
+            };
+            (name, golden)
+        })
+        .collect()
+}
+
+/// Records `case` in the golden file (tests run in parallel: one writer at a time).
+fn bless(name: &str, case: Golden) {
+    static WRITER: Mutex<()> = Mutex::new(());
+    let _one = WRITER.lock().unwrap_or_else(|p| p.into_inner());
+    let mut cases = golden_cases();
+    cases.insert(name.to_string(), case);
+    let cases: BTreeMap<&String, Value> = cases
+        .iter()
+        .map(|(name, case)| (name, json!({ "input": case.input, "node": case.node })))
+        .collect();
+    let text = serde_json::to_string_pretty(&cases).expect("golden cases serialise") + "\n";
+    std::fs::write(GOLDEN_FILE, text).unwrap_or_else(|e| panic!("write {GOLDEN_FILE}: {e}"));
+}
+
+/// Whether this run is under CI (`CI` set to anything but "", "0" or "false"), where Node
+/// must be there for the live comparison.
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+}
+
+/// Asserts that `prettylist` prints `json` exactly as Node does: live when `node` is on
+/// PATH (and then the recorded output must be the same), else as recorded.
 fn check(name: &str, json: &str) {
     let value: Value = serde_json::from_str(json).expect("test JSON parses");
-    let Some(expected) = node_inspect(json) else {
-        eprintln!("SKIPPED prettylist/Node comparison for {name}: `node` is not on PATH");
-        return;
-    };
     let actual = prettylist(&value);
+    let recorded = golden_cases().remove(name);
+    let expected = match node_inspect(json) {
+        Some(live) => {
+            let case = Golden {
+                input: json.to_string(),
+                node: live.clone(),
+            };
+            if std::env::var_os("PM2_RS_BLESS").is_some() {
+                bless(name, case);
+            } else {
+                assert!(
+                    recorded.as_ref() == Some(&case),
+                    "case {name}: {GOLDEN_FILE} is missing it or records another input or \
+                     output: re-record with PM2_RS_BLESS=1 cargo test -p pm2-cli inspect_tests"
+                );
+            }
+            live
+        }
+        None => {
+            assert!(
+                !under_ci(),
+                "`node` is not on PATH under CI: case {name} needs it"
+            );
+            eprintln!("note: `node` is not on PATH: case {name} compared with {GOLDEN_FILE}");
+            let case = recorded.unwrap_or_else(|| panic!("case {name} is not in {GOLDEN_FILE}"));
+            assert_eq!(case.input, json, "case {name}: {GOLDEN_FILE} is stale");
+            case.node
+        }
+    };
     assert_eq!(
         actual, expected,
         "case {name}\n--- ours ---\n{actual}\n--- node ---\n{expected}"

@@ -1,0 +1,92 @@
+//! Probes, when the tests are built, for the tools some end-to-end tests need beyond the
+//! Rust toolchain (Node 22, tmux, openssl, ...). For each missing tool it sets a cfg such as
+//! `no_node22`, which the tests turn into `#[cfg_attr(no_node22, ignore = "<why>")]`: a test
+//! that cannot run is reported as ignored, with the reason, instead of passing silently.
+//!
+//! Under CI (`CI` set to anything but "", "0" or "false") no cfg is ever set: such a test
+//! runs, and its own check fails it loudly with the same reason (CI must provide the tools;
+//! `scripts/install-deps.sh` does).
+//!
+//! A tool that was found is watched (`rerun-if-changed` on its path), so removing it
+//! re-probes. A missing one cannot be watched without re-running this script on every
+//! build, so the installers (`scripts/install-deps.sh`, `tests/e2e/fixtures/install-node22.sh`)
+//! touch this file after installing Node 22.
+
+use std::path::{Path, PathBuf};
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    for var in ["CI", "PATH", "PM2_RS_NODE22"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
+    let probes: [(&str, Option<PathBuf>); 7] = [
+        ("no_node", on_path("node")),
+        ("no_node22", node22()),
+        ("no_openssl", on_path("openssl")),
+        ("no_gzip", on_path("gzip")),
+        ("no_tmux", on_path("tmux")),
+        ("no_pid_namespace", on_path("unshare").filter(|_| is_root())),
+        ("no_unprivileged_exec", unprivileged_can_run_binaries()),
+    ];
+    for (cfg, found) in probes {
+        println!("cargo:rustc-check-cfg=cfg({cfg})");
+        match found {
+            Some(path) => println!("cargo:rerun-if-changed={}", path.display()),
+            None if !ci => println!("cargo:rustc-cfg={cfg}"),
+            None => {}
+        }
+    }
+}
+
+/// `program` in a folder of `PATH`, as the shell would find it.
+fn on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| is_executable(candidate))
+}
+
+/// Node 22 where the cluster tests look for it: `$PM2_RS_NODE22`, else what
+/// `scripts/install-deps.sh` installs into `target/node22`.
+fn node22() -> Option<PathBuf> {
+    let path = match std::env::var_os("PM2_RS_NODE22") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/node22/node_modules/node/bin/node")
+        }
+    };
+    path.is_file().then_some(path)
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The profile folder (`target/debug`) when a non-root user could run the binaries in it
+/// (`pm2 startup` without root rights is tested by dropping to `nobody`), or when the
+/// build is not by root (the test then needs no other user). None when root built into a
+/// folder others cannot enter.
+fn unprivileged_can_run_binaries() -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR")?);
+    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out.
+    let profile = out_dir.ancestors().nth(3)?.to_path_buf();
+    let others_enter = profile
+        .ancestors()
+        .all(|p| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));
+    (!is_root() || others_enter).then_some(profile)
+}
+
+/// Whether the build (and so, in practice, the test run) is by root: a PID namespace
+/// (`unshare --pid`) needs it.
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            == Some("0")
+    })
+}

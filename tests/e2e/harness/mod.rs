@@ -1,0 +1,20 @@
+//! The one harness every end-to-end test shares. A test module starts with
+//! `use crate::harness::*;` for the everyday part (its [`Pm2`] world, jlist readers,
+//! process helpers, [`poll_until`]) and imports the area helpers ([`cluster`], [`logs`])
+//! by path.
+
+pub mod child;
+pub mod cluster;
+pub mod jlist;
+pub mod logs;
+pub mod pm2;
+pub mod poll;
+pub mod procs;
+pub mod require;
+pub mod turns;
+
+pub use jlist::*;
+pub use pm2::*;
+pub use poll::{during, poll_until};
+pub use procs::*;
+pub use require::{optional_part, require};

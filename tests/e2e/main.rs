@@ -1,0 +1,30 @@
+//! End-to-end tests of the real `pm2` binary: one test binary (as ripgrep does), one module
+//! per area, one shared [`harness`]. Fixture apps live in `tests/e2e/fixtures`.
+//!
+//! Tests that need a tool beyond the toolchain (Node 22, tmux, openssl, ...) are reported
+//! as ignored, with the reason, when the build found no such tool, and fail under
+//! `CI=true` (see `build.rs`).
+
+mod harness;
+
+mod cluster;
+mod cluster_reload;
+mod daemon;
+mod ecosystem;
+mod ecosystem_errors;
+mod env_output;
+mod logs_command;
+mod logs_relay;
+mod logs_rotation;
+mod metrics_ipc;
+mod monit;
+mod node_ipc;
+mod persistence;
+mod restart_policy;
+mod runtime;
+mod start;
+mod startup;
+mod stop;
+mod targets;
+mod triggers;
+mod views;
