@@ -6,6 +6,8 @@
 
 pub mod dump;
 mod ecosystem;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod interpreter;
 mod options;
 mod resolve;
