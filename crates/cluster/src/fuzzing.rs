@@ -167,6 +167,11 @@ mod tests {
         }
 
         #[test]
+        fn any_number_in_a_handle_envelope(f in any::<f64>(), i in any::<i64>()) {
+            handle_envelope(format!("{f:e}\n{f}\n{i}").as_bytes());
+        }
+
+        #[test]
         fn any_bytes_in_a_handle_envelope(data in proptest::collection::vec(any::<u8>(), 0..256)) {
             handle_envelope(&data);
         }
