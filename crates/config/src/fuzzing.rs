@@ -179,6 +179,43 @@ mod tests {
         }
     }
 
+    /// Nesting up to the limit parses (the parsers' recursion fits a test thread's stack
+    /// even in a debug build); one level more is refused with a message, not a crash.
+    #[test]
+    fn nesting_up_to_the_limit_parses() {
+        let json = |depth: usize| {
+            let inner = depth - 3; // {"apps": [ {"name":…,"x": <inner> } ] }
+            format!(
+                r#"{{"apps":[{{"name":"a","script":"sh","x":{}1{}}}]}}"#,
+                "[".repeat(inner),
+                "]".repeat(inner)
+            )
+        };
+        let names = ecosystem_app_names_from_reader(json(64).as_bytes(), &Default::default());
+        assert_eq!(names, Ok(vec!["a".to_string()]));
+        let err = ecosystem_app_names_from_reader(json(65).as_bytes(), &Default::default());
+        assert!(err.unwrap_err()[0]
+            .0
+            .ends_with("nested deeper than 64 levels"));
+        let yaml = |depth: usize| {
+            format!(
+                "apps:\n  - name: a\n    script: sh\n    x:\n      {}1\n",
+                "- ".repeat(depth - 3)
+            )
+        };
+        with_file("yaml", yaml(64).as_bytes(), |name, ctx| {
+            let names = ecosystem_app_names(name, &Default::default(), ctx);
+            assert_eq!(names, Ok(vec!["a".to_string()]));
+        });
+        with_file("yaml", yaml(65).as_bytes(), |name, ctx| {
+            let err = ecosystem_app_names(name, &Default::default(), ctx).unwrap_err();
+            assert!(
+                err[0].0.ends_with("nested deeper than 64 levels"),
+                "{err:?}"
+            );
+        });
+    }
+
     /// Every input a fuzz target of this crate ever failed on stays fixed.
     #[test]
     fn fuzz_regressions() {
