@@ -8,7 +8,8 @@
 # target fail land in fuzz/artifacts/<target>/; once the bug is fixed, copy them to
 # fuzz/regressions/<target>/, where the crate's `fuzz_regressions` test replays them in
 # `cargo test` on stable. The growing corpora (fuzz/corpus/) stay out of git; the few
-# hand-written starting inputs are in fuzz/seeds/<target>/.
+# hand-written starting inputs are in fuzz/seeds/<target>/, the tokens each decoder reads
+# in fuzz/dicts/<target>.dict.
 #
 # Environment: FUZZ_NICE (default 19), FUZZ_RSS_MB (2048), FUZZ_MALLOC_MB (128: a single
 # allocation that big from a few-KiB input is unbounded allocation), FUZZ_TIMEOUT (10 s per
@@ -53,13 +54,15 @@ for t in "${targets[@]}"; do
     for d in "fuzz/seeds/$t" "fuzz/regressions/$t"; do
         [ -d "$d" ] && seeds+=("$d")
     done
+    dict=()
+    [ -f "fuzz/dicts/$t.dict" ] && dict=(-dict="fuzz/dicts/$t.dict")
     before=$(find "fuzz/artifacts/$t" -type f | wc -l)
     log="fuzz/logs/$t.log"
     echo "fuzzing $t for ${seconds}s (log: $log)"
     start=$(date +%s)
     nice -n "$nice_level" cargo +nightly fuzz run "$t" "fuzz/corpus/$t" "${seeds[@]}" -- \
         -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -malloc_limit_mb="$malloc_mb" \
-        -timeout="$timeout_s" -print_final_stats=1 >"$log" 2>&1
+        -timeout="$timeout_s" -print_final_stats=1 "${dict[@]}" >"$log" 2>&1
     rc=$?
     elapsed=$(($(date +%s) - start))
     after=$(find "fuzz/artifacts/$t" -type f | wc -l)
