@@ -17,6 +17,8 @@
 //!
 //! The modules depend one way: `primary` → `handback` → `listener`, and `primary` → `ipc`.
 
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod handback;
 pub mod ipc;
 pub mod listener;

@@ -7,6 +7,8 @@
 pub mod dump;
 mod ecosystem;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod interpreter;
 mod options;
 mod resolve;

@@ -32,6 +32,8 @@
 
 mod color;
 mod date;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod json;
 mod prefixer;
 mod tail;

@@ -27,7 +27,7 @@ pub fn tail_lines(path: &Path, n: usize) -> io::Result<Vec<Vec<u8>>> {
 
 /// [`tail_lines`] on any seekable reader of `len` bytes, with the block
 /// size as a parameter so tests can cross block boundaries cheaply.
-fn tail_from<R: Read + Seek>(
+pub(crate) fn tail_from<R: Read + Seek>(
     r: &mut R,
     len: u64,
     n: usize,

@@ -60,9 +60,25 @@ pub fn read_blocking<R: Read, T: DeserializeOwned>(r: &mut R) -> Result<Option<T
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e.into()),
     }
-    let mut body = vec![0u8; body_len(header)?];
-    r.read_exact(&mut body)?;
+    let body = read_body(r, body_len(header)?)?;
     Ok(Some(serde_json::from_slice(&body)?))
+}
+
+/// Reads exactly `len` bytes, growing the buffer as they arrive: the length comes from the
+/// peer, and a header alone must not make this side allocate up to [`MAX_FRAME_LEN`].
+fn read_body<R: Read>(r: &mut R, len: usize) -> io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    r.take(len as u64).read_to_end(&mut body)?;
+    if body.len() < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "the peer closed the connection {} bytes into a {len}-byte frame",
+                body.len()
+            ),
+        ));
+    }
+    Ok(body)
 }
 
 #[cfg(test)]
@@ -80,6 +96,14 @@ mod tests {
     fn refuses_oversized_header() {
         let header = ((MAX_FRAME_LEN + 1) as u32).to_be_bytes();
         assert!(matches!(body_len(header), Err(FrameError::TooLarge(_))));
+    }
+
+    #[test]
+    fn a_header_alone_is_an_error_not_an_allocation() {
+        let mut data = (MAX_FRAME_LEN as u32).to_be_bytes().to_vec();
+        data.extend_from_slice(b"{}");
+        let r: Result<Option<String>, _> = read_blocking(&mut data.as_slice());
+        assert!(matches!(r, Err(FrameError::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! environment) renders one source of truth.
 
 pub mod frame;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod model;
 pub mod pm2json;
 pub mod request;

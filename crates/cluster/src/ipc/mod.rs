@@ -40,8 +40,13 @@ pub use child::{channel_pair, child_env, install_child_end, CHILD_FD};
 pub use protocol::{HandleKind, Incoming, HANDLES_IN_FLIGHT, MAX_HANDLE_RETRANSMISSIONS};
 pub use sender::{IpcSender, SendError};
 
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use protocol::{to_line, HandleEnvelope};
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use {
+    plumbing::Control,
+    reader::{internal_cmd, route, LineSplitter},
+};
 
 use plumbing::Shared;
 use reader::read_loop;

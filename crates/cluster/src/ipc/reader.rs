@@ -22,7 +22,7 @@ const MAX_RECV_FDS: usize = 253;
 
 /// Longest message a child may send: a line growing past this without its `\n` would
 /// otherwise take the daemon's memory (and every app with it); the channel is closed.
-const MAX_LINE: usize = 64 << 20;
+pub(crate) const MAX_LINE: usize = 64 << 20;
 
 /// Reads until EOF or error, then delivers `Closed` once.
 pub(crate) async fn read_loop(
@@ -58,32 +58,54 @@ pub(crate) async fn read_loop(
 
 /// Routes one decoded line: flow control to the writer, the rest to the consumer.
 async fn dispatch(message: Value, ctl: &mpsc::Sender<Control>, incoming: &mpsc::Sender<Incoming>) {
-    let deliver = match internal_cmd(&message) {
-        None => Incoming::User(message),
-        Some("NODE_HANDLE_ACK") => return send_control(ctl, Control::Ack).await,
-        Some("NODE_HANDLE_NACK") => return send_control(ctl, Control::Nack).await,
-        Some("NODE_HANDLE") => {
-            // The fd itself was already closed by `recv_chunk`; ACK so the
-            // child's send queue moves on, then deliver the inner message.
-            send_control(ctl, Control::ReplyAck).await;
-            let Value::Object(mut wrapper) = message else {
-                return;
-            };
-            let inner = wrapper.remove("msg").unwrap_or(Value::Null);
-            match internal_cmd(&inner) {
-                None => Incoming::User(inner),
-                Some("NODE_CLUSTER") => Incoming::Cluster(inner),
-                Some(_) => return,
-            }
-        }
-        Some("NODE_CLUSTER") => Incoming::Cluster(message),
+    let routed = route(message);
+    if let Some(control) = routed.control {
+        send_control(ctl, control).await;
+    }
+    if let Some(deliver) = routed.deliver {
+        // A dropped receiver means nobody listens: keep draining, discard.
+        let _ = incoming.send(deliver).await;
+    }
+}
+
+/// Where one decoded line goes: a flow-control step for the writer, a message for the
+/// consumer, both (a `NODE_HANDLE`) or neither (internal messages we do not act on).
+#[derive(Debug)]
+pub(crate) struct Routed {
+    pub(crate) control: Option<Control>,
+    pub(crate) deliver: Option<Incoming>,
+}
+
+/// Classifies one line by Node's rules, without side effects (so it can be tested and
+/// fuzzed apart from the sockets).
+pub(crate) fn route(message: Value) -> Routed {
+    let (control, deliver) = match internal_cmd(&message) {
+        None => (None, Some(Incoming::User(message))),
+        Some("NODE_HANDLE_ACK") => (Some(Control::Ack), None),
+        Some("NODE_HANDLE_NACK") => (Some(Control::Nack), None),
+        // The fd itself was already closed by `recv_chunk`; ACK so the child's send queue
+        // moves on, then deliver the inner message.
+        Some("NODE_HANDLE") => (Some(Control::ReplyAck), handle_inner(message)),
+        Some("NODE_CLUSTER") => (None, Some(Incoming::Cluster(message))),
         Some(cmd) => {
             tracing::debug!(cmd, "unknown internal IPC message; ignored");
-            return;
+            (None, None)
         }
     };
-    // A dropped receiver means nobody listens: keep draining, discard.
-    let _ = incoming.send(deliver).await;
+    Routed { control, deliver }
+}
+
+/// The message a `NODE_HANDLE` envelope carries, if it is one we deliver.
+fn handle_inner(message: Value) -> Option<Incoming> {
+    let Value::Object(mut wrapper) = message else {
+        return None;
+    };
+    let inner = wrapper.remove("msg").unwrap_or(Value::Null);
+    match internal_cmd(&inner) {
+        None => Some(Incoming::User(inner)),
+        Some("NODE_CLUSTER") => Some(Incoming::Cluster(inner)),
+        Some(_) => None,
+    }
 }
 
 async fn send_control(ctl: &mpsc::Sender<Control>, control: Control) {
@@ -92,7 +114,7 @@ async fn send_control(ctl: &mpsc::Sender<Control>, control: Control) {
 }
 
 /// Node's rule: `cmd` is a string longer than 5 characters starting with `NODE_`.
-fn internal_cmd(message: &Value) -> Option<&str> {
+pub(crate) fn internal_cmd(message: &Value) -> Option<&str> {
     let cmd = message.get("cmd")?.as_str()?;
     (cmd.len() > 5 && cmd.starts_with("NODE_")).then_some(cmd)
 }
@@ -136,25 +158,25 @@ fn close_received_fds(cmsgs: nix::Result<nix::sys::socket::CmsgIterator<'_>>) {
 
 /// Splits the byte stream into `\n`-terminated JSON messages.
 #[derive(Default)]
-struct LineSplitter {
+pub(crate) struct LineSplitter {
     buf: Vec<u8>,
     /// Bytes of `buf` already known to hold no `\n`.
     scanned: usize,
 }
 
 impl LineSplitter {
-    fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }
 
     /// Bytes of the line still waiting for its `\n`.
-    fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         self.buf.len()
     }
 
     /// Every complete line decoded so far; a line that is not JSON is logged
     /// and skipped (Node would throw in the child; we must not die).
-    fn take_messages(&mut self) -> Vec<Value> {
+    pub(crate) fn take_messages(&mut self) -> Vec<Value> {
         let mut messages = Vec::new();
         let mut start = 0;
         while let Some(pos) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') {

@@ -78,6 +78,7 @@ pub(crate) fn parse_text(text: &str, format: Format, label: &str) -> Result<Valu
 }
 
 fn parse_json5(text: &str, label: &str) -> Result<Value, EcosystemError> {
+    super::bounds::check_json5(text, label)?;
     json5::from_str::<Value>(text).map_err(|e| {
         let what = match e.code() {
             Some(code) => code.to_string(),
@@ -91,6 +92,7 @@ fn parse_json5(text: &str, label: &str) -> Result<Value, EcosystemError> {
 }
 
 fn parse_yaml(text: &str, label: &str) -> Result<Value, EcosystemError> {
+    super::bounds::check_yaml(text, label)?;
     let docs = YamlLoader::load_from_str(text).map_err(|e| {
         let m = e.marker();
         EcosystemError(format!(

@@ -7,6 +7,7 @@
 //! but does not act on yet are warnings.
 
 mod apps;
+mod bounds;
 mod fields;
 mod keys;
 mod load;

@@ -17,8 +17,24 @@ pub(crate) async fn read_frame(
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e.into()),
     }
-    let mut body = vec![0u8; frame::body_len(header)?];
-    stream.read_exact(&mut body).await?;
+    // The length comes from the peer: grow the buffer as bytes arrive, so a header alone
+    // cannot make the daemon allocate up to the frame cap.
+    let len = frame::body_len(header)?;
+    let mut body = Vec::new();
+    (&mut *stream)
+        .take(len as u64)
+        .read_to_end(&mut body)
+        .await?;
+    if body.len() < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "the client closed the connection {} bytes into a {len}-byte frame",
+                body.len()
+            ),
+        )
+        .into());
+    }
     Ok(Some(body))
 }
 
