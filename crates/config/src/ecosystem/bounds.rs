@@ -6,7 +6,7 @@
 //! were found by fuzzing. Real ecosystem files nest four or five levels and hold hundreds
 //! of values, far below these limits.
 
-use super::EcosystemError;
+use crate::error::EcosystemError;
 use yaml_rust2::parser::Parser;
 use yaml_rust2::Event;
 
