@@ -5,7 +5,7 @@
 //! `node_modules` costs nothing; folders created later are added as they appear. Changes are
 //! coalesced: the instance restarts once per burst.
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use glob::{MatchOptions, Pattern};
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -37,28 +37,34 @@ impl Drop for AppWatcher {
 /// The app's ignore patterns, compiled once when watching starts.
 ///
 /// PM2 hands `ignore_watch` to chokidar, which reads each string as a glob (picomatch): `*`
-/// and `?` stay within a path component, `**` crosses them, `[...]` and `{a,b}` as in a
-/// shell. Each pattern (a leading `./` dropped) is tried on the path relative to the
+/// and `?` stay within a path component, `**` crosses them, `[...]` as in a shell (the
+/// `glob` crate; unlike picomatch, a brace list `{a,b}` is not expanded, as before). Each
+/// pattern (a leading `./` dropped) is tried on the path relative to the
 /// watched root and on each component of it, so a plain name such as `tmp` or `*.log`
 /// ignores it at any depth. A pattern that is not a valid glob matches literally.
 struct Ignore {
-    globs: GlobSet,
+    globs: Vec<Pattern>,
 }
+
+/// `*` and `?` never match `/`; a leading dot is matched like any character (chokidar's
+/// `dot: true` behaviour for explicit patterns).
+const MATCH: MatchOptions = MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: true,
+    require_literal_leading_dot: false,
+};
 
 impl Ignore {
     fn new(patterns: &[String]) -> Ignore {
-        let mut set = GlobSetBuilder::new();
-        for glob in patterns
+        let globs = patterns
             .iter()
-            .filter_map(|p| compile(p.trim_start_matches("./")))
-        {
-            set.add(glob);
-        }
-        let globs = set.build().unwrap_or_else(|e| {
-            tracing::warn!("watch: ignoring ignore_watch patterns {patterns:?}: {e}");
-            GlobSet::empty()
-        });
+            .map(|p| compile(p.trim_start_matches("./")))
+            .collect();
         Ignore { globs }
+    }
+
+    fn is_match(&self, candidate: &str) -> bool {
+        self.globs.iter().any(|g| g.matches_with(candidate, MATCH))
     }
 
     /// PM2's default ignore (`/[\/\\]\.|node_modules/`) plus the app's patterns, tried on
@@ -75,14 +81,15 @@ impl Ignore {
         {
             return true;
         }
-        self.globs.is_match(rel) || components.iter().any(|c| self.globs.is_match(c))
+        self.is_match(&rel.to_string_lossy()) || components.iter().any(|c| self.is_match(c))
     }
 }
 
-/// A glob whose `*` does not cross `/`; an invalid one (an unclosed `[`) matches literally.
-fn compile(pattern: &str) -> Option<Glob> {
-    let glob = |p: &str| GlobBuilder::new(p).literal_separator(true).build().ok();
-    glob(pattern).or_else(|| glob(&globset::escape(pattern)))
+/// A glob; an invalid one (an unclosed `[`) matches literally.
+fn compile(pattern: &str) -> Pattern {
+    Pattern::new(pattern)
+        .or_else(|_| Pattern::new(&Pattern::escape(pattern)))
+        .unwrap_or_default()
 }
 
 /// Adds a non-recursive watch on `dir` and every folder below it that is not ignored.
