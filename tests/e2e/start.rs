@@ -307,8 +307,8 @@ fn started_apps(p: &Pm2) -> Vec<(String, String, serde_json::Value, String)> {
 /// app runs the same script under the same name), and the first script that fails ends the
 /// command with exit 1 after the ones before it started. Observed with PM2 7.0.4:
 /// `pm2 start app.js b.js --name foo -- one two` gives two apps `foo` with args
-/// `["one","two"]`; `pm2 start app.js app.js` starts one and prints "Script already
-/// launched"; `pm2 start app.js nope.js` starts app.js and exits 1.
+/// `["one","two"]`; `pm2 start app.js app.js` starts one, prints "Script already
+/// launched" and exits 1; `pm2 start app.js nope.js` starts app.js and exits 1.
 fn several_scripts_scenario(p: &Pm2) {
     let a = p.sleeper_script("a.sh").to_string_lossy().into_owned();
     let b = p.sleeper_script("b.sh").to_string_lossy().into_owned();
@@ -326,7 +326,7 @@ fn several_scripts_scenario(p: &Pm2) {
     assert_eq!(names, ["a", "b"]);
     p.ok(&["delete", "all"]);
 
-    let out = p.run(&["start", "a.sh", "a.sh"]);
+    let out = p.fails(&["start", "a.sh", "a.sh"], 1);
     p.expect_output(&out, "Script already launched");
     assert_eq!(p.app_count(), 1, "the same script twice starts once");
     p.ok(&["delete", "all"]);
