@@ -289,3 +289,64 @@ fn a_bad_flag_value_is_refused_and_nothing_is_registered() {
     p.expect_output(&out, "10X");
     assert_eq!(p.app_count(), 0);
 }
+
+/// `(name, pm_exec_path, args, status)` of every app, in id order.
+fn started_apps(p: &Pm2) -> Vec<(String, String, serde_json::Value, String)> {
+    p.apps()
+        .iter()
+        .map(|a| {
+            let name = a["name"].as_str().unwrap_or("").to_string();
+            let path = env_str(a, "pm_exec_path").to_string();
+            (name, path, a["pm2_env"]["args"].clone(), st(a).to_string())
+        })
+        .collect()
+}
+
+/// PM2 7 starts each script of `pm2 start a b ...` in turn with the same options and the
+/// same `--` arguments; `--name` names every one of them (PM2 refuses a start only when an
+/// app runs the same script under the same name), and the first script that fails ends the
+/// command with exit 1 after the ones before it started. Observed with PM2 7.0.4:
+/// `pm2 start app.js b.js --name foo -- one two` gives two apps `foo` with args
+/// `["one","two"]`; `pm2 start app.js app.js` starts one, prints "Script already
+/// launched" and exits 1; `pm2 start app.js nope.js` starts app.js and exits 1.
+fn several_scripts_scenario(p: &Pm2) {
+    let a = p.sleeper_script("a.sh").to_string_lossy().into_owned();
+    let b = p.sleeper_script("b.sh").to_string_lossy().into_owned();
+    let out = p.ok(&["start", "a.sh", "b.sh", "--name", "foo", "--", "one", "two"]);
+    p.expect_output(&out, &format!("Starting {a} in fork_mode (1 instance)"));
+    p.expect_output(&out, &format!("Starting {b} in fork_mode (1 instance)"));
+    let args = serde_json::json!(["one", "two"]);
+    let online = |name: &str, path: &str| (name.into(), path.into(), args.clone(), "online".into());
+    assert_eq!(started_apps(p), [online("foo", &a), online("foo", &b)]);
+    p.ok(&["delete", "all"]);
+
+    // Without --name each is named after its file.
+    p.ok(&["start", "a.sh", "b.sh"]);
+    let names: Vec<String> = started_apps(p).into_iter().map(|a| a.0).collect();
+    assert_eq!(names, ["a", "b"]);
+    p.ok(&["delete", "all"]);
+
+    let out = p.fails(&["start", "a.sh", "a.sh"], 1);
+    p.expect_output(&out, "Script already launched");
+    assert_eq!(p.app_count(), 1, "the same script twice starts once");
+    p.ok(&["delete", "all"]);
+
+    p.fails(&["start", "a.sh", "nope.sh"], 1);
+    let names: Vec<String> = started_apps(p).into_iter().map(|a| a.0).collect();
+    assert_eq!(
+        names,
+        ["a"],
+        "the script before the missing one was started"
+    );
+}
+
+#[test]
+fn several_scripts_start_with_the_same_options_and_arguments() {
+    several_scripts_scenario(&Pm2::new("start_several"));
+}
+
+#[test]
+#[ignore = "reference run against PM2 7: needs PM2 at $PM2_REF (npm install pm2@7, as bench/pm2bench/context.py does)"]
+fn several_scripts_start_with_the_same_options_and_arguments_reference() {
+    several_scripts_scenario(&Pm2::reference("start_several_ref"));
+}

@@ -334,9 +334,9 @@ pub struct SignalArgs {
 /// (declared once, in [`StartOptions`]).
 #[derive(Debug, Default, Args)]
 pub struct StartArgs {
-    /// Script, binary, "command string", ecosystem file, or the name/id of an existing app
-    /// (default: ecosystem.config.js).
-    pub script: Option<String>,
+    /// Scripts, binaries, "command strings", ecosystem files, or names/ids of existing apps,
+    /// each started with the same options and `--` arguments (default: ecosystem.config.js).
+    pub scripts: Vec<String>,
     /// Ecosystem files: merge `env_<name>` over `env`.
     #[arg(long = "env")]
     pub env_name: Option<String>,

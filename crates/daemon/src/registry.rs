@@ -145,5 +145,27 @@ fn match_target(all: &[ProcessInfo], target: &Target) -> Result<Vec<u32>, Unknow
                 .map_err(|e| UnknownTarget(format!("/{re}/ (invalid regex: {e})")))?;
             ids(&|p| re.is_match(&p.spec.name))
         }
+        Target::Word { word, path } => match_word(all, word, path),
     })
+}
+
+/// PM2's `_operate` on a word: the apps named so or running that script (both, PM2's
+/// `getProcessIdByName`), else the namespace, else, for a number, the id; so an app named
+/// `123` wins over the id 123.
+fn match_word(all: &[ProcessInfo], word: &str, path: &str) -> Vec<u32> {
+    let ids = |f: &dyn Fn(&ProcessInfo) -> bool| -> Vec<u32> {
+        all.iter().filter(|p| f(p)).map(|p| p.pm_id).collect()
+    };
+    let by_name = ids(&|p| p.spec.name == word || p.spec.script == path);
+    if !by_name.is_empty() {
+        return by_name;
+    }
+    let by_namespace = ids(&|p| p.spec.namespace == word);
+    if !by_namespace.is_empty() {
+        return by_namespace;
+    }
+    match word.parse::<u32>() {
+        Ok(id) => ids(&|p| p.pm_id == id),
+        Err(_) => Vec::new(),
+    }
 }

@@ -240,6 +240,15 @@ pub enum Target {
     Name(String),
     /// `/regex/` matched against app names.
     Regex(String),
+    /// A word typed on the command line, as PM2's CLI takes it: the apps named `word` or
+    /// whose script is `path` (the word resolved against the CLI's directory, which only
+    /// the CLI knows), else the namespace `word`, else, for a number, the id.
+    Word {
+        /// The word as typed.
+        word: String,
+        /// The file the word names from the CLI's directory (absolute; it need not exist).
+        path: String,
+    },
 }
 
 impl Target {
@@ -257,6 +266,19 @@ impl Target {
         Target::Name(word.to_string())
     }
 
+    /// A command-line word as PM2's CLI takes it for actions: `all` and `/re/` as in
+    /// [`Target::parse`], anything else a [`Target::Word`] with `path`, the word resolved
+    /// against the CLI's directory by the caller (this crate does no I/O).
+    pub fn word(word: &str, path: impl FnOnce(&str) -> String) -> Target {
+        match Target::parse(word) {
+            Target::Name(_) | Target::Id(_) => Target::Word {
+                word: word.to_string(),
+                path: path(word),
+            },
+            other => other,
+        }
+    }
+
     /// The word as the user typed it, for messages.
     pub fn display(&self) -> String {
         match self {
@@ -264,6 +286,7 @@ impl Target {
             Target::Id(id) => id.to_string(),
             Target::Name(n) => n.clone(),
             Target::Regex(r) => format!("/{r}/"),
+            Target::Word { word, .. } => word.clone(),
         }
     }
 }
@@ -381,6 +404,21 @@ mod tests {
         assert_eq!(Target::parse("/^api/"), Target::Regex("^api".into()));
         assert_eq!(Target::parse("api"), Target::Name("api".into()));
         assert_eq!(Target::parse("/"), Target::Name("/".into()));
+    }
+
+    #[test]
+    fn a_word_keeps_all_and_regexes_and_carries_its_path_otherwise() {
+        let path = |w: &str| format!("/cwd/{w}");
+        assert_eq!(Target::word("all", path), Target::All);
+        assert_eq!(Target::word("/^a/", path), Target::Regex("^a".into()));
+        for w in ["app.js", "123", "api"] {
+            let want = Target::Word {
+                word: w.into(),
+                path: format!("/cwd/{w}"),
+            };
+            assert_eq!(Target::word(w, path), want);
+            assert_eq!(want.display(), w);
+        }
     }
 
     #[test]

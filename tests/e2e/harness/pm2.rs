@@ -70,6 +70,8 @@ impl Output {
 
 /// A private pm2 world: a temp folder for fixtures and `PM2_HOME` inside it.
 pub struct Pm2 {
+    /// The binary every call runs: pm2-rs, or real PM2 in a reference run.
+    bin: PathBuf,
     /// The test's own folder (the CLI's working directory by default).
     pub dir: PathBuf,
     /// `PM2_HOME`.
@@ -98,6 +100,20 @@ impl Pm2 {
         Pm2::with_turn(tag, turns::exclusive())
     }
 
+    /// A fresh world run by real PM2 (the binary at `$PM2_REF`, e.g.
+    /// `node_modules/.bin/pm2` of an `npm install pm2@7` as `bench/pm2bench/context.py`
+    /// does), so a scenario's assertions are checked against PM2 itself. Reference tests
+    /// are `#[ignore]`d: run them with `PM2_REF=... cargo test -- --ignored`; without
+    /// `$PM2_REF` they fail rather than pass.
+    pub fn reference(tag: &str) -> Pm2 {
+        let bin = std::env::var_os("PM2_REF").map(PathBuf::from);
+        let found = bin.as_ref().is_some_and(|b| b.is_file());
+        super::require(found, "reference run: set PM2_REF to PM2 7's bin/pm2");
+        let mut p = Pm2::with_turn(tag, turns::shared());
+        p.bin = bin.unwrap_or_default();
+        p
+    }
+
     fn with_turn(tag: &str, turn: Turn) -> Pm2 {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let tag: String = tag.chars().take(20).collect();
@@ -109,6 +125,7 @@ impl Pm2 {
         let dir = dir.canonicalize().expect("canonical test folder");
         let home = dir.join("home");
         Pm2 {
+            bin: PathBuf::from(bin()),
             dir,
             home,
             recorded: Mutex::new(HashSet::new()),
@@ -125,10 +142,21 @@ impl Pm2 {
         dest
     }
 
+    /// Writes a light shell app at `rel` in the test folder (subfolders created) and returns
+    /// its path: it sleeps until stopped, so tests can name it as a file target.
+    pub fn sleeper_script(&self, rel: &str) -> PathBuf {
+        let dest = self.dir.join(rel);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).expect("create the script's folder");
+        }
+        std::fs::write(&dest, "exec sleep 1000\n").expect("write the script");
+        dest
+    }
+
     /// A `pm2 args` command in the test folder against this `PM2_HOME`, for tests that
     /// spawn it themselves (stdin and pipes are theirs to set).
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(bin());
+        let mut cmd = Command::new(&self.bin);
         cmd.args(args)
             .current_dir(&self.dir)
             .env("PM2_HOME", &self.home);
@@ -188,7 +216,7 @@ impl Pm2 {
         if let Some(input) = input {
             cmd_line = format!("{} <<< {input:?})", cmd_line.trim_end_matches(')'));
         }
-        let mut cmd = Command::new(bin());
+        let mut cmd = Command::new(&self.bin);
         cmd.args(args)
             .current_dir(dir)
             .env("PM2_HOME", &self.home)

@@ -60,7 +60,7 @@ pub(crate) fn apply(
     words: &[String],
     flags: ActionFlags,
 ) -> Result<i32> {
-    let targets: Vec<Target> = words.iter().map(|w| Target::parse(w)).collect();
+    let targets = super::words::targets(words)?;
     let update_env = flags.update_env;
     let env = update_env.then(|| std::env::vars().collect());
     let request = Request::Action(ActionRequest {

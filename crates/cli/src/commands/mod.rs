@@ -10,6 +10,7 @@ mod modules;
 mod start;
 pub(crate) mod usage;
 mod views;
+mod words;
 
 use crate::args::Command;
 use anyhow::{bail, Result};

@@ -8,35 +8,59 @@ use super::views::print_table;
 use crate::args::StartArgs;
 use crate::out;
 use anyhow::{bail, Result};
-use pm2_config::{is_ecosystem_file, resolve_start, StartOptions};
+use pm2_config::{is_ecosystem_file, resolve_start, ResolveContext, StartOptions};
 use pm2_home::Pm2Home;
-use pm2_proto::{
-    Action, AppSpec, ApplyMode, Request, ResolveRequest, Response, StartRequest, Target,
-};
+use pm2_proto::{Action, AppSpec, ApplyMode, Request, ResolveRequest, Response, StartRequest};
 use std::path::Path;
 
-/// `pm2 start <script|binary|"cmd"|name|id>`: an existing app named so is restarted,
-/// anything else is resolved and started.
+/// `pm2 start <script|binary|"cmd"|name|id>...`: each word in turn, as PM2 does, with the
+/// same options and `--` arguments: an existing app named so is restarted, anything else is
+/// resolved and started. The first word that fails ends the command with its exit code.
 pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
     let ctx = context()?;
-    let script = match &a.script {
-        Some(s) => s.clone(),
-        None if ctx.cwd.join(DEFAULT_ECOSYSTEM).is_file() => DEFAULT_ECOSYSTEM.to_string(),
-        None => bail!("nothing to start: give a script, or create {DEFAULT_ECOSYSTEM} (pm2 init)"),
+    let scripts = match a.scripts.as_slice() {
+        [] if ctx.cwd.join(DEFAULT_ECOSYSTEM).is_file() => vec![DEFAULT_ECOSYSTEM.to_string()],
+        [] => bail!("nothing to start: give a script, or create {DEFAULT_ECOSYSTEM} (pm2 init)"),
+        words => words.to_vec(),
     };
-    if is_ecosystem_file(&script) {
-        let opts = ecosystem::options(a.env_name.as_deref(), a.only.as_deref());
-        return ecosystem::apply(home, &script, &opts, ApplyMode::Restart);
+    let mut started = Vec::new();
+    for script in &scripts {
+        let code = start_one(home, &a, script, &ctx, &mut started)?;
+        if code != 0 {
+            return Ok(code);
+        }
     }
-    let is_file = ctx.cwd.join(&script).exists();
+    if !started.is_empty() {
+        print_table(&mut connect(home)?)?;
+    }
+    Ok(0)
+}
+
+/// The `(name, script)` of each app this command started, in order.
+type Started = Vec<(String, String)>;
+
+/// Starts (or restarts) what one word names. Apps it starts are added to `started`; the
+/// table is printed by the caller once every word is done.
+fn start_one(
+    home: &Pm2Home,
+    a: &StartArgs,
+    script: &str,
+    ctx: &ResolveContext,
+    started: &mut Started,
+) -> Result<i32> {
+    if is_ecosystem_file(script) {
+        let opts = ecosystem::options(a.env_name.as_deref(), a.only.as_deref());
+        return ecosystem::apply(home, script, &opts, ApplyMode::Restart);
+    }
+    let is_file = ctx.cwd.join(script).exists();
     let options = StartOptions {
-        script: script.clone(),
-        ..a.options
+        script: script.to_string(),
+        ..a.options.clone()
     };
     // Resolve locally first so that bad input changes nothing, not even a daemon start.
-    let resolved = resolve_start(&options, &ctx);
+    let resolved = resolve_start(&options, ctx);
     if !is_file {
-        if let Some(code) = restart_existing(home, &script, options.update_env)? {
+        if let Some(code) = restart_existing(home, script, options.update_env)? {
             return Ok(code);
         }
     }
@@ -49,7 +73,14 @@ pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
             return Ok(1);
         }
     };
-    start_spec(home, spec, options.force)
+    // PM2 refuses a start only when an app runs the same script under the same name, so a
+    // second script given the same `--name` in this command is started too.
+    let same_name_other_script = started
+        .iter()
+        .any(|(name, path)| *name == spec.name && *path != spec.script);
+    let force = options.force || same_name_other_script;
+    started.push((spec.name.clone(), spec.script.clone()));
+    start_spec(home, spec, force)
 }
 
 /// `pm2 start <name|id>` of a registered app restarts it; `None` when no app is named so
@@ -68,7 +99,7 @@ fn restart_existing(home: &Pm2Home, word: &str, update_env: bool) -> Result<Opti
     apply(&mut client, Action::Restart, &[word.to_string()], flags).map(Some)
 }
 
-/// Sends one resolved app to the daemon and prints the outcome and the table.
+/// Sends one resolved app to the daemon and prints the outcome.
 fn start_spec(home: &Pm2Home, spec: AppSpec, force: bool) -> Result<i32> {
     let mut client = connect(home)?;
     let plural = if spec.instances == 1 { "" } else { "s" };
@@ -90,20 +121,21 @@ fn start_spec(home: &Pm2Home, spec: AppSpec, force: bool) -> Result<i32> {
     let code = report(&failed);
     if code == 0 {
         out::info("Done.");
+    } else {
+        print_table(&mut client)?;
     }
-    print_table(&mut client)?;
     Ok(code)
 }
 
 /// What `pm2 start` without arguments starts.
 const DEFAULT_ECOSYSTEM: &str = "ecosystem.config.js";
 
-/// Whether `word` names a registered app (id, name or namespace), for `start <name>`.
+/// Whether `word` names a registered app (name, namespace or id), for `start <name>`.
 fn names_existing_app(client: &mut crate::client::Client, word: &str) -> Result<bool> {
     if Path::new(word).is_absolute() {
         return Ok(false);
     }
-    let targets = vec![Target::parse(word)];
+    let targets = super::words::targets(&[word.to_string()])?;
     Ok(matches!(
         client.request(Request::Resolve(ResolveRequest { targets }))?,
         Response::Ids { ids } if !ids.is_empty()

@@ -38,8 +38,8 @@ pub(crate) fn print_table(client: &mut Client) -> Result<()> {
     Ok(())
 }
 
-fn resolve(client: &mut Client, target: &str) -> Result<Vec<u32>> {
-    let targets = vec![Target::parse(target)];
+fn resolve(client: &mut Client, target: Target) -> Result<Vec<u32>> {
+    let targets = vec![target];
     match expect(client, Request::Resolve(ResolveRequest { targets }))? {
         Response::Ids { ids } => Ok(ids),
         other => bail!("unexpected reply to resolve: {other:?}"),
@@ -47,7 +47,7 @@ fn resolve(client: &mut Client, target: &str) -> Result<Vec<u32>> {
 }
 
 /// The instances a target names, or an error naming the target.
-fn select(client: &mut Client, target: &str) -> Result<Vec<ProcessInfo>> {
+fn select(client: &mut Client, target: Target) -> Result<Vec<ProcessInfo>> {
     let ids = resolve(client, target)?;
     Ok(fetch_list(client)?
         .into_iter()
@@ -82,6 +82,7 @@ pub(crate) fn prettylist(home: &Pm2Home) -> Result<i32> {
 pub(crate) fn describe(home: &Pm2Home, target: &str) -> Result<i32> {
     let mut client = connect(home)?;
     let mut stdout = std::io::stdout().lock();
+    let target = super::words::targets(&[target.to_string()])?.remove(0);
     for p in select(&mut client, target)? {
         write!(stdout, "{}", render::describe(&p, now_ms(), out::color()))?;
     }
@@ -91,7 +92,7 @@ pub(crate) fn describe(home: &Pm2Home, target: &str) -> Result<i32> {
 pub(crate) fn env(home: &Pm2Home, target: &str) -> Result<i32> {
     let mut client = connect(home)?;
     let mut stdout = std::io::stdout().lock();
-    for p in select(&mut client, target)? {
+    for p in select(&mut client, Target::parse(target))? {
         write!(stdout, "{}", render::env_listing(&p))?;
     }
     Ok(0)
@@ -100,7 +101,7 @@ pub(crate) fn env(home: &Pm2Home, target: &str) -> Result<i32> {
 pub(crate) fn pid(home: &Pm2Home, target: Option<&str>) -> Result<i32> {
     let mut client = connect_quiet(home)?;
     let processes = match target {
-        Some(t) => select(&mut client, t)?,
+        Some(t) => select(&mut client, Target::parse(t))?,
         None => fetch_list(&mut client)?,
     };
     let mut stdout = std::io::stdout().lock();

@@ -67,6 +67,10 @@ impl Matcher {
             Target::Id(id) => Matcher::Id(*id),
             Target::Name(n) => Matcher::Name(n.clone()),
             Target::Regex(re) => Matcher::Regex(regex_lite::Regex::new(re).ok()),
+            Target::Word { word, .. } => match word.parse() {
+                Ok(id) => Matcher::Id(id),
+                Err(_) => Matcher::Name(word.clone()),
+            },
         }
     }
 
