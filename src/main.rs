@@ -10,7 +10,13 @@ use std::ffi::OsString;
 
 fn main() {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let code = if invoked_as_runtime(&argv) {
+    let code = if is_daemon(&argv) {
+        // Before clap: the daemon must not fault in the CLI's parser (its pages would count
+        // in the daemon's resident memory for as long as it runs).
+        pm2_daemon::daemon_main(pm2_daemon::DaemonSettings::from_env(
+            pm2_home::Pm2Home::from_env(),
+        ))
+    } else if invoked_as_runtime(&argv) {
         pm2_runtime::main(argv)
     } else if let Some(runtime_argv) = no_daemon_start(&argv) {
         pm2_runtime::main(runtime_argv)
@@ -24,6 +30,11 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// `pm2 __daemon`, exactly as the CLI spawns it.
+fn is_daemon(argv: &[OsString]) -> bool {
+    argv.len() == 2 && argv[1] == "__daemon"
 }
 
 /// Whether `argv[0]`'s file name is `pm2-runtime` or `pm2-docker`.
