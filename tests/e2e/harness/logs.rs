@@ -34,6 +34,23 @@ impl LogsStream {
         ))
     }
 
+    /// Starts `pm2 args` with its stderr on the same pipe as its stdout, so what it warns
+    /// about keeps its place among the lines it prints ([`Spawned::stdout`] has both).
+    pub fn spawn_merged(p: &Pm2, args: &[&str]) -> LogsStream {
+        let program = p.command(&[]).get_program().to_owned();
+        let mut merged = std::process::Command::new("bash");
+        merged
+            .args(["-c", r#"exec "$0" "$@" 2>&1"#])
+            .arg(program)
+            .args(args)
+            .current_dir(&p.dir)
+            .env("PM2_HOME", &p.home);
+        LogsStream(Spawned::spawn(
+            merged,
+            format!("pm2 {} 2>&1", args.join(" ")),
+        ))
+    }
+
     /// Polls until `cond(stdout)` holds; fails with the stream's output after `within`.
     pub fn wait_stdout(&self, p: &Pm2, within: Duration, what: &str, cond: impl Fn(&str) -> bool) {
         if try_poll(within, || cond(&self.stdout())).is_err() {

@@ -191,9 +191,13 @@ fn stream(
         };
         match response {
             Response::Log(chunk) => render_chunk(&chunk, &mut lines, view, args)?,
-            Response::LogsMissed { lines } => out::warn(&format!(
-                "{lines} log lines were skipped: this reader fell behind"
-            )),
+            Response::LogsMissed { lines: missed } => {
+                // The unfinished tails before the gap belong to lines the count includes.
+                lines.partial.clear();
+                out::warn(&format!(
+                    "{missed} log lines were skipped here: this reader fell behind"
+                ))
+            }
             Response::Error { message } => bail!("{message}"),
             _ => {}
         }

@@ -1,7 +1,7 @@
 //! `logs` streaming, `flush` and `reloadLogs`.
 
 use crate::logs::daemon_log;
-use crate::logs::hub::{Filter, LogEvent, LogKind};
+use crate::logs::hub::{Delivery, Filter, LogEvent, LogKind};
 use crate::registry::UnknownTarget;
 use crate::socket::framing::{send, send_half};
 use crate::state::Daemon;
@@ -35,8 +35,8 @@ fn check_targets(daemon: &Daemon, targets: &[Target]) -> Result<(), UnknownTarge
     daemon.registry().resolve(targets).map(|_| ())
 }
 
-/// Streams matching chunks to `stream` until the client hangs up. A reader that falls
-/// behind is sent `LogsMissed` before the next chunk it does get.
+/// Streams matching chunks to `stream` until the client hangs up. Where a reader that fell
+/// behind missed chunks, it is sent `LogsMissed` with their line count, in place.
 pub(crate) async fn stream(
     daemon: &Daemon,
     req: LogsRequest,
@@ -54,14 +54,13 @@ pub(crate) async fn stream(
     let mut probe = [0u8; 64];
     loop {
         tokio::select! {
-            event = sub.recv() => {
-                let Some(event) = event else { return Ok(()) };
-                let missed = sub.take_missed();
-                if missed > 0 {
-                    let r = Response::LogsMissed { lines: missed };
-                    send_half(&mut writer, daemon, r).await?;
-                }
-                send_half(&mut writer, daemon, Response::Log(chunk(&event))).await?;
+            delivery = sub.recv() => {
+                let response = match delivery {
+                    None => return Ok(()),
+                    Some(Delivery::Event(event)) => Response::Log(chunk(&event)),
+                    Some(Delivery::Gap { lines }) => Response::LogsMissed { lines },
+                };
+                send_half(&mut writer, daemon, response).await?;
             }
             read = reader.read(&mut probe) => {
                 if matches!(read, Ok(0) | Err(_)) {

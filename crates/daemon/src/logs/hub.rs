@@ -2,122 +2,43 @@
 //!
 //! Each reader has its own bounded queue. Publishing never waits: when a reader's queue is
 //! full the chunk is dropped for that reader only and the lines it held are counted, so a
-//! paused terminal can never slow an app, and the reader is told how many lines it missed.
+//! paused terminal can never slow an app. The reader finds a [`Delivery::Gap`] with that
+//! count exactly where the lines are missing, before anything published after them.
 
-use pm2_proto::Target;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use super::filter::CompiledFilter;
+pub use super::event::{LogEvent, LogKind};
+pub use super::filter::Filter;
+use queue::QueueState;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
-
-/// What a chunk is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogKind {
-    /// App stdout.
-    Out,
-    /// App stderr.
-    Err,
-    /// The daemon's own log (`pm2.log`).
-    Pm2,
-    /// A process event (`online`, `exit`, `stop`...), data is the event name.
-    Event,
-    /// A message the app sent over IPC (PM2's `process:msg`), data is its JSON.
-    Message,
-}
-
-/// One published chunk.
-#[derive(Debug, Clone)]
-pub struct LogEvent {
-    /// Instance id (None for daemon lines).
-    pub pm_id: Option<u32>,
-    /// App name (`PM2` for daemon lines).
-    pub name: Arc<str>,
-    /// App namespace.
-    pub namespace: Arc<str>,
-    /// Kind.
-    pub kind: LogKind,
-    /// The bytes as written.
-    pub data: Arc<[u8]>,
-    /// When it was read, ms since the epoch.
-    pub at: u64,
-}
-
-/// Which events a reader wants.
-#[derive(Debug, Clone)]
-pub struct Filter {
-    /// Targets as the user typed them (empty: everything).
-    pub targets: Vec<Target>,
-    /// Whether daemon lines are wanted.
-    pub daemon: bool,
-}
-
-/// One target of a [`Filter`], ready to test events against: a regex is compiled once, when
-/// the reader subscribes, not for every published chunk.
-enum Matcher {
-    All,
-    Id(u32),
-    Name(String),
-    /// `None`: the pattern is not a valid regex, so it matches nothing.
-    Regex(Option<regex_lite::Regex>),
-}
-
-impl Matcher {
-    fn new(target: &Target) -> Matcher {
-        match target {
-            Target::All => Matcher::All,
-            Target::Id(id) => Matcher::Id(*id),
-            Target::Name(n) => Matcher::Name(n.clone()),
-            Target::Regex(re) => Matcher::Regex(regex_lite::Regex::new(re).ok()),
-            Target::Word { word, .. } => match word.parse() {
-                Ok(id) => Matcher::Id(id),
-                Err(_) => Matcher::Name(word.clone()),
-            },
-        }
-    }
-
-    fn matches(&self, pm_id: u32, e: &LogEvent) -> bool {
-        match self {
-            Matcher::All => true,
-            Matcher::Id(id) => *id == pm_id,
-            Matcher::Name(n) => **n == *e.name || **n == *e.namespace,
-            Matcher::Regex(re) => re.as_ref().is_some_and(|r| r.is_match(&e.name)),
-        }
-    }
-}
-
-/// A [`Filter`] as a subscriber keeps it.
-struct CompiledFilter {
-    targets: Vec<Matcher>,
-    daemon: bool,
-}
-
-impl CompiledFilter {
-    fn new(filter: Filter) -> CompiledFilter {
-        CompiledFilter {
-            targets: filter.targets.iter().map(Matcher::new).collect(),
-            daemon: filter.daemon,
-        }
-    }
-
-    fn matches(&self, e: &LogEvent) -> bool {
-        let Some(pm_id) = e.pm_id else {
-            return self.daemon;
-        };
-        self.targets.is_empty() || self.targets.iter().any(|t| t.matches(pm_id, e))
-    }
-}
 
 /// One reader's queue.
 struct Subscriber {
     filter: CompiledFilter,
-    tx: mpsc::Sender<LogEvent>,
-    missed_lines: AtomicU64,
-    queued_bytes: AtomicUsize,
+    tx: mpsc::Sender<Delivery>,
+    /// Held while an event is admitted or dropped, and while the reader decides that a gap
+    /// is next: what the reader sees is then always in the order it was published.
+    queue: Mutex<QueueState>,
+}
+
+/// What a reader receives, in order.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    /// The next event.
+    Event(LogEvent),
+    /// The events published here were dropped for this reader: that many lines are
+    /// missing exactly at this place in its stream.
+    Gap {
+        /// Lines missing.
+        lines: u64,
+    },
 }
 
 /// How many chunks a reader may have queued before it starts missing lines.
 const QUEUE: usize = 4096;
 /// How many bytes a reader may have queued: a paused terminal holds at most this much of
-/// the daemon's memory, whatever the size of the chunks.
+/// the daemon's memory (plus one chunk), whatever the size of the chunks.
 const QUEUE_BYTES: usize = 1024 * 1024;
 
 /// The hub; cheap to clone.
@@ -127,26 +48,44 @@ pub struct LogHub {
     count: Arc<AtomicUsize>,
 }
 
-/// A reader's end: events, plus how many lines were missed since the last call.
+/// A reader's end: the events it wants, and a mark at each place where some were dropped.
 pub struct Subscription {
-    rx: mpsc::Receiver<LogEvent>,
+    rx: mpsc::Receiver<Delivery>,
     me: Arc<Subscriber>,
     hub: LogHub,
 }
 
 impl Subscription {
-    /// The next event (None when the hub is gone).
-    pub async fn recv(&mut self) -> Option<LogEvent> {
-        let event = self.rx.recv().await?;
-        self.me
-            .queued_bytes
-            .fetch_sub(event.data.len(), Ordering::Relaxed);
-        Some(event)
+    /// The next event or gap (None when the hub is gone). A gap is reported once the
+    /// events before it have been received, and before any event after it.
+    pub async fn recv(&mut self) -> Option<Delivery> {
+        if let Some(next) = self.next_queued_or_gap() {
+            return Some(next);
+        }
+        let delivery = self.rx.recv().await?;
+        Some(self.received(delivery))
     }
 
-    /// Lines dropped for this reader since the last call.
-    pub fn take_missed(&self) -> u64 {
-        self.me.missed_lines.swap(0, Ordering::Relaxed)
+    /// A queued delivery, or the open gap when the queue is empty (checked under the queue
+    /// lock, so no event published after the gap can be queued meanwhile).
+    fn next_queued_or_gap(&mut self) -> Option<Delivery> {
+        if let Ok(delivery) = self.rx.try_recv() {
+            return Some(self.received(delivery));
+        }
+        let mut queue = lock(&self.me.queue);
+        if let Ok(delivery) = self.rx.try_recv() {
+            drop(queue);
+            return Some(self.received(delivery));
+        }
+        let lines = std::mem::take(&mut queue.gap_lines);
+        (lines > 0).then_some(Delivery::Gap { lines })
+    }
+
+    fn received(&self, delivery: Delivery) -> Delivery {
+        if let Delivery::Event(event) = &delivery {
+            lock(&self.me.queue).bytes -= event.data.len();
+        }
+        delivery
     }
 }
 
@@ -158,9 +97,44 @@ impl Drop for Subscription {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Subscriber {
+    /// Queues `event`, or drops it and counts its lines. After a drop nothing is queued
+    /// until both the gap's mark and the event fit, so the mark always sits where the
+    /// lines are missing.
+    fn offer(&self, event: &LogEvent) {
+        let len = event.data.len();
+        let mut queue = lock(&self.queue);
+        let slots = if queue.gap_lines > 0 { 2 } else { 1 };
+        // An empty queue takes any chunk, so a gap never opens on a reader with nothing
+        // queued (it would wait for a mark that no event comes to carry).
+        let fits = queue.bytes == 0 || queue.bytes + len <= QUEUE_BYTES;
+        if !fits || self.tx.capacity() < slots {
+            queue.drop_event(event);
+            return;
+        }
+        let Some(event) = queue.admit(event) else {
+            return;
+        };
+        if queue.gap_lines > 0 {
+            let lines = std::mem::take(&mut queue.gap_lines);
+            // Cannot fail: the capacity was checked under the lock and only this publisher
+            // (holding the hub lock) sends.
+            let _ = self.tx.try_send(Delivery::Gap { lines });
+        }
+        let len = event.data.len();
+        if self.tx.try_send(Delivery::Event(event)).is_ok() {
+            queue.bytes += len;
+        }
+    }
+}
+
 impl LogHub {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Subscriber>>> {
-        self.subs.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.subs)
     }
 
     /// Registers a reader.
@@ -169,8 +143,7 @@ impl LogHub {
         let me = Arc::new(Subscriber {
             filter: CompiledFilter::new(filter),
             tx,
-            missed_lines: AtomicU64::new(0),
-            queued_bytes: AtomicUsize::new(0),
+            queue: Mutex::default(),
         });
         let mut subs = self.lock();
         subs.push(Arc::clone(&me));
@@ -189,97 +162,12 @@ impl LogHub {
             return;
         }
         let event = make();
-        let len = event.data.len();
         for sub in self.lock().iter().filter(|s| s.filter.matches(&event)) {
-            let room = sub.queued_bytes.load(Ordering::Relaxed) + len <= QUEUE_BYTES;
-            if room && sub.tx.try_send(event.clone()).is_ok() {
-                sub.queued_bytes.fetch_add(len, Ordering::Relaxed);
-            } else {
-                let lines = count_lines(&event.data);
-                sub.missed_lines.fetch_add(lines, Ordering::Relaxed);
-            }
+            sub.offer(&event);
         }
     }
 }
 
-fn count_lines(data: &[u8]) -> u64 {
-    let n = data.iter().filter(|b| **b == b'\n').count() as u64;
-    n.max(1)
-}
-
+mod queue;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn event(name: &str, data: &[u8]) -> LogEvent {
-        LogEvent {
-            pm_id: Some(0),
-            name: name.into(),
-            namespace: "default".into(),
-            kind: LogKind::Out,
-            data: data.into(),
-            at: 0,
-        }
-    }
-
-    #[tokio::test]
-    async fn a_full_reader_misses_lines_and_is_told_how_many() {
-        let hub = LogHub::default();
-        let mut sub = hub.subscribe(Filter {
-            targets: vec![],
-            daemon: false,
-        });
-        for _ in 0..QUEUE + 10 {
-            hub.publish_with(|| event("a", b"x\ny\n"));
-        }
-        assert_eq!(sub.take_missed(), 20);
-        assert!(sub.recv().await.is_some());
-        drop(sub);
-        assert_eq!(hub.count.load(Ordering::Relaxed), 0);
-    }
-
-    #[tokio::test]
-    async fn big_chunks_are_bounded_by_bytes() {
-        let hub = LogHub::default();
-        let sub = hub.subscribe(Filter {
-            targets: vec![],
-            daemon: false,
-        });
-        let chunk = vec![b'x'; 256 * 1024];
-        for _ in 0..10 {
-            hub.publish_with(|| event("a", &chunk));
-        }
-        assert_eq!(sub.take_missed(), 6, "4 chunks of 256 KiB fit in 1 MiB");
-    }
-
-    #[tokio::test]
-    async fn filters_by_name_and_namespace() {
-        let hub = LogHub::default();
-        let mut sub = hub.subscribe(Filter {
-            targets: vec![Target::Name("b".into())],
-            daemon: false,
-        });
-        hub.publish_with(|| event("a", b"no\n"));
-        hub.publish_with(|| event("b", b"yes\n"));
-        let got = sub.recv().await.unwrap();
-        assert_eq!(&*got.name, "b");
-    }
-
-    #[tokio::test]
-    async fn filters_by_regex_and_an_invalid_regex_matches_nothing() {
-        let hub = LogHub::default();
-        let mut sub = hub.subscribe(Filter {
-            targets: vec![Target::Regex("^ap".into())],
-            daemon: false,
-        });
-        let bad = hub.subscribe(Filter {
-            targets: vec![Target::Regex("(".into())],
-            daemon: false,
-        });
-        hub.publish_with(|| event("web", b"no\n"));
-        hub.publish_with(|| event("api", b"yes\n"));
-        assert_eq!(&*sub.recv().await.unwrap().name, "api");
-        assert_eq!(bad.take_missed(), 0);
-        assert!(bad.rx.is_empty());
-    }
-}
+mod tests;
