@@ -10,6 +10,7 @@ mod harness;
 mod cluster;
 mod cluster_reload;
 mod daemon;
+mod daemon_faults;
 mod ecosystem;
 mod ecosystem_errors;
 mod env_output;

@@ -26,10 +26,44 @@ pub fn connect_existing(home: &Pm2Home) -> Option<Client> {
     UnixStream::connect(home.socket()).ok().map(Client::new)
 }
 
+/// Connects to a running daemon without starting one: None when no daemon serves this
+/// home (no socket, or a stale one), an error when one may serve it but not this user.
+pub fn try_connect(home: &Pm2Home) -> Result<Option<Client>> {
+    use std::io::ErrorKind;
+    let socket = home.socket();
+    match UnixStream::connect(&socket) {
+        Ok(stream) => Ok(Some(Client::new(stream))),
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) => {
+            Ok(None)
+        }
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => Err(not_yours(home, e)),
+        Err(e) => Err(e).with_context(|| format!("cannot connect to {}", socket.display())),
+    }
+}
+
+/// The error for a home whose socket this user may not open.
+fn not_yours(home: &Pm2Home, e: std::io::Error) -> anyhow::Error {
+    use std::os::unix::fs::MetadataExt;
+    let owner = std::fs::metadata(home.root())
+        .map(|m| m.uid())
+        .ok()
+        .and_then(|uid| nix::unistd::User::from_uid(uid.into()).ok().flatten())
+        .map_or_else(
+            || "another user".to_string(),
+            |u| format!("user {}", u.name),
+        );
+    anyhow!(
+        "cannot connect to the PM2 daemon of {} ({e}): this PM2_HOME belongs to {owner}. \
+         Run pm2 as that user (e.g. sudo -u <user> pm2 ...), or set PM2_HOME to a folder of \
+         your own",
+        home.root().display()
+    )
+}
+
 /// Connects, spawning the daemon first when none answers. Concurrent CLIs serialise on a
 /// lock file so exactly one daemon is started.
 pub fn connect(home: &Pm2Home, quiet: bool) -> Result<Client> {
-    if let Some(c) = connect_existing(home) {
+    if let Some(c) = try_connect(home)? {
         return Ok(c);
     }
     home.ensure()

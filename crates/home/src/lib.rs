@@ -11,6 +11,7 @@ mod layout;
 pub mod liveness;
 pub mod logrotate;
 pub mod module_conf;
+pub mod orphans;
 
 pub use atomic::{write_atomic, write_atomic_mode};
 pub use clock::now_ms;

@@ -118,8 +118,9 @@ pub(crate) fn send_signal(home: &Pm2Home, signal: &str, words: &[String]) -> Res
 
 /// `pm2 kill`: stop every app, stop the daemon, and return once it is gone.
 pub(crate) fn kill(home: &Pm2Home) -> Result<i32> {
-    let Some(mut client) = client::connect_existing(home) else {
+    let Some(mut client) = client::try_connect(home)? else {
         out::info("PM2 daemon is not running");
+        super::leftovers::stop_left_running(home)?;
         return Ok(0);
     };
     let daemon_pid = match expect(&mut client, Request::Ping)? {

@@ -5,6 +5,7 @@ mod caller;
 mod connection;
 mod dump;
 mod ecosystem;
+mod leftovers;
 mod logs;
 mod modules;
 mod start;

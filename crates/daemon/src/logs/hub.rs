@@ -5,8 +5,8 @@
 //! paused terminal can never slow an app. The reader finds a [`Delivery::Gap`] with that
 //! count exactly where the lines are missing, before anything published after them.
 
-use super::filter::CompiledFilter;
 pub use super::event::{LogEvent, LogKind};
+use super::filter::CompiledFilter;
 pub use super::filter::Filter;
 use queue::QueueState;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -9,33 +9,7 @@
 
 use super::state_file::clear_state;
 use crate::state::Daemon;
-use pm2_home::Pm2Home;
 use pm2_proto::StartRequest;
-
-/// Processes started by a previous daemon of this `PM2_HOME` (found by the `PM2_HOME` and
-/// `pm_id` variables every app gets) that still run.
-pub(crate) fn survivors(home: &Pm2Home) -> Vec<i32> {
-    let wanted = home.root().display().to_string();
-    let me = std::process::id() as i32;
-    let Ok(all) = procfs::process::all_processes() else {
-        return vec![];
-    };
-    all.flatten()
-        .filter(|p| p.pid != me)
-        .filter(|p| {
-            p.environ().is_ok_and(|env| {
-                let has = |k: &str, v: Option<&str>| {
-                    env.iter().any(|(ek, ev)| {
-                        ek.to_str() == Some(k) && v.is_none_or(|v| ev.to_str() == Some(v))
-                    })
-                };
-                has("PM2_HOME", Some(&wanted)) && has("pm_id", None) && has("unique_id", None)
-            })
-        })
-        .map(|p| p.pid)
-        .filter(|pid| pm2_supervisor::alive(*pid))
-        .collect()
-}
 
 /// At start: when the previous daemon left a state file (it did not exit cleanly), stops
 /// what it left running and returns its apps to start again, `autostart` off for the ones
@@ -71,7 +45,7 @@ pub(crate) async fn take_over(daemon: &Daemon) -> Option<StartRequest> {
 /// Stops (SIGINT, then SIGKILL after the default kill timeout) what the previous daemon
 /// left running, and says which pids.
 async fn stop_survivors(daemon: &Daemon) {
-    let pids = survivors(&daemon.settings.home);
+    let pids = pm2_home::orphans::left_running(&daemon.settings.home);
     if pids.is_empty() {
         return;
     }
