@@ -15,6 +15,7 @@ mod ecosystem;
 mod ecosystem_errors;
 mod env_output;
 mod logs_command;
+mod logs_disk_full;
 mod logs_gaps;
 mod logs_relay;
 mod logs_rotation;

@@ -9,6 +9,7 @@
 //! - [`rotation`]: the built-in `pm2-logrotate` (policy, and the task that applies it).
 
 pub(crate) mod daemon_log;
+pub(crate) mod dropped;
 pub(crate) mod event;
 pub(crate) mod filter;
 pub(crate) mod hub;

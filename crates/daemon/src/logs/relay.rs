@@ -3,9 +3,10 @@
 //! Each pipe is read by its own task until EOF, so a noisy stream can never block the other,
 //! and nothing the child wrote before exiting is lost.
 
+use super::dropped::Dropped;
 use super::hub::{LogEvent, LogHub, LogKind};
 use super::line_format::{LineFormat, LineFormatter};
-use super::sinks::{LogFiles, Stream};
+use super::sinks::{LogFiles, ShortWrite, Stream};
 use pm2_home::now_ms;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -37,7 +38,7 @@ where
 {
     tokio::spawn(async move {
         let mut buf = vec![0u8; MIN_READ];
-        let mut dropped: u64 = 0;
+        let mut dropped = Dropped::default();
         let label = format!("{}:{}", target.name, target.pm_id);
         let (kind, line_stream) = match stream {
             Stream::Out => (LogKind::Out, pm2_logfmt::Stream::Out),
@@ -57,8 +58,8 @@ where
         }
         let rest = formatter.finish();
         write_counting(&target.files, stream, &rest, &label, &mut dropped);
-        if dropped > 0 {
-            tracing::warn!("App [{label}] {dropped} bytes of output were dropped");
+        if dropped.bytes > 0 {
+            tracing::warn!("App [{label}] {dropped} of output were dropped");
         }
     })
 }
@@ -81,22 +82,30 @@ fn resize_for(buf: &mut Vec<u8>, last_read: usize) {
 
 /// Writes and keeps count of what could not be written (disk full), saying so in pm2.log
 /// when it starts and when writes resume.
-fn write_counting(files: &LogFiles, stream: Stream, bytes: &[u8], label: &str, dropped: &mut u64) {
+fn write_counting(
+    files: &LogFiles,
+    stream: Stream,
+    bytes: &[u8],
+    label: &str,
+    dropped: &mut Dropped,
+) {
     if bytes.is_empty() {
         return;
     }
     match files.write(stream, bytes) {
-        Err(e) => {
-            if *dropped == 0 {
-                tracing::warn!("App [{label}] log write failed ({e}); dropping output");
+        Err(ShortWrite { written, error }) => {
+            if dropped.bytes == 0 {
+                tracing::warn!("App [{label}] log write failed ({error}); dropping output");
             }
-            *dropped += bytes.len() as u64;
+            dropped.lose(bytes, written);
         }
-        Ok(()) if *dropped > 0 => {
-            tracing::warn!("App [{label}] log writes resumed; {dropped} bytes were dropped");
-            *dropped = 0;
+        Ok(()) if dropped.bytes > 0 => {
+            tracing::warn!("App [{label}] log writes resumed; {dropped} were dropped");
+            *dropped = Dropped::default();
         }
-        Ok(()) => {}
+        Ok(()) => {
+            dropped.torn = false;
+        }
     }
 }
 

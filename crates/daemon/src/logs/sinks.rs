@@ -32,9 +32,22 @@ impl LogSink {
         self.file.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Appends a chunk.
-    pub fn write(&self, chunk: &[u8]) -> io::Result<()> {
-        self.lock().write_all(chunk)
+    /// Appends a chunk; on failure, says how much of it reached the file first.
+    pub fn write(&self, chunk: &[u8]) -> Result<(), ShortWrite> {
+        let mut file = self.lock();
+        let mut written = 0;
+        while written < chunk.len() {
+            match file.write(&chunk[written..]) {
+                Ok(0) => {
+                    let error = io::Error::from(io::ErrorKind::WriteZero);
+                    return Err(ShortWrite { written, error });
+                }
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(ShortWrite { written, error }),
+            }
+        }
+        Ok(())
     }
 
     /// Reopens the path (after an external rotation, or `reloadLogs`).
@@ -74,6 +87,15 @@ fn open_append(path: &str) -> io::Result<File> {
         std::fs::create_dir_all(dir)?;
     }
     OpenOptions::new().create(true).append(true).open(path)
+}
+
+/// A chunk that did not reach a file whole (disk full): its first `written` bytes did.
+#[derive(Debug)]
+pub struct ShortWrite {
+    /// Bytes of the chunk in the file.
+    pub written: usize,
+    /// Why the rest is not.
+    pub error: io::Error,
 }
 
 /// The open files of one instance (`None` for `/dev/null`).
@@ -118,15 +140,21 @@ impl LogFiles {
         all
     }
 
-    /// Appends a chunk of `stream` to its file and to the combined one.
-    pub fn write(&self, stream: Stream, chunk: &[u8]) -> io::Result<()> {
+    /// Appends a chunk of `stream` to its file and to the combined one (each gets its try);
+    /// a failure reports the shortest write.
+    pub fn write(&self, stream: Stream, chunk: &[u8]) -> Result<(), ShortWrite> {
         let primary = match stream {
             Stream::Out => &self.out,
             Stream::Err => &self.err,
         };
+        let mut shortest: Option<ShortWrite> = None;
         for sink in [primary, &self.combined].into_iter().flatten() {
-            sink.write(chunk)?;
+            if let Err(short) = sink.write(chunk) {
+                if shortest.as_ref().is_none_or(|s| short.written < s.written) {
+                    shortest = Some(short);
+                }
+            }
         }
-        Ok(())
+        shortest.map_or(Ok(()), Err)
     }
 }
