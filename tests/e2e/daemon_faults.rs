@@ -1,8 +1,11 @@
-//! The daemon under the faults an operator meets: a home that belongs to another user, and
-//! `pm2 kill` after the daemon was SIGKILLed with its apps running.
+//! The daemon under the faults an operator meets: a home that belongs to another user,
+//! `pm2 kill` after the daemon was SIGKILLed with its apps running, and clients that hold
+//! connections: too many, or half-sent requests.
 
 use crate::harness::*;
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -93,4 +96,79 @@ fn kill_after_a_sigkilled_daemon_stops_the_apps_it_left_running() {
     // The next daemon has nothing to recover: the apps were killed on purpose.
     p.ok(&["ping"]);
     assert_eq!(p.app_count(), 0, "{}", p.daemon_log_tail(20));
+}
+
+/// A raw connection to the daemon's socket that reads with a bound, so a test fails
+/// instead of hanging when the daemon neither answers nor closes.
+fn raw(p: &Pm2) -> UnixStream {
+    let s = UnixStream::connect(p.home.join("daemon.sock")).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s
+}
+
+/// `s` after one ping answered on it.
+fn pinged(mut s: UnixStream) -> UnixStream {
+    let body = br#"{"client_version":"0","request":{"type":"ping"}}"#;
+    s.write_all(&(body.len() as u32).to_be_bytes())
+        .expect("header");
+    s.write_all(body).expect("body");
+    let mut header = [0u8; 4];
+    s.read_exact(&mut header).expect("a reply");
+    let mut reply = vec![0u8; u32::from_be_bytes(header) as usize];
+    s.read_exact(&mut reply).expect("the reply's body");
+    assert!(
+        String::from_utf8_lossy(&reply).contains("pong"),
+        "{reply:?}"
+    );
+    s
+}
+
+/// What the daemon sends before it closes `s` (its error reply, if any).
+fn until_closed(mut s: UnixStream) -> std::io::Result<String> {
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply)?;
+    Ok(String::from_utf8_lossy(&reply).into_owned())
+}
+
+#[test]
+fn connections_over_the_limit_are_refused_with_the_reason_and_the_daemon_recovers() {
+    let p = Pm2::new("conn_limit");
+    p.ok_env(&[("PM2_RS_MAX_CONNECTIONS", "4")], &["ping"]);
+    let daemon = p.daemon_pid().expect("daemon pid");
+    // Each holder is answered once, so it is known to hold one of the 4 places.
+    let held: Vec<UnixStream> = (0..4).map(|_| pinged(raw(&p))).collect();
+    let refusal = until_closed(raw(&p)).expect("the 5th is closed at once");
+    assert!(refusal.contains("at most 4 connections"), "{refusal:?}");
+    let out = p.run(&["ping"]);
+    p.check(out.code == Some(1), "ping is refused while full", &out);
+    p.expect_output(&out, "PM2_RS_MAX_CONNECTIONS");
+    drop(held);
+    p.wait_until(T, "ping to be served again", || {
+        p.run(&["ping"]).code == Some(0)
+    });
+    assert_eq!(p.daemon_pid(), Some(daemon));
+}
+
+#[test]
+fn a_client_that_stalls_inside_a_frame_is_cut_off_and_one_that_idles_is_closed() {
+    let p = Pm2::new("half_open");
+    let env = [
+        ("PM2_RS_FRAME_TIMEOUT_MS", "300"),
+        ("PM2_RS_IDLE_TIMEOUT_MS", "600"),
+    ];
+    p.ok_env(&env, &["ping"]);
+    let mut stalled = raw(&p);
+    stalled.write_all(b"\x00\x00").expect("half a header");
+    let reply = until_closed(stalled).expect("the daemon closed the stalled client");
+    assert!(reply.contains("did not arrive within"), "{reply:?}");
+    let mut half_body = raw(&p);
+    half_body
+        .write_all(b"\x00\x00\x00\x10{\"req")
+        .expect("half a body");
+    let reply = until_closed(half_body).expect("the daemon closed the stalled client");
+    assert!(reply.contains("did not arrive within"), "{reply:?}");
+    let idle = raw(&p);
+    assert_eq!(until_closed(idle).expect("closed, not timed out"), "");
+    p.ok(&["ping"]);
 }

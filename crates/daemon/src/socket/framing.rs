@@ -1,25 +1,50 @@
 //! Frames on a control connection: a 4-byte length, then JSON (see `pm2_proto::frame`).
 //! Every reply carries the daemon's version so the CLI can warn about a mismatch.
 
+use super::limits::Limits;
 use crate::state::Daemon;
 use pm2_proto::{frame, Reply, Response};
 use std::io;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
+use tokio::time::{timeout, timeout_at, Instant};
 
-/// Reads one frame body; `None` on EOF.
+/// Reads one frame body within the socket's limits; `None` on EOF (or when the client
+/// stayed idle past [`Limits::idle`] before beginning a frame).
 pub(crate) async fn read_frame(
     stream: &mut UnixStream,
+    limits: &Limits,
 ) -> Result<Option<Vec<u8>>, frame::FrameError> {
     let mut header = [0u8; 4];
-    match stream.read_exact(&mut header).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e.into()),
+    match timeout(limits.idle, stream.read(&mut header[..1])).await {
+        Err(_) | Ok(Ok(0)) => return Ok(None),
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Err(e.into()),
     }
-    // The length comes from the peer: grow the buffer as bytes arrive, so a header alone
-    // cannot make the daemon allocate up to the frame cap.
+    let deadline = Instant::now() + limits.frame;
+    let late = || {
+        let why = format!("the request did not arrive within {:?}", limits.frame);
+        frame::FrameError::from(io::Error::new(io::ErrorKind::TimedOut, why))
+    };
+    match timeout_at(deadline, stream.read_exact(&mut header[1..])).await {
+        Err(_) => return Err(late()),
+        Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Ok(r) => r.map(drop)?,
+    }
     let len = frame::body_len(header)?;
+    let body = async {
+        let _budget = limits.body(len).await;
+        read_body(stream, len).await
+    };
+    timeout_at(deadline, body)
+        .await
+        .map_err(|_| late())?
+        .map(Some)
+}
+
+/// Reads a body of `len` bytes, growing the buffer as bytes arrive, so a header alone
+/// cannot make the daemon allocate up to the frame cap.
+async fn read_body(stream: &mut UnixStream, len: usize) -> Result<Vec<u8>, frame::FrameError> {
     let mut body = Vec::new();
     (&mut *stream)
         .take(len as u64)
@@ -35,7 +60,7 @@ pub(crate) async fn read_frame(
         )
         .into());
     }
-    Ok(Some(body))
+    Ok(body)
 }
 
 /// Writes one reply frame.
