@@ -7,6 +7,8 @@
 
 mod atomic;
 mod clock;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod layout;
 pub mod liveness;
 pub mod logrotate;

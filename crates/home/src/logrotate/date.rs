@@ -45,7 +45,9 @@ pub fn format_date<D: Datelike + Timelike>(format: &str, date: &D) -> String {
             };
             out.push_str(&value);
             rest = &rest[token.len()..];
-        } else if let Some((literal, after)) = rest[1..].split_once(']').filter(|_| c == '[') {
+        } else if let Some((literal, after)) =
+            rest.strip_prefix('[').and_then(|r| r.split_once(']'))
+        {
             out.push_str(literal);
             rest = after;
         } else {

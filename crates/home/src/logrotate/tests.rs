@@ -148,6 +148,8 @@ fn format_date_tokens_and_literals() {
         format_date("DD.MM.YYYY [YYYY] x", &date),
         "02.01.0987 YYYY x"
     );
+    // Found by fuzzing: a format starting with a multi-byte character panicked.
+    assert_eq!(format_date("é_YYYY", &date), "é_0987");
     assert_eq!(format_date("[unclosed", &date), "[unclosed");
 }
 
