@@ -4,6 +4,7 @@
 //!   `pm2 start ... --no-daemon`: the daemon in the foreground with the apps
 //!   (`pm2-runtime` crate);
 //! - `pm2 __daemon` (hidden; how the CLI spawns the daemon): the daemon (`pm2-daemon`);
+//! - `pm2-dev` (by name): PM2's development mode, in the foreground (`pm2-runtime` crate);
 //! - anything else: the CLI (`pm2-cli`), which links neither of the others.
 
 use std::ffi::OsString;
@@ -18,6 +19,8 @@ fn main() {
         ))
     } else if invoked_as_runtime(&argv) {
         pm2_runtime::main(argv)
+    } else if invoked_as(&argv) == "pm2-dev" {
+        pm2_runtime::dev_main(argv)
     } else if let Some(runtime_argv) = no_daemon_start(&argv) {
         pm2_runtime::main(runtime_argv)
     } else {
@@ -39,13 +42,18 @@ fn is_daemon(argv: &[OsString]) -> bool {
 
 /// Whether `argv[0]`'s file name is `pm2-runtime` or `pm2-docker`.
 fn invoked_as_runtime(argv: &[OsString]) -> bool {
-    let name = argv
-        .first()
+    let name = invoked_as(argv);
+    name == "pm2-runtime" || name == "pm2-docker"
+}
+
+/// `argv[0]`'s file name: the program this binary is run as (through a link, a copy, or
+/// one of the small `pm2-*` launchers, which set it).
+fn invoked_as(argv: &[OsString]) -> String {
+    argv.first()
         .map(std::path::Path::new)
         .and_then(|p| p.file_name())
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    name == "pm2-runtime" || name == "pm2-docker"
+        .unwrap_or_default()
 }
 
 /// `pm2 start <app> --no-daemon`: PM2 runs the daemon in the foreground, as `pm2-runtime`

@@ -11,6 +11,7 @@ mod cluster;
 mod cluster_reload;
 mod daemon;
 mod daemon_faults;
+mod dev;
 mod ecosystem;
 mod ecosystem_errors;
 mod env_output;
