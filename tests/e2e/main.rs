@@ -24,6 +24,7 @@ mod restart_policy;
 mod runtime;
 mod start;
 mod startup;
+mod stdin_monitor;
 mod stop;
 mod targets;
 mod triggers;
