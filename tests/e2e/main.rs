@@ -9,6 +9,7 @@ mod harness;
 
 mod cluster;
 mod cluster_reload;
+mod compat_commands;
 mod daemon;
 mod ecosystem;
 mod ecosystem_errors;
