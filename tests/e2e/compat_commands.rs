@@ -3,6 +3,9 @@
 //! and `dashboard|dash|imonit` as `monit`.
 
 use crate::harness::*;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(20);
 
 fn examples_scenario(p: &Pm2) {
     let out = p.ok(&["examples"]);
@@ -129,4 +132,57 @@ fn deep_update_moves_the_apps_to_a_new_daemon() {
     p.wait_online(0);
     assert_ne!(p.daemon_pid(), before, "a new daemon");
     assert_eq!(p.app(0)["name"], "kept");
+}
+
+/// `MemTotal` of `/proc/meminfo`, in bytes.
+fn mem_total() -> u64 {
+    let text = std::fs::read_to_string("/proc/meminfo").expect("read /proc/meminfo");
+    let kb = text
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("MemTotal");
+    kb * 1024
+}
+
+fn slist_scenario(p: &Pm2) {
+    // PM2's daemon answers `{}` until its first sample; pm2-rs samples on the spot.
+    let out = poll_until(T, "a first sample", || {
+        let out = p.ok(&["slist"]);
+        out.stdout.contains("RAM Total").then_some(out)
+    });
+    let total = format!(
+        "'RAM Total': {{ value: {}, type: 'metric', unit: 'b', historic: true }}",
+        mem_total()
+    );
+    p.check(
+        out.stdout.contains(&total),
+        "RAM Total from /proc/meminfo",
+        &out,
+    );
+    for key in [
+        "'CPU Usage': { value: ",
+        "'RAM Usage': { value: ",
+        "'fs:use:/': { value: ",
+        "'net:rx_5:lo': { value: ",
+    ] {
+        p.check(out.stdout.contains(key), key, &out);
+    }
+    let out = p.ok(&["sysinfos", "--tree"]);
+    p.check(
+        out.stdout.contains("├─ RAM Total\n│  ├─ value: "),
+        "the tree",
+        &out,
+    );
+}
+
+#[test]
+fn slist_prints_the_hosts_metrics_in_pm2s_shape() {
+    slist_scenario(&Pm2::new("slist"));
+}
+
+#[test]
+#[ignore = "reference run against PM2 7: PM2_REF=... -- --ignored"]
+fn slist_prints_the_hosts_metrics_in_pm2s_shape_reference() {
+    slist_scenario(&Pm2::reference("slist_ref"));
 }

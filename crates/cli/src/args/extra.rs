@@ -37,6 +37,9 @@ pub enum ExtraCommand {
     /// Update PM2 itself, then the daemon.
     #[command(name = "deepUpdate")]
     DeepUpdate,
+    /// Print the host's metrics (cpu, memory, network, disks) in PM2's shape.
+    #[command(alias = "sysinfos")]
+    Slist(SlistArgs),
     /// Removed in PM2 7 (host metrics are built in): says so.
     #[command(hide = true)]
     Sysmonit,
@@ -109,4 +112,12 @@ pub struct LogrotateArgs {
     /// PM2_LOGROTATE_ROOT environment variable); root rights are then not required.
     #[arg(long = "root", hide = true)]
     pub root: Option<String>,
+}
+
+/// `slist [--tree]`.
+#[derive(Debug, Args)]
+pub struct SlistArgs {
+    /// Print as a tree.
+    #[arg(short = 't', long)]
+    pub tree: bool,
 }

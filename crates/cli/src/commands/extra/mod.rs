@@ -5,6 +5,7 @@ mod logrotate;
 mod monitor;
 mod plus;
 mod stdin;
+mod sysinfo;
 
 use crate::args::extra::ExtraCommand;
 use crate::out;
@@ -27,6 +28,7 @@ pub(crate) fn run(home: &Pm2Home, command: ExtraCommand) -> Result<i32> {
         ExtraCommand::Logrotate(a) => logrotate::logrotate(home, &a),
         ExtraCommand::Autoinstall => Ok(autoinstall()),
         ExtraCommand::DeepUpdate => deep_update(home),
+        ExtraCommand::Slist(a) => sysinfo::slist(a.tree),
         ExtraCommand::Sysmonit => Ok(sysmonit()),
     }
 }
@@ -54,6 +56,6 @@ fn deep_update(home: &Pm2Home) -> Result<i32> {
 /// PM2 7 removed `sysmonit` (host metrics are gathered by the daemon): its CLI answers
 /// "Command not found" with exit 1, and so does this, with the reason.
 fn sysmonit() -> i32 {
-    out::error("Command not found: sysmonit (PM2 7 gathers host metrics in the daemon; no module to start)");
+    out::error("Command not found: sysmonit (PM2 7 gathers host metrics in the daemon; no module to start: see `pm2 slist`)");
     1
 }
