@@ -186,3 +186,66 @@ fn slist_prints_the_hosts_metrics_in_pm2s_shape() {
 fn slist_prints_the_hosts_metrics_in_pm2s_shape_reference() {
     slist_scenario(&Pm2::reference("slist_ref"));
 }
+
+fn report_scenario(p: &Pm2) -> Output {
+    let script = p.sleeper_script("sleeper.sh");
+    p.ok(&["start", &script.to_string_lossy(), "--name", "sleepy"]);
+    p.wait_online(0);
+    let out = p.ok(&["report"]);
+    // PM2 colours its titles even into a pipe.
+    let text = strip_ansi(&out.stdout);
+    for needle in [
+        "```\n--- PM2 report ---",
+        "--- Daemon ---",
+        "--- CLI ---",
+        "--- System info ---",
+        "--- PM2 list ---",
+        "│ sleepy",
+        "--- Daemon logs ---",
+        "pm2.log last 20 lines:",
+        "App [sleepy:0] online",
+    ] {
+        p.check(text.contains(needle), needle, &out);
+    }
+    out
+}
+
+/// `text` without its SGR colour sequences.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn report_shows_versions_system_apps_and_last_log_lines() {
+    let p = Pm2::new("report");
+    let out = report_scenario(&p);
+    p.check(
+        out.stdout.contains("--- App logs ---"),
+        "the apps' logs",
+        &out,
+    );
+    p.check(
+        out.stdout.contains("sleepy-out.log last 10 lines:"),
+        "each app's out log",
+        &out,
+    );
+}
+
+#[test]
+#[ignore = "reference run against PM2 7: PM2_REF=... -- --ignored"]
+fn report_shows_versions_system_apps_and_last_log_lines_reference() {
+    report_scenario(&Pm2::reference("report_ref"));
+}

@@ -37,6 +37,8 @@ pub enum ExtraCommand {
     /// Update PM2 itself, then the daemon.
     #[command(name = "deepUpdate")]
     DeepUpdate,
+    /// A diagnostic report to paste into an issue: versions, daemon, apps, last log lines.
+    Report,
     /// Print the host's metrics (cpu, memory, network, disks) in PM2's shape.
     #[command(alias = "sysinfos")]
     Slist(SlistArgs),

@@ -4,6 +4,7 @@ mod examples;
 mod logrotate;
 mod monitor;
 mod plus;
+mod report;
 mod stdin;
 mod sysinfo;
 
@@ -28,6 +29,7 @@ pub(crate) fn run(home: &Pm2Home, command: ExtraCommand) -> Result<i32> {
         ExtraCommand::Logrotate(a) => logrotate::logrotate(home, &a),
         ExtraCommand::Autoinstall => Ok(autoinstall()),
         ExtraCommand::DeepUpdate => deep_update(home),
+        ExtraCommand::Report => report::report(home),
         ExtraCommand::Slist(a) => sysinfo::slist(a.tree),
         ExtraCommand::Sysmonit => Ok(sysmonit()),
     }
