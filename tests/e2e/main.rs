@@ -9,6 +9,7 @@ mod harness;
 
 mod cluster;
 mod cluster_reload;
+mod compat_commands;
 mod daemon;
 mod daemon_faults;
 mod dev;
@@ -28,6 +29,7 @@ mod restart_policy;
 mod runtime;
 mod start;
 mod startup;
+mod stdin_monitor;
 mod stop;
 mod targets;
 mod triggers;

@@ -1,5 +1,7 @@
 //! PM2-compatible command line, declared with clap.
 
+pub mod extra;
+
 use clap::{Args, Parser, Subcommand};
 use pm2_config::StartOptions;
 
@@ -88,7 +90,9 @@ pub enum Command {
     Cleardump,
     /// Run an action an app registered (`@pm2/io` actions) and print its answer.
     Trigger(TriggerArgs),
-    /// Full-screen dashboard: processes, cpu/memory, logs, metadata and custom metrics.
+    /// Full-screen dashboard: processes, cpu/memory, logs, metadata and custom metrics
+    /// (PM2 7's `dashboard`/`dash`; `imonit`, PM2's legacy monitor, shows the same).
+    #[command(aliases = ["dashboard", "dash", "imonit"])]
     Monit,
     /// Show the last lines of the logs, then stream them.
     #[command(alias = "log")]
@@ -119,6 +123,9 @@ pub enum Command {
     Startup(StartupArgs),
     /// Disable and remove the init script `startup` wrote.
     Unstartup(StartupArgs),
+    /// PM2 7's other commands (stdin, monitoring flag, PM2 Plus, system info, report...).
+    #[command(flatten)]
+    Extra(extra::ExtraCommand),
     /// Run the daemon in this process (used by the CLI to spawn it).
     #[command(name = "__daemon", hide = true)]
     Daemon,

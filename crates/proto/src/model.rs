@@ -331,4 +331,8 @@ pub struct ProcessInfo {
     /// Actions the app registered over IPC (`axm:action`): `{action_name, action_type, ...}`.
     #[serde(default)]
     pub axm_actions: Vec<serde_json::Value>,
+    /// PM2's `_km_monitored`: absent until `pm2 monitor` (true) or `pm2 unmonitor` (false)
+    /// sets it; the dashboard leaves out only the instances where it is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub km_monitored: Option<bool>,
 }

@@ -195,6 +195,10 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     }
     put("version", json!(p.spec.version.as_deref().unwrap_or("N/A")));
     put("node_version", json!(p.spec.node_version));
+    // PM2 adds it to pm2_env on the first `monitor`/`unmonitor`, so it comes last.
+    if let Some(monitored) = p.km_monitored {
+        put("_km_monitored", json!(monitored));
+    }
 }
 
 /// One `dump.pm2` entry: the pm2_env object without what belongs to this daemon's
@@ -268,6 +272,7 @@ mod tests {
             pm2_home: "/h".into(),
             axm_monitor: Default::default(),
             axm_actions: Vec::new(),
+            km_monitored: None,
         }
     }
 

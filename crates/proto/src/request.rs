@@ -54,6 +54,10 @@ pub enum Request {
         /// Save even when no app is managed.
         force: bool,
     },
+    /// Write a line to one instance's stdin (`pm2 send`, `pm2 attach`).
+    SendLine(SendLineRequest),
+    /// Set or clear `_km_monitored` (`pm2 monitor`, `pm2 unmonitor`).
+    Monitor(MonitorRequest),
 }
 
 /// `pm2 trigger <target> <action> [param]`.
@@ -391,6 +395,26 @@ pub struct Reply {
     pub daemon_version: String,
     /// The answer.
     pub response: Response,
+}
+
+// `pm2 send|attach` and `pm2 monitor|unmonitor`.
+
+/// `pm2 send <pm_id> <line>`: bytes for one instance's stdin.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendLineRequest {
+    /// The instance (PM2 takes an id only, never a name).
+    pub pm_id: u32,
+    /// What to write, separator included (`\n` unless `attach` was given another).
+    pub line: String,
+}
+
+/// `pm2 monitor|unmonitor <id|name|all>`: set `_km_monitored` on the instances named.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MonitorRequest {
+    /// Which instances; all must resolve or nothing changes.
+    pub targets: Vec<Target>,
+    /// `true` for `monitor`, `false` for `unmonitor`.
+    pub monitored: bool,
 }
 
 #[cfg(test)]

@@ -35,7 +35,9 @@ pub struct SpawnSpec {
     pub pre_exec: Option<PreExec>,
 }
 
-/// Spawns a child with piped stdout/stderr in a new session, so that terminal signals aimed
+/// Spawns a child with piped stdin/stdout/stderr in a new session (stdin is a pipe, as
+/// PM2's, so `pm2 send` and `pm2 attach` can write to it; an app that never reads it only
+/// fills the pipe's buffer, and the writer never blocks on it), so that terminal signals aimed
 /// at the daemon's group never reach it and the whole tree can be signalled as a group.
 /// Every inherited descriptor above stderr is marked close-on-exec first.
 pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
@@ -44,7 +46,7 @@ pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
         .current_dir(&spec.cwd)
         .env_clear()
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(false);

@@ -5,6 +5,7 @@ mod caller;
 mod connection;
 mod dump;
 mod ecosystem;
+mod extra;
 mod leftovers;
 mod logs;
 mod modules;
@@ -68,6 +69,7 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Env(t) => views::env(&home, &t.target),
         Command::Pid(t) => views::pid(&home, t.target.as_deref()),
         Command::Id(t) => views::id(&home, &t.target),
+        Command::Extra(c) => extra::run(&home, c),
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod action;
 mod apply;
+mod interact;
 mod list;
 mod logs;
 mod scale;
@@ -43,6 +44,8 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         Request::Apply(req) => apply::apply(daemon, req).await,
         Request::Trigger(req) => trigger::trigger(daemon, req).await,
         Request::Save { force } => dump::save(daemon, force),
+        Request::SendLine(req) => interact::send_line(daemon, req).await,
+        Request::Monitor(req) => interact::monitor(daemon, req).await,
         Request::ReloadLogs => logs::reload(daemon),
         Request::ReloadModuleConf => {
             daemon.config_changed.notify_one();

@@ -148,6 +148,14 @@ impl Instance {
                 let _ = reply.send(self.signal(sig));
             }
             Control::Trigger(trigger) => self.trigger(trigger),
+            Control::SendLine(line, reply) => {
+                let _ = reply.send(self.send_line(&line).await);
+            }
+            Control::SetMonitored(monitored, reply) => {
+                self.info.km_monitored = Some(monitored);
+                self.publish();
+                let _ = reply.send(Ok(()));
+            }
         }
         false
     }

@@ -1,6 +1,6 @@
 //! What others may ask of an instance, and what they get back.
 
-use super::failure::{ControlError, TriggerError};
+use super::failure::{ControlError, StdinError, TriggerError};
 use std::collections::BTreeMap;
 use tokio::sync::oneshot;
 
@@ -24,6 +24,10 @@ pub enum Control {
     Signal(nix::sys::signal::Signal, oneshot::Sender<Outcome>),
     /// Run an action the app registered (`pm2 trigger`); the reply is its answer.
     Trigger(Trigger),
+    /// Write a line to the process's stdin (`pm2 send`, `pm2 attach`).
+    SendLine(String, oneshot::Sender<Result<(), StdinError>>),
+    /// Set PM2's `_km_monitored` (`pm2 monitor`, `pm2 unmonitor`).
+    SetMonitored(bool, oneshot::Sender<Outcome>),
 }
 
 /// `pm2 trigger <target> <action> [param]`.

@@ -117,3 +117,35 @@ pub enum TriggerError {
         timeout: Duration,
     },
 }
+
+/// Why a line did not reach the app; displayed as PM2 words it where PM2 has words.
+#[derive(Debug, thiserror::Error)]
+pub enum StdinError {
+    /// The instance has no process (PM2: not online nor launching).
+    #[error("Process with ID <{0}> offline.")]
+    Offline(u32),
+    /// PM2 refuses cluster mode (the workers' stdin is not the app's).
+    #[error("Cannot send line to processes in cluster mode")]
+    Cluster,
+    /// The app closed its stdin, or the write failed.
+    #[error("cannot write to the stdin of process <{pm_id}>: {error}")]
+    Write {
+        /// Instance id.
+        pm_id: u32,
+        /// The OS's error.
+        error: io::Error,
+    },
+    /// The pipe stayed full: the app does not read its stdin.
+    #[error(
+        "the stdin of process <{pm_id}> is full (the app does not read it): \
+         {written} of {len} bytes written"
+    )]
+    Full {
+        /// Instance id.
+        pm_id: u32,
+        /// Bytes that went in.
+        written: usize,
+        /// Bytes asked for.
+        len: usize,
+    },
+}

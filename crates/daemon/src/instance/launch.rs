@@ -97,6 +97,7 @@ impl Instance {
         })?;
         let pid = child.id().unwrap_or(0);
         let relays = self.start_relays(&mut child);
+        let stdin = child.stdin.take();
         let link = match channel {
             Some((parent, child_end)) => {
                 drop(child_end);
@@ -123,6 +124,7 @@ impl Instance {
             pid,
             relays,
             link,
+            stdin,
         })
     }
 

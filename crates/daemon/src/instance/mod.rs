@@ -23,6 +23,7 @@
 //! - `exit.rs`: a child that exited on its own, and the restart policy;
 //! - `drive.rs`: carrying out a transition's effects;
 //! - `restart.rs`: stop, start, restart, reload;
+//! - `stdin.rs`: a line for the app's stdin (`pm2 send`), bounded in time;
 //! - `actor.rs`: the task's loop.
 //!
 //! [`ProcessInfo`]: pm2_proto::ProcessInfo
@@ -40,9 +41,10 @@ mod process;
 mod restart;
 mod retire;
 mod state;
+mod stdin;
 mod triggers;
 
 pub use actor::{spawn_instance, status_before_start};
 pub use control::{Control, Outcome, Trigger, Update};
-pub use failure::{ControlError, TriggerError};
+pub use failure::{ControlError, StdinError, TriggerError};
 pub use handle::InstanceHandle;

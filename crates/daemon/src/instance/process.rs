@@ -15,6 +15,8 @@ pub(super) struct Running {
     pub relays: Vec<tokio::task::JoinHandle<()>>,
     /// Its IPC channel, for Node apps whose channel came up.
     pub link: Option<WorkerLink>,
+    /// The write end of its stdin (`pm2 send`, `pm2 attach`).
+    pub stdin: Option<tokio::process::ChildStdin>,
 }
 
 /// PM2 reports `code || 0` and the signal name separately.

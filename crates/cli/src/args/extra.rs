@@ -1,0 +1,125 @@
+//! The commands of PM2 7 that reach beyond the process list: an app's stdin, the
+//! dashboard's monitoring flag, PM2 Plus, the logrotate config and examples. Declared apart from [`super::Command`] (which
+//! flattens them in) so each family stays in one place.
+
+use clap::{Args, Subcommand};
+
+/// PM2 7's remaining commands (flattened into `pm2 <command>`).
+#[derive(Debug, Subcommand)]
+pub enum ExtraCommand {
+    /// Write a line to the stdin of the app with this id.
+    Send(SendArgs),
+    /// Stream an app's output and send each typed line to its stdin.
+    Attach(AttachArgs),
+    /// Mark apps as monitored by the web dashboard (`_km_monitored`).
+    Monitor(MonitorArgs),
+    /// Mark apps as not monitored by the web dashboard.
+    Unmonitor(MonitorArgs),
+    /// Link with PM2 Plus (not available yet in pm2-rs).
+    Link(LinkArgs),
+    /// Unlink from PM2 Plus.
+    Unlink,
+    /// Enable PM2 Plus (not available yet in pm2-rs).
+    #[command(alias = "register")]
+    Plus(PlusArgs),
+    /// Log in to PM2 Plus (not available yet in pm2-rs).
+    Login,
+    /// Log out from PM2 Plus.
+    Logout,
+    /// Open the web dashboard (not available yet in pm2-rs).
+    Open,
+    /// Print usage examples.
+    Examples,
+    /// Write a logrotate configuration for PM2's logs to `/etc/logrotate.d/pm2-<user>`.
+    Logrotate(LogrotateArgs),
+    /// PM2's service auto-detection (PM2 7 no longer ships it).
+    Autoinstall,
+    /// Update PM2 itself, then the daemon.
+    #[command(name = "deepUpdate")]
+    DeepUpdate,
+    /// A diagnostic report to paste into an issue: versions, daemon, apps, last log lines.
+    Report,
+    /// Print the host's metrics (cpu, memory, network, disks) in PM2's shape.
+    #[command(alias = "sysinfos")]
+    Slist(SlistArgs),
+    /// Removed in PM2 7 (host metrics are built in): says so.
+    #[command(hide = true)]
+    Sysmonit,
+}
+
+/// `send <pm_id> <line>`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The app's id (PM2 takes no name here).
+    pub pm_id: String,
+    /// The line (a newline is added).
+    pub line: String,
+}
+
+/// `attach <pm_id> [separator]`.
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// The app's id (a number).
+    pub pm_id: String,
+    /// What ends each line sent (default: a newline).
+    pub separator: Option<String>,
+}
+
+/// `monitor|unmonitor <id|name|all>`.
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// id, name, namespace, `all` or `/regex/`.
+    pub target: Option<String>,
+}
+
+/// `link [secret] [public] [name]`.
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// Secret key (or `stop`, `kill`, `info`, `delete`).
+    pub secret: Option<String>,
+    /// Public key.
+    pub public: Option<String>,
+    /// Machine name.
+    pub name: Option<String>,
+    /// URL of an on-premise PM2 Plus node.
+    #[arg(long = "info-node", num_args = 0..=1)]
+    pub info_node: Option<String>,
+}
+
+/// `plus [command] [option]`.
+#[derive(Debug, Args)]
+pub struct PlusArgs {
+    /// Sub-command.
+    pub command: Option<String>,
+    /// Its option.
+    pub option: Option<String>,
+    /// URL of an on-premise PM2 Plus node.
+    #[arg(long = "info-node", num_args = 0..=1)]
+    pub info_node: Option<String>,
+    /// Silent mode.
+    #[arg(short = 'd', long)]
+    pub discrete: bool,
+    /// Install every module without asking.
+    #[arg(short = 'a', long = "install-all")]
+    pub install_all: bool,
+}
+
+/// `logrotate [-u user]`.
+#[derive(Debug, Args)]
+pub struct LogrotateArgs {
+    /// The user the rotated files belong to (default: root).
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// For packaging and tests: write under this folder instead of `/` (also the
+    /// PM2_LOGROTATE_ROOT environment variable); root rights are then not required.
+    #[arg(long = "root", hide = true)]
+    pub root: Option<String>,
+}
+
+/// `slist [--tree]`.
+#[derive(Debug, Args)]
+pub struct SlistArgs {
+    /// Print as a tree.
+    #[arg(short = 't', long)]
+    pub tree: bool,
+}
