@@ -10,6 +10,7 @@ mod harness;
 mod cluster;
 mod cluster_reload;
 mod compat_commands;
+mod completion;
 mod daemon;
 mod daemon_faults;
 mod dev;

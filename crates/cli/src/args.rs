@@ -5,6 +5,11 @@ pub mod extra;
 use clap::{Args, Parser, Subcommand};
 use pm2_config::StartOptions;
 
+/// The whole command line as clap sees it: for completion scripts and the man page.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command().version(pm2_proto::VERSION)
+}
+
 /// `pm2 <command> [options]`.
 #[derive(Debug, Parser)]
 #[command(

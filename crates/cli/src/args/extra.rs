@@ -45,6 +45,21 @@ pub enum ExtraCommand {
     /// Removed in PM2 7 (host metrics are built in): says so.
     #[command(hide = true)]
     Sysmonit,
+    /// Print a shell completion script (bash by default), or install it in ~/.bashrc or
+    /// ~/.zshrc (`install`, `uninstall`).
+    Completion(CompletionArgs),
+    /// The names of the apps of the running daemon, one per line (for completion scripts;
+    /// never starts a daemon).
+    #[command(name = "__names", hide = true)]
+    Names,
+}
+
+/// `completion [bash|zsh|fish|install|uninstall]`.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell, or `install`/`uninstall` (the rc file of `$SHELL`).
+    #[arg(value_parser = ["bash", "zsh", "fish", "install", "uninstall"])]
+    pub shell: Option<String>,
 }
 
 /// `send <pm_id> <line>`.

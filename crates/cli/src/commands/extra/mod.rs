@@ -1,5 +1,6 @@
 //! PM2 7's commands beyond the process list ([`ExtraCommand`]); one file per family.
 
+mod completion;
 mod examples;
 mod logrotate;
 mod monitor;
@@ -32,6 +33,8 @@ pub(crate) fn run(home: &Pm2Home, command: ExtraCommand) -> Result<i32> {
         ExtraCommand::Report => report::report(home),
         ExtraCommand::Slist(a) => sysinfo::slist(a.tree),
         ExtraCommand::Sysmonit => Ok(sysmonit()),
+        ExtraCommand::Completion(a) => completion::run(a.shell.as_deref()),
+        ExtraCommand::Names => completion::names(home),
     }
 }
 
