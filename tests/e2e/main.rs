@@ -27,6 +27,7 @@ mod monit;
 mod node_ipc;
 mod persistence;
 mod restart_policy;
+mod run_as;
 mod runtime;
 mod start;
 mod startup;

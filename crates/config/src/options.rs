@@ -29,6 +29,12 @@ pub struct StartOptions {
     /// Namespace.
     #[cfg_attr(feature = "clap", arg(long))]
     pub namespace: Option<String>,
+    /// Run the app as this user (name or number; the daemon must run as root).
+    #[cfg_attr(feature = "clap", arg(long, visible_alias = "user", short = 'u'))]
+    pub uid: Option<String>,
+    /// Run the app with this group (name or number; default: the user's own).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub gid: Option<String>,
     /// Interpreter (default chosen by extension; `none` runs the file directly).
     #[cfg_attr(feature = "clap", arg(long))]
     pub interpreter: Option<String>,

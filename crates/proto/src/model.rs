@@ -148,6 +148,12 @@ pub struct AppSpec {
     pub node_version: Option<String>,
     /// Unix user that started it (PM2's `username`).
     pub username: String,
+    /// `uid`/`user`: run the app as this user (a name or a number); the daemon must be root.
+    #[serde(default)]
+    pub uid: Option<String>,
+    /// `gid`: run it with this group (a name or a number) instead of the user's own.
+    #[serde(default)]
+    pub gid: Option<String>,
     /// Restart when watched files change (`--watch`).
     pub watch: bool,
     /// What to watch (absolute); empty watches `cwd`.
@@ -245,6 +251,8 @@ impl Default for AppSpec {
             version: None,
             node_version: None,
             username: String::new(),
+            uid: None,
+            gid: None,
             watch: false,
             watch_paths: vec![],
             ignore_watch: vec![],

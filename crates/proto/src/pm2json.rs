@@ -71,6 +71,14 @@ pub fn pm2_env(p: &ProcessInfo) -> Map<String, Value> {
     put("automation", json!(true));
     put("treekill", json!(s.treekill));
     put("username", json!(s.username));
+    for (key, account) in [("uid", &s.uid), ("gid", &s.gid)] {
+        if let Some(a) = account {
+            put(
+                key,
+                a.parse::<u32>().map_or_else(|_| json!(a), |id| json!(id)),
+            );
+        }
+    }
     put("windowsHide", json!(true));
     put("kill_retry_time", json!(100));
     put("node_args", json!(s.interpreter_args));

@@ -4,9 +4,11 @@
 //! without processes); [`process`] spawns children in their own session and stops whole
 //! process trees gracefully (signal, grace period, SIGKILL).
 
+pub mod credentials;
 pub mod policy;
 pub mod process;
 
+pub use credentials::Credentials;
 pub use policy::{ExitDecision, RestartCounters, RestartPolicy};
 pub use process::{
     alive, descendants, parse_signal, prefer_batching, signal_tree, spawn, stop_gracefully,

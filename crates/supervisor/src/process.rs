@@ -14,6 +14,7 @@ use tokio::io::Interest;
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
+use crate::credentials::Credentials;
 pub use pm2_home::liveness::alive;
 
 /// Extra setup run in the child between fork and exec (must be async-signal-safe), e.g.
@@ -33,6 +34,8 @@ pub struct SpawnSpec {
     pub env: Vec<(String, String)>,
     /// Run in the child after the descriptor clean-up, before exec.
     pub pre_exec: Option<PreExec>,
+    /// Run the child as this user and group (the caller is root), after `pre_exec`.
+    pub credentials: Option<Credentials>,
 }
 
 /// Spawns a child with piped stdin/stdout/stderr in a new session (stdin is a pipe, as
@@ -51,6 +54,7 @@ pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
         .stderr(Stdio::piped())
         .kill_on_drop(false);
     let extra = spec.pre_exec.clone();
+    let credentials = spec.credentials.clone();
     // SAFETY: the closure only calls async-signal-safe functions (setsid, syscall, and the
     // caller's hook, which must be async-signal-safe too).
     unsafe {
@@ -60,8 +64,11 @@ pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
             }
             mark_inherited_fds_cloexec();
             restore_app_scheduling();
-            match &extra {
-                Some(hook) => hook(),
+            if let Some(hook) = &extra {
+                hook()?;
+            }
+            match &credentials {
+                Some(c) => c.assume(),
                 None => Ok(()),
             }
         });
@@ -303,6 +310,7 @@ mod tests {
             cwd: "/".into(),
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             pre_exec: None,
+            credentials: None,
         }
     }
 

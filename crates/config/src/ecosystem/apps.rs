@@ -123,6 +123,8 @@ fn start_options(r: &mut AppReader, name: String, cwd: Option<&str>) -> (StartOp
         name: Some(name),
         cwd: cwd.map(String::from),
         namespace: r.string("namespace"),
+        uid: r.get("uid", fields::account),
+        gid: r.get("gid", fields::account),
         interpreter: r.string("interpreter"),
         interpreter_args: None,
         execute_command: r.flag("execute_command").unwrap_or(false)

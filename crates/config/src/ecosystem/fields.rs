@@ -48,6 +48,20 @@ pub(crate) fn string(v: &Value) -> Result<String, String> {
 }
 
 /// A boolean option; `"true"`/`"false"` count too (PM2 honours `autorestart: "false"`).
+/// `uid`/`gid`: a user or group name, or a non-negative number.
+pub(crate) fn account(v: &Value) -> Result<String, String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        Value::Number(n) if n.as_u64().is_some_and(|id| id <= u64::from(u32::MAX)) => {
+            Ok(n.to_string())
+        }
+        other => Err(format!(
+            "{} is not a user or group (a name or a number)",
+            show(other)
+        )),
+    }
+}
+
 pub(crate) fn boolean(v: &Value) -> Result<bool, String> {
     match v {
         Value::Bool(b) => Ok(*b),

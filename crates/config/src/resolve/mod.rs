@@ -75,6 +75,8 @@ fn assemble(
         kill_timeout: flags.kill_timeout,
         treekill: !opts.no_treekill,
         username: ctx.username.clone(),
+        uid: opts.uid.clone(),
+        gid: opts.gid.clone(),
         autostart: !opts.no_autostart,
         wait_ready: opts.wait_ready,
         listen_timeout: flags.listen_timeout,

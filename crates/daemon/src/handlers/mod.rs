@@ -7,6 +7,7 @@ mod list;
 mod logs;
 mod scale;
 mod start;
+mod start_limits;
 mod trigger;
 
 use crate::persist::{dump, state_file};

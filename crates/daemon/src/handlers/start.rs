@@ -1,5 +1,7 @@
 //! `start`: register apps and launch their instances.
 
+use super::start_limits as limits;
+use crate::instance::credentials;
 use crate::instance::{spawn_instance, status_before_start, ControlError, Outcome};
 use crate::logs::sinks::LogFiles;
 use crate::registry::Registry;
@@ -143,6 +145,8 @@ fn validate(spec: &AppSpec) -> Result<(), String> {
     if spec.instances == 0 || spec.instances > 10_000 {
         return Err(format!("app {}: invalid instance count", spec.name));
     }
+    limits::check(spec)?;
+    credentials::run_as(spec).map_err(|e| format!("{e} (app {})", spec.name))?;
     Ok(())
 }
 
@@ -159,6 +163,10 @@ type FirstLaunch = tokio::sync::oneshot::Receiver<Outcome>;
 /// Registers every instance of every app, then waits for each first launch.
 pub(crate) async fn start(daemon: &Daemon, req: StartRequest) -> Response {
     if let Some(err) = req.apps.iter().find_map(|s| validate(s).err()) {
+        return refuse(err);
+    }
+    let adding = req.apps.iter().map(|a| a.instances as usize).sum();
+    if let Err(err) = limits::check_count(daemon.registry().snapshot().len(), adding) {
         return refuse(err);
     }
     let launches = match register(daemon, &req) {
@@ -205,6 +213,15 @@ fn register(daemon: &Daemon, req: &StartRequest) -> Result<Vec<Launch>, Response
     Ok(launches)
 }
 
+/// Opens an instance's log files, owned by the user it runs as.
+fn open_logs(info: &ProcessInfo) -> std::io::Result<LogFiles> {
+    let files = LogFiles::open(&info.paths)?;
+    if let Ok(Some(run_as)) = credentials::run_as(&info.spec) {
+        files.give_to(run_as.credentials.uid, run_as.credentials.gid)?;
+    }
+    Ok(files)
+}
+
 /// Allocates the ids and slots of every instance of `spec` and opens their log files.
 fn prepare_app(
     daemon: &Daemon,
@@ -224,7 +241,7 @@ fn prepare_app(
             next
         });
         let info = new_instance(daemon, spec, id, Slot { index, increment });
-        match LogFiles::open(&info.paths) {
+        match open_logs(&info) {
             Ok(files) => prepared.push((info, files, spec.autostart)),
             Err(e) => {
                 registry.release_ids(prepared.len() as u32 + 1);

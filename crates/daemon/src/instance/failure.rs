@@ -58,6 +58,9 @@ pub enum SpawnError {
         /// The OS's error.
         error: io::Error,
     },
+    /// The user or group to run as cannot be used.
+    #[error(transparent)]
+    Credentials(#[from] super::credentials::CredentialError),
 }
 
 /// What a reload's new worker did instead of serving.

@@ -1,6 +1,7 @@
 //! Starting an instance's process: command line, environment, IPC channel, relays, and
 //! the bookkeeping of a new child (pid, pid file, whether it must report in).
 
+use super::credentials;
 use super::failure::SpawnError;
 use super::process::Running;
 use super::state::Instance;
@@ -77,7 +78,7 @@ impl Instance {
 
     /// Spawns a new process for this instance (not yet installed as the running one).
     pub(super) async fn spawn_process(&self) -> Result<Running, SpawnError> {
-        let mut spec = self.spawn_spec();
+        let mut spec = self.spawn_spec()?;
         let ipc = self.speaks_node_ipc();
         let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;
         let worker_id = worker_channel::next_worker_id();
@@ -140,8 +141,20 @@ impl Instance {
     }
 
     pub(super) fn write_pid_file(&self, pid: u32) {
-        if let Err(e) = std::fs::write(&self.info.paths.pid, pid.to_string()) {
+        let path = &self.info.paths.pid;
+        if let Err(e) = std::fs::write(path, pid.to_string()) {
             tracing::warn!("App [{}] cannot write pid file: {e}", self.label());
+            return;
+        }
+        // The app's user owns its pid file, as under PM2.
+        if let Ok(Some(r)) = credentials::run_as(&self.info.spec) {
+            let (uid, gid) = (r.credentials.uid, r.credentials.gid);
+            if let Err(e) = std::os::unix::fs::chown(path, Some(uid), Some(gid)) {
+                tracing::warn!(
+                    "App [{}] cannot give its pid file to uid {uid}: {e}",
+                    self.label()
+                );
+            }
         }
     }
 
@@ -149,8 +162,8 @@ impl Instance {
         let _ = std::fs::remove_file(&self.info.paths.pid);
     }
 
-    /// The command line and environment for the child.
-    fn spawn_spec(&self) -> SpawnSpec {
+    /// The command line, environment and identity for the child.
+    fn spawn_spec(&self) -> Result<SpawnSpec, SpawnError> {
         let s = &self.info.spec;
         let (program, mut args) = match &s.interpreter_path {
             Some(interp) => {
@@ -165,12 +178,18 @@ impl Instance {
         env.retain(|(k, _)| {
             !k.is_empty() && !k.contains('=') && !CHANNEL_VARS.contains(&k.as_str())
         });
-        SpawnSpec {
+        let run_as = credentials::run_as(s)?;
+        if let Some(r) = &run_as {
+            env.retain(|(k, _)| k != "HOME");
+            env.push(("HOME".to_string(), r.home.clone()));
+        }
+        Ok(SpawnSpec {
             program,
             args,
             cwd: s.cwd.clone(),
             env,
             pre_exec: None,
-        }
+            credentials: run_as.map(|r| r.credentials),
+        })
     }
 }

@@ -31,6 +31,7 @@
 mod actor;
 mod axm;
 mod control;
+pub(crate) mod credentials;
 mod drive;
 mod exit;
 mod failure;

@@ -129,6 +129,16 @@ impl LogFiles {
         })
     }
 
+    /// Gives every file to `uid:gid` (an app run as another user owns its logs, as under
+    /// PM2); the error names the file.
+    pub fn give_to(&self, uid: u32, gid: u32) -> io::Result<()> {
+        for sink in self.sinks() {
+            std::os::unix::fs::chown(&sink.path, Some(uid), Some(gid))
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", sink.path)))?;
+        }
+        Ok(())
+    }
+
     /// Every distinct file (a merged out/err path counts once).
     pub fn sinks(&self) -> Vec<Arc<LogSink>> {
         let mut all: Vec<Arc<LogSink>> = vec![];

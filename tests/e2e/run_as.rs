@@ -1,0 +1,120 @@
+//! `--uid`/`--gid`/`--user` (and ecosystem `uid`/`gid`): a root daemon runs the app as that
+//! user, with the user's groups and home, its log and pid files owned by it, and no way
+//! into `PM2_HOME`. A daemon that is not root refuses, with PM2's words.
+
+use crate::harness::*;
+use nix::unistd::{Uid, User};
+use std::os::unix::fs::MetadataExt;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(15);
+
+/// A shell command line that reports who it runs as and whether it can read PM2_HOME.
+const WHO: &str = "echo \"uid=$(id -u) gid=$(id -g) groups=$(id -G) home=$HOME\"; \
+    if ls \"$PM2_HOME\" >/dev/null 2>&1; then echo home-open; else echo home-closed; fi; \
+    exec sleep 1000";
+
+fn start_as(p: &Pm2, name: &str, flags: &[&str]) -> Output {
+    let mut args = vec!["start", "/bin/sh", "--name", name];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["--", "-c", WHO]);
+    p.run(&args)
+}
+
+#[test]
+fn an_app_runs_as_the_user_asked_for_with_its_groups_and_home() {
+    let p = Pm2::new("run_as");
+    if !Uid::effective().is_root() {
+        let out = start_as(&p, "who", &["--uid", "nobody"]);
+        p.expect_code(&out, 1);
+        p.expect_output(&out, "To use --uid and --gid please run pm2 as root");
+        assert_eq!(p.app_count(), 0);
+        return;
+    }
+    let nobody = User::from_name("nobody")
+        .ok()
+        .flatten()
+        .expect("the nobody user");
+    let out = start_as(&p, "who", &["--uid", "nobody"]);
+    p.expect_code(&out, 0);
+    p.wait_online(0);
+    let log = p.log_path("who-out.log");
+    p.wait_file_contains(&log, "home-", T);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let gid = nobody.gid.as_raw();
+    let want = format!(
+        "uid={} gid={gid} groups={gid} home={}",
+        nobody.uid,
+        nobody.dir.display()
+    );
+    assert!(text.contains(&want), "{text}\nwanted {want}");
+    assert!(
+        text.contains("home-closed"),
+        "the app may not read PM2_HOME: {text}"
+    );
+    let owner = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.uid()).ok();
+    assert_eq!(
+        owner(&log),
+        Some(nobody.uid.as_raw()),
+        "the app owns its log"
+    );
+    let pid_file = p.home.join("pids/who-0.pid");
+    p.wait_until(T, "the pid file", || pid_file.exists());
+    assert_eq!(
+        owner(&pid_file),
+        Some(nobody.uid.as_raw()),
+        "and its pid file"
+    );
+    let app = p.app(0);
+    assert_eq!(app["pm2_env"]["uid"], "nobody");
+
+    // A user with supplementary groups gets them (initgroups), where this machine has one.
+    if let Some((user, group)) = user_with_supplementary_group() {
+        p.ok(&[
+            "start", "/bin/sh", "--name", "member", "--user", &user, "--", "-c", WHO,
+        ]);
+        let log = p.log_path("member-out.log");
+        p.wait_file_contains(&log, "home-", T);
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let groups = text.split("groups=").nth(1).unwrap_or_default();
+        let groups: Vec<&str> = groups
+            .split(" home=")
+            .next()
+            .unwrap_or_default()
+            .split(' ')
+            .collect();
+        assert!(
+            groups.contains(&group.to_string().as_str()),
+            "{user}'s group {group}: {text}"
+        );
+    }
+}
+
+/// A user of `/etc/passwd` listed as a member of some other group in `/etc/group`.
+fn user_with_supplementary_group() -> Option<(String, u32)> {
+    let groups = std::fs::read_to_string("/etc/group").ok()?;
+    groups.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        let member = fields.get(3)?.split(',').find(|m| !m.is_empty())?;
+        let user = User::from_name(member).ok().flatten()?;
+        let gid: u32 = fields.get(2)?.parse().ok()?;
+        (user.gid.as_raw() != gid).then(|| (member.to_string(), gid))
+    })
+}
+
+#[test]
+fn an_unknown_user_or_group_is_refused_and_nothing_starts() {
+    let p = Pm2::new("run_as_unknown");
+    if !Uid::effective().is_root() {
+        let out = start_as(&p, "who", &["--gid", "no-such-group"]);
+        p.expect_output(&out, "To use --uid and --gid please run pm2 as root");
+        return;
+    }
+    let out = start_as(&p, "who", &["--uid", "no-such-user-here"]);
+    p.expect_code(&out, 1);
+    p.expect_output(&out, "User no-such-user-here cannot be found");
+    let out = start_as(&p, "who", &["--uid", "nobody", "--gid", "no-such-group"]);
+    p.expect_code(&out, 1);
+    p.expect_output(&out, "Group no-such-group cannot be found");
+    assert_eq!(p.app_count(), 0);
+}
