@@ -4,13 +4,18 @@
 //!   `pm2 start ... --no-daemon`: the daemon in the foreground with the apps
 //!   (`pm2-runtime` crate);
 //! - `pm2 __daemon` (hidden; how the CLI spawns the daemon): the daemon (`pm2-daemon`);
+//! - `pm2 __serve` (hidden; the app `pm2 serve` starts): the static file server
+//!   (`pm2-serve`);
 //! - anything else: the CLI (`pm2-cli`), which links neither of the others.
 
 use std::ffi::OsString;
 
 fn main() {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let code = if is_daemon(&argv) {
+    let code = if pm2_serve::wants(&argv) {
+        // `pm2 serve`'s app: the static file server, before clap for the same reason.
+        pm2_serve::main(&argv[2..])
+    } else if is_daemon(&argv) {
         // Before clap: the daemon must not fault in the CLI's parser (its pages would count
         // in the daemon's resident memory for as long as it runs).
         pm2_daemon::daemon_main(pm2_daemon::DaemonSettings::from_env(
