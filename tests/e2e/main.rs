@@ -22,6 +22,7 @@ mod node_ipc;
 mod persistence;
 mod restart_policy;
 mod runtime;
+mod serve;
 mod start;
 mod startup;
 mod stop;
