@@ -344,7 +344,7 @@ pub struct ServeArgs {
     /// Basic auth password (needs --basic-auth-username).
     #[arg(long = "basic-auth-password", value_name = "PASSWORD")]
     pub basic_auth_password: Option<String>,
-    /// App name (default: static-page-server-<port>).
+    /// App name (default: `static-page-server-<port>`).
     #[arg(long)]
     pub name: Option<String>,
 }
