@@ -1,4 +1,4 @@
-//! The `pm2` executable. One binary plays three programs, chosen here:
+//! The `pm2` executable. One binary plays four programs, chosen here:
 //!
 //! - `pm2-runtime` / `pm2-docker` (by the name it is invoked as, a symlink or a copy), and
 //!   `pm2 start ... --no-daemon`: the daemon in the foreground with the apps
