@@ -1,10 +1,12 @@
-//! The `pm2` executable. One binary plays three programs, chosen here:
+//! The `pm2` executable. One binary plays four programs, chosen here:
 //!
 //! - `pm2-runtime` / `pm2-docker` (by the name it is invoked as, a symlink or a copy), and
 //!   `pm2 start ... --no-daemon`: the daemon in the foreground with the apps
 //!   (`pm2-runtime` crate);
 //! - `pm2 __daemon` (hidden; how the CLI spawns the daemon): the daemon (`pm2-daemon`);
 //! - `pm2-dev` (by name): PM2's development mode, in the foreground (`pm2-runtime` crate);
+//! - `pm2 __serve` (hidden; the app `pm2 serve` starts): the static file server
+//!   (`pm2-serve`);
 //! - anything else: the CLI (`pm2-cli`), which links neither of the others.
 
 use std::ffi::OsString;
@@ -12,11 +14,14 @@ use std::ffi::OsString;
 fn main() {
     let argv: Vec<OsString> = std::env::args_os().collect();
     let code = if is_daemon(&argv) {
-        // Before clap: the daemon must not fault in the CLI's parser (its pages would count
-        // in the daemon's resident memory for as long as it runs).
+        // First, and before clap: the daemon must not fault in the CLI's parser or the
+        // server's code (their pages would count in its resident memory for its whole life).
         pm2_daemon::daemon_main(pm2_daemon::DaemonSettings::from_env(
             pm2_home::Pm2Home::from_env(),
         ))
+    } else if pm2_serve::wants(&argv) {
+        // `pm2 serve`'s app: the static file server, before clap for the same reason.
+        pm2_serve::main(&argv[2..])
     } else if invoked_as_runtime(&argv) {
         pm2_runtime::main(argv)
     } else if invoked_as(&argv) == "pm2-dev" {

@@ -29,6 +29,7 @@ mod persistence;
 mod restart_policy;
 mod run_as;
 mod runtime;
+mod serve;
 mod start;
 mod startup;
 mod stdin_monitor;

@@ -131,6 +131,9 @@ pub enum Command {
     /// PM2 7's other commands (stdin, monitoring flag, PM2 Plus, system info, report...).
     #[command(flatten)]
     Extra(extra::ExtraCommand),
+    /// Serve a directory over HTTP as an app named `static-page-server-<port>`.
+    #[command(alias = "expose")]
+    Serve(ServeArgs),
     /// Run the daemon in this process (used by the CLI to spawn it).
     #[command(name = "__daemon", hide = true)]
     Daemon,
@@ -330,6 +333,32 @@ pub struct StartupArgs {
     /// rights are not required.
     #[arg(long = "root", hide = true)]
     pub root: Option<String>,
+}
+
+/// `serve|expose [path] [port]` (PM2's options; `PM2_SERVE_PATH` and `PM2_SERVE_PORT` in
+/// the environment win over both words, as in PM2).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Directory to serve (default: the current directory).
+    pub path: Option<String>,
+    /// Port to listen on (default: 8080).
+    pub port: Option<String>,
+    /// Port to listen on, when the second word is not given.
+    #[arg(long = "port", value_name = "PORT")]
+    pub port_option: Option<String>,
+    /// Serve a file of the same name at the root, then index.html, for any missing path
+    /// (single-page apps).
+    #[arg(long)]
+    pub spa: bool,
+    /// Basic auth user name (needs --basic-auth-password).
+    #[arg(long = "basic-auth-username", value_name = "USERNAME")]
+    pub basic_auth_username: Option<String>,
+    /// Basic auth password (needs --basic-auth-username).
+    #[arg(long = "basic-auth-password", value_name = "PASSWORD")]
+    pub basic_auth_password: Option<String>,
+    /// App name (default: `static-page-server-<port>`).
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 /// `sendSignal <signal> <target>`.

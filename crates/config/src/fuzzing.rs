@@ -83,6 +83,7 @@ fn context() -> ResolveContext {
         env: BTreeMap::from([("PATH".to_string(), "/usr/bin:/bin".to_string())]),
         cpus: 4,
         username: "fuzz".into(),
+        pm2_exe: "/usr/bin/pm2".into(),
     }
 }
 

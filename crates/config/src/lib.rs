@@ -12,6 +12,7 @@ pub mod fuzzing;
 mod interpreter;
 mod options;
 mod resolve;
+mod serve;
 mod values;
 
 pub use ecosystem::{
@@ -22,6 +23,7 @@ pub use error::{ConfigError, DumpError, EcosystemError, InvalidCron};
 pub use interpreter::{find_in_path, is_executable, which, Interpreter};
 pub use options::{Patterns, StartOptions};
 pub use resolve::{resolve_start, ResolveContext};
+pub use serve::{resolve_serve, ServeOptions, SERVE_SCRIPT};
 
 pub use values::{
     parse_cron, parse_duration_ms, parse_instances, parse_memory_size, safe_file_name, Instances,

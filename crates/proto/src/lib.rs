@@ -32,3 +32,8 @@ pub const READY_FD_ENV: &str = "PM2_RS_READY_FD";
 /// The byte the daemon writes on the readiness pipe once its socket is bound and queues
 /// connections; end of file without it means the daemon died at start.
 pub const READY_BYTE: u8 = b'R';
+
+/// The first argument that makes the pm2 binary `pm2 serve`'s static file server: the CLI
+/// (and an ecosystem app with `script: "serve"`) starts `pm2 __serve [path] [port] [host]`
+/// as an ordinary app, and `src/main.rs` recognises it before anything else runs.
+pub const SERVE_MODE_ARG: &str = "__serve";

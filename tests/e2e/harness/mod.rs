@@ -5,6 +5,7 @@
 
 pub mod child;
 pub mod cluster;
+pub mod http;
 pub mod jlist;
 pub mod logs;
 pub mod pm2;

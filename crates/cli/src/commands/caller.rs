@@ -17,5 +17,6 @@ pub(crate) fn context() -> Result<ResolveContext> {
             .flatten()
             .map(|u| u.name)
             .unwrap_or_else(|| nix::unistd::getuid().to_string()),
+        pm2_exe: std::env::current_exe().context("cannot find the pm2 executable")?,
     })
 }

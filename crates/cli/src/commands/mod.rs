@@ -9,6 +9,7 @@ mod extra;
 mod leftovers;
 mod logs;
 mod modules;
+mod serve;
 mod start;
 pub(crate) mod usage;
 mod views;
@@ -25,6 +26,7 @@ pub fn run(command: Command) -> Result<i32> {
     match command {
         Command::Daemon => bail!("__daemon is run by the pm2 binary, not by the CLI library"),
         Command::Start(args) => start::start(&home, *args),
+        Command::Serve(args) => serve::serve(&home, args),
         Command::Stop(t) => on_targets(&home, Action::Stop, &t.targets, Scope::of(&t)),
         Command::Restart(r) => {
             on_targets(&home, Action::Restart, &r.targets, Scope::of_restart(&r))

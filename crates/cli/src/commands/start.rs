@@ -100,7 +100,7 @@ fn restart_existing(home: &Pm2Home, word: &str, update_env: bool) -> Result<Opti
 }
 
 /// Sends one resolved app to the daemon and prints the outcome.
-fn start_spec(home: &Pm2Home, spec: AppSpec, force: bool) -> Result<i32> {
+pub(super) fn start_spec(home: &Pm2Home, spec: AppSpec, force: bool) -> Result<i32> {
     let mut client = connect(home)?;
     let plural = if spec.instances == 1 { "" } else { "s" };
     out::info(&format!(

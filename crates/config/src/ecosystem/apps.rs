@@ -74,7 +74,8 @@ pub(crate) fn resolve_app(
     ctx: &ResolveContext,
 ) -> Option<AppSpec> {
     let cwd = app_cwd(r, ctx);
-    let (opts, extras) = start_options(r, name, cwd.as_deref());
+    let (mut opts, extras) = start_options(r, name, cwd.as_deref());
+    crate::serve::as_static_server(&mut opts, ctx);
     let env = app_env(r, scope, ctx);
     r.check_unsupported();
     let cwd = cwd?;

@@ -29,6 +29,7 @@ pub(super) fn ctx(dir: &Path) -> ResolveContext {
         .into(),
         cpus: 4,
         username: "u".into(),
+        pm2_exe: std::env::current_exe().expect("the test binary"),
     }
 }
 
@@ -403,4 +404,25 @@ fn error_corpus() {
         errors.sort();
         assert_eq!(errors, *expected, "{file}");
     }
+}
+
+#[test]
+fn script_serve_is_the_static_server_as_in_pm2() {
+    let d = tmpdir("serve");
+    write(
+        &d,
+        "ecosystem.json",
+        r#"{"apps": [{"script": "serve", "args": ["site"], "env": {"PM2_SERVE_PORT": 9000}}]}"#,
+    );
+    let eco = load(&d, "ecosystem.json", &EcosystemOptions::default()).unwrap();
+    let app = &eco.apps[0];
+    assert_eq!(app.name, "serve");
+    assert_eq!(app.interpreter, "none");
+    assert_eq!(app.args, vec![pm2_proto::SERVE_MODE_ARG, "site"]);
+    let exe = std::env::current_exe().unwrap().canonicalize().unwrap();
+    assert_eq!(app.script, exe.to_string_lossy());
+    assert_eq!(
+        app.env.get("PM2_SERVE_PORT").map(String::as_str),
+        Some("9000")
+    );
 }

@@ -15,6 +15,9 @@ pub struct ResolveContext {
     pub cpus: u32,
     /// The invoking user's name.
     pub username: String,
+    /// The pm2 executable: `pm2 serve` and an ecosystem app with `script: "serve"` run it
+    /// as `pm2 __serve` (the static file server is the pm2 binary itself).
+    pub pm2_exe: PathBuf,
 }
 
 impl ResolveContext {

@@ -148,6 +148,7 @@ mod tests {
             .into(),
             cpus: 2,
             username: "u".into(),
+            pm2_exe: "/usr/bin/pm2".into(),
         }
     }
 
