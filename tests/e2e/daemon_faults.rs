@@ -172,3 +172,26 @@ fn a_client_that_stalls_inside_a_frame_is_cut_off_and_one_that_idles_is_closed()
     assert_eq!(until_closed(idle).expect("closed, not timed out"), "");
     p.ok(&["ping"]);
 }
+
+#[test]
+fn a_start_beyond_the_bounds_is_refused_with_the_limit_named_and_nothing_starts() {
+    let p = Pm2::new("start_bounds");
+    let script = p.sleeper_script("app.sh");
+    let script = script.to_string_lossy().into_owned();
+    let long_name = "n".repeat(300);
+    let out = p.run(&["start", &script, "--name", &long_name]);
+    p.expect_code(&out, 1);
+    p.expect_output(&out, "at most 200");
+    let huge = "v".repeat(200 * 1024);
+    let eco = p.dir.join("big.config.js");
+    let text = format!(
+        "module.exports = {{ apps: [{{ name: 'big', script: '{script}', env: {{ BIG: '{huge}' }} }}] }};"
+    );
+    std::fs::write(&eco, text).expect("ecosystem");
+    let out = p.run(&["start", "big.config.js"]);
+    p.expect_code(&out, 1);
+    p.expect_output(&out, "Linux's limit for one");
+    assert_eq!(p.app_count(), 0, "nothing was started");
+    p.ok(&["start", &script, "--name", "fine"]);
+    p.wait_online(0);
+}

@@ -25,6 +25,7 @@ mod logs_rotation;
 mod metrics_ipc;
 mod monit;
 mod node_ipc;
+mod npm_package;
 mod persistence;
 mod restart_policy;
 mod run_as;

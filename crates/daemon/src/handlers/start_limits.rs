@@ -5,7 +5,8 @@
 
 use pm2_proto::AppSpec;
 
-/// Longest app name: it becomes part of log and pid file names (255 bytes at most).
+/// Longest app name: it becomes part of log and pid file names (255 bytes at most; `/`
+/// and the like are mapped to safe characters there, as PM2 does).
 pub(crate) const MAX_NAME: usize = 200;
 /// Longest single argument or `KEY=value`: Linux's `MAX_ARG_STRLEN` (32 pages), less the NUL.
 pub(crate) const MAX_STRING: usize = 32 * 4096 - 1;
@@ -24,9 +25,9 @@ pub(crate) fn check(spec: &AppSpec) -> Result<(), String> {
             spec.name.len()
         ));
     }
-    if spec.name.chars().any(|c| c.is_control() || c == '/') {
+    if spec.name.chars().any(char::is_control) {
         return Err(format!(
-            "app {app:?}: a name may not contain '/' or control characters"
+            "app {app:?}: a name may not contain control characters"
         ));
     }
     let args = spec.args.iter().chain(&spec.interpreter_args);
