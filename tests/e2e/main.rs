@@ -20,6 +20,7 @@ mod metrics_ipc;
 mod monit;
 mod node_ipc;
 mod persistence;
+mod restart_options;
 mod restart_policy;
 mod runtime;
 mod start;

@@ -21,7 +21,7 @@ pub use ecosystem::{
 pub use error::{ConfigError, DumpError, EcosystemError, InvalidCron};
 pub use interpreter::{find_in_path, is_executable, which, Interpreter};
 pub use options::{Patterns, StartOptions};
-pub use resolve::{resolve_start, ResolveContext};
+pub use resolve::{resolve_patch, resolve_start, ResolveContext};
 
 pub use values::{
     parse_cron, parse_duration_ms, parse_instances, parse_memory_size, safe_file_name, Instances,

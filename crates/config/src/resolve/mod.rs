@@ -2,9 +2,11 @@
 
 mod context;
 mod flags;
+mod patch;
 mod program;
 
 pub use context::ResolveContext;
+pub use patch::resolve_patch;
 
 use crate::error::ConfigError;
 use crate::interpreter::Interpreter;
