@@ -23,6 +23,7 @@ mod persistence;
 mod restart_options;
 mod restart_policy;
 mod runtime;
+mod source_maps;
 mod start;
 mod startup;
 mod stop;

@@ -106,6 +106,12 @@ patch! {
     max_memory_restart: Option<u64>,
     /// `--cron-restart`.
     cron_restart: Option<String>,
+    /// `--no-automation`.
+    automation: bool,
+    /// `--source-map-support`.
+    source_map_support: bool,
+    /// `--disable-source-map-support`.
+    disable_source_map_support: bool,
 }
 
 #[cfg(test)]

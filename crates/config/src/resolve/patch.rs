@@ -27,6 +27,9 @@ pub fn resolve_patch(
         treekill: opts.no_treekill.then_some(Change::Set(false)),
         wait_ready: opts.wait_ready.then_some(Change::Set(true)),
         shutdown_with_message: opts.shutdown_with_message.then_some(Change::Set(true)),
+        automation: opts.no_automation.then_some(Change::Set(false)),
+        source_map_support: opts.source_map_support.then_some(Change::Set(true)),
+        disable_source_map_support: opts.disable_source_map_support.then_some(Change::Set(true)),
         ..SpecPatch::default()
     };
     patch.name = match text(&opts.name) {
