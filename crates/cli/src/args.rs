@@ -150,24 +150,26 @@ pub struct TargetArgs {
     pub only: Option<String>,
 }
 
-/// Restart's targets and options.
+/// Restart's targets and options: the start flags too, which PM2 merges into the apps'
+/// definitions (`--update-env` among them); `--watch` takes no paths here and toggles.
 #[derive(Debug, Args)]
+#[command(mut_arg("watch", |a| a
+    .num_args(0)
+    .short('w')
+    .help("Toggle watching (PM2's restart --watch)")))]
 pub struct RestartArgs {
     /// id, name, namespace, `all`, `/regex/` or an ecosystem file.
     #[arg(required = true)]
     pub targets: Vec<String>,
-    /// Merge the current environment into the app's env.
-    #[arg(short = 'a', long = "update-env")]
-    pub update_env: bool,
     /// Ecosystem files: merge `env_<name>` over `env`.
     #[arg(long = "env")]
     pub env_name: Option<String>,
     /// Ecosystem files: only these apps (comma-separated).
     #[arg(long)]
     pub only: Option<String>,
-    /// Toggle watching (PM2's `restart --watch`).
-    #[arg(short = 'w', long)]
-    pub watch: bool,
+    /// The start flags given to the restart.
+    #[command(flatten)]
+    pub options: StartOptions,
 }
 
 /// `startOrRestart|startOrReload <file>`.

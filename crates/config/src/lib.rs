@@ -22,7 +22,7 @@ pub use ecosystem::{
 pub use error::{ConfigError, DumpError, EcosystemError, InvalidCron};
 pub use interpreter::{find_in_path, is_executable, which, Interpreter};
 pub use options::{Patterns, StartOptions};
-pub use resolve::{resolve_start, ResolveContext};
+pub use resolve::{resolve_patch, resolve_start, ResolveContext};
 pub use serve::{resolve_serve, ServeOptions, SERVE_SCRIPT};
 
 pub use values::{

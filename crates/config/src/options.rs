@@ -155,6 +155,15 @@ pub struct StartOptions {
         arg(short = 'c', long = "cron-restart", visible_alias = "cron")
     )]
     pub cron_restart: Option<String>,
+    /// Mark the app without PM2.io automation (`automation: false`, `pmx: false`).
+    #[cfg_attr(feature = "clap", arg(long = "no-automation"))]
+    pub no_automation: bool,
+    /// Force source map support (Node apps have it by default).
+    #[cfg_attr(feature = "clap", arg(long = "source-map-support"))]
+    pub source_map_support: bool,
+    /// Run Node apps without source map support (no `--enable-source-maps`).
+    #[cfg_attr(feature = "clap", arg(long = "disable-source-map-support"))]
+    pub disable_source_map_support: bool,
     /// Arguments for the app (after `--`).
     #[cfg_attr(feature = "clap", arg(last = true))]
     pub args: Vec<String>,

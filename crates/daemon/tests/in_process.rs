@@ -91,6 +91,7 @@ fn serves_start_list_stop_and_survives_garbage() {
         targets: vec![Target::Name("sleeper".into())],
         update_env: None,
         toggle_watch: false,
+        patch: Default::default(),
     });
     assert!(matches!(request(&sock, stop), Response::Outcomes { .. }));
     assert!(

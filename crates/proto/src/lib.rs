@@ -10,10 +10,12 @@ pub mod frame;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod model;
+pub mod patch;
 pub mod pm2json;
 pub mod request;
 
 pub use model::*;
+pub use patch::{Change, SpecPatch};
 pub use request::*;
 
 /// Version of this build, reported in handshakes, `pm2 --version` and `jlist`.

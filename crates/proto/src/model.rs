@@ -199,6 +199,20 @@ pub struct AppSpec {
     /// for each further instance, e.g. one `PORT` per instance.
     #[serde(default)]
     pub increment_var: Option<String>,
+    /// PM2's `automation` (`--no-automation` turns it and `pmx` off): pm2-rs injects no
+    /// agent either way, the key is kept for tools that read it.
+    #[serde(default = "yes")]
+    pub automation: bool,
+    /// `--source-map-support`: PM2's key for forcing source maps (on by default anyway).
+    #[serde(default)]
+    pub source_map_support: bool,
+    /// `--disable-source-map-support`: Node apps run without `--enable-source-maps`.
+    #[serde(default)]
+    pub disable_source_map_support: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// PM2's `min_uptime` when an app sets none: a run shorter than a second is unstable.
@@ -268,6 +282,9 @@ impl Default for AppSpec {
             cron_restart: None,
             instance_var: default_instance_var(),
             increment_var: None,
+            automation: true,
+            source_map_support: false,
+            disable_source_map_support: false,
         }
     }
 }

@@ -67,8 +67,14 @@ pub fn pm2_env(p: &ProcessInfo) -> Map<String, Value> {
         put("watch", json!(s.watch));
     }
     put("instance_var", json!(s.instance_var));
-    put("pmx", json!(true));
-    put("automation", json!(true));
+    put("pmx", json!(s.automation));
+    put("automation", json!(s.automation));
+    if s.source_map_support {
+        put("source_map_support", json!(true));
+    }
+    if s.disable_source_map_support {
+        put("disable_source_map_support", json!(true));
+    }
     put("treekill", json!(s.treekill));
     put("username", json!(s.username));
     for (key, account) in [("uid", &s.uid), ("gid", &s.gid)] {

@@ -1,6 +1,7 @@
 //! Requests the CLI sends and the replies the daemon gives, one struct per variant.
 
 use crate::model::{AppSpec, ProcessInfo};
+use crate::patch::SpecPatch;
 use serde::{Deserialize, Serialize};
 
 /// Every request travels inside an envelope that names the client's version.
@@ -307,6 +308,9 @@ pub struct ActionRequest {
     /// With restart/reload: toggle watching (`restart --watch`).
     #[serde(default)]
     pub toggle_watch: bool,
+    /// With restart/reload: start options merged into each app's definition first.
+    #[serde(default, skip_serializing_if = "SpecPatch::is_empty")]
+    pub patch: Box<SpecPatch>,
 }
 
 /// Send a signal to targets.

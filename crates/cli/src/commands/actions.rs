@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use pm2_home::Pm2Home;
 use pm2_proto::{
     Action, ActionRequest, InstanceOutcome, Request, Response, ScaleChange, ScaleRequest,
-    SignalRequest, Target, TriggerRequest,
+    SignalRequest, SpecPatch, Target, TriggerRequest,
 };
 use std::time::Duration;
 
@@ -45,12 +45,14 @@ fn ids_text(outcomes: &[InstanceOutcome]) -> String {
 }
 
 /// Options of restart/reload beyond the targets.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ActionFlags {
     /// `--update-env`.
     pub update_env: bool,
     /// `--watch` on restart: toggle watching.
     pub toggle_watch: bool,
+    /// The start flags given, merged into each app's definition.
+    pub patch: SpecPatch,
 }
 
 /// Applies an action to targets on an open connection and prints PM2's lines and table.
@@ -60,14 +62,30 @@ pub(crate) fn apply(
     words: &[String],
     flags: ActionFlags,
 ) -> Result<i32> {
-    let targets = super::words::targets(words)?;
     let update_env = flags.update_env;
-    let env = update_env.then(|| std::env::vars().collect());
+    let code = apply_quietly(client, action, words, flags)?;
+    if action == Action::Restart && !update_env {
+        out::info("Use --update-env to update environment variables");
+    }
+    print_table(client)?;
+    Ok(code)
+}
+
+/// Applies an action to targets and prints PM2's per-instance lines, not the table.
+pub(crate) fn apply_quietly(
+    client: &mut Client,
+    action: Action,
+    words: &[String],
+    flags: ActionFlags,
+) -> Result<i32> {
+    let targets = super::words::targets(words)?;
+    let env = flags.update_env.then(|| std::env::vars().collect());
     let request = Request::Action(ActionRequest {
         action,
         targets,
         update_env: env,
         toggle_watch: flags.toggle_watch,
+        patch: Box::new(flags.patch),
     });
     let outcomes = outcomes(expect(client, request)?)?;
     out::info(&format!(
@@ -76,12 +94,7 @@ pub(crate) fn apply(
         words.join(", "),
         ids_text(&outcomes)
     ));
-    let code = report(&outcomes);
-    if action == Action::Restart && !update_env {
-        out::info("Use --update-env to update environment variables");
-    }
-    print_table(client)?;
-    Ok(code)
+    Ok(report(&outcomes))
 }
 
 /// `pm2 stop|restart|delete|reset <targets...>`.

@@ -28,9 +28,7 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Start(args) => start::start(&home, *args),
         Command::Serve(args) => serve::serve(&home, args),
         Command::Stop(t) => on_targets(&home, Action::Stop, &t.targets, Scope::of(&t)),
-        Command::Restart(r) => {
-            on_targets(&home, Action::Restart, &r.targets, Scope::of_restart(&r))
-        }
+        Command::Restart(r) => restart(&home, Action::Restart, &r),
         Command::StartOrRestart(f) => {
             let opts = ecosystem::options(f.env_name.as_deref(), f.only.as_deref());
             ecosystem::apply(&home, &f.file, &opts, ApplyMode::Restart)
@@ -40,7 +38,7 @@ pub fn run(command: Command) -> Result<i32> {
             ecosystem::apply(&home, &f.file, &opts, ApplyMode::Reload)
         }
         Command::Init(i) => ecosystem::init(i.kind.as_deref()),
-        Command::Reload(r) => on_targets(&home, Action::Reload, &r.targets, Scope::of_restart(&r)),
+        Command::Reload(r) => restart(&home, Action::Reload, &r),
         Command::Scale(a) => actions::scale(&home, &a.name, &a.count),
         Command::Delete(t) => on_targets(&home, Action::Delete, &t.targets, Scope::of(&t)),
         Command::Reset(t) => on_targets(&home, Action::Reset, &t.targets, Scope::of(&t)),
@@ -91,15 +89,38 @@ impl<'a> Scope<'a> {
         }
     }
 
-    fn of_restart(r: &'a crate::args::RestartArgs) -> Scope<'a> {
-        Scope {
+    /// A restart's scope; the start flags it was given must all be valid.
+    fn of_restart(r: &'a crate::args::RestartArgs) -> Result<Scope<'a>, i32> {
+        let ctx = caller::context().map_err(|e| {
+            crate::out::error(&format!("{e:#}"));
+            1
+        })?;
+        let mut patch = pm2_config::resolve_patch(&r.options, &ctx).map_err(|errors| {
+            for e in &errors {
+                crate::out::error(&e.to_string());
+            }
+            1
+        })?;
+        // Restart's `--watch` toggles watching rather than turning it on.
+        patch.watch = None;
+        patch.watch_paths = None;
+        Ok(Scope {
             env_name: r.env_name.as_deref(),
             only: r.only.as_deref(),
             flags: actions::ActionFlags {
-                update_env: r.update_env,
-                toggle_watch: r.watch,
+                update_env: r.options.update_env,
+                toggle_watch: r.options.watch.is_some(),
+                patch,
             },
-        }
+        })
+    }
+}
+
+/// `pm2 restart|reload <targets> [start flags]`.
+fn restart(home: &Pm2Home, action: Action, r: &crate::args::RestartArgs) -> Result<i32> {
+    match Scope::of_restart(r) {
+        Ok(scope) => on_targets(home, action, &r.targets, scope),
+        Err(code) => Ok(code),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `pm2 start`.
 
-use super::actions::{apply, report, ActionFlags};
+use super::actions::{apply_quietly, report, ActionFlags};
 use super::caller::context;
 use super::connection::{connect, expect};
 use super::ecosystem;
@@ -8,9 +8,11 @@ use super::views::print_table;
 use crate::args::StartArgs;
 use crate::out;
 use anyhow::{bail, Result};
-use pm2_config::{is_ecosystem_file, resolve_start, ResolveContext, StartOptions};
+use pm2_config::{is_ecosystem_file, resolve_patch, resolve_start, ResolveContext, StartOptions};
 use pm2_home::Pm2Home;
-use pm2_proto::{Action, AppSpec, ApplyMode, Request, ResolveRequest, Response, StartRequest};
+use pm2_proto::{
+    Action, AppSpec, ApplyMode, Request, ResolveRequest, Response, SpecPatch, StartRequest, Status,
+};
 use std::path::Path;
 
 /// `pm2 start <script|binary|"cmd"|name|id>...`: each word in turn, as PM2 does, with the
@@ -59,20 +61,24 @@ fn start_one(
     };
     // Resolve locally first so that bad input changes nothing, not even a daemon start.
     let resolved = resolve_start(&options, ctx);
+    let patch = match resolve_patch(&options, ctx) {
+        Ok(patch) => patch,
+        Err(errors) => return Ok(print_errors(&errors)),
+    };
     if !is_file {
-        if let Some(code) = restart_existing(home, script, options.update_env)? {
+        if let Some(code) = restart_existing(home, script, &options, &patch)? {
             return Ok(code);
         }
     }
     let spec = match resolved {
         Ok(spec) => spec,
-        Err(errors) => {
-            for e in &errors {
-                out::error(&e.to_string());
-            }
-            return Ok(1);
-        }
+        Err(errors) => return Ok(print_errors(&errors)),
     };
+    // PM2 restarts, with the new options, an app that runs this script under this name
+    // but is not running; it refuses the start only while that app runs.
+    if !options.force && stopped_same_app(home, &spec)? {
+        return restart_stopped(home, &spec.name, &options, patch);
+    }
     // PM2 refuses a start only when an app runs the same script under the same name, so a
     // second script given the same `--name` in this command is started too.
     let same_name_other_script = started
@@ -83,20 +89,82 @@ fn start_one(
     start_spec(home, spec, force)
 }
 
-/// `pm2 start <name|id>` of a registered app restarts it; `None` when no app is named so
-/// (or no daemon runs).
-fn restart_existing(home: &Pm2Home, word: &str, update_env: bool) -> Result<Option<i32>> {
+/// Prints every resolution error; the exit code.
+fn print_errors(errors: &[pm2_config::ConfigError]) -> i32 {
+    for e in errors {
+        out::error(&e.to_string());
+    }
+    1
+}
+
+/// `pm2 start <name|id>` of a registered app restarts it with the options given; `None`
+/// when no app is named so (or no daemon runs).
+fn restart_existing(
+    home: &Pm2Home,
+    word: &str,
+    options: &StartOptions,
+    patch: &SpecPatch,
+) -> Result<Option<i32>> {
     let Some(mut client) = crate::client::connect_existing(home) else {
         return Ok(None);
     };
     if !names_existing_app(&mut client, word)? {
         return Ok(None);
     }
-    let flags = ActionFlags {
-        update_env,
-        toggle_watch: false,
+    restart_with(&mut client, word, options, patch.clone()).map(Some)
+}
+
+/// Whether the app that runs `spec`'s script under its name exists and is stopped,
+/// stopping or errored (PM2 looks at the last such instance).
+fn stopped_same_app(home: &Pm2Home, spec: &AppSpec) -> Result<bool> {
+    let Some(mut client) = crate::client::connect_existing(home) else {
+        return Ok(false);
     };
-    apply(&mut client, Action::Restart, &[word.to_string()], flags).map(Some)
+    let processes = match expect(&mut client, Request::Summary)? {
+        Response::List { processes } => processes,
+        other => bail!("unexpected reply to list: {other:?}"),
+    };
+    let last = processes
+        .iter()
+        .rev()
+        .find(|p| p.spec.name == spec.name && p.spec.script == spec.script);
+    Ok(last.is_some_and(|p| {
+        matches!(
+            p.status,
+            Status::Stopped | Status::Stopping | Status::Errored
+        )
+    }))
+}
+
+/// Restarts the stopped app `name` with the start's options, as PM2's `start <file>` does.
+fn restart_stopped(
+    home: &Pm2Home,
+    name: &str,
+    options: &StartOptions,
+    patch: SpecPatch,
+) -> Result<i32> {
+    restart_with(&mut connect(home)?, name, options, patch)
+}
+
+/// Restarts what `word` names with the start's options, as PM2's `start` does for an app
+/// that exists, and says so.
+fn restart_with(
+    client: &mut crate::client::Client,
+    word: &str,
+    options: &StartOptions,
+    patch: SpecPatch,
+) -> Result<i32> {
+    let flags = ActionFlags {
+        update_env: options.update_env,
+        toggle_watch: false,
+        patch,
+    };
+    let code = apply_quietly(client, Action::Restart, &[word.to_string()], flags)?;
+    if code == 0 {
+        out::info("Process successfully started");
+    }
+    print_table(client)?;
+    Ok(code)
 }
 
 /// Sends one resolved app to the daemon and prints the outcome.

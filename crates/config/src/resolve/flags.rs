@@ -75,7 +75,11 @@ pub(super) fn keep<T>(result: Result<T, ConfigError>, errors: &mut Vec<ConfigErr
     result.map_err(|e| errors.push(e)).ok()
 }
 
-fn duration(flag: &str, raw: &Option<String>, errors: &mut Vec<ConfigError>) -> Option<u64> {
+pub(super) fn duration(
+    flag: &str,
+    raw: &Option<String>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<u64> {
     let raw = raw.as_deref()?;
     keep(parse_duration_ms(flag, raw), errors)
 }
@@ -94,7 +98,7 @@ fn working_dir(opts: &StartOptions, ctx: &ResolveContext, errors: &mut Vec<Confi
     cwd
 }
 
-fn memory(raw: &str) -> Result<u64, ConfigError> {
+pub(super) fn memory(raw: &str) -> Result<u64, ConfigError> {
     parse_memory_size(raw).ok_or_else(|| ConfigError::InvalidValue {
         flag: "--max-memory-restart".into(),
         value: raw.into(),
@@ -102,7 +106,7 @@ fn memory(raw: &str) -> Result<u64, ConfigError> {
     })
 }
 
-fn cron(raw: &str) -> Result<Option<String>, ConfigError> {
+pub(super) fn cron(raw: &str) -> Result<Option<String>, ConfigError> {
     parse_cron(raw).map_err(|e| ConfigError::InvalidValue {
         flag: "--cron-restart".into(),
         value: raw.into(),
@@ -111,7 +115,7 @@ fn cron(raw: &str) -> Result<Option<String>, ConfigError> {
 }
 
 /// `--log-type`: `raw` is the default and stored as none.
-fn log_type(raw: Option<&str>) -> Result<Option<String>, ConfigError> {
+pub(super) fn log_type(raw: Option<&str>) -> Result<Option<String>, ConfigError> {
     match raw {
         None | Some("raw") => Ok(None),
         Some("json") => Ok(Some("json".to_string())),
@@ -123,7 +127,7 @@ fn log_type(raw: Option<&str>) -> Result<Option<String>, ConfigError> {
     }
 }
 
-fn parse_u32(flag: &str, raw: &Option<String>) -> Result<Option<u32>, ConfigError> {
+pub(super) fn parse_u32(flag: &str, raw: &Option<String>) -> Result<Option<u32>, ConfigError> {
     raw.as_deref()
         .map(|v| {
             v.trim()
@@ -137,7 +141,7 @@ fn parse_u32(flag: &str, raw: &Option<String>) -> Result<Option<u32>, ConfigErro
         .transpose()
 }
 
-fn parse_exit_codes(raw: &[String]) -> Result<Vec<i32>, ConfigError> {
+pub(super) fn parse_exit_codes(raw: &[String]) -> Result<Vec<i32>, ConfigError> {
     raw.iter()
         .flat_map(|r| r.split([',', ' ']).filter(|s| !s.is_empty()))
         .map(|v| {

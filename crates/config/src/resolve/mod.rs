@@ -2,9 +2,11 @@
 
 mod context;
 mod flags;
+mod patch;
 mod program;
 
 pub use context::ResolveContext;
+pub use patch::resolve_patch;
 
 use crate::error::ConfigError;
 use crate::interpreter::Interpreter;
@@ -84,6 +86,9 @@ fn assemble(
         max_memory_restart: flags.max_memory_restart,
         cron_restart: flags.cron_restart.clone(),
         instance_var: crate::values::instance_var(None),
+        automation: !opts.no_automation,
+        source_map_support: opts.source_map_support,
+        disable_source_map_support: opts.disable_source_map_support,
         ..AppSpec::default()
     };
     set_logs(&mut spec, opts, ctx, &flags);

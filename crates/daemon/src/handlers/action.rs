@@ -29,7 +29,6 @@ pub(crate) async fn apply_to(
     for (id, handle) in handles(daemon, ids) {
         let update = base.clone();
         set.spawn(async move {
-            let name = handle.info().spec.name;
             let outcome: Outcome = match action {
                 Action::Stop => handle.call(Control::Stop).await,
                 Action::Restart => handle.call(|r| Control::Restart(update, r)).await,
@@ -37,6 +36,8 @@ pub(crate) async fn apply_to(
                 Action::Delete => handle.call(Control::Delete).await,
                 Action::Reset => handle.call(Control::Reset).await,
             };
+            // After the action: a restart may have renamed the app (`--name`).
+            let name = handle.info().spec.name;
             InstanceOutcome {
                 pm_id: id,
                 name,
@@ -89,6 +90,7 @@ pub(crate) async fn apply(daemon: &Daemon, req: ActionRequest) -> Response {
         env: req.update_env,
         toggle_watch: req.toggle_watch,
         spec: None,
+        patch: *req.patch,
     };
     let outcomes = apply_to(daemon, &ids, req.action, base).await;
     Response::Outcomes { outcomes }

@@ -50,4 +50,7 @@ pub struct Update {
     /// A new definition of the app (ecosystem actions): every option and the env are
     /// replaced; the instance keeps its id, index and files.
     pub spec: Option<Box<pm2_proto::AppSpec>>,
+    /// Start options given to the restart (`restart app --node-args ...`), merged into the
+    /// definition; unlike an ecosystem definition it may rename the app.
+    pub patch: pm2_proto::SpecPatch,
 }

@@ -168,6 +168,9 @@ impl Instance {
         let (program, mut args) = match &s.interpreter_path {
             Some(interp) => {
                 let mut a = s.interpreter_args.clone();
+                if source_maps_on(s) {
+                    a.insert(0, ENABLE_SOURCE_MAPS.to_string());
+                }
                 a.push(s.script.clone());
                 (interp.clone(), a)
             }
@@ -192,4 +195,15 @@ impl Instance {
             credentials: run_as.map(|r| r.credentials),
         })
     }
+}
+
+/// Node's own switch for source-mapped stack traces.
+const ENABLE_SOURCE_MAPS: &str = "--enable-source-maps";
+
+/// PM2 turns source maps on in every Node app unless `--disable-source-map-support`;
+/// pm2-rs asks Node itself to, rather than injecting code into the app.
+fn source_maps_on(s: &pm2_proto::AppSpec) -> bool {
+    s.interpreter == "node"
+        && !s.disable_source_map_support
+        && !s.interpreter_args.iter().any(|a| a == ENABLE_SOURCE_MAPS)
 }

@@ -94,6 +94,18 @@ impl Instance {
             self.relay.format =
                 crate::logs::line_format::LineFormat::for_app(&self.info.spec, self.info.pm_id);
         }
+        if !update.patch.is_empty() {
+            update.patch.apply(&mut self.info.spec);
+            self.info.kill_timeout = self
+                .info
+                .spec
+                .kill_timeout
+                .unwrap_or(self.settings.kill_timeout.as_millis() as u64);
+            self.relay.format =
+                crate::logs::line_format::LineFormat::for_app(&self.info.spec, self.info.pm_id);
+            self.relay.name = self.info.spec.name.as_str().into();
+            self.relay.namespace = self.info.spec.namespace.as_str().into();
+        }
         if let Some(env) = update.env {
             self.info.spec.env.extend(env);
         }
