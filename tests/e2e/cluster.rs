@@ -20,6 +20,7 @@ on_each_node!(
     tls_servers_in_both_workers,
     listen_zero_gives_both_workers_the_same_port,
     a_taken_port_is_an_error_event_not_a_hang,
+    two_cluster_apps_on_one_port_share_its_socket,
 );
 
 /// Starts `http_pid.js` as app `web` with `PORT=port` and `extra` flags.
@@ -341,4 +342,44 @@ fn a_taken_port_is_an_error_event_not_a_hang(node: &Node) {
     assert_eq!(env_u64(&app, "restart_time"), 0, "{app:#}");
     assert!(alive(pid));
     drop(holder);
+}
+
+/// As in PM2, whose one daemon is the Node primary of every cluster app: a second app
+/// listening on the same port joins the first one's socket instead of failing with
+/// EADDRINUSE, and connections are spread over the workers of both.
+fn two_cluster_apps_on_one_port_share_its_socket(node: &Node) {
+    let p = Pm2::new("shared_port");
+    let port = free_port();
+    p.fixture("http_pid.js");
+    let env = [("PORT", port.to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for name in ["blue", "green"] {
+        p.ok_env(
+            &env,
+            &node.start_args("http_pid.js", &["--name", name, "-i", "1"]),
+        );
+    }
+    let pids: Vec<i32> = ["blue", "green"]
+        .iter()
+        .map(|name| pid_of(&wait_all_online(&p, name, 1)[0]))
+        .collect();
+    until_each_pid_serves(&p, &pids, || http_get(port));
+    let stats = requests(40, || http_get(port));
+    assert_eq!(stats.failed, 0, "{stats:?}");
+    for pid in &pids {
+        assert!(
+            stats.by_pid.get(pid).copied().unwrap_or(0) > 0,
+            "both apps serve: {stats:?}"
+        );
+    }
+    for app in p.apps() {
+        assert_eq!(env_u64(&app, "restart_time"), 0, "no crash loop: {app:#}");
+    }
+    for (i, pid) in pids.iter().enumerate() {
+        let log = std::fs::read_to_string(out_log(&p, ["blue", "green"][i], i as u64));
+        assert!(
+            !log.unwrap_or_default().contains("EADDRINUSE"),
+            "pid {pid} listened"
+        );
+    }
 }

@@ -14,10 +14,11 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
-/// Which listener: (app, Node's key `address:port:addressType:fd:index`). Listeners are per
-/// app, so two apps asking for the same port conflict (EADDRINUSE) instead of silently
-/// sharing it.
-pub type ListenerKey = (String, String);
+/// Which listener: Node's key `address:port:addressType:fd:index`. As in Node's primary
+/// (and so in PM2, whose one daemon is the primary of every cluster app), the key does not
+/// name the app: two apps listening on the same port share one socket, and connections are
+/// spread over the workers of both.
+pub type ListenerKey = String;
 
 /// What a worker asked to listen on.
 #[derive(Debug, Clone, PartialEq, Eq)]

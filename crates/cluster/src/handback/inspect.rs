@@ -217,9 +217,9 @@ mod tests {
         let port = bound.port();
         let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         let (accepted, _) = listener.accept().unwrap();
-        let key: ListenerKey = ("app".into(), "k".into());
-        let other: ListenerKey = ("app".into(), "other-address".into());
-        let any: ListenerKey = ("app".into(), "any".into());
+        let key: ListenerKey = "k".into();
+        let other: ListenerKey = "other-address".into();
+        let any: ListenerKey = "any".into();
         let elsewhere = SocketAddr::from(([10, 9, 8, 7], port));
         let wildcard = SocketAddr::from(([0u16; 8], port));
         // The same port on another address is another server; the wildcard one only counts

@@ -28,7 +28,7 @@ pub(super) fn spawn_accept(
         let registered =
             unsafe { AsyncFd::register_with_interest(Arc::clone(&fd), Interest::READABLE) };
         let Ok(async_fd) = registered else {
-            tracing::warn!("cluster: cannot watch listener {}", key.1);
+            tracing::warn!("cluster: cannot watch listener {key}");
             return;
         };
         loop {
@@ -52,7 +52,7 @@ pub(super) fn spawn_accept(
                 }
                 Err(nix::errno::Errno::EAGAIN) => ready.clear_ready(),
                 Err(nix::errno::Errno::EMFILE | nix::errno::Errno::ENFILE) => {
-                    tracing::warn!("cluster: out of file descriptors accepting on {}", key.1);
+                    tracing::warn!("cluster: out of file descriptors accepting on {key}");
                     tokio::time::sleep(FD_EXHAUSTED_PAUSE).await;
                 }
                 Err(_) => {}

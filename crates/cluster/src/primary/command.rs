@@ -23,7 +23,8 @@ pub enum PrimaryCmd {
     Attach {
         /// Unique worker id (its `NODE_UNIQUE_ID`).
         worker: u32,
-        /// The app it belongs to (listeners are per app).
+        /// The app it belongs to (for the log; listeners are shared by every app, as in
+        /// Node's primary).
         app: String,
         /// Its channel.
         sender: IpcSender,

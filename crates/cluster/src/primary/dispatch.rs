@@ -15,10 +15,7 @@ impl State {
             return;
         };
         if l.pending.len() >= MAX_PENDING {
-            tracing::warn!(
-                "cluster: too many pending connections on {}, closing one",
-                key.1
-            );
+            tracing::warn!("cluster: too many pending connections on {key}, closing one");
             return;
         }
         if front {
@@ -64,7 +61,7 @@ impl State {
             return;
         };
         let sent = w.send_handle(
-            NewConn::new(&conn.key.1),
+            NewConn::new(&conn.key),
             HandleKind::NetNative,
             Arc::clone(&conn.fd),
         );

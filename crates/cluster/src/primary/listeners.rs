@@ -38,7 +38,7 @@ impl State {
             return;
         };
         let node_key = node_key(msg);
-        let key = (w.app.clone(), node_key.clone());
+        let key = node_key.clone();
         let policy = w.policy;
         let ack = msg.get("seq").unwrap_or(&Value::Null);
         let listener = match self.listener_for(&key, msg, policy) {

@@ -50,8 +50,7 @@ impl State {
             Some("queryServer") => self.query_server(worker, &msg),
             Some("close") => {
                 if let Some(key) = msg.get("key").and_then(Value::as_str) {
-                    let app = self.app_of(worker);
-                    self.leave(worker, &(app, key.to_string()));
+                    self.leave(worker, &key.to_string());
                 }
             }
             Some("exitedAfterDisconnect") => {

@@ -24,7 +24,6 @@ pub(super) const MAX_REFUSALS: u32 = 16;
 
 /// One cluster worker as the primary sees it.
 pub(super) struct Worker {
-    pub(super) app: String,
     pub(super) sender: IpcSender,
     pub(super) policy: SchedPolicy,
     /// The primary's next `seq` for this worker.
@@ -36,9 +35,8 @@ pub(super) struct Worker {
 }
 
 impl Worker {
-    pub(super) fn new(app: String, sender: IpcSender, policy: SchedPolicy) -> Self {
+    pub(super) fn new(sender: IpcSender, policy: SchedPolicy) -> Self {
         Worker {
-            app,
             sender,
             policy,
             seq: 0,
@@ -137,13 +135,5 @@ impl State {
         if let Some(w) = self.workers.get_mut(&worker) {
             let _ = w.send(body);
         }
-    }
-
-    /// The app of a worker ("" when unknown, which matches no listener).
-    pub(super) fn app_of(&self, worker: u32) -> String {
-        self.workers
-            .get(&worker)
-            .map(|w| w.app.clone())
-            .unwrap_or_default()
     }
 }

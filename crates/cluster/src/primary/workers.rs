@@ -20,8 +20,8 @@ impl State {
         sender: IpcSender,
         policy: SchedPolicy,
     ) {
-        self.workers
-            .insert(worker, Worker::new(app, sender, policy));
+        tracing::debug!("cluster: worker {worker} of app {app} attached");
+        self.workers.insert(worker, Worker::new(sender, policy));
     }
 
     /// No new connections for this worker; optionally tell it to close its servers.
@@ -60,15 +60,12 @@ impl State {
         });
     }
 
-    /// The TCP listeners of the worker's app that it takes part in, with their addresses
-    /// (empty for an unknown worker).
+    /// The TCP listeners the worker takes part in, with their addresses (empty for an
+    /// unknown worker).
     fn tcp_ports_of(&self, worker: u32) -> Vec<(ListenerKey, SocketAddr)> {
-        let Some(app) = self.workers.get(&worker).map(|w| &w.app) else {
-            return Vec::new();
-        };
         self.listeners
             .iter()
-            .filter(|(key, l)| &key.0 == app && !l.endpoint.is_udp() && l.workers.contains(&worker))
+            .filter(|(_, l)| !l.endpoint.is_udp() && l.workers.contains(&worker))
             .filter_map(|(key, l)| Some((key.clone(), listener::ip_addr(l.fd.as_fd())?)))
             .collect()
     }
