@@ -383,3 +383,44 @@ fn two_cluster_apps_on_one_port_share_its_socket(node: &Node) {
         );
     }
 }
+
+/// `start`, `restart` and `scale` of a cluster app answer once its workers are `online`
+/// (Node's cluster `online`), as PM2's do: a `list` right after never shows one
+/// `launching`. The workers are slow to come up (their `node` waits a second first).
+#[test]
+fn start_restart_and_scale_reply_once_cluster_workers_are_online() {
+    let p = Pm2::new("online_reply");
+    p.fixture("http_pid.js");
+    let slow = p.dir.join("slow");
+    std::fs::create_dir_all(&slow).expect("slow/");
+    let node = slow.join("node");
+    std::fs::write(&node, "#!/bin/sh\nsleep 1\nexec node \"$@\"\n").expect("slow node");
+    std::fs::set_permissions(&node, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let port = free_port().to_string();
+    let node = node.to_string_lossy().into_owned();
+    let all_online = |what: &str, n: usize| {
+        let apps = instances(&p, "web");
+        assert_eq!(apps.len(), n, "{what}: {apps:#?}");
+        for app in &apps {
+            assert_eq!(st(app), "online", "right after {what}: {app:#}");
+            assert_eq!(env_str(app, "exec_mode"), "cluster_mode");
+        }
+    };
+    let start = [
+        "start",
+        "http_pid.js",
+        "--interpreter",
+        &node,
+        "-i",
+        "2",
+        "--name",
+        "web",
+    ];
+    p.ok_env(&[("PORT", &port)], &start);
+    all_online("start", 2);
+    p.ok(&["restart", "web"]);
+    all_online("restart", 2);
+    p.ok(&["scale", "web", "3"]);
+    all_online("scale", 3);
+}

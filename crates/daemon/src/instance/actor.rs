@@ -91,7 +91,9 @@ impl Instance {
         first: oneshot::Sender<Outcome>,
     ) {
         let first_outcome = if launch {
-            Box::pin(self.start_fresh()).await
+            let outcome = Box::pin(self.start_fresh()).await;
+            Box::pin(self.settle_launch()).await;
+            outcome
         } else {
             Ok(())
         };
@@ -128,10 +130,14 @@ impl Instance {
                 let _ = reply.send(Ok(()));
             }
             Control::Restart(update, reply) => {
-                let _ = reply.send(self.manual_restart(update).await);
+                let outcome = self.manual_restart(update).await;
+                self.settle_launch().await;
+                let _ = reply.send(outcome);
             }
             Control::Reload(update, reply) => {
-                let _ = reply.send(self.reload(update).await);
+                let outcome = self.reload(update).await;
+                self.settle_launch().await;
+                let _ = reply.send(outcome);
             }
             Control::Delete(reply) => {
                 self.stop().await;
@@ -158,6 +164,21 @@ impl Instance {
             }
         }
         false
+    }
+
+    /// Waits, serving the child's events, while a new cluster worker is `launching` (before
+    /// its `online`): the reply to start, restart and reload then comes once it is online,
+    /// as PM2's does, and a `list` right after never shows it launching. Bounded by the
+    /// phase's own deadline (`listen_timeout`); an exit ends the wait too. (`--wait-ready`
+    /// apps are not waited for here: PM2 waits for their `ready` too, which is still to do.)
+    async fn settle_launch(&mut self) {
+        if self.info.spec.wait_ready {
+            return;
+        }
+        while matches!(self.phase, Phase::Launching { .. }) {
+            let input = next_input(&mut self.phase).await;
+            self.on_input(input).await;
+        }
     }
 
     /// The child exited, its worker spoke, or the phase's deadline passed.
