@@ -27,4 +27,5 @@ mod startup;
 mod stop;
 mod targets;
 mod triggers;
+mod versioning;
 mod views;

@@ -316,6 +316,8 @@ pub(crate) mod tests {
             pm2_home: "/home/deploy/.pm2".into(),
             axm_monitor: Default::default(),
             axm_actions: Vec::new(),
+            versioning: None,
+            vizion_running: false,
         }
     }
 
