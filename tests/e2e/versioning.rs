@@ -148,3 +148,62 @@ fn versioning_outside_a_work_tree_reference() {
         "vcs_none_ref",
     ));
 }
+
+/// `pull`, `backward`, `forward` move the work tree along origin/main and reload the app;
+/// at either end they say so; an unknown app and a bad commit id fail.
+fn pull_backward_and_forward_move_the_work_tree(p: Pm2) {
+    let (app, first, second) = repo(&p);
+    let head = || git(&app, &["rev-parse", "HEAD"]);
+    p.run_with(&app, &[GIT_PARSING], &["start", "app.js", "--name", "a"]);
+    p.wait_online(0);
+    versioning(&p);
+    let out = p.ok(&["pull", "a"]);
+    p.expect_output(&out, &format!("Current commit {second}"));
+    assert_eq!(head(), second);
+    p.wait_until(T, "reloaded, versioning at the new commit", || {
+        let env = p.app(0)["pm2_env"].clone();
+        env["restart_time"].as_u64() >= Some(1) && env["versioning"]["revision"] == second.as_str()
+    });
+    let out = p.ok(&["pull", "a"]);
+    p.expect_output(&out, "Already up-to-date or an error occured for app: a");
+    let out = p.ok(&["backward", "a"]);
+    p.expect_output(&out, &format!("Current commit {first}"));
+    assert_eq!(head(), first);
+    p.wait_until(T, "versioning back at the first commit", || {
+        p.app(0)["pm2_env"]["versioning"]["revision"] == first.as_str()
+    });
+    let out = p.fails(&["backward", "a"], 1);
+    p.expect_output(&out, "No versioning system found for process a");
+    let out = p.ok(&["forward", "a"]);
+    p.expect_output(&out, &format!("Current commit {second}"));
+    assert_eq!(head(), second);
+    let short = &first[..7];
+    let out = p.ok(&["pull", "a", short]);
+    p.expect_output(&out, &format!("Current commit {short}"));
+    assert_eq!(head(), first);
+    p.fails(&["pull", "nope"], 1);
+}
+
+#[test]
+fn pull_backward_forward() {
+    pull_backward_and_forward_move_the_work_tree(Pm2::new("vcs_pull"));
+}
+
+#[test]
+#[ignore = "reference run: PM2_REF=... cargo test -- --ignored"]
+fn pull_backward_forward_reference() {
+    pull_backward_and_forward_move_the_work_tree(Pm2::reference("vcs_pull_ref"));
+}
+
+#[test]
+fn a_bad_commit_id_fails_and_changes_nothing() {
+    let p = Pm2::new("vcs_badrev");
+    let (app, first, _) = repo(&p);
+    p.run_with(&app, &[GIT_PARSING], &["start", "app.js", "--name", "a"]);
+    p.wait_online(0);
+    versioning(&p);
+    let out = p.fails(&["pull", "a", "zz;touch pwned"], 1);
+    assert!(out.stderr.contains("not a commit id"), "{}", out.report());
+    assert_eq!(git(&app, &["rev-parse", "HEAD"]), first);
+    assert!(!app.join("pwned").exists());
+}

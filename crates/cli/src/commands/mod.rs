@@ -9,6 +9,7 @@ mod logs;
 mod modules;
 mod start;
 pub(crate) mod usage;
+mod versioning;
 mod views;
 mod words;
 
@@ -67,6 +68,9 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Env(t) => views::env(&home, &t.target),
         Command::Pid(t) => views::pid(&home, t.target.as_deref()),
         Command::Id(t) => views::id(&home, &t.target),
+        Command::Pull(a) => versioning::pull(&home, &a.name, a.commit_id),
+        Command::Forward(t) => versioning::step(&home, &t.target, true),
+        Command::Backward(t) => versioning::step(&home, &t.target, false),
     }
 }
 
