@@ -108,6 +108,16 @@ fn an_app_in_a_work_tree_has_pm2s_versioning(p: Pm2) {
         "{v}"
     );
     assert_eq!(v["repo_path"], app.to_str().expect("UTF-8"));
+    let out = p.ok(&["describe", "a"]);
+    for needle in [
+        " Revision control metadata ".to_string(),
+        format!("│ revision         │ {first}"),
+        "│ comment          │ first".to_string(),
+        "│ branch           │ main".to_string(),
+        format!("│ repository root  │ {}", app.display()),
+    ] {
+        p.expect_output(&out, &needle);
+    }
 }
 
 fn outside_a_work_tree_versioning_is_null_and_absent_without_git_parsing(p: Pm2) {
