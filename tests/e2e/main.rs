@@ -39,4 +39,5 @@ mod stdin_monitor;
 mod stop;
 mod targets;
 mod triggers;
+mod versioning;
 mod views;

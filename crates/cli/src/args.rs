@@ -134,6 +134,13 @@ pub enum Command {
     /// Serve a directory over HTTP as an app named `static-page-server-<port>`.
     #[command(alias = "expose")]
     Serve(ServeArgs),
+    /// Update an app's git work tree (fetch, then the branch's head, or a commit), then
+    /// reload it.
+    Pull(PullArgs),
+    /// Move an app's work tree to the next commit, then reload it.
+    Forward(OneTarget),
+    /// Move an app's work tree to the previous commit, then reload it.
+    Backward(OneTarget),
     /// Run the daemon in this process (used by the CLI to spawn it).
     #[command(name = "__daemon", hide = true)]
     Daemon,
@@ -297,6 +304,15 @@ pub struct OptionalKey {
 pub struct OneTarget {
     /// id or name.
     pub target: String,
+}
+
+/// `pull <name> [commit_id]`.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// App name or id.
+    pub name: String,
+    /// Commit to move to (hex).
+    pub commit_id: Option<String>,
 }
 
 /// An optional target.

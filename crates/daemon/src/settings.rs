@@ -13,6 +13,9 @@ pub struct DaemonSettings {
     pub kill_signal: Signal,
     /// Default grace period before SIGKILL (`PM2_KILL_TIMEOUT`, default 1600 ms).
     pub kill_timeout: Duration,
+    /// Read each app's git metadata when it comes online (`PM2_ENABLE_GIT_PARSING=true`;
+    /// off by default, as in PM2 7).
+    pub git_parsing: bool,
     /// The version this daemon reports (`PM2_RS_DAEMON_VERSION` overrides it, to exercise
     /// the CLI's mismatch warning in tests).
     pub version: String,
@@ -38,6 +41,7 @@ impl DaemonSettings {
             home,
             kill_signal,
             kill_timeout,
+            git_parsing: std::env::var("PM2_ENABLE_GIT_PARSING").is_ok_and(|v| v == "true"),
             version,
         }
     }

@@ -1,6 +1,7 @@
 //! What the pm2 CLI and the pm2 daemon agree on without talking: the `PM2_HOME` layout
 //! and the files in it, how those files are replaced, the settings of the built-in
-//! `pm2-logrotate`, and how to tell that a process is gone.
+//! `pm2-logrotate`, how to tell that a process is gone, and how an app's git work tree is
+//! read and moved (PM2's versioning).
 //!
 //! Both programs depend on this crate and neither on the other, so a contract changes in
 //! one place. The wire protocol between them is `pm2-proto`'s.
@@ -9,6 +10,7 @@ mod atomic;
 mod clock;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+pub mod git;
 mod layout;
 pub mod liveness;
 pub mod logrotate;

@@ -218,6 +218,13 @@ fn yes() -> bool {
 /// PM2's `min_uptime` when an app sets none: a run shorter than a second is unstable.
 pub const DEFAULT_MIN_UPTIME_MS: u64 = 1000;
 
+/// A present key is `Some`, even when it is `null` (serde would make `null` a `None`).
+fn present_value<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
+}
+
 /// PM2's `max_restarts` when an app sets none: unstable restarts before `errored`.
 pub const DEFAULT_MAX_RESTARTS: u32 = 16;
 
@@ -360,4 +367,16 @@ pub struct ProcessInfo {
     /// sets it; the dashboard leaves out only the instances where it is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub km_monitored: Option<bool>,
+    /// PM2's `versioning`: the git metadata of the app's folder, read when it came online
+    /// (`PM2_ENABLE_GIT_PARSING=true`); `None` leaves the key out as PM2 does without
+    /// git parsing, `Some(Null)` is PM2's `null` for a folder outside any work tree.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present_value"
+    )]
+    pub versioning: Option<serde_json::Value>,
+    /// PM2's `vizion_running`: the git metadata is being read.
+    #[serde(default)]
+    pub vizion_running: bool,
 }

@@ -121,7 +121,7 @@ fn put_paths_and_instance(m: &mut Map<String, Value>, p: &ProcessInfo) {
     }
     put("pm_pid_path", json!(p.paths.pid));
     put("km_link", json!(false));
-    put("vizion_running", json!(false));
+    put("vizion_running", json!(p.vizion_running));
     put(&s.instance_var, json!(p.instance_index));
     if let (Some(var), Some(value)) = (&s.increment_var, p.increment_value) {
         put("increment_var", json!(var));
@@ -208,6 +208,9 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
         put("exit_code", json!(c));
     }
     put("version", json!(p.spec.version.as_deref().unwrap_or("N/A")));
+    if let Some(v) = &p.versioning {
+        put("versioning", v.clone());
+    }
     put("node_version", json!(p.spec.node_version));
     // PM2 adds it to pm2_env on the first `monitor`/`unmonitor`, so it comes last.
     if let Some(monitored) = p.km_monitored {
@@ -287,6 +290,8 @@ mod tests {
             axm_monitor: Default::default(),
             axm_actions: Vec::new(),
             km_monitored: None,
+            versioning: None,
+            vizion_running: false,
         }
     }
 

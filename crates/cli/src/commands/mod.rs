@@ -12,6 +12,7 @@ mod modules;
 mod serve;
 mod start;
 pub(crate) mod usage;
+mod versioning;
 mod views;
 mod words;
 
@@ -70,6 +71,9 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Pid(t) => views::pid(&home, t.target.as_deref()),
         Command::Id(t) => views::id(&home, &t.target),
         Command::Extra(c) => extra::run(&home, c),
+        Command::Pull(a) => versioning::pull(&home, &a.name, a.commit_id),
+        Command::Forward(t) => versioning::step(&home, &t.target, true),
+        Command::Backward(t) => versioning::step(&home, &t.target, false),
     }
 }
 

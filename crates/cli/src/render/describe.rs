@@ -35,6 +35,10 @@ pub fn describe(p: &ProcessInfo, now_ms: u64, color: bool) -> String {
         ),
         Grid::auto(describe_rows(p, now_ms), color).render(),
     ];
+    if let Some(revision) = revision_rows(p) {
+        lines.push(paint_if(" Revision control metadata ", TITLE));
+        lines.push(Grid::auto(revision, color).render());
+    }
     if let Some(actions) = action_rows(p) {
         lines.push(paint_if(" Actions available ", TITLE));
         lines.push(Grid::auto(actions, color).render());
@@ -70,6 +74,32 @@ pub fn describe(p: &ProcessInfo, now_ms: u64, color: bool) -> String {
         ),
     ]);
     lines.into_iter().map(|line| line + "\n").collect()
+}
+
+/// PM2's " Revision control metadata " table, from `pm2_env.versioning` (None without it;
+/// the comment trimmed and cut at 60 characters as PM2 does).
+fn revision_rows(p: &ProcessInfo) -> Option<Vec<Vec<Cell>>> {
+    let v = p.versioning.as_ref().filter(|v| v.is_object())?;
+    let text = |key: &str| {
+        v.get(key)
+            .and_then(|x| x.as_str())
+            .unwrap_or("N/A")
+            .to_string()
+    };
+    let comment: String = v
+        .get("comment")
+        .and_then(|c| c.as_str())
+        .map(|c| c.trim().chars().take(60).collect())
+        .unwrap_or_default();
+    Some(vec![
+        text_row("revision control", &text("type")),
+        text_row("remote url", &text("url")),
+        text_row("repository root", &text("repo_path")),
+        text_row("last update", &text("update_time")),
+        text_row("revision", &text("revision")),
+        text_row("comment", &comment),
+        text_row("branch", &text("branch")),
+    ])
 }
 
 /// PM2's " Actions available " table: one action name per row (None without actions).

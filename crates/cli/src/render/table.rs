@@ -317,6 +317,8 @@ pub(crate) mod tests {
             axm_monitor: Default::default(),
             axm_actions: Vec::new(),
             km_monitored: None,
+            versioning: None,
+            vizion_running: false,
         }
     }
 

@@ -114,6 +114,8 @@ fn new_instance(daemon: &Daemon, spec: &AppSpec, id: u32, slot: Slot) -> Process
         axm_monitor: Default::default(),
         axm_actions: Vec::new(),
         km_monitored: None,
+        versioning: None,
+        vizion_running: false,
     }
 }
 

@@ -108,6 +108,7 @@ impl Instance {
             tokio::select! {
                 input = next_input(&mut self.phase) => Box::pin(self.on_input(input)).await,
                 fired = self.triggers.next(watch_delay) => Box::pin(self.on_fired(fired)).await,
+                meta = self.versioning.done() => self.on_versioning(meta),
                 ctl = rx.recv() => match ctl {
                     Some(ctl) => if Box::pin(self.handle(ctl)).await { return },
                     None => { Box::pin(self.stop()).await; return }
@@ -201,6 +202,16 @@ impl Instance {
                 let _ = self.drive(Event::Due).await;
             }
         }
+    }
+
+    /// The git metadata read at online arrived: kept unless the app stopped meanwhile (PM2
+    /// cancels it then).
+    fn on_versioning(&mut self, meta: serde_json::Value) {
+        self.info.vizion_running = false;
+        if self.info.status.is_running() {
+            self.info.versioning = Some(meta);
+        }
+        self.publish();
     }
 
     /// `ready` with `--wait-ready`, the cluster worker's `online` otherwise.

@@ -74,12 +74,20 @@ impl Instance {
         }
     }
 
-    /// The process is up: say so in the daemon's log and to live readers.
-    fn announce(&self, why: Option<&str>) {
+    /// The process is up: say so in the daemon's log and to live readers, and read its
+    /// folder's git metadata when git parsing is on (PM2 does it at every online).
+    fn announce(&mut self, why: Option<&str>) {
         match why {
             Some(why) => tracing::info!("App [{}] online ({why})", self.label()),
             None => tracing::info!("App [{}] online", self.label()),
         }
         self.event("online");
+        if self.settings.git_parsing {
+            let folder = super::versioning::folder_of(&self.info.spec.script);
+            if self.versioning.start(folder) {
+                self.info.vizion_running = true;
+                self.publish();
+            }
+        }
     }
 }

@@ -17,6 +17,7 @@
 //! - `process.rs`: the live child and how its ending reads;
 //! - `triggers.rs`: cron and file-watch restarts;
 //! - `axm.rs`: metrics, actions and replies from `@pm2/io`;
+//! - `versioning.rs`: the git metadata read when the app comes online;
 //! - `state.rs`: what the task owns, and the one place the status is written;
 //! - `launch.rs`: spawning the child;
 //! - `retire.rs`: ending a child (stop, reload's old worker);
@@ -44,6 +45,7 @@ mod retire;
 mod state;
 mod stdin;
 mod triggers;
+mod versioning;
 
 pub use actor::{spawn_instance, status_before_start};
 pub use control::{Control, Outcome, Trigger, Update};

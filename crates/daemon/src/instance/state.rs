@@ -4,6 +4,7 @@ use super::axm::AxmBridge;
 use super::phase::{Effect, Event, Phase};
 use super::process::Running;
 use super::triggers::Triggers;
+use super::versioning::VersioningRead;
 use crate::logs::hub::LogKind;
 use crate::logs::relay::RelayTarget;
 use crate::settings::DaemonSettings;
@@ -22,6 +23,8 @@ pub(super) struct Instance {
     pub(super) triggers: Triggers,
     /// `pm2 trigger` requests waiting for the app's answer.
     pub(super) axm: AxmBridge,
+    /// The git metadata being read (`PM2_ENABLE_GIT_PARSING`).
+    pub(super) versioning: VersioningRead,
     /// Where the child's output goes.
     pub(super) relay: RelayTarget,
     /// The daemon's settings (kill signal...).
@@ -47,6 +50,7 @@ impl Instance {
             phase,
             triggers: Triggers::default(),
             axm: AxmBridge::default(),
+            versioning: VersioningRead::default(),
             relay,
             settings,
             primary,
