@@ -10,12 +10,24 @@ pub struct CronSchedule {
 
 /// A `rotateInterval` that is not a cron pattern node-schedule would accept.
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct CronError(#[from] croner::errors::CronError);
+pub enum CronError {
+    /// croner refused it.
+    #[error(transparent)]
+    Pattern(#[from] croner::errors::CronError),
+    /// A list with an empty item (`,`, `1,,2`): croner accepts it as matching nothing, and
+    /// then searches years of minutes for a time that never comes (seconds of CPU, found
+    /// by fuzzing), so it is refused here.
+    #[error("{0:?} has an empty item in a list")]
+    EmptyListItem(String),
+}
 
 impl CronSchedule {
     /// Parses a 5-field pattern, or 6 fields with seconds first (node-schedule accepts both).
     pub fn parse(expr: &str) -> Result<CronSchedule, CronError> {
+        let empty_item = |field: &str| field.split(',').any(str::is_empty);
+        if expr.split_whitespace().any(empty_item) {
+            return Err(CronError::EmptyListItem(expr.to_string()));
+        }
         let cron = croner::Cron::new(expr.trim())
             .with_seconds_optional()
             .parse()?;

@@ -177,6 +177,10 @@ fn cron_parses_node_schedule_syntax() {
         "5-1 * * * *",
         "0 0 * * * * *",
         "a b c d e",
+        // Found by fuzzing: an empty list item matched nothing and took seconds to search.
+        "*/5 , * *  * *",
+        "1,,2 * * * *",
+        "0, 0 * * *",
     ] {
         assert!(CronSchedule::parse(bad).is_err(), "{bad}");
     }
