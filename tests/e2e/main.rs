@@ -32,6 +32,7 @@ mod restart_policy;
 mod run_as;
 mod runtime;
 mod serve;
+mod settings;
 mod source_maps;
 mod start;
 mod startup;
