@@ -15,6 +15,7 @@ mod daemon;
 mod daemon_faults;
 mod dev;
 mod ecosystem;
+mod ecosystem_bounds;
 mod ecosystem_errors;
 mod env_output;
 mod logs_command;

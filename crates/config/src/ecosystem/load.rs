@@ -47,6 +47,13 @@ pub(crate) fn load_file(
     label: &str,
     ctx: &ResolveContext,
 ) -> Result<Value, EcosystemError> {
+    if path.is_dir() {
+        return Err(EcosystemError(format!(
+            "{label}: is a directory, not an ecosystem file (give the file in it, such as \
+             {}/ecosystem.config.js)",
+            label.trim_end_matches('/')
+        )));
+    }
     match format_of(label) {
         Format::CommonJs | Format::Esm if !path.is_file() => Err(not_found(label)),
         Format::CommonJs => eval_js(path, false, label, ctx),
@@ -76,24 +83,51 @@ pub(crate) fn parse_text(
     match format {
         Format::Yaml => parse_yaml(text, label),
         _ => {
-            super::bounds::check_json5(text, label)?;
-            parse_json5(text, label)
-                .or_else(|json5| super::expr::eval_expression(text, json5, label, ctx))
+            let scanned = super::scan::check_json5(text, label)?;
+            json5::from_str::<Value>(text).or_else(|e| {
+                // JSON5 ran out of text and something is still open: the file was cut
+                // short (a JavaScript reading would fail there too, with a vaguer place).
+                if at_eof(&e) {
+                    if let Some(cut) = scanned.cut_short(label) {
+                        return Err(cut);
+                    }
+                }
+                super::expr::eval_expression(text, json5_error(&e, label), label, ctx)
+            })
         }
     }
 }
 
-fn parse_json5(text: &str, label: &str) -> Result<Value, EcosystemError> {
-    json5::from_str::<Value>(text).map_err(|e| {
-        let what = match e.code() {
-            Some(code) => code.to_string(),
-            None => e.to_string(),
-        };
-        match e.position() {
-            Some(p) => EcosystemError(format!("{label}:{}:{}: {what}", p.line + 1, p.column + 1)),
-            None => EcosystemError(format!("{label}: {what}")),
-        }
-    })
+/// Whether JSON5 stopped because the text ended.
+fn at_eof(e: &json5::Error) -> bool {
+    use json5::ErrorCode::*;
+    matches!(
+        e.code(),
+        Some(
+            EofParsingArray
+                | EofParsingBool
+                | EofParsingComment
+                | EofParsingEscapeSequence
+                | EofParsingIdentifier
+                | EofParsingNull
+                | EofParsingNumber
+                | EofParsingObject
+                | EofParsingString
+                | EofParsingValue
+        )
+    )
+}
+
+/// JSON5's error as `<label>:<line>:<col>: <what>`.
+fn json5_error(e: &json5::Error, label: &str) -> EcosystemError {
+    let what = match e.code() {
+        Some(code) => code.to_string(),
+        None => e.to_string(),
+    };
+    match e.position() {
+        Some(p) => EcosystemError(format!("{label}:{}:{}: {what}", p.line + 1, p.column + 1)),
+        None => EcosystemError(format!("{label}: {what}")),
+    }
 }
 
 fn parse_yaml(text: &str, label: &str) -> Result<Value, EcosystemError> {

@@ -14,6 +14,7 @@ mod keys;
 mod load;
 mod node;
 mod reader;
+mod scan;
 mod template;
 #[cfg(test)]
 mod tests;

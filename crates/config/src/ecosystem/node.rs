@@ -13,8 +13,44 @@ use std::time::{Duration, Instant};
 /// What a loader prints before the JSON value, so anything the evaluated code itself prints
 /// is ignored. The loaders spell it `'\n\u0000PM2RS-CONFIG\u0000'`.
 const MARKER: &str = "\n\u{0}PM2RS-CONFIG\u{0}";
-/// A file that evaluates for longer than this is given up on (and its node killed).
-const JS_TIMEOUT: Duration = Duration::from_secs(30);
+/// A file that evaluates for longer than this is given up on (and its node killed); a real
+/// ecosystem file takes well under a second.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The environment variable that sets another bound, in milliseconds.
+pub(crate) const TIMEOUT_VAR: &str = "PM2_RS_ECOSYSTEM_TIMEOUT_MS";
+
+/// How long node may evaluate a file: [`TIMEOUT_VAR`] from the CLI's environment, else
+/// [`DEFAULT_TIMEOUT`].
+fn timeout(label: &str, ctx: &ResolveContext) -> Result<Duration, EcosystemError> {
+    let Some(value) = ctx.env.get(TIMEOUT_VAR) else {
+        return Ok(DEFAULT_TIMEOUT);
+    };
+    match value.trim().parse::<u64>() {
+        Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+        _ => Err(EcosystemError(format!(
+            "{label}: {TIMEOUT_VAR}={value:?} is not a number of milliseconds above 0"
+        ))),
+    }
+}
+
+/// Makes the child die with the CLI (Ctrl-C, a kill of the CLI alone): a file that never
+/// finishes must not outlive the command that evaluated it.
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = rustix::process::getpid();
+    // SAFETY: the closure runs between fork and exec and only makes two system calls
+    // (prctl and getppid), both async-signal-safe; it allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+            // The CLI may have died before the prctl: then nobody would kill us.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(std::io::Error::other("the CLI is gone"));
+            }
+            Ok(())
+        });
+    }
+}
 
 /// The node that evaluates files for `ctx`, or an error telling the user what else works.
 pub(crate) fn node_for(
@@ -40,7 +76,10 @@ pub(crate) fn run_node(
     ctx: &ResolveContext,
 ) -> Result<Value, EcosystemError> {
     let node = node_for(label, ctx)?;
-    let mut child = Command::new(node)
+    let limit = timeout(label, ctx)?;
+    let mut command = Command::new(node);
+    die_with_parent(&mut command);
+    let mut child = command
         .args(args)
         .current_dir(&ctx.cwd)
         .env_clear()
@@ -57,10 +96,11 @@ pub(crate) fn run_node(
     let feeder = stdin.map(|text| feed(child.stdin.take(), text.to_string()));
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
-    let status = wait_at_most(&mut child, JS_TIMEOUT).ok_or_else(|| {
+    let status = wait_at_most(&mut child, limit).ok_or_else(|| {
         EcosystemError(format!(
-            "{label}: evaluating the file took longer than {} s",
-            JS_TIMEOUT.as_secs()
+            "{label}: evaluating the file took longer than {} ms, and was stopped \
+             (set {TIMEOUT_VAR} to allow more)",
+            limit.as_millis()
         ))
     })?;
     if let Some(f) = feeder {
