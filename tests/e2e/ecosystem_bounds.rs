@@ -154,3 +154,28 @@ fn a_truncated_50_mb_json_file_is_named_where_it_was_cut() {
         std::fs::remove_file(Path::new(&p.dir).join(file)).expect("remove");
     }
 }
+
+/// Past 64 MiB, a file, standard input and what node prints for a JavaScript file are each
+/// refused with the limit named, and nothing starts.
+#[test]
+fn ecosystem_text_past_64_mib_is_refused_with_the_limit_named() {
+    let p = Pm2::new("eco_too_large");
+    let big = format!("{{\"apps\": [], \"pad\": \"{}\"}}", "x".repeat(65 << 20));
+    std::fs::write(p.dir.join("huge.json"), &big).expect("write");
+    let out = p.fails(&["start", "huge.json"], 1);
+    p.expect_output(
+        &out,
+        "[PM2][ERROR] huge.json: the file holds more than 64 MiB: an ecosystem file may be at \
+         most that large",
+    );
+    let out = p.run_stdin(&big, &["start", "-"]);
+    p.expect_code(&out, 1);
+    p.expect_output(&out, "<stdin>: standard input holds more than 64 MiB");
+    let chatty = "const mb = 'x'.repeat(1 << 20);\n\
+                  for (let i = 0; i < 70; i++) process.stdout.write(mb);\n\
+                  module.exports = { apps: [] };\n";
+    std::fs::write(p.dir.join("chatty.config.js"), chatty).expect("write");
+    let out = p.fails(&["start", "chatty.config.js"], 1);
+    p.expect_output(&out, "chatty.config.js: node printed more than 64 MiB");
+    p.check(p.daemon_pid().is_none(), "no daemon started", &out);
+}

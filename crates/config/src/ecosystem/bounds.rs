@@ -13,6 +13,19 @@ use yaml_rust2::Event;
 /// The deepest nesting of arrays and objects a file may have.
 pub(crate) const MAX_DEPTH: usize = 64;
 
+/// The largest ecosystem file (or stdin, or what node prints for a JavaScript file) read:
+/// real ones are kilobytes; this leaves room for generated ones while bounding what a
+/// file can make the CLI hold.
+pub(crate) const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The error for text past [`MAX_FILE_BYTES`]; `what` says whose text it is.
+pub(crate) fn too_large(label: &str, what: &str) -> EcosystemError {
+    EcosystemError(format!(
+        "{label}: {what} more than {} MiB: an ecosystem file may be at most that large",
+        MAX_FILE_BYTES >> 20
+    ))
+}
+
 /// The most values a YAML file may expand to once its aliases are copied.
 pub(crate) const MAX_YAML_VALUES: u64 = 100_000;
 

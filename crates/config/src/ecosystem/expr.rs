@@ -44,12 +44,11 @@ const place = (e) => {
 };
 try {
   const value = vm.runInThisContext(code, { filename: label, displayErrors: false });
-  fs.writeSync(1, '\n\u0000PM2RS-CONFIG\u0000' + JSON.stringify(value === undefined ? null : value));
-  process.exit(0);
+  // Through the stream, as the file loader does (a non-blocking pipe refuses writeSync).
+  process.stdout.write('\n\u0000PM2RS-CONFIG\u0000' + JSON.stringify(value === undefined ? null : value), () => process.exit(0));
 } catch (e) {
   const what = e && e.name !== undefined && e.message !== undefined ? `${e.name}: ${e.message}` : String(e);
-  fs.writeSync(2, `${place(e)}: ${what}`);
-  process.exit(3);
+  process.stderr.write(`${place(e)}: ${what}`, () => process.exit(3));
 }
 "#;
 

@@ -59,13 +59,38 @@ pub(crate) fn load_file(
         Format::CommonJs => eval_js(path, false, label, ctx),
         Format::Esm => eval_js(path, true, label, ctx),
         format => {
-            let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            let file = std::fs::File::open(path).map_err(|e| match e.kind() {
                 std::io::ErrorKind::NotFound => not_found(label),
                 _ => EcosystemError(format!("{label}: cannot read the file: {e}")),
             })?;
+            let text = read_bounded(file, label, "the file holds")?;
             parse_text(&text, format, label, Some(ctx))
         }
     }
+}
+
+/// Reads text up to [`super::bounds::MAX_FILE_BYTES`]; more is an error (`what` starts it).
+pub(crate) fn read_bounded(
+    input: impl std::io::Read,
+    label: &str,
+    what: &str,
+) -> Result<String, EcosystemError> {
+    use std::io::Read;
+    let limit = super::bounds::MAX_FILE_BYTES;
+    let mut bytes = Vec::new();
+    input
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| EcosystemError(format!("{label}: cannot read: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(super::bounds::too_large(label, what));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        EcosystemError(format!(
+            "{label}: not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 fn not_found(label: &str) -> EcosystemError {
@@ -188,16 +213,15 @@ const fail = (e) => {
   const at = stack.find((l) => /^\s+at /.test(l));
   if (stack.length && /:\d+$/.test(stack[0]) && !stack[0].startsWith(String(e.name))) msg += ` (${stack[0]})`;
   else if (at) msg += ` (${at.trim()})`;
-  fs.writeSync(2, msg);
-  process.exit(3);
+  // Through the stream: its pipe may be non-blocking with the file's own output queued.
+  process.stderr.write(msg, () => process.exit(3));
 };
 const done = (m) => {
   let c = m;
   if (c && (Object.prototype.toString.call(c) === '[object Module]' || c.__esModule) && c.default !== undefined) c = c.default;
   Promise.resolve(c).then((value) => {
     const out = JSON.stringify(value === undefined ? null : value);
-    fs.writeSync(1, '\n\u0000PM2RS-CONFIG\u0000' + out);
-    process.exit(0);
+    process.stdout.write('\n\u0000PM2RS-CONFIG\u0000' + out, () => process.exit(0));
   }, fail);
 };
 const viaImport = () => import(require('url').pathToFileURL(file).href).then(done, fail);

@@ -135,10 +135,8 @@ fn read_stdin(
     mut input: impl Read,
     ctx: Option<&ResolveContext>,
 ) -> Result<Value, Vec<EcosystemError>> {
-    let mut text = String::new();
-    input
-        .read_to_string(&mut text)
-        .map_err(|e| vec![EcosystemError(format!("{STDIN_LABEL}: cannot read: {e}"))])?;
+    let text =
+        load::read_bounded(&mut input, STDIN_LABEL, "standard input holds").map_err(|e| vec![e])?;
     parse_text(&text, Format::Json, STDIN_LABEL, ctx).map_err(|e| vec![e])
 }
 

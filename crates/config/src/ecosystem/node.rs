@@ -106,8 +106,11 @@ pub(crate) fn run_node(
     if let Some(f) = feeder {
         let _ = f.join();
     }
-    let out = stdout.join().unwrap_or_default();
-    let err = stderr.join().unwrap_or_default();
+    let (out, overflow) = stdout.join().unwrap_or_default();
+    if overflow {
+        return Err(super::bounds::too_large(label, "node printed"));
+    }
+    let (err, _) = stderr.join().unwrap_or_default();
     match out.rfind(MARKER) {
         Some(at) if status.success() => serde_json::from_str(&out[at + MARKER.len()..])
             .map_err(|e| EcosystemError(format!("{label}: node printed invalid JSON: {e}"))),
@@ -152,12 +155,28 @@ fn feed<W: Write + Send + 'static>(pipe: Option<W>, text: String) -> std::thread
 }
 
 /// Reads a child pipe to the end on its own thread, so a full pipe never blocks the child.
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
+/// Keeps at most [`super::bounds::MAX_FILE_BYTES`] of it (reading, and dropping, the rest:
+/// a child that prints without end is bounded by the time limit, not by our memory); the
+/// flag says whether some was dropped.
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<(String, bool)> {
     std::thread::spawn(move || {
-        let mut buf = Vec::new();
+        let limit = super::bounds::MAX_FILE_BYTES as usize;
+        let mut kept = Vec::new();
+        let mut overflow = false;
         if let Some(mut p) = pipe {
-            let _ = p.read_to_end(&mut buf);
+            let mut chunk = [0u8; 64 * 1024];
+            loop {
+                let n = match p.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                };
+                let room = limit.saturating_sub(kept.len());
+                kept.extend_from_slice(&chunk[..n.min(room)]);
+                overflow |= n > room;
+            }
         }
-        String::from_utf8_lossy(&buf).into_owned()
+        (String::from_utf8_lossy(&kept).into_owned(), overflow)
     })
 }
