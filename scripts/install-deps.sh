@@ -28,3 +28,8 @@ if [ ! -x target/node22/node_modules/node/bin/node ]; then
   # build.rs probes for Node 22 when the tests are built: make it look again.
   touch build.rs
 fi
+if [ ! -f target/pm2-client/node_modules/pm2/package.json ]; then
+  # PM2 7's Node API client (`require('pm2')`), which the rpc.sock/pub.sock tests drive.
+  npm install --silent --no-audit --no-fund --prefix target/pm2-client pm2@7.0.4
+  touch build.rs
+fi

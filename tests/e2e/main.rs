@@ -25,6 +25,7 @@ mod logs_relay;
 mod logs_rotation;
 mod metrics_ipc;
 mod monit;
+mod node_api;
 mod node_ipc;
 mod npm_package;
 mod persistence;

@@ -113,6 +113,11 @@ pub async fn run(
     )))?;
     let _lock = take_lock(&settings)?;
     let listener = bind_socket(&settings)?;
+    // Before anything is answered: a `require('pm2')` client that found no rpc.sock would
+    // spawn PM2's own Node daemon in this home.
+    let home = &settings.home;
+    let node_api = crate::nodeapi::bind(&home.rpc_socket(), &home.pub_socket())
+        .map_err(io_ctx("cannot bind the Node API sockets".to_string()))?;
     pm2_home::write_atomic(
         &settings.home.daemon_pid(),
         std::process::id().to_string().as_bytes(),
@@ -132,6 +137,7 @@ pub async fn run(
     tokio::spawn(crate::logs::rotation::rotator::run(Arc::clone(&daemon)));
     tokio::spawn(crate::housekeeping::tick::run(Arc::clone(&daemon)));
     tokio::spawn(reload_logs_on_sigusr2(Arc::clone(&daemon)));
+    tokio::spawn(crate::nodeapi::serve(node_api, Arc::clone(&daemon)));
     tokio::select! {
         _ = accept_loop(&listener, &daemon) => {}
         _ = shutdown => {
@@ -144,6 +150,8 @@ pub async fn run(
     let home = &daemon.settings.home;
     state_file::clear_state(home);
     let _ = std::fs::remove_file(home.socket());
+    let _ = std::fs::remove_file(home.rpc_socket());
+    let _ = std::fs::remove_file(home.pub_socket());
     let _ = std::fs::remove_file(home.daemon_pid());
     tracing::info!("PM2 daemon stopped");
     Ok(())

@@ -24,6 +24,8 @@ pub(crate) struct Daemon {
     /// A request was answered since memory was last handed back to the OS (its buffers,
     /// which grow with the number of apps, are free now): trim on the next housekeeping tick.
     pub trim_due: AtomicBool,
+    /// The publisher of PM2's event bus (`pub.sock`), for `require('pm2')` clients.
+    pub node_bus: crate::nodeapi::publisher::Bus,
 }
 
 impl Daemon {
@@ -39,6 +41,7 @@ impl Daemon {
             primary: pm2_cluster::primary::Primary::start(),
             last_state: Mutex::new(0),
             trim_due: AtomicBool::new(false),
+            node_bus: Default::default(),
         }
     }
 

@@ -70,6 +70,14 @@ impl Pm2Home {
             .map(PathBuf::from)
             .unwrap_or_else(|| self.root.join("dump.pm2"))
     }
+    /// PM2's RPC socket of its Node API (`require('pm2')`, modules, dashboards).
+    pub fn rpc_socket(&self) -> PathBuf {
+        self.root.join("rpc.sock")
+    }
+    /// PM2's event socket of its Node API (the bus).
+    pub fn pub_socket(&self) -> PathBuf {
+        self.root.join("pub.sock")
+    }
     /// The daemon's own record of its table, removed on a clean exit: found at start, it
     /// says the previous daemon died without stopping its apps.
     pub fn daemon_state(&self) -> PathBuf {

@@ -158,6 +158,9 @@ impl Instance {
             Control::SendLine(line, reply) => {
                 let _ = reply.send(self.send_line(&line).await);
             }
+            Control::Message(message, reply) => {
+                let _ = reply.send(self.send_message(message));
+            }
             Control::SetMonitored(monitored, reply) => {
                 self.info.km_monitored = Some(monitored);
                 self.publish();
@@ -257,6 +260,17 @@ impl Instance {
                 errno,
             }
         })
+    }
+
+    /// Writes `message` to the running process's IPC channel.
+    fn send_message(&self, message: serde_json::Value) -> Result<(), String> {
+        let running = self.info.status.is_running();
+        let link = self.phase.child().and_then(|r| r.link.as_ref());
+        match link {
+            Some(link) if running => link.sender.send(message).map_err(|e| e.to_string()),
+            Some(_) | None if !running => Err("offline".into()),
+            _ => Err("has no IPC channel (not a Node.js app)".into()),
+        }
     }
 
     fn trigger(&mut self, t: control::Trigger) {

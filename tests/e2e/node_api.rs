@@ -1,0 +1,284 @@
+//! PM2's Node API sockets: `require('pm2')` (PM2 7's own npm client, installed by
+//! `scripts/install-deps.sh` into `target/pm2-client`) connects to this daemon instead of
+//! spawning PM2's Node daemon, and starts, lists, restarts, stops and deletes through
+//! `rpc.sock`; its bus (`pub.sock`) carries the apps' output and process events;
+//! `killDaemon` stops this daemon. And the wire itself, spoken directly: introspection,
+//! axon-rpc's errors, a frame without an id, pipelining, and garbage that closes one
+//! connection only.
+
+use crate::harness::child::Spawned;
+use crate::harness::*;
+use pm2_axon::{Arg, Decoder};
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const REASON: &str =
+    "the npm pm2 client is not in target/pm2-client (scripts/install-deps.sh installs it)";
+
+fn client_package() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pm2-client/node_modules/pm2")
+}
+
+/// Runs the client fixture against `p`'s daemon and returns its report.
+fn drive(p: &Pm2, then: &str) -> Value {
+    require(client_package().join("package.json").is_file(), REASON);
+    p.fixture("api_app.js");
+    let script = p.fixture("node_api_client.js");
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(&script)
+        .arg(client_package())
+        .arg(then)
+        .current_dir(&p.dir)
+        .env("PM2_HOME", &p.home);
+    let (code, stdout, stderr) =
+        Spawned::spawn(cmd, "node node_api_client.js".into()).finish(Duration::from_secs(90));
+    let report: Value = stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+    assert_eq!(code, Some(0), "client failed: {report}\n{stdout}\n{stderr}");
+    report
+}
+
+#[test]
+#[cfg_attr(
+    no_pm2_client,
+    ignore = "the npm pm2 client is not in target/pm2-client (scripts/install-deps.sh installs it)"
+)]
+fn require_pm2_drives_this_daemon_and_never_spawns_its_own() {
+    let p = Pm2::new("napi_drive");
+    p.ok(&["ping"]);
+    let daemon = p.daemon_pid().expect("daemon pid");
+    for sock in ["rpc.sock", "pub.sock"] {
+        let mode = std::fs::metadata(p.home.join(sock))
+            .expect(sock)
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{sock} is owner-only");
+    }
+    let r = drive(&p, "");
+    assert_eq!(r["connect"]["new_pm2_instance"], false, "{r}");
+    assert_eq!(r["version"], "7.0.4", "{r}");
+    assert_eq!(r["ping"], json!({"msg": "pong"}), "{r}");
+    assert_eq!(r["start"][0]["name"], "api-app", "{r}");
+    assert_eq!(r["start"][0]["status"], "online", "{r}");
+    assert!(r["start"][0]["pid"].as_i64() > Some(0), "{r}");
+    assert_eq!(r["bus_out"], true, "log:out carried the app's line: {r}");
+    assert_eq!(r["bus_err"], true, "log:err carried the app's line: {r}");
+    assert_eq!(r["list"][0]["status"], "online", "{r}");
+    assert_eq!(
+        r["restart"],
+        json!({"restart_time": 1, "status": "online"}),
+        "{r}"
+    );
+    assert_eq!(r["stop"], json!(["stopped"]), "{r}");
+    assert_eq!(r["delete"], 1, "{r}");
+    assert_eq!(r["list_after"], 0, "{r}");
+    let events: Vec<&str> = r["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(events.contains(&"online:false:api-app"), "{events:?}");
+    assert!(
+        events.contains(&"restart:true:api-app"),
+        "the client's notify: {events:?}"
+    );
+    assert!(events.contains(&"stop:true:api-app"), "{events:?}");
+    // The same daemon all along: no Node daemon took the home.
+    assert_eq!(p.daemon_pid(), Some(daemon));
+    assert!(alive(daemon));
+    // The app the API started is an app like any other: the CLI sees it go.
+    assert_eq!(p.app_count(), 0);
+}
+
+#[test]
+#[cfg_attr(
+    no_pm2_client,
+    ignore = "the npm pm2 client is not in target/pm2-client (scripts/install-deps.sh installs it)"
+)]
+fn kill_daemon_through_the_api_stops_this_daemon_and_says_so_on_the_bus() {
+    let p = Pm2::new("napi_kill");
+    p.ok(&["ping"]);
+    let daemon = p.daemon_pid().expect("daemon pid");
+    let r = drive(&p, "kill");
+    assert_eq!(r["pm2_kill"], true, "pm2:kill on the bus: {r}");
+    p.wait_until(Duration::from_secs(20), "the daemon to exit", || {
+        (!alive(daemon)).then_some(())
+    });
+    for sock in ["rpc.sock", "pub.sock", "daemon.sock"] {
+        assert!(!p.home.join(sock).exists(), "{sock} removed");
+    }
+}
+
+/// One request frame `[j:message, s:id]`.
+fn request(message: Value, id: &str) -> Vec<u8> {
+    pm2_axon::encode(&[Arg::Json(message), Arg::Str(id.into())]).expect("encode")
+}
+
+/// The next reply on `stream`: its body and its id.
+fn reply(stream: &mut UnixStream, decoder: &mut Decoder) -> (Value, String) {
+    let mut buf = [0u8; 65536];
+    loop {
+        if let Some(frame) = decoder.next_frame().expect("amp reply") {
+            let body = Arg::decode(&frame[0]).expect("arg");
+            let id = Arg::decode(&frame[1]).expect("arg");
+            return (
+                body.as_json().cloned().unwrap_or(Value::Null),
+                id.as_str().unwrap_or_default().to_string(),
+            );
+        }
+        let n = stream.read(&mut buf).expect("read a reply");
+        assert!(
+            n > 0,
+            "the daemon closed the connection instead of replying"
+        );
+        decoder.push(&buf[..n]);
+    }
+}
+
+fn connect(p: &Pm2) -> UnixStream {
+    let stream = UnixStream::connect(p.home.join("rpc.sock")).expect("connect rpc.sock");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    stream
+}
+
+#[test]
+fn the_wire_answers_as_axon_rpc_does_and_garbage_closes_one_connection() {
+    let p = Pm2::new("napi_wire");
+    p.ok(&["ping"]);
+    let daemon = p.daemon_pid().expect("daemon pid");
+    let mut s = connect(&p);
+    let mut d = Decoder::default();
+    // Pipelined in one write: a frame without an id (no reply, as PM2), introspection, an
+    // unknown method, a call without args, and a ping.
+    let lone = pm2_axon::encode(&[Arg::Json(
+        json!({"type": "call", "method": "ping", "args": [{}]}),
+    )])
+    .expect("encode");
+    let batch = [
+        lone,
+        request(json!({"type": "methods"}), "t:1"),
+        request(json!({"type": "call", "method": "nope", "args": []}), "t:2"),
+        request(json!({"type": "call", "method": "ping"}), "t:3"),
+        request(
+            json!({"type": "call", "method": "ping", "args": [{}]}),
+            "t:4",
+        ),
+    ]
+    .concat();
+    s.write_all(&batch).expect("write");
+    let mut replies = std::collections::BTreeMap::new();
+    for _ in 0..4 {
+        let (body, id) = reply(&mut s, &mut d);
+        replies.insert(id, body);
+    }
+    assert!(
+        replies["t:1"]["methods"]["getMonitorData"]["name"] == "getMonitorData",
+        "{replies:?}"
+    );
+    assert_eq!(
+        replies["t:2"],
+        json!({"error": "method \"nope\" does not exist"})
+    );
+    assert_eq!(replies["t:3"], json!({"error": ".args required"}));
+    assert_eq!(replies["t:4"], json!({"args": [{"msg": "pong"}]}));
+    // Ids as numeric strings, as `pm2.stop(0)` sends them: an unknown one is named.
+    s.write_all(&request(
+        json!({"type": "call", "method": "stopProcessId", "args": ["7"]}),
+        "t:5",
+    ))
+    .expect("write");
+    assert_eq!(reply(&mut s, &mut d).0, json!({"error": "7 : id unknown"}));
+    // Garbage: that connection is closed, the daemon and other connections are untouched.
+    let mut bad = connect(&p);
+    bad.write_all(b"GET / HTTP/1.1\r\n\r\n").expect("write");
+    let mut buf = [0u8; 16];
+    assert_eq!(
+        bad.read(&mut buf).unwrap_or(0),
+        0,
+        "the garbage connection is closed"
+    );
+    s.write_all(&request(
+        json!({"type": "call", "method": "getVersion", "args": [{}]}),
+        "t:6",
+    ))
+    .expect("write");
+    assert_eq!(reply(&mut s, &mut d).0, json!({"args": ["7.0.4"]}));
+    assert!(alive(daemon));
+}
+
+/// The shared study's reference client (`../shared/docs/pm2-node-api-client.js`: connect,
+/// the bus, fork and cluster starts, list, describe, sendDataToProcessId, msgProcess and
+/// `axm:reply`, restart, cluster reload, stop, delete all), which passes 20 of 20 against
+/// PM2 7, passes them all here.
+#[test]
+#[cfg_attr(
+    no_pm2_client,
+    ignore = "the npm pm2 client is not in target/pm2-client (scripts/install-deps.sh installs it)"
+)]
+fn the_reference_client_passes_every_check() {
+    require(client_package().join("package.json").is_file(), REASON);
+    let reference =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/docs/pm2-node-api-client.js");
+    require(
+        reference.is_file(),
+        "../shared/docs/pm2-node-api-client.js is not beside the repository",
+    );
+    let p = Pm2::new("napi_reference");
+    p.ok(&["ping"]);
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(&reference)
+        .arg(client_package())
+        .current_dir(&p.dir)
+        .env("PM2_HOME", &p.home);
+    let (code, stdout, stderr) =
+        Spawned::spawn(cmd, "node pm2-node-api-client.js".into()).finish(Duration::from_secs(90));
+    assert!(stdout.contains("20 passed, 0 failed"), "{stdout}\n{stderr}");
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+}
+
+/// PM2 7's own CLI (the npm package's `bin/pm2`) lists, restarts, stops and kills this
+/// daemon's apps as if it were PM2's.
+#[test]
+#[cfg_attr(
+    no_pm2_client,
+    ignore = "the npm pm2 client is not in target/pm2-client (scripts/install-deps.sh installs it)"
+)]
+fn pm2s_own_cli_manages_this_daemon() {
+    require(client_package().join("package.json").is_file(), REASON);
+    let p = Pm2::new("napi_cli");
+    let script = p.sleeper_script("app.sh");
+    p.ok(&["start", &script.to_string_lossy(), "--name", "sleepy"]);
+    let daemon = p.daemon_pid().expect("daemon pid");
+    let theirs = |args: &[&str]| {
+        let out = std::process::Command::new(client_package().join("bin/pm2"))
+            .args(args)
+            .current_dir(&p.dir)
+            .env("PM2_HOME", &p.home)
+            .output()
+            .expect("run PM2's CLI");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "pm2 {args:?}: {text}");
+        text
+    };
+    assert!(theirs(&["jlist"]).contains("\"name\":\"sleepy\""));
+    theirs(&["restart", "sleepy"]);
+    assert_eq!(env_u64(&p.app(0), "restart_time"), 1);
+    theirs(&["stop", "0"]);
+    assert_eq!(st(&p.app(0)), "stopped");
+    assert_eq!(p.daemon_pid(), Some(daemon), "still this daemon");
+    theirs(&["kill"]);
+    p.wait_until(Duration::from_secs(20), "the daemon to exit", || {
+        (!alive(daemon)).then_some(())
+    });
+}
