@@ -285,6 +285,37 @@ fn pm2_deep_monitoring_marks_the_apps_started_or_restarted_with_it() {
     assert_eq!(p.app(1)["pm2_env"]["deep_monitoring"], true);
 }
 
+/// Observed with PM2 7.0.4: `axm:option:configuration` messages are merged key by key (a
+/// later key replaces the earlier one, nested objects whole), and a `name` in them renames
+/// the app, which is then a target under that name.
+fn axm_by_hand_scenario(p: &Pm2) {
+    p.fixture("axm_options.js");
+    let env = [("RENAME", "renamed")];
+    p.ok_env(&env, &["start", "axm_options.js", "--name", "orig"]);
+    p.wait_until(T, "the app to take the name it gave itself", || {
+        p.app(0)["name"] == "renamed"
+    });
+    let o = p.app(0)["pm2_env"]["axm_options"].clone();
+    assert_eq!(o["module_name"], "by-hand", "{o:#}");
+    assert_eq!(o["module_version"], "2.0.0", "{o:#}");
+    assert_eq!(o["metrics"], json!({"v8": true}), "{o:#}");
+    assert_eq!(o["name"], "renamed", "{o:#}");
+    p.ok(&["restart", "renamed"]);
+}
+
+#[test]
+#[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
+fn axm_options_merge_key_by_key_and_a_name_renames_the_app() {
+    require(have("node"), "node not on PATH (scripts/install-deps.sh)");
+    axm_by_hand_scenario(&Pm2::new("env_axm_by_hand"));
+}
+
+#[test]
+#[ignore = "reference run against PM2 7: needs PM2_REF"]
+fn axm_options_merge_key_by_key_and_a_name_renames_the_app_reference() {
+    axm_by_hand_scenario(&Pm2::reference("env_axm_by_hand_ref"));
+}
+
 /// `NODE_PATH` for apps that load the npm `@pm2/io` that `scripts/install-deps.sh` put in
 /// `target/pm2-io`.
 fn pm2_io_path() -> String {
