@@ -108,6 +108,58 @@ fn pm2_path_variables_move_the_daemon_and_app_files_reference() {
     paths_scenario(&Pm2::reference("env_paths_ref"));
 }
 
+/// Observed with PM2 7.0.4: a new app's log and pid files go where the environment of the
+/// CLI that starts it says, whatever the daemon was started with (and an ecosystem app's
+/// too).
+fn app_files_scenario(p: &Pm2) {
+    p.fixture("ticker.js");
+    let (first, second) = (p.dir.join("first"), p.dir.join("second"));
+    let daemon_env = [
+        ("PM2_DEFAULT_LOG_PATH", s(&first)),
+        ("PM2_DEFAULT_PID_PATH", s(&first)),
+    ];
+    p.ok_env(&daemon_env, &["start", "ticker.js", "--name", "one"]);
+    p.ok(&["start", "ticker.js", "--name", "two"]);
+    std::fs::write(
+        p.dir.join("eco.config.js"),
+        "module.exports = { apps: [{ name: 'three', script: 'ticker.js' }] };\n",
+    )
+    .expect("write the ecosystem file");
+    let other = [("PM2_DEFAULT_LOG_PATH", s(&second))];
+    p.ok_env(&other, &["start", "eco.config.js"]);
+    let home_logs = p.home.join("logs");
+    let home_pids = p.home.join("pids");
+    let expected = [
+        (s(&first), s(&first)),
+        (s(&home_logs), s(&home_pids)),
+        (s(&second), s(&home_pids)),
+    ];
+    for (id, (logs, pids)) in expected.into_iter().enumerate() {
+        let env = p.app(id as u64)["pm2_env"].clone();
+        let out = env["pm_out_log_path"].as_str().unwrap_or("");
+        let err = env["pm_err_log_path"].as_str().unwrap_or("");
+        let pid = env["pm_pid_path"].as_str().unwrap_or("");
+        assert!(
+            out.starts_with(logs) && err.starts_with(logs),
+            "{id}: {env:#}"
+        );
+        assert!(pid.starts_with(pids), "{id}: {env:#}");
+    }
+}
+
+#[test]
+#[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
+fn app_files_follow_the_starting_clis_variables_not_the_daemons() {
+    require(have("node"), "node not on PATH (scripts/install-deps.sh)");
+    app_files_scenario(&Pm2::new("env_app_files"));
+}
+
+#[test]
+#[ignore = "reference run against PM2 7: needs PM2_REF"]
+fn app_files_follow_the_starting_clis_variables_not_the_daemons_reference() {
+    app_files_scenario(&Pm2::reference("env_app_files_ref"));
+}
+
 /// A path variable the CLI cannot use is named in the error, nothing starts and no daemon
 /// is left behind (PM2 7 dies with Node's ENOENT stack trace).
 #[test]

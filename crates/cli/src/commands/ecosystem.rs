@@ -55,8 +55,12 @@ pub(crate) fn apply(
     }
     let mut client = connect(home)?;
     let names: Vec<String> = eco.apps.iter().map(|a| a.name.clone()).collect();
+    let mut apps = eco.apps;
+    for app in &mut apps {
+        super::placement::place_files(app, home);
+    }
     let request = Request::Apply(ApplyRequest {
-        apps: eco.apps,
+        apps,
         running: mode,
     });
     let Response::Outcomes { outcomes } = expect(&mut client, request)? else {

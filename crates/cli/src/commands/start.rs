@@ -168,7 +168,8 @@ fn restart_with(
 }
 
 /// Sends one resolved app to the daemon and prints the outcome.
-pub(super) fn start_spec(home: &Pm2Home, spec: AppSpec, force: bool) -> Result<i32> {
+pub(super) fn start_spec(home: &Pm2Home, mut spec: AppSpec, force: bool) -> Result<i32> {
+    super::placement::place_files(&mut spec, home);
     let mut client = connect(home)?;
     let plural = if spec.instances == 1 { "" } else { "s" };
     out::info(&format!(
