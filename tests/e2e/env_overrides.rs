@@ -338,8 +338,8 @@ fn pm2_deep_monitoring_marks_the_apps_started_or_restarted_with_it() {
 }
 
 /// Observed with PM2 7.0.4: `axm:option:configuration` messages are merged key by key (a
-/// later key replaces the earlier one, nested objects whole), and a `name` in them renames
-/// the app, which is then a target under that name.
+/// later key replaces the earlier one, nested objects whole), a `name` in them renames the
+/// app, which is then a target under that name, and `describe` shows their `module_conf`.
 fn axm_by_hand_scenario(p: &Pm2) {
     p.fixture("axm_options.js");
     let env = [("RENAME", "renamed")];
@@ -352,6 +352,14 @@ fn axm_by_hand_scenario(p: &Pm2) {
     assert_eq!(o["module_version"], "2.0.0", "{o:#}");
     assert_eq!(o["metrics"], json!({"v8": true}), "{o:#}");
     assert_eq!(o["name"], "renamed", "{o:#}");
+    // `describe` shows the module_conf under "Process configuration".
+    let out = p.ok(&["describe", "renamed"]);
+    p.expect_output(&out, "Process configuration");
+    let row = out
+        .stdout
+        .lines()
+        .any(|l| l.contains("region") && l.contains("eu"));
+    p.check(row, "describe shows module_conf's region │ eu", &out);
     p.ok(&["restart", "renamed"]);
 }
 
