@@ -10,7 +10,7 @@
 //! A tool that was found is watched (`rerun-if-changed` on its path), so removing it
 //! re-probes. A missing one cannot be watched without re-running this script on every
 //! build, so the installers (`scripts/install-deps.sh`, `tests/e2e/fixtures/install-node22.sh`)
-//! touch this file after installing Node 22 or the npm `pm2` client.
+//! touch this file after installing Node 22, `@pm2/io` or the npm `pm2` client.
 
 use std::path::{Path, PathBuf};
 
@@ -20,10 +20,11 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
-    let probes: [(&str, Option<PathBuf>); 8] = [
+    let probes: [(&str, Option<PathBuf>); 9] = [
         ("no_node", on_path("node")),
         ("no_node22", node22()),
         ("no_pm2_client", pm2_client()),
+        ("no_pm2_io", pm2_io()),
         ("no_openssl", on_path("openssl")),
         ("no_gzip", on_path("gzip")),
         ("no_tmux", on_path("tmux")),
@@ -65,6 +66,14 @@ fn node22() -> Option<PathBuf> {
 fn pm2_client() -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/pm2-client/node_modules/pm2/package.json");
+    path.is_file().then_some(path)
+}
+
+/// The npm `@pm2/io` that `scripts/install-deps.sh` installs into `target/pm2-io`, for the
+/// tests whose apps load it themselves.
+fn pm2_io() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/pm2-io/node_modules/@pm2/io/package.json");
     path.is_file().then_some(path)
 }
 

@@ -2,7 +2,8 @@
 # Installs what the tests need beyond the Rust toolchain: interpreters for the fixture apps,
 # the tools some tests drive (tmux, openssl, gzip; without them build.rs marks those tests
 # ignored, or under CI=true they fail), and Node 22 (from npm, into target/node22) so cluster
-# tests also run on a second Node major.
+# tests also run on a second Node major, and the npm `@pm2/io` (into target/pm2-io) that the
+# axm_options tests load into their apps.
 # Idempotent; only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,5 +32,10 @@ fi
 if [ ! -f target/pm2-client/node_modules/pm2/package.json ]; then
   # PM2 7's Node API client (`require('pm2')`), which the rpc.sock/pub.sock tests drive.
   npm install --silent --no-audit --no-fund --prefix target/pm2-client pm2@7.0.4
+  touch build.rs
+fi
+if [ ! -f target/pm2-io/node_modules/@pm2/io/package.json ]; then
+  npm install --silent --no-audit --no-fund --prefix target/pm2-io @pm2/io@6.1.0
+  # build.rs probes for it when the tests are built: make it look again.
   touch build.rs
 fi

@@ -18,6 +18,7 @@ mod ecosystem;
 mod ecosystem_bounds;
 mod ecosystem_errors;
 mod env_output;
+mod env_overrides;
 mod logs_command;
 mod logs_disk_full;
 mod logs_gaps;

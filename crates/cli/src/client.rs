@@ -4,7 +4,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use nix::fcntl::{Flock, FlockArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::unistd::pipe2;
-use pm2_home::Pm2Home;
+use pm2_home::{Entry, Pm2Home};
 use pm2_proto::{frame, Envelope, Reply, Request, Response};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -100,7 +100,7 @@ fn spawn_daemon(home: &Pm2Home) -> Result<()> {
         .create(true)
         .append(true)
         .open(home.daemon_log())
-        .with_context(|| format!("cannot open {}", home.daemon_log().display()))?;
+        .with_context(|| format!("cannot open {}", home.describe(Entry::DaemonLog)))?;
     // Both ends close on exec; only the daemon's copy of the write end is kept open.
     let (ready_read, ready_write) =
         pipe2(OFlag::O_CLOEXEC).context("cannot create the daemon's readiness pipe")?;
@@ -108,6 +108,7 @@ fn spawn_daemon(home: &Pm2Home) -> Result<()> {
     let mut cmd = Command::new(exe);
     cmd.arg("__daemon")
         .env("PM2_HOME", home.root())
+        .envs(home.override_vars())
         .env(pm2_proto::READY_FD_ENV, child_end.to_string())
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

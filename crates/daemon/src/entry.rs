@@ -19,7 +19,10 @@ pub fn daemon_main(settings: DaemonSettings) -> i32 {
         return 1;
     }
     if let Err(e) = daemon_log::init(&settings.home.daemon_log()) {
-        eprintln!("pm2 daemon: cannot open pm2.log: {e}");
+        eprintln!(
+            "pm2 daemon: cannot open {}: {e}",
+            settings.home.describe(pm2_home::Entry::DaemonLog)
+        );
     }
     let runtime = match daemon_runtime() {
         Ok(rt) => rt,

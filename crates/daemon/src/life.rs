@@ -85,9 +85,19 @@ fn log_header(settings: &DaemonSettings) {
     tracing::info!("Process ID           : {}", std::process::id());
     tracing::info!("PM2 home             : {}", settings.home.root().display());
     tracing::info!(
+        "PM2 PID file         : {}",
+        settings.home.daemon_pid().display()
+    );
+    tracing::info!(
         "PM2 socket           : {}",
         settings.home.socket().display()
     );
+    tracing::info!("Application log path : {}", settings.home.logs().display());
+    tracing::info!("Process dump file    : {}", settings.home.dump().display());
+    match settings.concurrent_actions {
+        Some(n) => tracing::info!("Concurrent actions   : {n}"),
+        None => tracing::info!("Concurrent actions   : all at once"),
+    }
     tracing::info!(
         "SIGTERM timeout      : {}",
         settings.kill_timeout.as_millis()
@@ -124,7 +134,7 @@ pub async fn run(
     )
     .map_err(io_ctx(format!(
         "cannot write {}",
-        settings.home.daemon_pid().display()
+        settings.home.describe(pm2_home::Entry::DaemonPid)
     )))?;
     log_header(&settings);
     ready();

@@ -16,6 +16,18 @@ pub struct DaemonSettings {
     /// Read each app's git metadata when it comes online (`PM2_ENABLE_GIT_PARSING=true`;
     /// off by default, as in PM2 7).
     pub git_parsing: bool,
+    /// How many instances one stop, restart, delete or reset works on at once
+    /// (`PM2_CONCURRENT_ACTIONS`); `None`, the default, is all at once (PM2's default is 2,
+    /// a limit of its single Node process).
+    pub concurrent_actions: Option<usize>,
+    /// Default `listen_timeout`: how long a `--wait-ready` app, a cluster worker or a
+    /// reload's new process has to say it is ready (`PM2_GRACEFUL_LISTEN_TIMEOUT`, default
+    /// 3000 ms).
+    pub listen_timeout: Duration,
+    /// Every stop and reload asks a Node app to leave with the `shutdown` message instead of
+    /// the signal, as if each had `--shutdown-with-message` (`PM2_KILL_USE_MESSAGE` set to
+    /// anything but the empty string, as PM2 tests it).
+    pub kill_use_message: bool,
     /// The version this daemon reports (`PM2_RS_DAEMON_VERSION` overrides it, to exercise
     /// the CLI's mismatch warning in tests).
     pub version: String,
@@ -41,8 +53,47 @@ impl DaemonSettings {
             home,
             kill_signal,
             kill_timeout,
+            concurrent_actions: positive_int("PM2_CONCURRENT_ACTIONS").map(|n| n as usize),
+            listen_timeout: Duration::from_millis(
+                positive_int("PM2_GRACEFUL_LISTEN_TIMEOUT").unwrap_or(DEFAULT_LISTEN_TIMEOUT_MS),
+            ),
+            kill_use_message: std::env::var_os("PM2_KILL_USE_MESSAGE")
+                .is_some_and(|v| !v.is_empty()),
             git_parsing: std::env::var("PM2_ENABLE_GIT_PARSING").is_ok_and(|v| v == "true"),
             version,
         }
+    }
+}
+
+/// PM2's default `listen_timeout` (its `GRACEFUL_LISTEN_TIMEOUT`).
+pub const DEFAULT_LISTEN_TIMEOUT_MS: u64 = 3000;
+
+/// `var` read as PM2's `parseInt(value) || default` reads it: the leading digits, after
+/// leading blanks; `None` (the default applies) when there are none or they make 0.
+fn positive_int(var: &str) -> Option<u64> {
+    parse_leading_int(&std::env::var(var).ok()?)
+}
+
+fn parse_leading_int(value: &str) -> Option<u64> {
+    let digits: String = value
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok().filter(|n| *n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_leading_int;
+
+    #[test]
+    fn integers_are_read_as_parse_int_reads_them() {
+        assert_eq!(parse_leading_int("4"), Some(4));
+        assert_eq!(parse_leading_int(" 2500ms"), Some(2500));
+        assert_eq!(parse_leading_int("0"), None);
+        assert_eq!(parse_leading_int("-3"), None);
+        assert_eq!(parse_leading_int("many"), None);
+        assert_eq!(parse_leading_int(""), None);
     }
 }

@@ -26,6 +26,9 @@ pub enum WorkerEvent {
     Action(Value),
     /// `axm:reply` data: an action's answer.
     Reply(Value),
+    /// `axm:option:configuration` data: what `@pm2/io` or `pmx` says of the app at init
+    /// (module name and version, APM type, features), for `axm_options`.
+    Options(Value),
     /// The channel closed.
     Closed,
 }
@@ -140,19 +143,20 @@ async fn route_cluster(
 }
 
 /// A `process.send` message: PM2's axm messages and `ready` to the instance task, anything
-/// but axm metrics and actions to live readers.
+/// but axm metrics, actions and options to live readers.
 fn route_user(v: &Value, who: &WorkerInfo, events: &mpsc::Sender<WorkerEvent>, hub: &LogHub) {
     let data = || v.get("data").cloned().unwrap_or(Value::Null);
     let event = match v.get("type").and_then(Value::as_str) {
         Some("axm:monitor") => Some(WorkerEvent::Metrics(data())),
         Some("axm:action") => Some(WorkerEvent::Action(data())),
         Some("axm:reply") => Some(WorkerEvent::Reply(data())),
+        Some("axm:option:configuration") => Some(WorkerEvent::Options(data())),
         _ if v.as_str() == Some("ready") => Some(WorkerEvent::Ready),
         _ => None,
     };
     let internal = matches!(
         event,
-        Some(WorkerEvent::Metrics(_) | WorkerEvent::Action(_))
+        Some(WorkerEvent::Metrics(_) | WorkerEvent::Action(_) | WorkerEvent::Options(_))
     );
     if let Some(event) = event {
         let _ = events.try_send(event);

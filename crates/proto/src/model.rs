@@ -209,6 +209,10 @@ pub struct AppSpec {
     /// `--disable-source-map-support`: Node apps run without `--enable-source-maps`.
     #[serde(default)]
     pub disable_source_map_support: bool,
+    /// PM2's `deep_monitoring`, set by `PM2_DEEP_MONITORING` in the CLI's environment on
+    /// start and restart: kept for the tools that read it (pm2-rs injects no tracing).
+    #[serde(default)]
+    pub deep_monitoring: bool,
 }
 
 fn yes() -> bool {
@@ -292,6 +296,7 @@ impl Default for AppSpec {
             automation: true,
             source_map_support: false,
             disable_source_map_support: false,
+            deep_monitoring: false,
         }
     }
 }
@@ -363,6 +368,11 @@ pub struct ProcessInfo {
     /// Actions the app registered over IPC (`axm:action`): `{action_name, action_type, ...}`.
     #[serde(default)]
     pub axm_actions: Vec<serde_json::Value>,
+    /// What the app said of itself over IPC (`axm:option:configuration`, sent by `@pm2/io`
+    /// and `pmx` at init: module name and version, APM type, features): each key replaces
+    /// the one before, as in PM2.
+    #[serde(default)]
+    pub axm_options: serde_json::Map<String, serde_json::Value>,
     /// PM2's `_km_monitored`: absent until `pm2 monitor` (true) or `pm2 unmonitor` (false)
     /// sets it; the dashboard leaves out only the instances where it is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]

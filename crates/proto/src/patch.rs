@@ -112,6 +112,8 @@ patch! {
     source_map_support: bool,
     /// `--disable-source-map-support`.
     disable_source_map_support: bool,
+    /// `PM2_DEEP_MONITORING` in the CLI's environment.
+    deep_monitoring: bool,
 }
 
 #[cfg(test)]

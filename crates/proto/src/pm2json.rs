@@ -176,6 +176,9 @@ fn put_optional_config(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if s.shutdown_with_message {
         m.insert("shutdown_with_message".into(), json!(true));
     }
+    if s.deep_monitoring {
+        m.insert("deep_monitoring".into(), json!(true));
+    }
     if !s.ignore_watch.is_empty() {
         m.insert("ignore_watch".into(), json!(s.ignore_watch));
     }
@@ -203,7 +206,7 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     put("pm_uptime", json!(p.pm_uptime));
     put("axm_actions", json!(p.axm_actions));
     put("axm_monitor", Value::Object(p.axm_monitor.clone()));
-    put("axm_options", json!({}));
+    put("axm_options", Value::Object(p.axm_options.clone()));
     put("axm_dynamic", json!({}));
     put("created_at", json!(p.created_at));
     put("pm_id", json!(p.pm_id));
@@ -297,6 +300,7 @@ mod tests {
             pm2_home: "/h".into(),
             axm_monitor: Default::default(),
             axm_actions: Vec::new(),
+            axm_options: Default::default(),
             km_monitored: None,
             versioning: None,
             vizion_running: false,

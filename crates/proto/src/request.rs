@@ -54,6 +54,11 @@ pub enum Request {
     Save {
         /// Save even when no app is managed.
         force: bool,
+        /// Where the caller's environment puts the dump and its backup
+        /// (`PM2_DUMP_FILE_PATH`, `PM2_DUMP_BACKUP_FILE_PATH`): PM2 saves from the CLI, so
+        /// the shell that saves is the one whose `resurrect` finds it. `None`: the daemon's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<DumpPaths>,
     },
     /// Write a line to one instance's stdin (`pm2 send`, `pm2 attach`).
     SendLine(SendLineRequest),
@@ -390,6 +395,15 @@ pub enum Response {
         /// A message for the user that says what to do.
         message: String,
     },
+}
+
+/// Where `pm2 save` writes: the dump and the copy of the previous one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DumpPaths {
+    /// `dump.pm2`.
+    pub dump: String,
+    /// `dump.pm2.bak`.
+    pub backup: String,
 }
 
 /// What the daemon sends back: its version plus the response.

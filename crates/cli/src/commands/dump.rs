@@ -7,19 +7,29 @@ use crate::out;
 use anyhow::{bail, Context, Result};
 use pm2_config::dump::{app_from_dump_entry, DumpedApp};
 use pm2_home::Pm2Home;
-use pm2_proto::{Request, Response, StartRequest};
+use pm2_proto::{DumpPaths, Request, Response, StartRequest};
 use std::path::{Path, PathBuf};
 
 /// `pm2 save [--force]`.
 pub(crate) fn save(home: &Pm2Home, force: bool) -> Result<i32> {
     let mut client = connect(home)?;
     out::info("Saving current process list...");
-    match expect(&mut client, Request::Save { force })? {
+    let to = Some(dump_paths(home));
+    match expect(&mut client, Request::Save { force, to })? {
         Response::Saved { path, .. } => {
             out::info(&format!("Successfully saved in {path}"));
             Ok(0)
         }
         other => bail!("unexpected reply to save: {other:?}"),
+    }
+}
+
+/// Where this shell's environment puts the dump: the daemon writes there, so this shell's
+/// `resurrect` reads what its `save` wrote (PM2 saves from the CLI).
+fn dump_paths(home: &Pm2Home) -> DumpPaths {
+    DumpPaths {
+        dump: home.dump().to_string_lossy().into_owned(),
+        backup: home.dump_backup().to_string_lossy().into_owned(),
     }
 }
 
@@ -39,11 +49,11 @@ fn read_entries(path: &Path) -> Result<Vec<serde_json::Value>, String> {
     }
 }
 
-/// The dump's entries, falling back to `.bak` when it is broken (the broken file is kept
+/// The dump's entries, falling back to the backup when it is broken (the broken file is kept
 /// aside, never deleted, so nothing is lost).
 fn load_dump(home: &Pm2Home) -> Result<Vec<serde_json::Value>> {
     let path = home.dump();
-    let bak = with_suffix(&path, ".bak");
+    let bak = home.dump_backup();
     if !path.exists() && !bak.exists() {
         bail!("no dump file at {}: run `pm2 save` first", path.display());
     }
@@ -128,7 +138,8 @@ pub(crate) fn cleardump(home: &Pm2Home) -> Result<i32> {
 pub(crate) fn update(home: &Pm2Home) -> Result<i32> {
     out::info("Updating the in-memory daemon...");
     if let Some(mut client) = crate::client::connect_existing(home) {
-        match client.request(Request::Save { force: true })? {
+        let to = Some(dump_paths(home));
+        match client.request(Request::Save { force: true, to })? {
             Response::Saved { path, count } => out::info(&format!("Saved {count} apps to {path}")),
             Response::Error { message } => bail!("cannot save the list before updating: {message}"),
             _ => {}

@@ -63,6 +63,9 @@ pub(crate) fn apply(
             .or_insert_with(|| "{}".into());
     }
     let mut client = connect(home)?;
+    for app in &mut apps {
+        super::placement::place_files(app, home);
+    }
     let names: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();
     let request = Request::Apply(ApplyRequest {
         apps,

@@ -9,6 +9,7 @@ mod extra;
 mod leftovers;
 mod logs;
 mod modules;
+mod placement;
 mod serve;
 mod start;
 pub(crate) mod usage;

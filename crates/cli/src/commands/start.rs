@@ -169,9 +169,11 @@ fn restart_with(
 }
 
 /// Sends one resolved app to the daemon, with its settings from `module_conf.json` in its
-/// env (PM2's `getModuleConf`), and prints the outcome.
+/// env (PM2's `getModuleConf`) and its files placed as the CLI's environment says, and
+/// prints the outcome.
 pub(super) fn start_spec(home: &Pm2Home, mut spec: AppSpec, force: bool) -> Result<i32> {
     spec.env.extend(super::modules::app_env(home, &spec.name));
+    super::placement::place_files(&mut spec, home);
     let mut client = connect(home)?;
     let plural = if spec.instances == 1 { "" } else { "s" };
     out::info(&format!(

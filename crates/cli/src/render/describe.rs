@@ -35,6 +35,10 @@ pub fn describe(p: &ProcessInfo, now_ms: u64, color: bool) -> String {
         ),
         Grid::auto(describe_rows(p, now_ms), color).render(),
     ];
+    if let Some(conf) = module_conf_rows(p) {
+        lines.push("Process configuration".to_string());
+        lines.push(Grid::auto(conf, color).render());
+    }
     if let Some(revision) = revision_rows(p) {
         lines.push(paint_if(" Revision control metadata ", TITLE));
         lines.push(Grid::auto(revision, color).render());
@@ -74,6 +78,20 @@ pub fn describe(p: &ProcessInfo, now_ms: u64, color: bool) -> String {
         ),
     ]);
     lines.into_iter().map(|line| line + "\n").collect()
+}
+
+/// PM2's "Process configuration" table: the `module_conf` the app's `@pm2/io` or `pmx`
+/// reported in `axm_options`, one `key │ value` row each (None when it reported none).
+fn module_conf_rows(p: &ProcessInfo) -> Option<Vec<Vec<Cell>>> {
+    let conf = p.axm_options.get("module_conf")?.as_object()?;
+    let rows: Vec<Vec<Cell>> = conf
+        .iter()
+        .map(|(key, value)| match value {
+            serde_json::Value::String(text) => text_row(key, text),
+            other => text_row(key, &other.to_string()),
+        })
+        .collect();
+    (!rows.is_empty()).then_some(rows)
 }
 
 /// PM2's " Revision control metadata " table, from `pm2_env.versioning` (None without it;
@@ -356,6 +374,24 @@ mod tests {
         ] {
             assert!(out.contains(needle), "missing {needle:?} in\n{out}");
         }
+    }
+
+    #[test]
+    fn module_conf_is_shown_after_the_main_table() {
+        let mut p = process(0, "api");
+        let none = describe(&p, 9_000_000, false);
+        assert!(!none.contains("Process configuration"), "{none}");
+        let conf = serde_json::json!({"module_conf": {"region": "eu", "workers": 2}});
+        p.axm_options = conf.as_object().cloned().unwrap_or_default();
+        let out = describe(&p, 9_000_000, false);
+        let table = out
+            .split("Process configuration\n")
+            .nth(1)
+            .unwrap_or_default();
+        assert!(
+            table.starts_with("┌─────────┬────┐\n│ region  │ eu │\n│ workers │ 2  │\n"),
+            "{out}"
+        );
     }
 
     #[test]

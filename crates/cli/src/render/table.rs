@@ -316,6 +316,7 @@ pub(crate) mod tests {
             pm2_home: "/home/deploy/.pm2".into(),
             axm_monitor: Default::default(),
             axm_actions: Vec::new(),
+            axm_options: Default::default(),
             km_monitored: None,
             versioning: None,
             vizion_running: false,

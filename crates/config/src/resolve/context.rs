@@ -21,6 +21,15 @@ pub struct ResolveContext {
 }
 
 impl ResolveContext {
+    /// Whether the caller asked for PM2's deep monitoring (`PM2_DEEP_MONITORING` set to
+    /// anything but the empty string, as PM2 tests it): the apps it starts or restarts
+    /// get `deep_monitoring: true`.
+    pub(crate) fn deep_monitoring(&self) -> bool {
+        self.env
+            .get("PM2_DEEP_MONITORING")
+            .is_some_and(|v| !v.is_empty())
+    }
+
     /// The caller's PATH, where interpreters and bare commands are looked up.
     pub(crate) fn path_var(&self) -> &str {
         self.env.get("PATH").map(String::as_str).unwrap_or("")

@@ -89,6 +89,7 @@ fn assemble(
         automation: !opts.no_automation,
         source_map_support: opts.source_map_support,
         disable_source_map_support: opts.disable_source_map_support,
+        deep_monitoring: ctx.deep_monitoring(),
         ..AppSpec::default()
     };
     set_logs(&mut spec, opts, ctx, &flags);

@@ -30,6 +30,7 @@ pub fn resolve_patch(
         automation: opts.no_automation.then_some(Change::Set(false)),
         source_map_support: opts.source_map_support.then_some(Change::Set(true)),
         disable_source_map_support: opts.disable_source_map_support.then_some(Change::Set(true)),
+        deep_monitoring: ctx.deep_monitoring().then_some(Change::Set(true)),
         ..SpecPatch::default()
     };
     patch.name = match text(&opts.name) {

@@ -3,6 +3,8 @@
 use crate::instance::{Control, InstanceHandle, Outcome, Update};
 use crate::state::Daemon;
 use pm2_proto::{Action, ActionRequest, InstanceOutcome, Response, SignalRequest};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 /// Handles for ids, skipping ids removed meanwhile.
@@ -13,8 +15,9 @@ fn handles(daemon: &Daemon, ids: &[u32]) -> Vec<(u32, InstanceHandle)> {
         .collect()
 }
 
-/// Runs `action` on every instance concurrently (stops can each take `kill_timeout`), and
-/// reports outcomes in id order.
+/// Runs `action` on every instance concurrently (stops can each take `kill_timeout`), at
+/// most `PM2_CONCURRENT_ACTIONS` at a time when the daemon was given it, and reports
+/// outcomes in id order.
 pub(crate) async fn apply_to(
     daemon: &Daemon,
     ids: &[u32],
@@ -26,9 +29,19 @@ pub(crate) async fn apply_to(
         return reload_one_by_one(daemon, ids, updates).await;
     }
     let mut set = JoinSet::new();
+    let limit = daemon
+        .settings
+        .concurrent_actions
+        .map(|n| Arc::new(Semaphore::new(n)));
     for (id, handle) in handles(daemon, ids) {
         let update = base.clone();
+        let limit = limit.clone();
         set.spawn(async move {
+            // Held until this instance's action is done; never closed, so always granted.
+            let _turn = match &limit {
+                Some(s) => s.clone().acquire_owned().await.ok(),
+                None => None,
+            };
             let outcome: Outcome = match action {
                 Action::Stop => handle.call(Control::Stop).await,
                 Action::Restart => handle.call(|r| Control::Restart(update, r)).await,

@@ -44,7 +44,7 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         Request::Scale(req) => scale::scale(daemon, req).await,
         Request::Apply(req) => apply::apply(daemon, req).await,
         Request::Trigger(req) => trigger::trigger(daemon, req).await,
-        Request::Save { force } => dump::save(daemon, force),
+        Request::Save { force, to } => dump::save(daemon, force, to),
         Request::SendLine(req) => interact::send_line(daemon, req).await,
         Request::Monitor(req) => interact::monitor(daemon, req).await,
         Request::ReloadLogs => logs::reload(daemon),

@@ -113,6 +113,7 @@ fn new_instance(daemon: &Daemon, spec: &AppSpec, id: u32, slot: Slot) -> Process
         pm2_home: settings.home.root().to_string_lossy().into_owned(),
         axm_monitor: Default::default(),
         axm_actions: Vec::new(),
+        axm_options: Default::default(),
         km_monitored: None,
         versioning: None,
         vizion_running: false,

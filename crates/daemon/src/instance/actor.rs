@@ -191,6 +191,11 @@ impl Instance {
             }
             Input::Worker(ev) if axm::is_axm(&ev) => {
                 if self.axm.on_message(&mut self.info, ev) {
+                    // The app may have renamed itself (`axm:option:configuration`): its
+                    // log lines and events carry the new name, as after `restart --name`.
+                    if *self.relay.name != *self.info.spec.name {
+                        self.relay.name = self.info.spec.name.as_str().into();
+                    }
                     self.publish();
                 }
             }

@@ -1,5 +1,6 @@
-//! The bridge to `@pm2/io` inside the app: custom metrics, actions it registers, and the
-//! replies to `pm2 trigger` (PM2's `axm:*` messages over the IPC channel).
+//! The bridge to `@pm2/io` inside the app: custom metrics, actions it registers, what it
+//! says of itself (`axm_options`), and the replies to `pm2 trigger` (PM2's `axm:*`
+//! messages over the IPC channel).
 
 use super::control::Trigger;
 use super::failure::TriggerError;
@@ -83,6 +84,10 @@ impl AxmBridge {
                 self.answer(r);
                 false
             }
+            WorkerEvent::Options(Value::Object(o)) => {
+                take_options(info, o);
+                true
+            }
             _ => false,
         }
     }
@@ -104,10 +109,24 @@ impl AxmBridge {
     }
 }
 
+/// PM2's `axm:option:configuration`: each key replaces the one the app sent before, and a
+/// `name` renames the app (PM2's "application name override").
+fn take_options(info: &mut ProcessInfo, options: serde_json::Map<String, Value>) {
+    if let Some(name) = options.get("name").and_then(Value::as_str) {
+        if !name.is_empty() {
+            info.spec.name = name.to_string();
+        }
+    }
+    info.axm_options.extend(options);
+}
+
 /// Whether a worker event belongs to the axm bridge (and not to the lifecycle).
 pub(super) fn is_axm(ev: &WorkerEvent) -> bool {
     matches!(
         ev,
-        WorkerEvent::Metrics(_) | WorkerEvent::Action(_) | WorkerEvent::Reply(_)
+        WorkerEvent::Metrics(_)
+            | WorkerEvent::Action(_)
+            | WorkerEvent::Reply(_)
+            | WorkerEvent::Options(_)
     )
 }

@@ -19,9 +19,6 @@ use std::time::Duration;
 use tokio::process::Child;
 use tokio::time::Instant;
 
-/// PM2's default wait for `ready`/`listening` (`listen_timeout`).
-const DEFAULT_LISTEN_TIMEOUT_MS: u64 = 3000;
-
 /// Variables that set up a Node IPC channel; never inherited from the CLI's environment.
 const CHANNEL_VARS: [&str; 3] = [
     "NODE_CHANNEL_FD",
@@ -36,20 +33,22 @@ impl Instance {
     pub(super) fn take_in(&mut self, running: &Running) -> Option<Instant> {
         self.info.pid = Some(running.pid);
         self.info.exit_code = None;
+        // A new process says anew what it is (PM2 empties them on each start).
+        self.info.axm_options.clear();
         self.write_pid_file(running.pid);
         let waits = self.info.spec.wait_ready
             || (self.info.spec.exec_mode == ExecMode::Cluster && running.link.is_some());
         waits.then(|| Instant::now() + self.listen_timeout())
     }
 
-    /// How long to wait for a worker to be ready or listening.
+    /// How long to wait for a worker to be ready or listening: the app's `listen_timeout`,
+    /// else the daemon's default (`PM2_GRACEFUL_LISTEN_TIMEOUT`, 3000 ms).
     pub(super) fn listen_timeout(&self) -> Duration {
-        Duration::from_millis(
-            self.info
-                .spec
-                .listen_timeout
-                .unwrap_or(DEFAULT_LISTEN_TIMEOUT_MS),
-        )
+        self.info
+            .spec
+            .listen_timeout
+            .map(Duration::from_millis)
+            .unwrap_or(self.settings.listen_timeout)
     }
 
     /// Whether the app runs on node and so gets the IPC channel.

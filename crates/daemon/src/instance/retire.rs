@@ -75,13 +75,15 @@ impl Instance {
     }
 
     /// Ends one process: no new connections, the farewell (`shutdown` message with
-    /// `--shutdown-with-message`), the signal, then SIGKILL. Returns PM2's exit code.
+    /// `--shutdown-with-message` or the daemon's `PM2_KILL_USE_MESSAGE`; SIGKILL after
+    /// `kill_timeout` if the app stays), else the signal, then SIGKILL. Returns PM2's exit
+    /// code.
     async fn end_process(&self, mut running: Running, farewell: Farewell) -> i32 {
         let grace = Duration::from_millis(self.info.kill_timeout);
         let mut plan = self.stop_plan();
         let mut handback = None;
         if let Some(link) = &running.link {
-            let by_message = self.info.spec.shutdown_with_message;
+            let by_message = self.info.spec.shutdown_with_message || self.settings.kill_use_message;
             if link.cluster {
                 let gentle = farewell == Farewell::Disconnect;
                 handback = self
