@@ -17,6 +17,7 @@ mod dev;
 mod ecosystem;
 mod ecosystem_errors;
 mod env_output;
+mod inspect;
 mod logs_command;
 mod logs_disk_full;
 mod logs_gaps;

@@ -165,11 +165,18 @@ impl Instance {
     /// The command line, environment and identity for the child.
     fn spawn_spec(&self) -> Result<SpawnSpec, SpawnError> {
         let s = &self.info.spec;
+        let mut env = pm2json::child_env(&self.info);
+        env.retain(|(k, _)| {
+            !k.is_empty() && !k.contains('=') && !CHANNEL_VARS.contains(&k.as_str())
+        });
         let (program, mut args) = match &s.interpreter_path {
             Some(interp) => {
                 let mut a = s.interpreter_args.clone();
                 if source_maps_on(s) {
                     a.insert(0, ENABLE_SOURCE_MAPS.to_string());
+                }
+                if any_inspect_port(s, &env) {
+                    a.insert(0, INSPECT_PORT_ANY.to_string());
                 }
                 a.push(s.script.clone());
                 (interp.clone(), a)
@@ -177,10 +184,6 @@ impl Instance {
             None => (s.script.clone(), vec![]),
         };
         args.extend(s.args.iter().cloned());
-        let mut env = pm2json::child_env(&self.info);
-        env.retain(|(k, _)| {
-            !k.is_empty() && !k.contains('=') && !CHANNEL_VARS.contains(&k.as_str())
-        });
         let run_as = credentials::run_as(s)?;
         if let Some(r) = &run_as {
             env.retain(|(k, _)| k != "HOME");
@@ -206,4 +209,19 @@ fn source_maps_on(s: &pm2_proto::AppSpec) -> bool {
     s.interpreter == "node"
         && !s.disable_source_map_support
         && !s.interpreter_args.iter().any(|a| a == ENABLE_SOURCE_MAPS)
+}
+
+/// Where Node opens its inspector when it receives SIGUSR1 (`pm2 inspect`, `profile:*`):
+/// a free port, so every app and every cluster instance can be inspected at once and none
+/// competes for 9229 with another app or a developer's own `node --inspect`. It opens
+/// nothing by itself; `pm2 inspect` reads the port from the app's sockets.
+const INSPECT_PORT_ANY: &str = "--inspect-port=0";
+
+/// Node apps get [`INSPECT_PORT_ANY`] unless their node args or `NODE_OPTIONS` already
+/// choose an inspector port or open the inspector (theirs wins).
+fn any_inspect_port(s: &pm2_proto::AppSpec, env: &[(String, String)]) -> bool {
+    let chooses = |text: &str| text.contains("--inspect") || text.contains("--debug-port");
+    s.interpreter == "node"
+        && !s.interpreter_args.iter().any(|a| chooses(a))
+        && !env.iter().any(|(k, v)| k == "NODE_OPTIONS" && chooses(v))
 }
