@@ -1,6 +1,8 @@
 //! `pm2 inspect <app|id>` and `pm2 profile:cpu|profile:mem <app|id> [time]`: a running Node
-//! app's own inspector, opened with SIGUSR1 (no restart, no code run in the app) on the free
-//! port pm2-rs gives Node apps (`--inspect-port=0`), and profiles recorded over it.
+//! app's own inspector, opened with SIGUSR1 (no restart, no code run in the app), and
+//! profiles recorded over it. Cluster instances get a free inspector port
+//! (`--inspect-port=0`); fork-mode apps keep Node's 9229, so the fork-mode tests here give
+//! their app `--inspect-port=0` themselves (tests run side by side).
 //!
 //! Observed with PM2 7.0.4: `pm2 inspect <anything>` prints "Unable to activate inspect
 //! mode on <name> !!!" and exits 0; `pm2 profile:cpu [time]` profiles PM2's own Node daemon
@@ -16,6 +18,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(15);
+
+/// Node args that give a fork-mode app a free inspector port.
+const ANY_PORT: [&str; 2] = ["--node-args", "--inspect-port=0"];
 
 /// Starts busy.js as `name` (extra start flags in `more`) and waits for its instances.
 fn start_busy(p: &Pm2, name: &str, more: &[&str]) {
@@ -85,7 +90,7 @@ fn json_list(port: u16) -> Value {
 #[test]
 fn inspect_opens_a_running_node_apps_inspector_without_restarting_it() {
     let p = Pm2::new("inspect_open");
-    start_busy(&p, "busy", &[]);
+    start_busy(&p, "busy", &ANY_PORT);
     let pid = p.wait_online(0);
     let out = p.ok(&["inspect", "busy"]);
     let urls = ws_urls(&out.stdout);
@@ -121,7 +126,6 @@ fn inspect_gives_every_cluster_instance_its_own_port_while_9229_is_taken() {
     // Someone holds 9229 (this test, or whatever already listened there).
     let _held = TcpListener::bind("127.0.0.1:9229");
     start_busy(&p, "web", &["-i", "2"]);
-    start_busy(&p, "solo", &[]);
     let out = p.ok(&["inspect", "web"]);
     let urls = ws_urls(&out.stdout);
     p.check(urls.len() == 2, "one URL per instance", &out);
@@ -131,13 +135,6 @@ fn inspect_gives_every_cluster_instance_its_own_port_while_9229_is_taken() {
     for port in &ports {
         assert!(json_list(*port)[0]["webSocketDebuggerUrl"].is_string());
     }
-    let solo = p.ok(&["inspect", "solo"]);
-    let solo_urls = ws_urls(&solo.stdout);
-    p.check(
-        solo_urls.len() == 1 && !urls.contains(&solo_urls[0]),
-        "solo's own",
-        &solo,
-    );
     // The selected id alone.
     let one = p.ok(&["inspect", "1"]);
     assert_eq!(
@@ -146,6 +143,45 @@ fn inspect_gives_every_cluster_instance_its_own_port_while_9229_is_taken() {
         "{}",
         one.report()
     );
+    // A fork-mode app keeps Node's 9229, which is taken: said, with what to do.
+    start_busy(&p, "solo", &[]);
+    let out = p.fails(&["inspect", "solo"], 1);
+    let said = "Starting inspector on 127.0.0.1:9229 failed: address already in use";
+    p.check(out.stderr.contains(said), "quotes Node", &out);
+    p.check(
+        out.stderr
+            .contains("pm2 restart solo --node-args=\"--inspect-port=<port>\""),
+        "says what to do",
+        &out,
+    );
+}
+
+#[test]
+fn only_cluster_instances_get_a_free_inspector_port_so_an_apps_own_cluster_works() {
+    let p = Pm2::new("inspect_flags");
+    start_busy(&p, "forked", &[]);
+    start_busy(&p, "web", &["-i", "1"]);
+    p.fixture("own_cluster.js");
+    p.ok(&["start", "own_cluster.js", "--name", "own"]);
+    let line = |log: &str| {
+        p.wait_file_contains(&p.log_path(log), "execArgv ", T);
+        let text = std::fs::read_to_string(p.log_path(log)).unwrap_or_default();
+        text.lines()
+            .find(|l| l.starts_with("execArgv "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let forked = line("forked-out.log");
+    assert!(
+        !forked.contains("--inspect"),
+        "fork mode keeps Node's default: {forked}"
+    );
+    let web = line("web-out-1.log");
+    assert!(web.contains("\"--inspect-port=0\""), "{web}");
+    // Node gives an app's own cluster workers its port plus one: with 0 they would exit.
+    p.wait_file_contains(&p.log_path("own-out.log"), "own worker up", T);
+    let own = std::fs::read_to_string(p.log_path("own-out.log")).unwrap_or_default();
+    assert!(!own.contains("own worker exited"), "{own}");
 }
 
 #[test]
@@ -182,13 +218,18 @@ fn inspect_refuses_what_has_no_inspector_and_changes_nothing() {
 }
 
 #[test]
-fn inspect_names_the_port_node_could_not_take() {
+fn inspect_names_the_app_whose_inspector_holds_the_port_and_the_fix_works() {
     let p = Pm2::new("inspect_taken");
-    let held = TcpListener::bind("127.0.0.1:0").expect("bind a port");
-    let port = held.local_addr().expect("addr").port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
     let flag = format!("--inspect-port={port}");
-    start_busy(&p, "fixed", &["--node-args", &flag]);
-    let out = p.fails(&["inspect", "fixed"], 1);
+    start_busy(&p, "first", &["--node-args", &flag]);
+    start_busy(&p, "second", &["--node-args", &flag]);
+    let out = p.ok(&["inspect", "first"]);
+    assert_eq!(port_of(&ws_urls(&out.stdout)[0]), port, "{}", out.report());
+    let out = p.fails(&["inspect", "second"], 1);
     let said = format!("Starting inspector on 127.0.0.1:{port} failed: address already in use");
     p.check(
         out.stderr.contains("Node did not open its inspector"),
@@ -196,7 +237,18 @@ fn inspect_names_the_port_node_could_not_take() {
         &out,
     );
     p.check(out.stderr.contains(&said), "quotes Node", &out);
-    assert_eq!(st(&p.app(0)), "online", "the app is left running");
+    p.check(
+        out.stderr
+            .contains("(the inspector of first (id 0) holds that port)"),
+        "names the holder",
+        &out,
+    );
+    assert_eq!(st(&p.app(1)), "online", "the app is left running");
+    // What the message says to do.
+    p.ok(&["restart", "second", "--node-args=--inspect-port=0"]);
+    p.wait_online(1);
+    let out = p.ok(&["inspect", "second"]);
+    assert_ne!(port_of(&ws_urls(&out.stdout)[0]), port, "{}", out.report());
 }
 
 /// The one `Profile done in <file>` of `out`, which must be in `dir` with `ext`.
@@ -268,7 +320,7 @@ fn check_heapprofile(file: &Path) -> Vec<String> {
 #[test]
 fn profile_cpu_writes_a_devtools_cpuprofile_that_names_the_busy_function() {
     let p = Pm2::new("profile_cpu");
-    start_busy(&p, "busy", &[]);
+    start_busy(&p, "busy", &ANY_PORT);
     let pid = p.wait_online(0);
     let out = p.ok(&["profile:cpu", "busy", "1500"]);
     p.check(

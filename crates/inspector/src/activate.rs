@@ -30,7 +30,7 @@ impl Default for Waits {
     fn default() -> Waits {
         Waits {
             open: Duration::from_secs(5),
-            probe: Duration::from_secs(3),
+            probe: Duration::from_secs(2),
         }
     }
 }

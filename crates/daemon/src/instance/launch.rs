@@ -211,17 +211,24 @@ fn source_maps_on(s: &pm2_proto::AppSpec) -> bool {
         && !s.interpreter_args.iter().any(|a| a == ENABLE_SOURCE_MAPS)
 }
 
-/// Where Node opens its inspector when it receives SIGUSR1 (`pm2 inspect`, `profile:*`):
-/// a free port, so every app and every cluster instance can be inspected at once and none
-/// competes for 9229 with another app or a developer's own `node --inspect`. It opens
-/// nothing by itself; `pm2 inspect` reads the port from the app's sockets.
+/// Where a cluster instance opens its inspector when it receives SIGUSR1 (`pm2 inspect`,
+/// `profile:*`): a free port, so every instance can be inspected at once (with Node's
+/// default they would all want 9229, and only the first would get it). It opens nothing
+/// by itself; `pm2 inspect` reads the port from the instance's sockets.
+///
+/// Cluster instances only: they are Node cluster workers, which cannot fork cluster
+/// workers of their own. A fork-mode app may be a cluster primary itself, and Node gives
+/// its workers the primary's port plus one: port 1 for a primary on port 0, and each
+/// worker then exits at start ("must be 0 or in range 1024 to 65535", Node 20). Fork-mode
+/// apps keep Node's default, as under PM2.
 const INSPECT_PORT_ANY: &str = "--inspect-port=0";
 
-/// Node apps get [`INSPECT_PORT_ANY`] unless their node args or `NODE_OPTIONS` already
-/// choose an inspector port or open the inspector (theirs wins).
+/// Cluster instances of Node apps get [`INSPECT_PORT_ANY`] unless their node args or
+/// `NODE_OPTIONS` already choose an inspector port or open the inspector (theirs wins).
 fn any_inspect_port(s: &pm2_proto::AppSpec, env: &[(String, String)]) -> bool {
     let chooses = |text: &str| text.contains("--inspect") || text.contains("--debug-port");
     s.interpreter == "node"
+        && s.exec_mode == ExecMode::Cluster
         && !s.interpreter_args.iter().any(|a| chooses(a))
         && !env.iter().any(|(k, v)| k == "NODE_OPTIONS" && chooses(v))
 }

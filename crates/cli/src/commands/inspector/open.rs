@@ -17,7 +17,7 @@ pub(super) fn inspect(home: &Pm2Home, word: &str) -> Result<i32> {
         match open(home, p, *pid) {
             Ok(inspector) => print_urls(p, *pid, &inspector)?,
             Err(e) => {
-                out::error(&open_failure(p, &e));
+                out::error(&open_failure(p, &e, &selection.everyone));
                 failed = true;
             }
         }
@@ -35,15 +35,54 @@ pub(super) fn open(
 }
 
 /// Why an inspector could not be opened, with Node's own words when its error log has
-/// them (`Starting inspector on 127.0.0.1:9229 failed: address already in use`).
-pub(super) fn open_failure(p: &ProcessInfo, e: &pm2_inspector::Error) -> String {
+/// them (`Starting inspector on 127.0.0.1:9229 failed: address already in use`), the app
+/// of this daemon whose inspector holds that port, and what to do.
+pub(super) fn open_failure(
+    p: &ProcessInfo,
+    e: &pm2_inspector::Error,
+    everyone: &[ProcessInfo],
+) -> String {
     let mut text = format!("cannot open the inspector of {}: {e}", label(p));
     if let pm2_inspector::Error::NotOpened { .. } = e {
         if let Some(line) = node_says(Path::new(&p.paths.err)) {
             text.push_str(&format!("; Node said: \"{line}\""));
+            if let Some(holder) = failed_port(&line).and_then(|port| holder_of(port, p, everyone)) {
+                text.push_str(&format!(
+                    " (the inspector of {} holds that port)",
+                    label(holder)
+                ));
+            }
         }
+        text.push_str(&format!(
+            ". Give the app an inspector port of its own: pm2 restart {} \
+             --node-args=\"--inspect-port=<port>\"",
+            p.spec.name
+        ));
     }
     text
+}
+
+/// The port of Node's "Starting inspector on 127.0.0.1:9229 failed: ..." line.
+fn failed_port(line: &str) -> Option<u16> {
+    let addr = line
+        .strip_prefix("Starting inspector on ")?
+        .split(" failed")
+        .next()?;
+    addr.rsplit(':').next()?.parse().ok()
+}
+
+/// The other running instance of this daemon that listens on `port`, if one does.
+fn holder_of<'a>(
+    port: u16,
+    p: &ProcessInfo,
+    everyone: &'a [ProcessInfo],
+) -> Option<&'a ProcessInfo> {
+    everyone.iter().filter(|q| q.pm_id != p.pm_id).find(|q| {
+        q.pid.is_some_and(|pid| {
+            pm2_inspector::listeners::listening(pid)
+                .is_ok_and(|ls| ls.iter().any(|l| l.addr.port() == port))
+        })
+    })
 }
 
 /// The last "Starting inspector on ... failed" line of the end of an error log.
@@ -113,4 +152,23 @@ fn print_urls(p: &ProcessInfo, pid: u32, inspector: &Inspector) -> Result<()> {
         p.spec.name, p.pm_id, inspector.target.devtools_frontend_url
     ))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failed_port;
+
+    #[test]
+    fn the_port_node_could_not_take_is_read_from_its_line() {
+        let line = "Starting inspector on 127.0.0.1:9229 failed: address already in use";
+        assert_eq!(failed_port(line), Some(9229));
+        assert_eq!(
+            failed_port("Starting inspector on [::1]:4000 failed: x"),
+            Some(4000)
+        );
+        assert_eq!(
+            failed_port("Debugger listening on ws://127.0.0.1:9229/x"),
+            None
+        );
+    }
 }

@@ -47,7 +47,7 @@ pub(super) fn profile(
         )),
         _ => e,
     })?;
-    let (opened, refused) = open_all(home, selection.ready);
+    let (opened, refused) = open_all(home, selection.ready, &selection.everyone);
     if opened.is_empty() {
         return Ok(1);
     }
@@ -74,6 +74,7 @@ pub(super) fn profile(
 fn open_all(
     home: &Pm2Home,
     ready: Vec<(ProcessInfo, u32)>,
+    everyone: &[ProcessInfo],
 ) -> (Vec<(ProcessInfo, Inspector)>, bool) {
     let mut failed = false;
     let mut opened = Vec::new();
@@ -81,7 +82,7 @@ fn open_all(
         match open(home, &p, pid) {
             Ok(inspector) => opened.push((p, inspector)),
             Err(e) => {
-                out::error(&open_failure(&p, &e));
+                out::error(&open_failure(&p, &e, everyone));
                 failed = true;
             }
         }

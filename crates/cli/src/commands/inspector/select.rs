@@ -2,7 +2,7 @@
 //! online, with a pid. Every refusal says which instance and what to do.
 
 use super::super::connection::connect;
-use super::super::views::select;
+use super::super::views::{fetch_list, select};
 use super::super::words;
 use crate::out;
 use anyhow::Result;
@@ -15,17 +15,21 @@ pub(super) struct Selection {
     pub ready: Vec<(ProcessInfo, u32)>,
     /// At least one instance was refused.
     pub refused: bool,
+    /// Every instance of the daemon (to name the one whose inspector holds a port).
+    pub everyone: Vec<ProcessInfo>,
 }
 
 /// The instances `word` names (an unknown word is an error naming it), each checked.
 pub(super) fn instances(home: &Pm2Home, word: &str) -> Result<Selection> {
     let mut client = connect(home)?;
     let target = words::targets(&[word.to_string()])?.remove(0);
+    let selected = select(&mut client, target)?;
     let mut selection = Selection {
         ready: Vec::new(),
         refused: false,
+        everyone: fetch_list(&mut client)?,
     };
-    for p in select(&mut client, target)? {
+    for p in selected {
         match refusal(&p) {
             Some(why) => {
                 out::error(&why);
