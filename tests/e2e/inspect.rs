@@ -10,11 +10,13 @@
 //! exit 0; an app name in place of the time profiles the daemon for "appms"). pm2-rs's
 //! daemon is not Node, so pm2-rs profiles the app (docs/MIGRATION.md).
 
+use crate::harness::cluster::{on_each_node, Node};
 use crate::harness::*;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(15);
@@ -22,18 +24,35 @@ const T: Duration = Duration::from_secs(15);
 /// Node args that give a fork-mode app a free inspector port.
 const ANY_PORT: [&str; 2] = ["--node-args", "--inspect-port=0"];
 
-/// Starts busy.js as `name` (extra start flags in `more`) and waits for its instances.
+/// Starts busy.js as `name` (extra start flags in `more`) on the `node` on PATH and waits
+/// for its instances.
 fn start_busy(p: &Pm2, name: &str, more: &[&str]) {
+    start_busy_on(p, &Node::system(), name, more);
+}
+
+/// [`start_busy`] on `node` (Node 22 is given as `--interpreter <absolute path>`).
+fn start_busy_on(p: &Pm2, node: &Node, name: &str, more: &[&str]) {
     if !p.dir.join("busy.js").exists() {
         p.fixture("busy.js");
     }
-    let mut args = vec!["start", "busy.js", "--name", name];
-    args.extend_from_slice(more);
-    p.ok(&args);
+    let mut extra = vec!["--name", name];
+    extra.extend_from_slice(more);
+    p.ok(&node.start_args("busy.js", &extra));
     p.wait_until(T, &format!("every instance of {name} online"), || {
         let apps: Vec<Value> = p.apps().into_iter().filter(|a| a["name"] == name).collect();
         !apps.is_empty() && apps.iter().all(|a| st(a) == "online")
     });
+}
+
+/// Tests that hold 9229 take turns, so one never frees it while another counts on it
+/// being taken.
+static PORT_9229: Mutex<()> = Mutex::new(());
+
+/// Holds 127.0.0.1:9229 for the caller's lifetime: this test's listener, or (when the bind
+/// fails) whatever outside this test binary listens there already.
+fn hold_9229() -> (MutexGuard<'static, ()>, Option<TcpListener>) {
+    let turn = PORT_9229.lock().unwrap_or_else(|p| p.into_inner());
+    (turn, TcpListener::bind("127.0.0.1:9229").ok())
 }
 
 /// The `(name, id, ws url)` of every `webSocketDebuggerUrl:` line of `inspect`'s stdout.
@@ -87,10 +106,16 @@ fn json_list(port: u16) -> Value {
     }
 }
 
-#[test]
-fn inspect_opens_a_running_node_apps_inspector_without_restarting_it() {
-    let p = Pm2::new("inspect_open");
-    start_busy(&p, "busy", &ANY_PORT);
+on_each_node!(
+    inspect_opens_a_running_node_apps_inspector_without_restarting_it,
+    inspect_gives_every_cluster_instance_its_own_port_while_9229_is_taken,
+    profile_cpu_writes_a_devtools_cpuprofile_that_names_the_busy_function,
+    profile_mem_writes_a_sampling_heapprofile_per_cluster_instance,
+);
+
+fn inspect_opens_a_running_node_apps_inspector_without_restarting_it(node: &Node) {
+    let p = Pm2::new(&format!("inspect_open_{}", node.label));
+    start_busy_on(&p, node, "busy", &ANY_PORT);
     let pid = p.wait_online(0);
     let out = p.ok(&["inspect", "busy"]);
     let urls = ws_urls(&out.stdout);
@@ -120,12 +145,10 @@ fn inspect_opens_a_running_node_apps_inspector_without_restarting_it() {
     );
 }
 
-#[test]
-fn inspect_gives_every_cluster_instance_its_own_port_while_9229_is_taken() {
-    let p = Pm2::new("inspect_cluster");
-    // Someone holds 9229 (this test, or whatever already listened there).
-    let _held = TcpListener::bind("127.0.0.1:9229");
-    start_busy(&p, "web", &["-i", "2"]);
+fn inspect_gives_every_cluster_instance_its_own_port_while_9229_is_taken(node: &Node) {
+    let p = Pm2::new(&format!("inspect_cluster_{}", node.label));
+    let _held = hold_9229();
+    start_busy_on(&p, node, "web", &["-i", "2"]);
     let out = p.ok(&["inspect", "web"]);
     let urls = ws_urls(&out.stdout);
     p.check(urls.len() == 2, "one URL per instance", &out);
@@ -144,7 +167,7 @@ fn inspect_gives_every_cluster_instance_its_own_port_while_9229_is_taken() {
         one.report()
     );
     // A fork-mode app keeps Node's 9229, which is taken: said, with what to do.
-    start_busy(&p, "solo", &[]);
+    start_busy_on(&p, node, "solo", &[]);
     let out = p.fails(&["inspect", "solo"], 1);
     let said = "Starting inspector on 127.0.0.1:9229 failed: address already in use";
     p.check(out.stderr.contains(said), "quotes Node", &out);
@@ -317,10 +340,9 @@ fn check_heapprofile(file: &Path) -> Vec<String> {
     names
 }
 
-#[test]
-fn profile_cpu_writes_a_devtools_cpuprofile_that_names_the_busy_function() {
-    let p = Pm2::new("profile_cpu");
-    start_busy(&p, "busy", &ANY_PORT);
+fn profile_cpu_writes_a_devtools_cpuprofile_that_names_the_busy_function(node: &Node) {
+    let p = Pm2::new(&format!("profile_cpu_{}", node.label));
+    start_busy_on(&p, node, "busy", &ANY_PORT);
     let pid = p.wait_online(0);
     let out = p.ok(&["profile:cpu", "busy", "1500"]);
     p.check(
@@ -350,10 +372,9 @@ fn profile_cpu_writes_a_devtools_cpuprofile_that_names_the_busy_function() {
     assert_eq!(pid_of(&p.app(0)), pid, "not restarted");
 }
 
-#[test]
-fn profile_mem_writes_a_sampling_heapprofile_per_cluster_instance() {
-    let p = Pm2::new("profile_mem");
-    start_busy(&p, "web", &["-i", "2"]);
+fn profile_mem_writes_a_sampling_heapprofile_per_cluster_instance(node: &Node) {
+    let p = Pm2::new(&format!("profile_mem_{}", node.label));
+    start_busy_on(&p, node, "web", &["-i", "2"]);
     let out = p.ok(&["profile:mem", "web", "1500"]);
     p.check(
         out.stdout

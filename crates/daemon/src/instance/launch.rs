@@ -175,7 +175,7 @@ impl Instance {
                 if source_maps_on(s) {
                     a.insert(0, ENABLE_SOURCE_MAPS.to_string());
                 }
-                if any_inspect_port(s, &env) {
+                if self.speaks_node_ipc() && any_inspect_port(s, &env) {
                     a.insert(0, INSPECT_PORT_ANY.to_string());
                 }
                 a.push(s.script.clone());
@@ -223,12 +223,12 @@ fn source_maps_on(s: &pm2_proto::AppSpec) -> bool {
 /// apps keep Node's default, as under PM2.
 const INSPECT_PORT_ANY: &str = "--inspect-port=0";
 
-/// Cluster instances of Node apps get [`INSPECT_PORT_ANY`] unless their node args or
-/// `NODE_OPTIONS` already choose an inspector port or open the inspector (theirs wins).
+/// Cluster instances (of a Node interpreter: the caller checks) get [`INSPECT_PORT_ANY`]
+/// unless their node args or `NODE_OPTIONS` already choose an inspector port or open the
+/// inspector (theirs wins).
 fn any_inspect_port(s: &pm2_proto::AppSpec, env: &[(String, String)]) -> bool {
     let chooses = |text: &str| text.contains("--inspect") || text.contains("--debug-port");
-    s.interpreter == "node"
-        && s.exec_mode == ExecMode::Cluster
+    s.exec_mode == ExecMode::Cluster
         && !s.interpreter_args.iter().any(|a| chooses(a))
         && !env.iter().any(|(k, v)| k == "NODE_OPTIONS" && chooses(v))
 }

@@ -51,7 +51,7 @@ pub(super) fn label(p: &ProcessInfo) -> String {
 
 /// Why this instance has no inspector to open, if it has not.
 fn refusal(p: &ProcessInfo) -> Option<String> {
-    if p.spec.interpreter != "node" {
+    if !runs_on_node(&p.spec.interpreter) {
         return Some(format!(
             "{} is not a Node app (its interpreter is {}): only Node apps have an inspector",
             label(p),
@@ -67,4 +67,28 @@ fn refusal(p: &ProcessInfo) -> Option<String> {
         ));
     }
     None
+}
+
+/// `node`, `nodejs`, `/usr/bin/node`, `node22`: the daemon's own test for a Node
+/// interpreter (the one that gives an app Node's IPC channel).
+fn runs_on_node(interpreter: &str) -> bool {
+    std::path::Path::new(interpreter)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("node"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs_on_node;
+
+    #[test]
+    fn node_is_known_by_its_file_name() {
+        for yes in ["node", "nodejs", "/usr/bin/node", "/opt/node22/bin/node"] {
+            assert!(runs_on_node(yes), "{yes}");
+        }
+        for no in ["bash", "python3", "none", "/usr/bin/bun", ""] {
+            assert!(!runs_on_node(no), "{no}");
+        }
+    }
 }
