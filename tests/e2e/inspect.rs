@@ -274,6 +274,40 @@ fn inspect_names_the_app_whose_inspector_holds_the_port_and_the_fix_works() {
     assert_ne!(port_of(&ws_urls(&out.stdout)[0]), port, "{}", out.report());
 }
 
+#[test]
+fn a_stopped_process_is_refused_at_once_and_inspected_once_continued() {
+    let p = Pm2::new("inspect_frozen");
+    start_busy(&p, "frozen", &ANY_PORT);
+    let pid = p.wait_online(0);
+    let first = p.ok(&["inspect", "frozen"]);
+    let stop = |sig| nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+    stop(nix::sys::signal::Signal::SIGSTOP).expect("SIGSTOP the app");
+    for cmd in [
+        &["inspect", "frozen"][..],
+        &["profile:cpu", "frozen", "100"][..],
+    ] {
+        let out = p.fails(cmd, 1);
+        p.check(
+            out.stderr.contains(&format!("pid {pid} is stopped")),
+            "says why",
+            &out,
+        );
+        p.check(
+            out.elapsed < Duration::from_secs(3),
+            "at once, not at a deadline",
+            &out,
+        );
+    }
+    stop(nix::sys::signal::Signal::SIGCONT).expect("SIGCONT the app");
+    let again = p.ok(&["inspect", "frozen"]);
+    assert_eq!(
+        ws_urls(&again.stdout),
+        ws_urls(&first.stdout),
+        "{}",
+        again.report()
+    );
+}
+
 /// The one `Profile done in <file>` of `out`, which must be in `dir` with `ext`.
 fn profile_files(p: &Pm2, out: &Output, ext: &str) -> Vec<PathBuf> {
     let files: Vec<PathBuf> = out

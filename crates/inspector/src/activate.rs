@@ -53,6 +53,7 @@ pub fn activate(
     signal: impl FnOnce() -> Result<(), String>,
     waits: Waits,
 ) -> Result<Inspector, Error> {
+    refuse_stopped(pid)?;
     let before = listening(pid)?;
     if let Some((addr, target)) =
         first_inspector(before.iter().filter(|l| l.is_loopback()), waits.probe)
@@ -72,14 +73,28 @@ pub fn activate(
     })
 }
 
-/// The first of `listeners` whose `/json/list` is an inspector's.
+/// A stopped process (SIGSTOP, a debugger) runs neither its signal handler nor its
+/// inspector: waiting for either would only end at the deadline.
+fn refuse_stopped(pid: u32) -> Result<(), Error> {
+    let stat = procfs::process::Process::new(pid as i32)
+        .and_then(|p| p.stat())
+        .map_err(|source| Error::Proc { pid, source })?;
+    match stat.state {
+        'T' | 't' => Err(Error::Stopped { pid }),
+        _ => Ok(()),
+    }
+}
+
+/// The first of `listeners` whose `/json/list` is an inspector's; all of them are asked
+/// within `probe` (a socket that accepts and never answers costs its share, not more).
 fn first_inspector<'a>(
     listeners: impl Iterator<Item = &'a Listener>,
     probe: Duration,
 ) -> Option<(SocketAddr, Target)> {
+    let deadline = Deadline::after(probe);
     listeners.into_iter().find_map(|l| {
         let addr = l.connect_addr();
-        let mut list = targets::list(addr, probe).ok()?;
+        let mut list = targets::list(addr, deadline.left()?).ok()?;
         Some((addr, list.swap_remove(0)))
     })
 }

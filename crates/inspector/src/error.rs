@@ -16,6 +16,12 @@ pub enum Error {
         /// What procfs said.
         source: procfs::ProcError,
     },
+    /// The process is stopped (SIGSTOP, or traced): it can open nothing until continued.
+    #[error("pid {pid} is stopped (SIGSTOP or a debugger): it cannot open its inspector until continued (kill -CONT {pid})")]
+    Stopped {
+        /// The process.
+        pid: u32,
+    },
     /// The caller's signal could not be sent.
     #[error("cannot send SIGUSR1 to pid {pid}: {reason}")]
     Signal {
