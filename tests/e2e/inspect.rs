@@ -214,26 +214,27 @@ fn inspect_refuses_what_has_no_inspector_and_changes_nothing() {
     p.sleeper_script("sleep.sh");
     p.ok(&["start", "sleep.sh", "--name", "shell"]);
     p.wait_online(1);
-    let out = p.fails(&["inspect", "nope"], 1);
-    p.check(
-        out.stderr.contains("nope not found"),
+    fails_saying(
+        &p,
+        &["inspect", "nope"],
+        1,
+        "nope not found",
         "names the missing app",
-        &out,
     );
-    let out = p.fails(&["inspect", "shell"], 1);
-    p.check(
-        out.stderr
-            .contains("shell (id 1) is not a Node app (its interpreter is bash)"),
+    fails_saying(
+        &p,
+        &["inspect", "shell"],
+        1,
+        "shell (id 1) is not a Node app (its interpreter is bash)",
         "says not a Node app",
-        &out,
     );
     p.ok(&["stop", "node-app"]);
-    let out = p.fails(&["inspect", "node-app"], 1);
-    p.check(
-        out.stderr
-            .contains("node-app (id 0) is stopped, not online"),
+    fails_saying(
+        &p,
+        &["inspect", "node-app"],
+        1,
+        "node-app (id 0) is stopped, not online",
         "says not online",
-        &out,
     );
     assert_eq!(st(&p.app(0)), "stopped");
     assert_eq!(st(&p.app(1)), "online");
@@ -306,6 +307,13 @@ fn a_stopped_process_is_refused_at_once_and_inspected_once_continued() {
         "{}",
         again.report()
     );
+}
+
+/// Runs `args`, which must exit with `code` and say `needle` on stderr (`what` names it).
+fn fails_saying(p: &Pm2, args: &[&str], code: i32, needle: &str, what: &str) -> Output {
+    let out = p.fails(args, code);
+    p.check(out.stderr.contains(needle), what, &out);
+    out
 }
 
 /// The one `Profile done in <file>` of `out`, which must be in `dir` with `ext`.
@@ -428,23 +436,26 @@ fn profile_mem_writes_a_sampling_heapprofile_per_cluster_instance(node: &Node) {
 fn profile_needs_an_app_and_a_time_in_milliseconds() {
     let p = Pm2::new("profile_args");
     start_busy(&p, "busy", &[]);
-    let out = p.fails(&["profile:cpu"], 2);
-    p.check(
-        out.stderr.contains("profile:cpu needs an app"),
+    fails_saying(
+        &p,
+        &["profile:cpu"],
+        2,
+        "profile:cpu needs an app",
         "asks for an app",
-        &out,
     );
-    let out = p.fails(&["profile:mem", "busy", "soon"], 2);
-    p.check(
-        out.stderr.contains("in milliseconds"),
+    fails_saying(
+        &p,
+        &["profile:mem", "busy", "soon"],
+        2,
+        "in milliseconds",
         "says the unit",
-        &out,
     );
-    let out = p.fails(&["profile:cpu", "5000"], 1);
-    p.check(
-        out.stderr.contains("pm2-rs profiles an app"),
+    fails_saying(
+        &p,
+        &["profile:cpu", "5000"],
+        1,
+        "pm2-rs profiles an app",
         "explains PM2 7's form",
-        &out,
     );
     let files: Vec<_> = std::fs::read_dir(&p.dir)
         .expect("dir")
@@ -455,20 +466,18 @@ fn profile_needs_an_app_and_a_time_in_milliseconds() {
     assert_eq!(st(&p.app(0)), "online");
 }
 
-/// PM2 7 itself: `inspect` is a no-op that exits 0, and `profile:cpu [time]` writes a
+/// PM2 7 itself: `inspect` is a no-op that exits 0 (for an unknown app too), and `profile:cpu [time]` writes a
 /// `.cpuprofile` of its daemon, of the shape the tests above check, named `dd-HH:mm:ss`.
 #[test]
 #[ignore = "reference run against PM2 7: needs PM2_REF"]
 fn inspect_and_profile_reference() {
     let p = Pm2::reference("inspect_ref");
     start_busy(&p, "busy", &[]);
-    let out = p.ok(&["inspect", "busy"]);
-    p.check(
-        out.stdout
-            .contains("Unable to activate inspect mode on busy !!!"),
-        "PM2's no-op",
-        &out,
-    );
+    for app in ["busy", "nope"] {
+        let out = p.ok(&["inspect", app]);
+        let said = format!("Unable to activate inspect mode on {app} !!!");
+        p.check(out.stdout.contains(&said), "PM2's no-op, exit 0", &out);
+    }
     let out = p.ok(&["profile:cpu", "1000"]);
     p.check(
         out.stdout
