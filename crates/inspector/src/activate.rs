@@ -38,8 +38,10 @@ impl Default for Waits {
 /// A process's open inspector.
 #[derive(Debug, Clone)]
 pub struct Inspector {
-    /// Where its HTTP and websocket endpoint listens.
+    /// Where its HTTP and websocket endpoint is reached from this host.
     pub addr: SocketAddr,
+    /// The address it is bound to (loopback unless the app's flags chose another).
+    pub bound: SocketAddr,
     /// Its first debug target (the process's main thread).
     pub target: Target,
     /// It was open before this call (no signal was sent).
@@ -55,23 +57,66 @@ pub fn activate(
 ) -> Result<Inspector, Error> {
     refuse_stopped(pid)?;
     let before = listening(pid)?;
-    if let Some((addr, target)) =
-        first_inspector(before.iter().filter(|l| l.is_loopback()), waits.probe)
-    {
-        return Ok(Inspector {
-            addr,
-            target,
-            was_open: true,
-        });
+    let declared = declared_ports(pid);
+    let candidates = before
+        .iter()
+        .filter(|l| l.is_loopback() || declared.contains(&l.addr.port()));
+    if let Some((listener, target)) = first_inspector(candidates, waits.probe) {
+        return Ok(inspector(listener, target, true));
     }
     signal().map_err(|reason| Error::Signal { pid, reason })?;
-    let (addr, target) = wait_for_new(pid, &before, waits)?;
-    Ok(Inspector {
-        addr,
-        target,
-        was_open: false,
-    })
+    let (listener, target) = wait_for_new(pid, &before, waits)?;
+    Ok(inspector(listener, target, false))
 }
+
+fn inspector(listener: Listener, target: Target, was_open: bool) -> Inspector {
+    Inspector {
+        addr: listener.connect_addr(),
+        bound: listener.addr,
+        target,
+        was_open,
+    }
+}
+
+/// The inspector ports the process's command line and `NODE_OPTIONS` name
+/// (`--inspect=0.0.0.0:9230`, `--inspect-port=9230`, a bare `--inspect` for 9229): an
+/// inspector already open on a wildcard address is found there, and the app's other
+/// public sockets are never asked.
+fn declared_ports(pid: u32) -> Vec<u16> {
+    let Ok(process) = procfs::process::Process::new(pid as i32) else {
+        return Vec::new();
+    };
+    let mut words = process.cmdline().unwrap_or_default();
+    if let Ok(env) = process.environ() {
+        if let Some(options) = env.get(std::ffi::OsStr::new("NODE_OPTIONS")) {
+            words.extend(
+                options
+                    .to_string_lossy()
+                    .split_whitespace()
+                    .map(str::to_string),
+            );
+        }
+    }
+    words.iter().filter_map(|w| inspect_port_of(w)).collect()
+}
+
+/// The port an inspector flag names, 9229 for one that names none.
+fn inspect_port_of(word: &str) -> Option<u16> {
+    let flag = word.split('=').next()?;
+    if !matches!(
+        flag,
+        "--inspect" | "--inspect-brk" | "--inspect-port" | "--inspect-wait" | "--debug-port"
+    ) {
+        return None;
+    }
+    match word.split_once('=') {
+        None => Some(NODE_DEFAULT_PORT),
+        Some((_, value)) => value.rsplit(':').next()?.parse().ok(),
+    }
+}
+
+/// Node's inspector port when nothing chooses one.
+const NODE_DEFAULT_PORT: u16 = 9229;
 
 /// A stopped process (SIGSTOP, a debugger) runs neither its signal handler nor its
 /// inspector: waiting for either would only end at the deadline.
@@ -90,22 +135,17 @@ fn refuse_stopped(pid: u32) -> Result<(), Error> {
 fn first_inspector<'a>(
     listeners: impl Iterator<Item = &'a Listener>,
     probe: Duration,
-) -> Option<(SocketAddr, Target)> {
+) -> Option<(Listener, Target)> {
     let deadline = Deadline::after(probe);
     listeners.into_iter().find_map(|l| {
-        let addr = l.connect_addr();
-        let mut list = targets::list(addr, deadline.left()?).ok()?;
-        Some((addr, list.swap_remove(0)))
+        let mut list = targets::list(l.connect_addr(), deadline.left()?).ok()?;
+        Some((l.clone(), list.swap_remove(0)))
     })
 }
 
 /// Reads the process's sockets until one that was not there before answers as an
 /// inspector, or `waits.open` passes.
-fn wait_for_new(
-    pid: u32,
-    before: &[Listener],
-    waits: Waits,
-) -> Result<(SocketAddr, Target), Error> {
+fn wait_for_new(pid: u32, before: &[Listener], waits: Waits) -> Result<(Listener, Target), Error> {
     let deadline = Deadline::after(waits.open);
     let mut tried: HashSet<u64> = before.iter().map(|l| l.inode).collect();
     loop {
@@ -122,5 +162,23 @@ fn wait_for_new(
             });
         }
         std::thread::sleep(POLL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inspect_port_of;
+
+    #[test]
+    fn inspector_flags_name_their_port() {
+        assert_eq!(inspect_port_of("--inspect"), Some(9229));
+        assert_eq!(inspect_port_of("--inspect-brk"), Some(9229));
+        assert_eq!(inspect_port_of("--inspect=0.0.0.0:9230"), Some(9230));
+        assert_eq!(inspect_port_of("--inspect=[::]:9231"), Some(9231));
+        assert_eq!(inspect_port_of("--inspect-port=9232"), Some(9232));
+        assert_eq!(inspect_port_of("--inspect=9233"), Some(9233));
+        assert_eq!(inspect_port_of("--inspect-publish-uid=http"), None);
+        assert_eq!(inspect_port_of("app.js"), None);
+        assert_eq!(inspect_port_of("--inspect=host"), None);
     }
 }

@@ -4,6 +4,7 @@
 //! does nothing useful and its `profile:*` profile its own Node daemon; pm2-rs's daemon
 //! is not Node, so these profile the app (docs/MIGRATION.md).
 
+mod failure;
 mod open;
 mod profile;
 mod select;

@@ -2,7 +2,8 @@
 //! instance over its inspector, all at once, one file each in the CLI's folder, with
 //! PM2's lines (`Starting profileCPU profiling for 10000ms...`, `Profile done in <file>`).
 
-use super::open::{open, open_failure, still_open_note};
+use super::failure::open_failure;
+use super::open::{open, still_open_note};
 use super::select::{instances, label};
 use crate::commands::usage::UsageError;
 use crate::out;
