@@ -24,6 +24,7 @@ pub enum InspectorCommand {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// id, name, namespace or script of the app (every instance of a cluster app).
+    #[arg(value_name = "APP|ID")]
     pub target: String,
 }
 
@@ -32,7 +33,9 @@ pub struct InspectArgs {
 pub struct ProfileArgs {
     /// id, name, namespace or script of the app (PM2 7 profiled its own daemon, which in
     /// pm2-rs is not Node: an app is required).
+    #[arg(value_name = "APP|ID")]
     pub target: Option<String>,
     /// How long to profile, in milliseconds (default 10000, as PM2).
+    #[arg(value_name = "TIME")]
     pub time: Option<String>,
 }
