@@ -3,7 +3,8 @@
 //! default, a free one for `0`). Where it listens is read from the process's own sockets
 //! in `/proc`, not from its log: the socket that appears after the signal is the inspector
 //! once its `/json/list` says so. An inspector already open is found the same way, among
-//! the process's loopback sockets, and no signal is sent.
+//! the process's loopback sockets and those its inspector flags name, and no signal is
+//! sent.
 
 use crate::deadline::Deadline;
 use crate::listeners::{listening, Listener};
@@ -21,7 +22,8 @@ const POLL: Duration = Duration::from_millis(20);
 pub struct Waits {
     /// From the signal to the inspector's socket listening.
     pub open: Duration,
-    /// One `/json/list` request.
+    /// The `/json/list` requests to the sockets already there, all together; and each
+    /// request to a socket that appears.
     pub probe: Duration,
 }
 
