@@ -1,6 +1,6 @@
 //! Zero-downtime reload and scaling of cluster apps while clients keep sending requests (a
-//! new connection each): no request may fail. Also `--wait-ready` (a worker is `launching`
-//! until it sends 'ready'; reload waits for it, and fails without it while the old worker
+//! new connection each): no request may fail. Also `--wait-ready` (start replies once the
+//! worker sent 'ready', as PM2's does; reload waits for it, and fails without it while the old worker
 //! keeps serving) and `--shutdown-with-message`.
 //!
 //! Keep-alive clients lose nothing either: a connection the retiring worker closes while its
@@ -24,7 +24,7 @@ on_each_node!(
     keep_alive_connections_survive_reloads_with_shared_handles,
     a_connection_still_in_use_when_its_worker_is_killed_is_not_handed_on,
     scaling_up_and_down_under_traffic_loses_nothing,
-    a_worker_stays_launching_until_it_sends_ready,
+    the_start_replies_once_the_worker_sent_ready,
     reload_with_wait_ready_waits_for_the_new_workers_ready,
     a_reload_whose_worker_never_gets_ready_fails_and_keeps_the_old_one,
     shutdown_message_on_reload_and_stop,
@@ -277,13 +277,13 @@ fn scaling_up_and_down_under_traffic_loses_nothing(node: &Node) {
     assert_eq!(stats.failed, 0, "{stats:?}");
 }
 
-fn a_worker_stays_launching_until_it_sends_ready(node: &Node) {
+fn the_start_replies_once_the_worker_sent_ready(node: &Node) {
     let p = Pm2::new("wait_ready");
     let env = [("READY_AFTER_MS", "1500")];
     // A listen timeout far away: `online` can only come from 'ready'.
     let flags = ["-i", "1", "--wait-ready", "--listen-timeout", "20000"];
     let (port, events) = start_web(&p, node, &env, &flags);
-    launching_until_marker(&p, 0, &events, "sending ready");
+    online_once_ready(&p, 0, &events, "sending ready");
     assert_eq!(env_str(&p.app(0), "exec_mode"), "cluster_mode");
     let stats = requests(10, || http_get(port));
     assert_eq!(stats.failed, 0, "{stats:?}");
@@ -294,7 +294,7 @@ fn reload_with_wait_ready_waits_for_the_new_workers_ready(node: &Node) {
     let env = [("READY_AFTER_MS", "800")];
     let flags = ["-i", "1", "--wait-ready", "--listen-timeout", "20000"];
     let (port, events) = start_web(&p, node, &env, &flags);
-    launching_until_marker(&p, 0, &events, "sending ready");
+    online_once_ready(&p, 0, &events, "sending ready");
     let old = pid_of(&p.app(0));
     let traffic = Traffic::http(port, 1);
     traffic.wait_for_more(&p, 20);

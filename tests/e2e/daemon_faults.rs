@@ -194,4 +194,18 @@ fn a_start_beyond_the_bounds_is_refused_with_the_limit_named_and_nothing_starts(
     assert_eq!(p.app_count(), 0, "nothing was started");
     p.ok(&["start", &script, "--name", "fine"]);
     p.wait_online(0);
+    // Scaling is bounded the same way, by one app's count and by the daemon's total.
+    let out = p.run(&["scale", "fine", "20000"]);
+    p.expect_code(&out, 1);
+    p.expect_output(
+        &out,
+        "app fine: 19999 instances asked for: the daemon runs at most 10000",
+    );
+    let out = p.run(&["scale", "fine", "+10000"]);
+    p.expect_code(&out, 1);
+    p.expect_output(
+        &out,
+        "the daemon runs at most 10000 instances: 1 exist, 10000 more were asked for",
+    );
+    assert_eq!(p.app_count(), 1, "nothing more was started");
 }

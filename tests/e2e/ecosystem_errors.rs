@@ -1,7 +1,7 @@
 //! Broken ecosystem files: each gives its exact error (file, line and column for syntax
 //! errors, the key path for values, all problems at once), exits 1 and starts nothing, not
 //! even the daemon. Unknown keys only warn, with a suggestion. `pm2 init` writes PM2's
-//! templates and refuses to overwrite a file; `pm2 start` alone starts that file.
+//! templates, over an existing file as PM2 does; `pm2 start` alone starts that file.
 
 use crate::harness::*;
 use std::path::{Path, PathBuf};
@@ -237,7 +237,7 @@ fn env_without_a_file_is_an_error_and_a_missing_env_block_warns() {
 }
 
 #[test]
-fn init_writes_the_templates_and_never_overwrites() {
+fn init_writes_the_templates_over_an_existing_file() {
     let p = Pm2::new("eco_init");
     let full = p.dir.join("ecosystem.config.js");
     p.ok(&["init"]);
@@ -249,17 +249,13 @@ fn init_writes_the_templates_and_never_overwrites() {
         );
     }
     std::fs::write(&full, "// mine\n").expect("edit the file");
-    let out = p.fails(&["init"], 1);
-    p.expect_output(&out, "already exists");
-    assert_eq!(
-        std::fs::read_to_string(&full).unwrap_or_default(),
-        "// mine\n"
-    );
-    p.fails(&["ecosystem", "simple"], 1);
-    assert_eq!(
-        std::fs::read_to_string(&full).unwrap_or_default(),
-        "// mine\n"
-    );
+    let out = p.ok(&["init"]);
+    p.expect_output(&out, &format!("File {} generated", full.display()));
+    assert_eq!(std::fs::read_to_string(&full).unwrap_or_default(), template);
+    std::fs::write(&full, "// mine\n").expect("edit the file");
+    p.ok(&["ecosystem", "simple"]);
+    let simple = std::fs::read_to_string(&full).unwrap_or_default();
+    assert!(simple.contains(r#"name   : "app1""#), "{simple}");
 
     // `init simple` writes the short template, and it starts as is once app.js exists.
     let sub = p.dir.join("simple");

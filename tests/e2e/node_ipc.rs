@@ -57,10 +57,14 @@ fn wait_ready_in_fork_mode(node: &Node) {
     // A listen timeout far away: `online` can only come from 'ready'.
     let flags = ["--name", "ipc", "--wait-ready", "--listen-timeout", "20000"];
     p.ok_env(&env, &node.start_args("ipc_fork.js", &flags));
-    launching_until_marker(&p, 0, &events, "sending ready");
+    online_once_ready(&p, 0, &events, "sending ready");
     let app = p.app(0);
     assert_eq!(env_str(&app, "exec_mode"), "fork_mode", "{app:#}");
     assert_eq!(app["pm2_env"]["wait_ready"], true, "{app:#}");
+    // A restart also replies once the new process sent 'ready', as PM2's does.
+    p.ok(&["restart", "ipc"]);
+    let new = pid_of(&p.app(0));
+    online_once_ready(&p, 0, &events, &format!("sending ready pid={new}"));
 }
 
 fn shutdown_message_stops_a_fork_app(node: &Node) {

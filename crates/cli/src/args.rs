@@ -116,7 +116,9 @@ pub enum Command {
     Uninstall(ModuleArgs),
     /// Set a module setting: `pm2 set pm2-logrotate:max_size 10M` (no args: print all).
     Set(SetArgs),
-    /// Remove a setting.
+    /// Set several settings at once: `pm2 multiset "app.k1 v1 app.k2 v2"`.
+    Multiset(SerialArg),
+    /// Remove a setting (`all`: every setting).
     Unset(KeyArg),
     /// Print a setting, or all of them.
     Get(OptionalKey),
@@ -287,6 +289,13 @@ pub struct SetArgs {
     pub key: Option<String>,
     /// Value.
     pub value: Option<String>,
+}
+
+/// `multiset "<key> <value> ..."`.
+#[derive(Debug, Args)]
+pub struct SerialArg {
+    /// Keys and values separated by spaces (`"..."` keeps spaces, quotes included).
+    pub serial: String,
 }
 
 /// One key.

@@ -127,6 +127,8 @@ pub async fn run(
     daemon_log::attach_hub(&hub);
     let daemon = Arc::new(Daemon::new(settings, hub));
     recover(&daemon).await;
+    // Before the first reply, so a client never sees the home change after it was answered.
+    state_file::write_state(&daemon);
     tokio::spawn(crate::logs::rotation::rotator::run(Arc::clone(&daemon)));
     tokio::spawn(crate::housekeeping::tick::run(Arc::clone(&daemon)));
     tokio::spawn(reload_logs_on_sigusr2(Arc::clone(&daemon)));
@@ -156,7 +158,6 @@ async fn recover(daemon: &Daemon) {
     let count = request.apps.len();
     handlers::start_apps(daemon, request).await;
     tracing::info!("Restored {count} apps of the previous daemon");
-    state_file::write_state(daemon);
 }
 
 /// SIGUSR2 reopens every log file, as in PM2.

@@ -6,6 +6,7 @@
 use crate::atomic::write_atomic;
 use crate::layout::Pm2Home;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 use std::io;
 use std::path::PathBuf;
 
@@ -74,29 +75,113 @@ fn object(v: &mut Value) -> &mut Map<String, Value> {
     v.as_object_mut().expect("just made an object")
 }
 
-/// `pm2 set <module>:<key> <value>` (or a plain key): stored as a string, as PM2 does.
+/// PM2's reading of a settings key: split on `.` if it has one, else on `:` (`"..."`
+/// groups keep a separator and lose their quotes; empty parts are dropped). A part named
+/// `__proto__`, `constructor` or `prototype` makes the whole key one top-level name, as in
+/// PM2. `app.port` and `pm2-logrotate:max_size` are two levels.
+pub fn split_key(key: &str) -> Vec<String> {
+    let sep = if key.contains('.') {
+        '.'
+    } else if key.contains(':') {
+        ':'
+    } else {
+        return vec![key.to_string()];
+    };
+    let mut parts = Vec::new();
+    let mut part = String::new();
+    let mut quoted = false;
+    for c in key.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c == sep && !quoted => parts.push(std::mem::take(&mut part)),
+            c => part.push(c),
+        }
+    }
+    parts.push(part);
+    parts.retain(|p| !p.is_empty());
+    if parts
+        .iter()
+        .any(|p| matches!(p.as_str(), "__proto__" | "constructor" | "prototype"))
+    {
+        return vec![key.to_string()];
+    }
+    parts
+}
+
+/// The object at `path` under `conf`, made on the way where missing or not an object (what
+/// PM2's set and unset both do).
+fn walk<'a>(conf: &'a mut Value, path: &[String]) -> &'a mut Map<String, Value> {
+    let mut node = object(conf);
+    for level in path {
+        let child = node.entry(level.clone()).or_insert_with(|| json!({}));
+        node = object(child);
+    }
+    node
+}
+
+/// `pm2 set <key> <value>`: stored as a string at the levels of [`split_key`]
+/// (`app.port 3000` is `{"app": {"port": "3000"}}`), as PM2 does.
 pub fn set(conf: &mut Value, key: &str, value: &str) {
-    match key.split_once(':') {
-        Some((module, k)) => {
-            let section = object(conf).entry(module).or_insert_with(|| json!({}));
-            object(section).insert(k.to_string(), json!(value));
-        }
-        None => {
-            object(conf).insert(key.to_string(), json!(value));
-        }
+    let parts = split_key(key);
+    if let Some((last, path)) = parts.split_last() {
+        walk(conf, path).insert(last.clone(), json!(value));
     }
 }
 
-/// `pm2 unset <module>:<key>`; true when something was removed.
-pub fn unset(conf: &mut Value, key: &str) -> bool {
-    let root = object(conf);
-    match key.split_once(':') {
-        Some((module, k)) => root
-            .get_mut(module)
-            .and_then(Value::as_object_mut)
-            .is_some_and(|m| m.remove(k).is_some()),
-        None => root.remove(key).is_some(),
+/// `pm2 unset <key>`: removes the value if there is one (an absent key is no error, and
+/// its missing levels are left behind as empty objects, as in PM2); `all` empties the file.
+pub fn unset(conf: &mut Value, key: &str) {
+    let parts = split_key(key);
+    if let Some((last, path)) = parts.split_last() {
+        walk(conf, path).remove(last);
     }
+    if key == "all" {
+        *conf = json!({});
+    }
+}
+
+/// `pm2 get <key>`: the value at the levels of [`split_key`]; like PM2, an empty string,
+/// `0` or `false` on the way counts as unset.
+pub fn get<'a>(conf: &'a Value, key: &str) -> Option<&'a Value> {
+    let mut node = conf;
+    for part in split_key(key) {
+        node = node.get(&part)?;
+        if matches!(node, Value::Null | Value::Bool(false))
+            || node.as_str() == Some("")
+            || node.as_f64() == Some(0.0)
+        {
+            return None;
+        }
+    }
+    Some(node)
+}
+
+/// The variables an app named `app` gets from its settings (PM2's `getModuleConf`): each
+/// of its keys, plus `<app>` itself holding them all as JSON. `None` when the app has no
+/// settings object. Non-string values are given as JSON.
+pub fn app_settings(conf: &Value, app: &str) -> Option<BTreeMap<String, String>> {
+    let Some(Value::Object(section)) = conf.get(app) else {
+        return None;
+    };
+    let mut env: BTreeMap<String, String> = section
+        .iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => (k.clone(), s.clone()),
+            other => (k.clone(), other.to_string()),
+        })
+        .collect();
+    env.insert(app.to_string(), Value::Object(section.clone()).to_string());
+    Some(env)
+}
+
+/// Creates an empty `module_conf.json` where there is none: PM2's CLI does so on every
+/// call, so tools that read the file find it.
+pub fn ensure_exists(home: &Pm2Home) -> Result<(), ModuleConfError> {
+    let path = home.module_conf();
+    if path.exists() {
+        return Ok(());
+    }
+    write_atomic(&path, b"{}").map_err(|source| ModuleConfError::Write { path, source })
 }
 
 /// Whether a built-in module is installed.
@@ -145,8 +230,43 @@ mod tests {
             c["pm2-logrotate"]["max_size"], "1K",
             "install keeps user values"
         );
-        assert!(unset(&mut c, "pm2-logrotate:max_size"));
+        unset(&mut c, "pm2-logrotate:max_size");
+        assert!(c["pm2-logrotate"].get("max_size").is_none());
         assert!(uninstall(&mut c, LOGROTATE));
         assert!(!installed(&c, LOGROTATE));
+    }
+
+    #[test]
+    fn keys_split_as_pm2_splits_them() {
+        assert_eq!(split_key("app.port"), ["app", "port"]);
+        assert_eq!(
+            split_key("pm2-logrotate:max_size"),
+            ["pm2-logrotate", "max_size"]
+        );
+        assert_eq!(split_key("a.b:c"), ["a", "b:c"]);
+        assert_eq!(split_key(r#"app."x.y".z"#), ["app", "x.y", "z"]);
+        assert_eq!(split_key("a..b"), ["a", "b"]);
+        assert_eq!(split_key("plain"), ["plain"]);
+        assert_eq!(split_key("a.__proto__"), ["a.__proto__"]);
+    }
+
+    #[test]
+    fn nested_set_unset_get_and_app_settings() {
+        let mut c = json!({"app": "flat"});
+        set(&mut c, "app.port", "3000");
+        set(&mut c, "app.db.host", "h");
+        assert_eq!(c, json!({"app": {"port": "3000", "db": {"host": "h"}}}));
+        assert_eq!(get(&c, "app:port"), Some(&json!("3000")));
+        assert_eq!(get(&c, "app.none"), None);
+        let env = app_settings(&c, "app").unwrap();
+        assert_eq!(env["port"], "3000");
+        assert_eq!(env["db"], r#"{"host":"h"}"#);
+        assert_eq!(env["app"], r#"{"port":"3000","db":{"host":"h"}}"#);
+        assert_eq!(app_settings(&c, "other"), None);
+        unset(&mut c, "app.port");
+        unset(&mut c, "ghost.key");
+        assert_eq!(c, json!({"app": {"db": {"host": "h"}}, "ghost": {}}));
+        unset(&mut c, "all");
+        assert_eq!(c, json!({}));
     }
 }

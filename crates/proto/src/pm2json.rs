@@ -45,6 +45,14 @@ fn env_object(p: &ProcessInfo) -> Map<String, Value> {
     env
 }
 
+/// The env pm2_env shows: PM2 always merges `<name>` (the app's settings, `{}` without
+/// any) into it; an object, so the child never sees it (only the shown copy has it).
+fn shown_env(name: &str, env: &Map<String, Value>) -> Map<String, Value> {
+    let mut shown = env.clone();
+    shown.entry(name.to_string()).or_insert_with(|| json!({}));
+    shown
+}
+
 /// The pm2_env object, in PM2's key order.
 pub fn pm2_env(p: &ProcessInfo) -> Map<String, Value> {
     let s = &p.spec;
@@ -56,7 +64,7 @@ pub fn pm2_env(p: &ProcessInfo) -> Map<String, Value> {
     put("name", json!(s.name));
     put("filter_env", json!([]));
     put("namespace", json!(s.namespace));
-    put("env", Value::Object(env.clone()));
+    put("env", Value::Object(shown_env(&s.name, &env)));
     put("merge_logs", json!(s.merge_logs));
     put("vizion", json!(true));
     put("autostart", json!(s.autostart));

@@ -8,6 +8,8 @@ mod auth;
 mod body;
 mod conditional;
 mod files;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod handler;
 mod log;
 mod lookup;

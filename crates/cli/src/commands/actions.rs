@@ -11,6 +11,7 @@ use pm2_proto::{
     Action, ActionRequest, InstanceOutcome, Request, Response, ScaleChange, ScaleRequest,
     SignalRequest, SpecPatch, Target, TriggerRequest,
 };
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Prints `[PM2] [name](id) ✓` lines; returns the exit code (1 if any instance failed).
@@ -57,13 +58,14 @@ pub(crate) struct ActionFlags {
 
 /// Applies an action to targets on an open connection and prints PM2's lines and table.
 pub(crate) fn apply(
+    home: &Pm2Home,
     client: &mut Client,
     action: Action,
     words: &[String],
     flags: ActionFlags,
 ) -> Result<i32> {
     let update_env = flags.update_env;
-    let code = apply_quietly(client, action, words, flags)?;
+    let code = apply_quietly(home, client, action, words, flags)?;
     if action == Action::Restart && !update_env {
         out::info("Use --update-env to update environment variables");
     }
@@ -73,13 +75,23 @@ pub(crate) fn apply(
 
 /// Applies an action to targets and prints PM2's per-instance lines, not the table.
 pub(crate) fn apply_quietly(
+    home: &Pm2Home,
     client: &mut Client,
     action: Action,
     words: &[String],
     flags: ActionFlags,
 ) -> Result<i32> {
     let targets = super::words::targets(words)?;
-    let env = flags.update_env.then(|| std::env::vars().collect());
+    let mut env: Option<BTreeMap<String, String>> =
+        flags.update_env.then(|| std::env::vars().collect());
+    if let ([Target::Word { word, .. }], Action::Restart | Action::Reload) = (&targets[..], action)
+    {
+        // PM2 merges an app's settings (`pm2 set <app>.<key>`) when it is restarted by name.
+        let settings = super::modules::app_env(home, word);
+        if !settings.is_empty() {
+            env.get_or_insert_with(BTreeMap::new).extend(settings);
+        }
+    }
     let request = Request::Action(ActionRequest {
         action,
         targets,
@@ -105,7 +117,7 @@ pub(crate) fn action(
     flags: ActionFlags,
 ) -> Result<i32> {
     let mut client = connect(home)?;
-    apply(&mut client, action, words, flags)
+    apply(home, &mut client, action, words, flags)
 }
 
 /// `pm2 sendSignal <signal> <targets...>`.

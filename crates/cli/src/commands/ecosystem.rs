@@ -53,10 +53,19 @@ pub(crate) fn apply(
     if eco.apps.is_empty() {
         bail!("{}: no app to start (check --only)", eco.file.display());
     }
+    let mut apps = eco.apps;
+    for app in &mut apps {
+        // PM2 adds the app's settings, and `<name>` (`{}` without settings), to the env.
+        let settings = super::modules::app_env(home, &app.name);
+        app.env.extend(settings);
+        app.env
+            .entry(app.name.clone())
+            .or_insert_with(|| "{}".into());
+    }
     let mut client = connect(home)?;
-    let names: Vec<String> = eco.apps.iter().map(|a| a.name.clone()).collect();
+    let names: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();
     let request = Request::Apply(ApplyRequest {
-        apps: eco.apps,
+        apps,
         running: mode,
     });
     let Response::Outcomes { outcomes } = expect(&mut client, request)? else {
@@ -101,27 +110,18 @@ pub(crate) fn act_on_apps(
     if present.is_empty() {
         bail!("none of the apps of {file} is registered");
     }
-    apply_action(&mut client, action, &present, Default::default())
+    apply_action(home, &mut client, action, &present, Default::default())
 }
 
-/// `pm2 init [simple]` / `pm2 ecosystem [simple]`: writes the template, never over a file.
+/// `pm2 init [simple]` / `pm2 ecosystem [simple]`: writes the template (over an existing
+/// `ecosystem.config.js`, as PM2 does).
 pub(crate) fn init(kind: Option<&str>) -> Result<i32> {
     let simple = matches!(kind, Some("simple"));
     let path = std::env::current_dir()
         .context("cannot read the current directory")?
         .join("ecosystem.config.js");
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path);
-    let mut file = match file {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            bail!("{} already exists; not overwriting it", path.display())
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
-    };
-    std::io::Write::write_all(&mut file, ecosystem_template(simple).as_bytes())
+    // PM2 writes the template over whatever file is there.
+    std::fs::write(&path, ecosystem_template(simple))
         .with_context(|| format!("cannot write {}", path.display()))?;
     out::info(&format!("File {} generated", path.display()));
     Ok(0)

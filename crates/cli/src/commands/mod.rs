@@ -22,9 +22,19 @@ use anyhow::{bail, Result};
 use pm2_home::Pm2Home;
 use pm2_proto::{Action, ApplyMode};
 
+/// PM2's CLI creates its home and an empty module_conf.json on every call; tools that read
+/// the file (and `pm2 set` run by hand later) expect it. Best effort: a command that needs
+/// the home reports its own error.
+fn prepare_home(home: &Pm2Home) {
+    if home.ensure().is_ok() {
+        let _ = pm2_home::module_conf::ensure_exists(home);
+    }
+}
+
 /// Runs one parsed command; returns the exit code.
 pub fn run(command: Command) -> Result<i32> {
     let home = Pm2Home::from_env();
+    prepare_home(&home);
     match command {
         Command::Daemon => bail!("__daemon is run by the pm2 binary, not by the CLI library"),
         Command::Start(args) => start::start(&home, *args),
@@ -61,6 +71,7 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Uninstall(m) => modules::uninstall(&home, &m.module),
         Command::Set(a) => modules::set(&home, a.key.as_deref(), a.value.as_deref()),
         Command::Conf(a) => modules::set(&home, a.key.as_deref(), a.value.as_deref()),
+        Command::Multiset(m) => modules::multiset(&home, &m.serial),
         Command::Unset(k) => modules::unset(&home, &k.key),
         Command::Get(k) => modules::get(&home, k.key.as_deref()),
         Command::Logs(args) => logs::logs(&home, args),

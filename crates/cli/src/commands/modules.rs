@@ -1,12 +1,14 @@
-//! `install`, `uninstall`, `set`, `unset`, `get`, `conf`: module settings in
-//! `module_conf.json`. The only module is the built-in `pm2-logrotate`.
+//! `install`, `uninstall`, `set`, `multiset`, `unset`, `get`, `conf`: module and app
+//! settings in `module_conf.json`. The only module is the built-in `pm2-logrotate`; any
+//! app's settings (`pm2 set api.port 3000`) reach its environment.
 
 use crate::{client, out};
 use anyhow::{bail, Context, Result};
 use pm2_home::logrotate::{RotateConfig, LOGROTATE, LOGROTATE_DEFAULTS};
 use pm2_home::{module_conf, Pm2Home};
-use pm2_proto::Request;
+use pm2_proto::{Action, ActionRequest, Request, ResolveRequest, Response, Target};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 fn load(home: &Pm2Home) -> Result<Value> {
     home.ensure()
@@ -57,7 +59,9 @@ pub(crate) fn uninstall(home: &Pm2Home, module: &str) -> Result<i32> {
     Ok(0)
 }
 
-/// `pm2 set <key> <value>`; without arguments prints everything.
+/// `pm2 set <key> <value>`; without arguments prints everything. A key of two levels or
+/// more (`app.port`) names an app by its first part: a registered app of that name is
+/// restarted with its environment updated and its settings in it, as PM2 does.
 pub(crate) fn set(home: &Pm2Home, key: Option<&str>, value: Option<&str>) -> Result<i32> {
     let (Some(key), Some(value)) = (key, value) else {
         return get(home, key);
@@ -66,31 +70,132 @@ pub(crate) fn set(home: &Pm2Home, key: Option<&str>, value: Option<&str>) -> Res
     module_conf::set(&mut conf, key, value);
     store(home, &conf)?;
     out::info(&format!("Module value set: {key} = {value}"));
+    restart_app_of(home, key)?;
     Ok(0)
 }
 
-/// `pm2 unset <key>`.
-pub(crate) fn unset(home: &Pm2Home, key: &str) -> Result<i32> {
+/// `pm2 multiset "k1 v1 k2 v2"`: each pair as `set` (a key without a value is removed, as
+/// PM2's set of `undefined` does); the app of the first key is restarted once.
+pub(crate) fn multiset(home: &Pm2Home, serial: &str) -> Result<i32> {
+    let words = serial_words(serial);
     let mut conf = load(home)?;
-    if !module_conf::unset(&mut conf, key) {
-        bail!("{key} is not set");
+    for pair in words.chunks(2) {
+        match pair {
+            [key, value] => module_conf::set(&mut conf, key, value),
+            [key] => module_conf::unset(&mut conf, key),
+            _ => {}
+        }
     }
     store(home, &conf)?;
+    for pair in words.chunks(2) {
+        out::info(&format!("Module value set: {}", pair.join(" = ")));
+    }
+    if let Some(first) = words.first() {
+        restart_app_of(home, first)?;
+    }
+    Ok(0)
+}
+
+/// PM2's split of a multiset string: runs of non-spaces, where `"..."` (quotes kept) may
+/// hold spaces.
+fn serial_words(serial: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in serial.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                word.push(c);
+            }
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// After `set app.key`: restarts the apps named `app` (if a daemon runs and has one) with
+/// the CLI's environment and the app's settings. Like PM2, no such app is no error.
+fn restart_app_of(home: &Pm2Home, key: &str) -> Result<()> {
+    let parts = module_conf::split_key(key);
+    let [app, _, ..] = parts.as_slice() else {
+        return Ok(());
+    };
+    let Some(mut client) = client::connect_existing(home) else {
+        return Ok(());
+    };
+    let targets = vec![Target::Name(app.clone())];
+    let found = matches!(
+        client.request(Request::Resolve(ResolveRequest { targets: targets.clone() }))?,
+        Response::Ids { ids } if !ids.is_empty()
+    );
+    if !found {
+        return Ok(());
+    }
+    let mut env: BTreeMap<String, String> = std::env::vars().collect();
+    env.extend(app_env(home, app));
+    let request = Request::Action(ActionRequest {
+        action: Action::Restart,
+        targets,
+        update_env: Some(env),
+        toggle_watch: false,
+        patch: Box::default(),
+    });
+    match client.request(request)? {
+        Response::Outcomes { outcomes } if outcomes.iter().all(|o| o.error.is_none()) => {
+            out::info(&format!("Module {app} restarted"));
+        }
+        Response::Outcomes { outcomes } => {
+            for o in outcomes.iter().filter(|o| o.error.is_some()) {
+                out::error(&format!(
+                    "[{}]({}) {}",
+                    o.name,
+                    o.pm_id,
+                    o.error.as_deref().unwrap_or("")
+                ));
+            }
+        }
+        Response::Error { message } => out::error(&message),
+        other => bail!("unexpected reply to a restart: {other:?}"),
+    }
+    Ok(())
+}
+
+/// The variables app `name` gets from `module_conf.json` on start and on restart by name:
+/// its settings and `<name>` holding them as JSON (empty when it has none). An unreadable
+/// file gives none, as PM2 reads it.
+pub(crate) fn app_env(home: &Pm2Home, name: &str) -> BTreeMap<String, String> {
+    module_conf::load(home)
+        .ok()
+        .and_then(|conf| module_conf::app_settings(&conf, name))
+        .unwrap_or_default()
+}
+
+/// `pm2 unset <key>`: an absent key is no error; `all` removes every setting.
+pub(crate) fn unset(home: &Pm2Home, key: &str) -> Result<i32> {
+    let mut conf = load(home)?;
+    module_conf::unset(&mut conf, key);
+    store(home, &conf)?;
+    out::info(&format!("Module value unset: {key}"));
     Ok(0)
 }
 
 /// `pm2 get [key]`.
 pub(crate) fn get(home: &Pm2Home, key: Option<&str>) -> Result<i32> {
     let conf = load(home)?;
-    let Some(key) = key else {
+    let Some(key) = key.filter(|k| *k != "all") else {
         out::line(&serde_json::to_string_pretty(&conf)?)?;
         return Ok(0);
     };
-    let value = match key.split_once(':') {
-        Some((m, k)) => conf.get(m).and_then(|s| s.get(k)),
-        None => conf.get(key),
-    };
-    match value {
+    match module_conf::get(&conf, key) {
         Some(Value::String(s)) => out::line(s)?,
         Some(v) => out::line(&v.to_string())?,
         None => bail!("{key} is not set"),

@@ -111,7 +111,7 @@ fn restart_existing(
     if !names_existing_app(&mut client, word)? {
         return Ok(None);
     }
-    restart_with(&mut client, word, options, patch.clone()).map(Some)
+    restart_with(home, &mut client, word, options, patch.clone()).map(Some)
 }
 
 /// Whether the app that runs `spec`'s script under its name exists and is stopped,
@@ -143,12 +143,13 @@ fn restart_stopped(
     options: &StartOptions,
     patch: SpecPatch,
 ) -> Result<i32> {
-    restart_with(&mut connect(home)?, name, options, patch)
+    restart_with(home, &mut connect(home)?, name, options, patch)
 }
 
 /// Restarts what `word` names with the start's options, as PM2's `start` does for an app
 /// that exists, and says so.
 fn restart_with(
+    home: &Pm2Home,
     client: &mut crate::client::Client,
     word: &str,
     options: &StartOptions,
@@ -159,7 +160,7 @@ fn restart_with(
         toggle_watch: false,
         patch,
     };
-    let code = apply_quietly(client, Action::Restart, &[word.to_string()], flags)?;
+    let code = apply_quietly(home, client, Action::Restart, &[word.to_string()], flags)?;
     if code == 0 {
         out::info("Process successfully started");
     }
@@ -167,8 +168,10 @@ fn restart_with(
     Ok(code)
 }
 
-/// Sends one resolved app to the daemon and prints the outcome.
-pub(super) fn start_spec(home: &Pm2Home, spec: AppSpec, force: bool) -> Result<i32> {
+/// Sends one resolved app to the daemon, with its settings from `module_conf.json` in its
+/// env (PM2's `getModuleConf`), and prints the outcome.
+pub(super) fn start_spec(home: &Pm2Home, mut spec: AppSpec, force: bool) -> Result<i32> {
+    spec.env.extend(super::modules::app_env(home, &spec.name));
     let mut client = connect(home)?;
     let plural = if spec.instances == 1 { "" } else { "s" };
     out::info(&format!(

@@ -225,7 +225,7 @@ fn app_env(r: &mut AppReader, scope: &FileScope, ctx: &ResolveContext) -> BTreeM
         _ => ctx.env.clone(),
     };
     env.extend(scope.deploy_env.clone());
-    env.extend(r.get("env", fields::env_object).unwrap_or_default());
+    env.extend(r.get("env", fields::env_block).unwrap_or_default());
     if let Some(name) = scope.env_name {
         match r.env_blocks.get(name).copied() {
             Some(block) => match fields::env_object(block) {

@@ -227,12 +227,57 @@ pub(crate) fn cron(v: &Value) -> Result<Option<String>, String> {
     }
 }
 
-/// An env block: every value becomes a string the way Node stringifies env values.
+/// An app's `env`: objects, arrays and nulls are JSON-stringified (PM2's
+/// `mergeEnvironmentVariables` does so before anything else), the rest become strings as
+/// Node prints them.
+pub(crate) fn env_block(v: &Value) -> Result<BTreeMap<String, String>, String> {
+    env_map(v, |v| {
+        Some(match v {
+            Value::Object(_) | Value::Array(_) | Value::Null => js_json(v),
+            other => js_string(other),
+        })
+    })
+}
+
+/// `env_<name>` and `deploy.<name>.env`: merged after PM2's stringification, so an object,
+/// array or null never reaches the app (PM2's fork spawn passes primitives only).
 pub(crate) fn env_object(v: &Value) -> Result<BTreeMap<String, String>, String> {
+    env_map(v, |v| match v {
+        Value::Object(_) | Value::Array(_) | Value::Null => None,
+        other => Some(js_string(other)),
+    })
+}
+
+fn env_map(
+    v: &Value,
+    value: impl Fn(&Value) -> Option<String>,
+) -> Result<BTreeMap<String, String>, String> {
     match v {
-        Value::Object(map) => Ok(map.iter().map(|(k, v)| (k.clone(), js_string(v))).collect()),
+        Value::Object(map) => Ok(map
+            .iter()
+            .filter_map(|(k, v)| value(v).map(|s| (k.clone(), s)))
+            .collect()),
         Value::Null => Ok(BTreeMap::new()),
         other => Err(format!("expected an object, got {}", show(other))),
+    }
+}
+
+/// `JSON.stringify(v)`: serde's JSON with JavaScript's numbers (`1.0` is `1`).
+pub(crate) fn js_json(v: &Value) -> String {
+    match v {
+        Value::Number(n) => js_number(n),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(js_json).collect();
+            format!("[{}]", items.join(","))
+        }
+        Value::Object(map) => {
+            let fields: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), js_json(v)))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        other => other.to_string(),
     }
 }
 
@@ -247,6 +292,19 @@ pub(crate) fn shell_words(s: &str) -> Result<Vec<String>, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn env_values_follow_pm2() {
+        let env = json!({"O": {"a": [1, 2.5, 1.0, "x\"y"], "b": null}, "A": [1, true], "N": null, "F": 1.0, "B": false});
+        let block = env_block(&env).unwrap();
+        assert_eq!(block["O"], r#"{"a":[1,2.5,1,"x\"y"],"b":null}"#);
+        assert_eq!(block["A"], "[1,true]");
+        assert_eq!(block["N"], "null");
+        assert_eq!(block["F"], "1");
+        assert_eq!(block["B"], "false");
+        let named = env_object(&env).unwrap();
+        assert_eq!(named.keys().collect::<Vec<_>>(), ["B", "F"]);
+    }
 
     #[test]
     fn sizes_follow_pm2() {
@@ -293,13 +351,13 @@ mod tests {
     #[test]
     fn env_values_are_stringified_like_node() {
         let env =
-            env_object(&json!({"A": 1, "B": true, "C": 1.5, "D": null, "E": [1, 2], "F": 2.0}))
+            env_block(&json!({"A": 1, "B": true, "C": 1.5, "D": null, "E": [1, 2], "F": 2.0}))
                 .unwrap();
         assert_eq!(env["A"], "1");
         assert_eq!(env["B"], "true");
         assert_eq!(env["C"], "1.5");
         assert_eq!(env["D"], "null");
-        assert_eq!(env["E"], "1,2");
+        assert_eq!(env["E"], "[1,2]");
         assert_eq!(env["F"], "2");
     }
 

@@ -1,21 +1,17 @@
-//! Reading an ecosystem file into a JSON value: JSON5 (PM2 evaluates `.json` as a JS
-//! expression, so comments, trailing commas and unquoted keys work), YAML, and JavaScript
-//! (CommonJS or ESM) evaluated by the `node` on PATH.
+//! Reading an ecosystem file into a JSON value: `.json` as PM2 reads it (a JavaScript
+//! expression: JSON5 when that reads it, else evaluated by node, see `expr`), YAML, and
+//! JavaScript (CommonJS or ESM) evaluated by the `node` on PATH.
 
 use crate::error::EcosystemError;
-use crate::interpreter::find_in_path;
 use crate::resolve::ResolveContext;
 use serde_json::{Map, Number, Value};
-use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// How a file is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {
-    /// JSON read leniently (JSON5).
+    /// A JavaScript expression (JSON5 when that reads it).
     Json,
     /// YAML.
     Yaml,
@@ -51,44 +47,112 @@ pub(crate) fn load_file(
     label: &str,
     ctx: &ResolveContext,
 ) -> Result<Value, EcosystemError> {
+    if path.is_dir() {
+        return Err(EcosystemError(format!(
+            "{label}: is a directory, not an ecosystem file (give the file in it, such as \
+             {}/ecosystem.config.js)",
+            label.trim_end_matches('/')
+        )));
+    }
     match format_of(label) {
         Format::CommonJs | Format::Esm if !path.is_file() => Err(not_found(label)),
         Format::CommonJs => eval_js(path, false, label, ctx),
         Format::Esm => eval_js(path, true, label, ctx),
         format => {
-            let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            let file = std::fs::File::open(path).map_err(|e| match e.kind() {
                 std::io::ErrorKind::NotFound => not_found(label),
                 _ => EcosystemError(format!("{label}: cannot read the file: {e}")),
             })?;
-            parse_text(&text, format, label)
+            let text = read_bounded(file, label, "the file holds")?;
+            parse_text(&text, format, label, Some(ctx))
         }
     }
+}
+
+/// Reads text up to [`super::bounds::MAX_FILE_BYTES`]; more is an error (`what` starts it).
+pub(crate) fn read_bounded(
+    input: impl std::io::Read,
+    label: &str,
+    what: &str,
+) -> Result<String, EcosystemError> {
+    use std::io::Read;
+    let limit = super::bounds::MAX_FILE_BYTES;
+    let mut bytes = Vec::new();
+    input
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| EcosystemError(format!("{label}: cannot read: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(super::bounds::too_large(label, what));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        EcosystemError(format!(
+            "{label}: not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 fn not_found(label: &str) -> EcosystemError {
     EcosystemError(format!("{label}: file not found"))
 }
 
-/// Parses JSON5 or YAML text; syntax errors say `<label>:<line>:<col>: <what>`.
-pub(crate) fn parse_text(text: &str, format: Format, label: &str) -> Result<Value, EcosystemError> {
+/// Parses YAML text, or a `.json` expression (evaluated by node in `ctx` when JSON5 cannot
+/// read it and there is a context); syntax errors say `<label>:<line>:<col>: <what>`.
+pub(crate) fn parse_text(
+    text: &str,
+    format: Format,
+    label: &str,
+    ctx: Option<&ResolveContext>,
+) -> Result<Value, EcosystemError> {
     match format {
         Format::Yaml => parse_yaml(text, label),
-        _ => parse_json5(text, label),
+        _ => {
+            let scanned = super::scan::check_json5(text, label)?;
+            json5::from_str::<Value>(text).or_else(|e| {
+                // JSON5 ran out of text and something is still open: the file was cut
+                // short (a JavaScript reading would fail there too, with a vaguer place).
+                if at_eof(&e) {
+                    if let Some(cut) = scanned.cut_short(label) {
+                        return Err(cut);
+                    }
+                }
+                super::expr::eval_expression(text, json5_error(&e, label), label, ctx)
+            })
+        }
     }
 }
 
-fn parse_json5(text: &str, label: &str) -> Result<Value, EcosystemError> {
-    super::bounds::check_json5(text, label)?;
-    json5::from_str::<Value>(text).map_err(|e| {
-        let what = match e.code() {
-            Some(code) => code.to_string(),
-            None => e.to_string(),
-        };
-        match e.position() {
-            Some(p) => EcosystemError(format!("{label}:{}:{}: {what}", p.line + 1, p.column + 1)),
-            None => EcosystemError(format!("{label}: {what}")),
-        }
-    })
+/// Whether JSON5 stopped because the text ended.
+fn at_eof(e: &json5::Error) -> bool {
+    use json5::ErrorCode::*;
+    matches!(
+        e.code(),
+        Some(
+            EofParsingArray
+                | EofParsingBool
+                | EofParsingComment
+                | EofParsingEscapeSequence
+                | EofParsingIdentifier
+                | EofParsingNull
+                | EofParsingNumber
+                | EofParsingObject
+                | EofParsingString
+                | EofParsingValue
+        )
+    )
+}
+
+/// JSON5's error as `<label>:<line>:<col>: <what>`.
+fn json5_error(e: &json5::Error, label: &str) -> EcosystemError {
+    let what = match e.code() {
+        Some(code) => code.to_string(),
+        None => e.to_string(),
+    };
+    match e.position() {
+        Some(p) => EcosystemError(format!("{label}:{}:{}: {what}", p.line + 1, p.column + 1)),
+        None => EcosystemError(format!("{label}: {what}")),
+    }
 }
 
 fn parse_yaml(text: &str, label: &str) -> Result<Value, EcosystemError> {
@@ -149,16 +213,15 @@ const fail = (e) => {
   const at = stack.find((l) => /^\s+at /.test(l));
   if (stack.length && /:\d+$/.test(stack[0]) && !stack[0].startsWith(String(e.name))) msg += ` (${stack[0]})`;
   else if (at) msg += ` (${at.trim()})`;
-  fs.writeSync(2, msg);
-  process.exit(3);
+  // Through the stream: its pipe may be non-blocking with the file's own output queued.
+  process.stderr.write(msg, () => process.exit(3));
 };
 const done = (m) => {
   let c = m;
   if (c && (Object.prototype.toString.call(c) === '[object Module]' || c.__esModule) && c.default !== undefined) c = c.default;
   Promise.resolve(c).then((value) => {
     const out = JSON.stringify(value === undefined ? null : value);
-    fs.writeSync(1, '\n\u0000PM2RS-CONFIG\u0000' + out);
-    process.exit(0);
+    process.stdout.write('\n\u0000PM2RS-CONFIG\u0000' + out, () => process.exit(0));
   }, fail);
 };
 const viaImport = () => import(require('url').pathToFileURL(file).href).then(done, fail);
@@ -172,85 +235,18 @@ else {
 }
 "#;
 
-const MARKER: &str = "\n\u{0}PM2RS-CONFIG\u{0}";
-const JS_TIMEOUT: Duration = Duration::from_secs(30);
-
 fn eval_js(
     path: &Path,
     esm: bool,
     label: &str,
     ctx: &ResolveContext,
 ) -> Result<Value, EcosystemError> {
-    let node = find_in_path("node", ctx.path_var()).ok_or_else(|| {
-        EcosystemError(format!(
-            "{label}: evaluating a JavaScript ecosystem file needs `node` on PATH; \
-             use ecosystem.json or ecosystem.yaml instead"
-        ))
-    })?;
     let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    // cwd: PM2 require()s the file in the CLI process, so `process.cwd()` is the shell's.
-    let mut child = Command::new(node)
-        .arg("-e")
-        .arg(LOADER)
-        .arg(&absolute)
-        .arg(if esm { "esm" } else { "cjs" })
-        .current_dir(&ctx.cwd)
-        .env_clear()
-        .envs(&ctx.env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| EcosystemError(format!("{label}: cannot run node: {e}")))?;
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
-    let status = wait_at_most(&mut child, JS_TIMEOUT).ok_or_else(|| {
-        EcosystemError(format!(
-            "{label}: evaluating the file took longer than {} s",
-            JS_TIMEOUT.as_secs()
-        ))
-    })?;
-    let out = stdout.join().unwrap_or_default();
-    let err = stderr.join().unwrap_or_default();
-    match out.rfind(MARKER) {
-        Some(at) if status.success() => serde_json::from_str(&out[at + MARKER.len()..])
-            .map_err(|e| EcosystemError(format!("{label}: node printed invalid JSON: {e}"))),
-        _ => {
-            let msg = err.trim();
-            let msg = if msg.is_empty() {
-                format!("node exited with {status}")
-            } else {
-                msg.to_string()
-            };
-            Err(EcosystemError(format!("{label}: {msg}")))
-        }
-    }
-}
-
-/// The child's exit status, or `None` (with the child killed and reaped) when it runs
-/// longer than `timeout` or cannot be waited for.
-fn wait_at_most(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
-    }
-}
-
-/// Reads a child pipe to the end on its own thread, so a full pipe never blocks the child.
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(mut p) = pipe {
-            let _ = p.read_to_end(&mut buf);
-        }
-        String::from_utf8_lossy(&buf).into_owned()
-    })
+    let args = [
+        std::ffi::OsStr::new("-e"),
+        std::ffi::OsStr::new(LOADER),
+        absolute.as_os_str(),
+        std::ffi::OsStr::new(if esm { "esm" } else { "cjs" }),
+    ];
+    super::node::run_node(&args, None, label, ctx)
 }

@@ -1,6 +1,6 @@
 //! Ecosystem files: `pm2 start ecosystem.config.js` and friends.
 //!
-//! A file (JSON5, YAML, CommonJS or ESM JavaScript, or JSON on stdin) is read into a JSON
+//! A file (`.json` or stdin as a JavaScript expression, YAML, CommonJS or ESM JavaScript) is read into a JSON
 //! value, each app object under `apps` (or `pm2`) is mapped to [`crate::StartOptions`] and
 //! resolved with [`crate::resolve_start`], so files and the command line behave alike.
 //! Every problem in the file is reported at once; unknown keys and options pm2-rs accepts
@@ -8,10 +8,13 @@
 
 mod apps;
 mod bounds;
+mod expr;
 mod fields;
 mod keys;
 mod load;
+mod node;
 mod reader;
+mod scan;
 mod template;
 #[cfg(test)]
 mod tests;
@@ -94,7 +97,7 @@ pub fn load_ecosystem_from_reader(
     opts: &EcosystemOptions,
     ctx: &ResolveContext,
 ) -> Result<Ecosystem, Vec<EcosystemError>> {
-    let config = read_stdin(input)?;
+    let config = read_stdin(input, Some(ctx))?;
     resolve_config(&config, STDIN_LABEL, PathBuf::from("-"), opts, ctx)
 }
 
@@ -106,19 +109,20 @@ pub fn ecosystem_app_names(
     ctx: &ResolveContext,
 ) -> Result<Vec<String>, Vec<EcosystemError>> {
     let (label, config) = if arg == "-" {
-        (STDIN_LABEL, read_stdin(std::io::stdin().lock())?)
+        (STDIN_LABEL, read_stdin(std::io::stdin().lock(), Some(ctx))?)
     } else {
         (arg, read_file(arg, ctx)?.1)
     };
     names_in(&config, label, opts)
 }
 
-/// [`ecosystem_app_names`] for `-`, reading from `input`.
+/// [`ecosystem_app_names`] for `-`, reading from `input`; without a context, text only
+/// JavaScript can read is an error.
 pub fn ecosystem_app_names_from_reader(
     input: impl Read,
     opts: &EcosystemOptions,
 ) -> Result<Vec<String>, Vec<EcosystemError>> {
-    names_in(&read_stdin(input)?, STDIN_LABEL, opts)
+    names_in(&read_stdin(input, None)?, STDIN_LABEL, opts)
 }
 
 fn read_file(arg: &str, ctx: &ResolveContext) -> Result<(PathBuf, Value), Vec<EcosystemError>> {
@@ -127,12 +131,13 @@ fn read_file(arg: &str, ctx: &ResolveContext) -> Result<(PathBuf, Value), Vec<Ec
     Ok((std::fs::canonicalize(&path).unwrap_or(path), config))
 }
 
-fn read_stdin(mut input: impl Read) -> Result<Value, Vec<EcosystemError>> {
-    let mut text = String::new();
-    input
-        .read_to_string(&mut text)
-        .map_err(|e| vec![EcosystemError(format!("{STDIN_LABEL}: cannot read: {e}"))])?;
-    parse_text(&text, Format::Json, STDIN_LABEL).map_err(|e| vec![e])
+fn read_stdin(
+    mut input: impl Read,
+    ctx: Option<&ResolveContext>,
+) -> Result<Value, Vec<EcosystemError>> {
+    let text =
+        load::read_bounded(&mut input, STDIN_LABEL, "standard input holds").map_err(|e| vec![e])?;
+    parse_text(&text, Format::Json, STDIN_LABEL, ctx).map_err(|e| vec![e])
 }
 
 /// One app object and the path messages use for it (`apps[1]`).

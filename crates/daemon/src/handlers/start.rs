@@ -144,8 +144,16 @@ fn validate(spec: &AppSpec) -> Result<(), String> {
             spec.name, spec.cwd
         ));
     }
-    if spec.instances == 0 || spec.instances > 10_000 {
-        return Err(format!("app {}: invalid instance count", spec.name));
+    if spec.instances == 0 {
+        return Err(format!("app {}: 0 instances asked for", spec.name));
+    }
+    if spec.instances as usize > limits::MAX_INSTANCES {
+        return Err(format!(
+            "app {}: {} instances asked for: the daemon runs at most {}",
+            spec.name,
+            spec.instances,
+            limits::MAX_INSTANCES
+        ));
     }
     limits::check(spec)?;
     credentials::run_as(spec).map_err(|e| format!("{e} (app {})", spec.name))?;

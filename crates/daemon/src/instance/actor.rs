@@ -167,15 +167,13 @@ impl Instance {
         false
     }
 
-    /// Waits, serving the child's events, while a new cluster worker is `launching` (before
-    /// its `online`): the reply to start, restart and reload then comes once it is online,
-    /// as PM2's does, and a `list` right after never shows it launching. Bounded by the
-    /// phase's own deadline (`listen_timeout`); an exit ends the wait too. (`--wait-ready`
-    /// apps are not waited for here: PM2 waits for their `ready` too, which is still to do.)
+    /// Waits, serving the child's events, while a new instance is `launching`: a cluster
+    /// worker before its `online`, a `--wait-ready` app (fork or cluster) before its `ready`.
+    /// The reply to start, restart and reload then comes once it is online, as PM2's does,
+    /// and a `list` right after never shows it launching. Bounded by the phase's own
+    /// deadline (`listen_timeout`, after which the instance counts as online, as in PM2); an
+    /// exit ends the wait too.
     async fn settle_launch(&mut self) {
-        if self.info.spec.wait_ready {
-            return;
-        }
         while matches!(self.phase, Phase::Launching { .. }) {
             let input = next_input(&mut self.phase).await;
             self.on_input(input).await;

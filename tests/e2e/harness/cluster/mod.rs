@@ -128,34 +128,16 @@ pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-/// Checks that app `pm_id` stays `launching` until `marker` is in `events` (a file the app
-/// appends to synchronously before `process.send('ready')`), then becomes `online`.
-pub fn launching_until_marker(p: &Pm2, pm_id: u64, events: &Path, marker: &str) {
-    let mut launching_seen = 0;
-    p.wait_until(
-        T,
-        &format!("app {pm_id} to be online after {marker:?}"),
-        || {
-            // Status first, file second: a marker missing at the second read was missing at the
-            // first, so the daemon cannot have had the signal yet.
-            let app = p.app(pm_id);
-            let sent = read(events).contains(marker);
-            if !sent && st(&app) != "launching" {
-                p.fail(
-                    &format!("status {:?} before the app sent {marker:?}", st(&app)),
-                    None,
-                );
-            }
-            if st(&app) == "launching" {
-                launching_seen += 1;
-            }
-            st(&app) == "online"
-        },
-    );
+/// Right after a `--wait-ready` start returned: the app already sent `marker` (its
+/// `ready`) and is `online`, as with PM2, whose start replies only once the app is ready.
+pub fn online_once_ready(p: &Pm2, pm_id: u64, events: &Path, marker: &str) {
+    let app = p.app(pm_id);
+    let text = read(events);
     assert!(
-        launching_seen > 0,
-        "app {pm_id} was never seen launching before {marker:?}"
+        text.contains(marker),
+        "the start replied before the app sent {marker:?}:\n{text}"
     );
+    assert_eq!(st(&app), "online", "right after the start: {app:#}");
 }
 
 /// Runs `openssl`/`curl`-like helpers: the command's stdout when it exits 0.
