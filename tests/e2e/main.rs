@@ -19,6 +19,7 @@ mod ecosystem_bounds;
 mod ecosystem_errors;
 mod env_output;
 mod env_overrides;
+mod inspect;
 mod logs_command;
 mod logs_disk_full;
 mod logs_gaps;

@@ -1,6 +1,7 @@
 //! PM2-compatible command line, declared with clap.
 
 pub mod extra;
+pub mod inspector;
 
 use clap::{Args, Parser, Subcommand};
 use pm2_config::StartOptions;
@@ -133,6 +134,9 @@ pub enum Command {
     /// PM2 7's other commands (stdin, monitoring flag, PM2 Plus, system info, report...).
     #[command(flatten)]
     Extra(extra::ExtraCommand),
+    /// A Node app's inspector: `inspect`, `profile:cpu`, `profile:mem`.
+    #[command(flatten)]
+    Inspector(inspector::InspectorCommand),
     /// Serve a directory over HTTP as an app named `static-page-server-<port>`.
     #[command(alias = "expose")]
     Serve(ServeArgs),

@@ -6,6 +6,7 @@ mod connection;
 mod dump;
 mod ecosystem;
 mod extra;
+mod inspector;
 mod leftovers;
 mod logs;
 mod modules;
@@ -83,6 +84,7 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Pid(t) => views::pid(&home, t.target.as_deref()),
         Command::Id(t) => views::id(&home, &t.target),
         Command::Extra(c) => extra::run(&home, c),
+        Command::Inspector(c) => inspector::run(&home, c),
         Command::Pull(a) => versioning::pull(&home, &a.name, a.commit_id),
         Command::Forward(t) => versioning::step(&home, &t.target, true),
         Command::Backward(t) => versioning::step(&home, &t.target, false),

@@ -47,7 +47,7 @@ fn resolve(client: &mut Client, target: Target) -> Result<Vec<u32>> {
 }
 
 /// The instances a target names, or an error naming the target.
-fn select(client: &mut Client, target: Target) -> Result<Vec<ProcessInfo>> {
+pub(crate) fn select(client: &mut Client, target: Target) -> Result<Vec<ProcessInfo>> {
     let ids = resolve(client, target)?;
     Ok(fetch_list(client)?
         .into_iter()

@@ -164,11 +164,18 @@ impl Instance {
     /// The command line, environment and identity for the child.
     fn spawn_spec(&self) -> Result<SpawnSpec, SpawnError> {
         let s = &self.info.spec;
+        let mut env = pm2json::child_env(&self.info);
+        env.retain(|(k, _)| {
+            !k.is_empty() && !k.contains('=') && !CHANNEL_VARS.contains(&k.as_str())
+        });
         let (program, mut args) = match &s.interpreter_path {
             Some(interp) => {
                 let mut a = s.interpreter_args.clone();
                 if source_maps_on(s) {
                     a.insert(0, ENABLE_SOURCE_MAPS.to_string());
+                }
+                if self.speaks_node_ipc() && any_inspect_port(s, &env) {
+                    a.insert(0, INSPECT_PORT_ANY.to_string());
                 }
                 a.push(s.script.clone());
                 (interp.clone(), a)
@@ -176,10 +183,6 @@ impl Instance {
             None => (s.script.clone(), vec![]),
         };
         args.extend(s.args.iter().cloned());
-        let mut env = pm2json::child_env(&self.info);
-        env.retain(|(k, _)| {
-            !k.is_empty() && !k.contains('=') && !CHANNEL_VARS.contains(&k.as_str())
-        });
         let run_as = credentials::run_as(s)?;
         if let Some(r) = &run_as {
             env.retain(|(k, _)| k != "HOME");
@@ -205,4 +208,26 @@ fn source_maps_on(s: &pm2_proto::AppSpec) -> bool {
     s.interpreter == "node"
         && !s.disable_source_map_support
         && !s.interpreter_args.iter().any(|a| a == ENABLE_SOURCE_MAPS)
+}
+
+/// Where a cluster instance opens its inspector when it receives SIGUSR1 (`pm2 inspect`,
+/// `profile:*`): a free port, so every instance can be inspected at once (with Node's
+/// default they would all want 9229, and only the first would get it). It opens nothing
+/// by itself; `pm2 inspect` reads the port from the instance's sockets.
+///
+/// Cluster instances only: they are Node cluster workers, which cannot fork cluster
+/// workers of their own. A fork-mode app may be a cluster primary itself, and Node gives
+/// its workers the primary's port plus one: port 1 for a primary on port 0, and each
+/// worker then exits at start ("must be 0 or in range 1024 to 65535", Node 20). Fork-mode
+/// apps keep Node's default, as under PM2.
+const INSPECT_PORT_ANY: &str = "--inspect-port=0";
+
+/// Cluster instances (of a Node interpreter: the caller checks) get [`INSPECT_PORT_ANY`]
+/// unless their node args or `NODE_OPTIONS` already choose an inspector port or open the
+/// inspector (theirs wins).
+fn any_inspect_port(s: &pm2_proto::AppSpec, env: &[(String, String)]) -> bool {
+    let chooses = |text: &str| text.contains("--inspect") || text.contains("--debug-port");
+    s.exec_mode == ExecMode::Cluster
+        && !s.interpreter_args.iter().any(|a| chooses(a))
+        && !env.iter().any(|(k, v)| k == "NODE_OPTIONS" && chooses(v))
 }
