@@ -25,9 +25,14 @@ pub use dev::dev_main;
 #[derive(Debug, Parser)]
 #[command(
     name = "pm2-runtime",
-    about = "Run apps in the foreground (containers)"
+    about = "Run apps in the foreground (containers)",
+    version = pm2_proto::VERSION,
+    disable_version_flag = true
 )]
 pub struct RuntimeArgs {
+    /// Print the version (`-v`, `-V` or `--version`, bare, as PM2's pm2-runtime does).
+    #[arg(short = 'v', long = "version", short_alias = 'V', action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
     /// Print logs as JSON lines.
     #[arg(long)]
     pub json: bool,
@@ -53,10 +58,7 @@ where
 {
     let args = match RuntimeArgs::try_parse_from(argv) {
         Ok(a) => a,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
-        }
+        Err(e) => return parse_failure(&e),
     };
     match run(args) {
         Ok(code) => code,
@@ -64,6 +66,22 @@ where
             pm2_cli::out::error(&format!("{e:#}"));
             1
         }
+    }
+}
+
+/// What a command line clap did not run ends in: `--version` prints the bare version, as
+/// PM2's `pm2-runtime`, `pm2-docker` and `pm2-dev` do (clap would prefix the name);
+/// `--help` exits 0 and a usage error 2.
+fn parse_failure(e: &clap::Error) -> i32 {
+    if e.kind() == clap::error::ErrorKind::DisplayVersion {
+        println!("{}", pm2_proto::VERSION);
+        return 0;
+    }
+    let _ = e.print();
+    if e.use_stderr() {
+        2
+    } else {
+        0
     }
 }
 
