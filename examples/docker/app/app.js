@@ -4,7 +4,7 @@ const http = require('http');
 const port = Number(process.env.PORT) || 3000;
 const worker = process.env.NODE_APP_INSTANCE || '0';
 const server = http.createServer((req, res) => {
-  res.end(`hello from worker ${worker} (${process.env.NODE_ENV})\n`);
+  res.end(`hello from worker ${worker} (${process.env.NODE_ENV || 'development'})\n`);
 });
 server.listen(port, () => console.log(`worker ${worker} listening on ${port}`));
 
