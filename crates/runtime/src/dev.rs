@@ -66,7 +66,7 @@ where
 {
     let args = match DevArgs::try_parse_from(argv) {
         Ok(a) => a,
-        Err(e) => return crate::parse_failure(&e),
+        Err(e) => return crate::parse::parse_failure(&e),
     };
     let home = std::env::var_os("HOME").map_or_else(
         || std::path::PathBuf::from("/etc"),

@@ -18,6 +18,7 @@ use session::{run_session, Foreground, Session};
 use std::io::Write;
 
 mod dev;
+mod parse;
 mod session;
 pub use dev::dev_main;
 
@@ -58,7 +59,7 @@ where
 {
     let args = match RuntimeArgs::try_parse_from(argv) {
         Ok(a) => a,
-        Err(e) => return parse_failure(&e),
+        Err(e) => return parse::parse_failure(&e),
     };
     match run(args) {
         Ok(code) => code,
@@ -66,22 +67,6 @@ where
             pm2_cli::out::error(&format!("{e:#}"));
             1
         }
-    }
-}
-
-/// What a command line clap did not run ends in: `--version` prints the bare version, as
-/// PM2's `pm2-runtime`, `pm2-docker` and `pm2-dev` do (clap would prefix the name);
-/// `--help` exits 0 and a usage error 2.
-fn parse_failure(e: &clap::Error) -> i32 {
-    if e.kind() == clap::error::ErrorKind::DisplayVersion {
-        println!("{}", pm2_proto::VERSION);
-        return 0;
-    }
-    let _ = e.print();
-    if e.use_stderr() {
-        2
-    } else {
-        0
     }
 }
 
