@@ -16,9 +16,13 @@ use std::process::{Command, Stdio};
 #[command(
     name = "pm2-dev",
     about = "pm2-dev monitor for any file changes and automatically restart it",
-    version = pm2_proto::VERSION
+    version = pm2_proto::VERSION,
+    disable_version_flag = true
 )]
 pub struct DevArgs {
+    /// Print the version (`-v`, `-V` or `--version`, bare, as PM2's pm2-dev does).
+    #[arg(short = 'v', long = "version", short_alias = 'V', action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
     /// What to start (`start <file>` works too, as in PM2).
     #[arg(required = true)]
     pub targets: Vec<String>,
@@ -62,10 +66,7 @@ where
 {
     let args = match DevArgs::try_parse_from(argv) {
         Ok(a) => a,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
-        }
+        Err(e) => return crate::parse::parse_failure(&e),
     };
     let home = std::env::var_os("HOME").map_or_else(
         || std::path::PathBuf::from("/etc"),

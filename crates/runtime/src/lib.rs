@@ -18,6 +18,7 @@ use session::{run_session, Foreground, Session};
 use std::io::Write;
 
 mod dev;
+mod parse;
 mod session;
 pub use dev::dev_main;
 
@@ -25,9 +26,14 @@ pub use dev::dev_main;
 #[derive(Debug, Parser)]
 #[command(
     name = "pm2-runtime",
-    about = "Run apps in the foreground (containers)"
+    about = "Run apps in the foreground (containers)",
+    version = pm2_proto::VERSION,
+    disable_version_flag = true
 )]
 pub struct RuntimeArgs {
+    /// Print the version (`-v`, `-V` or `--version`, bare, as PM2's pm2-runtime does).
+    #[arg(short = 'v', long = "version", short_alias = 'V', action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
     /// Print logs as JSON lines.
     #[arg(long)]
     pub json: bool,
@@ -53,10 +59,7 @@ where
 {
     let args = match RuntimeArgs::try_parse_from(argv) {
         Ok(a) => a,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
-        }
+        Err(e) => return parse::parse_failure(&e),
     };
     match run(args) {
         Ok(code) => code,
