@@ -25,6 +25,11 @@ pub fn resolve_tz(tz: &str) -> Option<FixedOffset> {
         return (h <= 14).then(|| FixedOffset::west_opt(sign * h * 3600))?;
     }
     let (sign, rest) = split_sign(tz)?;
+    // Only digits and a colon can follow; checking first keeps the byte slicing below on
+    // character boundaries (`+2` and a 3-byte letter was a panic, found by fuzzing).
+    if !rest.is_ascii() {
+        return None;
+    }
     let (h, m) = match rest.split_once(':') {
         Some((h, m)) => (parse_digits(h, 2, 2)?, parse_digits(m, 2, 2)?),
         None if rest.len() == 4 => (
@@ -50,4 +55,21 @@ fn split_sign(text: &str) -> Option<(i32, &str)> {
 fn parse_digits(text: &str, min: usize, max: usize) -> Option<i32> {
     let ok = (min..=max).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
     ok.then(|| text.parse().ok()).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_and_refusals() {
+        assert_eq!(resolve_tz("+02:00"), FixedOffset::east_opt(7200));
+        assert_eq!(resolve_tz("-0130"), FixedOffset::east_opt(-5400));
+        assert_eq!(resolve_tz("Etc/GMT+1"), FixedOffset::west_opt(3600));
+        assert_eq!(resolve_tz("utc"), FixedOffset::east_opt(0));
+        // Four bytes, one of them inside a multi-byte character: refused, not a panic.
+        assert_eq!(resolve_tz("+2\u{921}"), None);
+        assert_eq!(resolve_tz("+\u{e9}12"), None);
+        assert_eq!(resolve_tz("+15"), None);
+    }
 }
