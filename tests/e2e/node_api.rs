@@ -282,3 +282,71 @@ fn pm2s_own_cli_manages_this_daemon() {
         (!alive(daemon)).then_some(())
     });
 }
+
+/// Calls one method on a fresh connection and returns the reply body.
+fn call(p: &Pm2, method: &str, args: Value) -> Value {
+    let mut s = connect(p);
+    let mut d = Decoder::default();
+    s.write_all(&request(
+        json!({"type": "call", "method": method, "args": args}),
+        "c:0",
+    ))
+    .expect("write");
+    reply(&mut s, &mut d).0
+}
+
+/// The methods dashboards and agents use beyond the lifecycle, each doing what the `pm2`
+/// command does: monitor, reset, signals by name and id, a duplicate instance, a line to
+/// stdin, reopened logs, the report.
+#[test]
+fn the_control_methods_do_what_their_commands_do() {
+    let p = Pm2::new("napi_controls");
+    p.fixture("stdin_echo.js");
+    p.ok(&["start", "stdin_echo.js", "--name", "echo"]);
+    p.wait_online(0);
+    assert_eq!(
+        call(&p, "monitor", json!([0])),
+        json!({"args": [{"success": true, "pm_id": 0}]})
+    );
+    assert_eq!(p.app(0)["pm2_env"]["_km_monitored"], true);
+    let reset = call(&p, "resetMetaProcessId", json!(["0"]));
+    assert_eq!(reset["args"][0][0]["pm2_env"]["restart_time"], 0, "{reset}");
+    let signalled = call(
+        &p,
+        "sendSignalToProcessName",
+        json!([{"signal": "SIGWINCH", "process_name": "echo"}]),
+    );
+    assert_eq!(signalled["args"][0][0]["name"], "echo", "{signalled}");
+    let by_id = call(
+        &p,
+        "sendSignalToProcessId",
+        json!([{"signal": "SIGBOGUS", "process_id": 0}]),
+    );
+    assert!(
+        by_id["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("SIGBOGUS")),
+        "{by_id}"
+    );
+    let line = call(
+        &p,
+        "sendLineToStdin",
+        json!([{"pm_id": 0, "line": "hello stdin\n"}]),
+    );
+    assert_eq!(
+        line,
+        json!({"args": [{"pm_id": 0, "line": "hello stdin\n"}]})
+    );
+    p.wait_file_contains(
+        &p.log_path("echo-out.log"),
+        "hello stdin",
+        Duration::from_secs(15),
+    );
+    let copy = call(&p, "duplicateProcessId", json!([0]));
+    assert_eq!(copy["args"][0]["pm_id"], 1, "{copy}");
+    assert_eq!(p.app_count(), 2);
+    assert_eq!(call(&p, "reloadLogs", json!([{}])), json!({"args": [{}]}));
+    let report = call(&p, "getReport", json!([{}]));
+    assert_eq!(report["args"][0]["managed_apps"], 2, "{report}");
+    assert!(report["args"][0]["pm2_version"].is_string(), "{report}");
+}

@@ -26,6 +26,8 @@ pub(crate) struct Daemon {
     pub trim_due: AtomicBool,
     /// The publisher of PM2's event bus (`pub.sock`), for `require('pm2')` clients.
     pub node_bus: crate::nodeapi::publisher::Bus,
+    /// When the daemon started, ms since the epoch (`getReport`'s `started_at`).
+    pub started_at: u64,
 }
 
 impl Daemon {
@@ -42,6 +44,9 @@ impl Daemon {
             last_state: Mutex::new(0),
             trim_due: AtomicBool::new(false),
             node_bus: Default::default(),
+            started_at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
         }
     }
 

@@ -1,11 +1,11 @@
 //! Each method of `rpc.sock`, answered as PM2 7 answers it (the study's §4), by way of the
 //! daemon's own requests, so a call does exactly what the same `pm2` command does.
 
-use super::{messages, prepare, shapes};
+use super::{controls, messages, prepare, shapes};
 use crate::handlers;
 use crate::state::Daemon;
 use pm2_axon::rpc::{self, Incoming};
-use pm2_proto::{Action, ActionRequest, ProcessInfo, Request, Response, Status, Target};
+use pm2_proto::{Action, ActionRequest, Request, Response, Status, Target};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +32,15 @@ const METHODS: &[(&str, &[&str])] = &[
     ("notifyKillPM2", &[]),
     ("sendDataToProcessId", &["packet", "cb"]),
     ("msgProcess", &["cmd", "cb"]),
+    ("sendSignalToProcessName", &["opts", "cb"]),
+    ("sendSignalToProcessId", &["opts", "cb"]),
+    ("resetMetaProcessId", &["id", "cb"]),
+    ("monitor", &["pm_id", "cb"]),
+    ("unmonitor", &["pm_id", "cb"]),
+    ("sendLineToStdin", &["packet", "cb"]),
+    ("duplicateProcessId", &["id", "cb"]),
+    ("reloadLogs", &["opts", "cb"]),
+    ("getReport", &["arg", "cb"]),
     ("killMe", &["opts", "cb"]),
 ];
 
@@ -88,6 +97,15 @@ async fn call(daemon: &Arc<Daemon>, method: &str, args: &[Value], peer: Option<i
         "stopWatch" => Answer::Value(json!({"success": true})),
         "sendDataToProcessId" => result(messages::send_data(daemon, first).await),
         "msgProcess" => result(messages::msg_process(daemon, first).await),
+        "sendSignalToProcessName" => result(controls::signal(daemon, first, true).await),
+        "sendSignalToProcessId" => result(controls::signal(daemon, first, false).await),
+        "resetMetaProcessId" => result(controls::reset(daemon, first).await),
+        "monitor" => result(controls::monitor(daemon, first, true).await),
+        "unmonitor" => result(controls::monitor(daemon, first, false).await),
+        "sendLineToStdin" => result(controls::send_line(daemon, first).await),
+        "duplicateProcessId" => result(controls::duplicate(daemon, first).await),
+        "reloadLogs" => Answer::Value(controls::reload_logs(daemon).await),
+        "getReport" => Answer::Value(controls::report(daemon)),
         "notifyByProcessId" => notify(daemon, first),
         "notifyKillPM2" => Answer::Silence,
         "killMe" => kill_me(daemon, first, peer).await,
@@ -107,15 +125,6 @@ fn api_version() -> String {
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| API_VERSION.into())
-}
-
-/// The process `id` names, as it is now.
-fn find(daemon: &Daemon, id: u32) -> Option<ProcessInfo> {
-    daemon
-        .registry()
-        .snapshot()
-        .into_iter()
-        .find(|p| p.pm_id == id)
 }
 
 async fn monitor_data(daemon: &Arc<Daemon>) -> Answer {
@@ -151,20 +160,20 @@ async fn act(
 }
 
 async fn stop(daemon: &Arc<Daemon>, arg: &Value) -> Answer {
-    let Some(id) = shapes::id_of(arg).filter(|id| find(daemon, *id).is_some()) else {
+    let Some(id) = shapes::id_of(arg).filter(|id| shapes::find(daemon, *id).is_some()) else {
         return Answer::Error(format!("{} : id unknown", show_id(arg)));
     };
     if let Err(e) = act(daemon, Action::Stop, id, None).await {
         return Answer::Error(e);
     }
-    match find(daemon, id) {
+    match shapes::find(daemon, id) {
         Some(p) => Answer::Value(shapes::fmt(&p)),
         None => Answer::Error(format!("{id} : id unknown")),
     }
 }
 
 async fn delete(daemon: &Arc<Daemon>, arg: &Value) -> Answer {
-    let Some(mut gone) = shapes::id_of(arg).and_then(|id| find(daemon, id)) else {
+    let Some(mut gone) = shapes::id_of(arg).and_then(|id| shapes::find(daemon, id)) else {
         return Answer::Error(format!("{} : id unknown", show_id(arg)));
     };
     if let Err(e) = act(daemon, Action::Delete, gone.pm_id, None).await {
@@ -179,7 +188,7 @@ async fn delete(daemon: &Arc<Daemon>, arg: &Value) -> Answer {
 /// `--update-env` or `pm2 set`) is merged into the app's; values that are not text or
 /// numbers are skipped, as PM2 skips what prints as `[object Object]`.
 async fn restart(daemon: &Arc<Daemon>, arg: &Value, action: Action) -> Answer {
-    let Some(before) = shapes::id_of(arg).and_then(|id| find(daemon, id)) else {
+    let Some(before) = shapes::id_of(arg).and_then(|id| shapes::find(daemon, id)) else {
         return Answer::Error(match arg.get("id") {
             None => format!("opts.id not passed to {}", action.pm2_method()),
             Some(_) => "God db process id unknown".into(),
@@ -195,7 +204,7 @@ async fn restart(daemon: &Arc<Daemon>, arg: &Value, action: Action) -> Answer {
     if replaced_worker {
         return Answer::Value(shapes::replaced(&before));
     }
-    match find(daemon, before.pm_id) {
+    match shapes::find(daemon, before.pm_id) {
         Some(p) => Answer::Value(shapes::proc(&p)),
         None => Answer::Error("God db process id unknown".into()),
     }
@@ -217,7 +226,7 @@ fn env_update(env: &Value) -> Option<BTreeMap<String, String>> {
 
 /// `notifyByProcessId {id, action_name, manually}`: a `process:event` on the bus.
 fn notify(daemon: &Daemon, arg: &Value) -> Answer {
-    let Some(p) = shapes::id_of(arg).and_then(|id| find(daemon, id)) else {
+    let Some(p) = shapes::id_of(arg).and_then(|id| shapes::find(daemon, id)) else {
         return Answer::Error("process id doesnt exists".into());
     };
     let event = arg.get("action_name").cloned().unwrap_or(Value::Null);

@@ -10,12 +10,14 @@
 //! - [`shapes`]: PM2's reply objects;
 //! - [`publisher`]: the bus every event is published on; [`bus`]: `pub.sock`'s
 //!   subscribers and the relay from the log hub.
+//! - [`controls`]: signals, reset, monitor, stdin, duplicate, logs, report;
 //! - [`messages`]: the methods that message apps over IPC; [`prepare`]: starting an app
 //!   from the conf the npm client resolved.
 
 mod bind;
 mod bus;
 mod calls;
+mod controls;
 mod messages;
 mod prepare;
 pub(crate) mod publisher;

@@ -5,6 +5,7 @@
 //! `{pid, name, pm_id, pm2_env, process: {pid}}` (the study's recommendation), and "fmt"
 //! (stop, delete) is the same without `process`.
 
+use crate::state::Daemon;
 use pm2_proto::{pm2json, ProcessInfo};
 use serde_json::{json, Map, Value};
 
@@ -59,4 +60,13 @@ pub(crate) fn id_of(v: &Value) -> Option<u32> {
         Value::Object(m) => m.get("id").and_then(id_of),
         _ => None,
     }
+}
+
+/// The process `id` names, as it is now.
+pub(crate) fn find(daemon: &Daemon, id: u32) -> Option<ProcessInfo> {
+    daemon
+        .registry()
+        .snapshot()
+        .into_iter()
+        .find(|p| p.pm_id == id)
 }
