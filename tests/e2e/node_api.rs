@@ -91,6 +91,10 @@ fn require_pm2_drives_this_daemon_and_never_spawns_its_own() {
         "the client's notify: {events:?}"
     );
     assert!(events.contains(&"stop:true:api-app"), "{events:?}");
+    assert!(
+        events.contains(&"exit:false:api-app"),
+        "a stop is an exit first: {events:?}"
+    );
     // The same daemon all along: no Node daemon took the home.
     assert_eq!(p.daemon_pid(), Some(daemon));
     assert!(alive(daemon));

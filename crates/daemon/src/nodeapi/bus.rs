@@ -108,12 +108,11 @@ fn relay(daemon: &Daemon, event: &LogEvent) {
     }
 }
 
-/// `process:event`. A `stop` is left to the client's `notifyByProcessId`, which PM2's
-/// clients send after every action: PM2 itself emits only the automatic events.
+/// `process:event`. A stop is published as PM2's daemon publishes one, as its `exit`: the
+/// `stop` itself comes from the client's `notifyByProcessId`, which PM2's clients send
+/// after every action.
 fn process_event(daemon: &Daemon, event: &LogEvent, name: &str) {
-    if name == "stop" {
-        return;
-    }
+    let name = if name == "stop" { "exit" } else { name };
     let Some(p) = event.pm_id.and_then(|id| {
         daemon
             .registry()
