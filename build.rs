@@ -61,12 +61,14 @@ fn node22() -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-/// The npm `pm2` package (PM2 7's Node API client) that `scripts/install-deps.sh` installs
-/// into `target/pm2-client`, for the tests of `rpc.sock` and `pub.sock`.
+/// The npm `pm2` packages (PM2 7's and PM2 5's Node API clients) that
+/// `scripts/install-deps.sh` installs into `target/pm2-client` and `target/pm2-client5`,
+/// for the tests of `rpc.sock` and `pub.sock`.
 fn pm2_client() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target/pm2-client/node_modules/pm2/package.json");
-    path.is_file().then_some(path)
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let v5 = root.join("target/pm2-client5/node_modules/pm2/package.json");
+    let v7 = root.join("target/pm2-client/node_modules/pm2/package.json");
+    (v5.is_file() && v7.is_file()).then_some(v7)
 }
 
 /// The npm `@pm2/io` that `scripts/install-deps.sh` installs into `target/pm2-io`, for the

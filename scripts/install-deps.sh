@@ -34,6 +34,11 @@ if [ ! -f target/pm2-client/node_modules/pm2/package.json ]; then
   npm install --silent --no-audit --no-fund --prefix target/pm2-client pm2@7.0.4
   touch build.rs
 fi
+if [ ! -f target/pm2-client5/node_modules/pm2/package.json ]; then
+  # And PM2 5's, which modules on npm still bundle.
+  npm install --silent --no-audit --no-fund --prefix target/pm2-client5 pm2@5.4.3
+  touch build.rs
+fi
 if [ ! -f target/pm2-io/node_modules/@pm2/io/package.json ]; then
   npm install --silent --no-audit --no-fund --prefix target/pm2-io @pm2/io@6.1.0
   # build.rs probes for it when the tests are built: make it look again.

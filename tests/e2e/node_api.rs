@@ -96,6 +96,7 @@ fn require_pm2_drives_this_daemon_and_never_spawns_its_own() {
         "a stop is an exit first: {events:?}"
     );
     // The same daemon all along: no Node daemon took the home.
+    assert_eq!(node_daemons_of(&p.home), Vec::<i32>::new());
     assert_eq!(p.daemon_pid(), Some(daemon));
     assert!(alive(daemon));
     // The app the API started is an app like any other: the CLI sees it go.
@@ -223,31 +224,59 @@ fn the_wire_answers_as_axon_rpc_does_and_garbage_closes_one_connection() {
 /// The shared study's reference client (`../shared/docs/pm2-node-api-client.js`: connect,
 /// the bus, fork and cluster starts, list, describe, sendDataToProcessId, msgProcess and
 /// `axm:reply`, restart, cluster reload, stop, delete all), which passes 20 of 20 against
-/// PM2 7, passes them all here.
+/// PM2 7 with PM2 7's and PM2 5's clients, passes them all here with both, and neither
+/// client ever spawns a Node daemon.
 #[test]
 #[cfg_attr(
     no_pm2_client,
-    ignore = "the npm pm2 client is not in target/pm2-client (scripts/install-deps.sh installs it)"
+    ignore = "the npm pm2 clients are not in target/pm2-client{,5} (scripts/install-deps.sh installs them)"
 )]
-fn the_reference_client_passes_every_check() {
-    require(client_package().join("package.json").is_file(), REASON);
+fn the_reference_client_passes_every_check_with_pm2_7_and_pm2_5() {
     let reference =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/docs/pm2-node-api-client.js");
     require(
         reference.is_file(),
         "../shared/docs/pm2-node-api-client.js is not beside the repository",
     );
-    let p = Pm2::new("napi_reference");
-    p.ok(&["ping"]);
-    let mut cmd = std::process::Command::new("node");
-    cmd.arg(&reference)
-        .arg(client_package())
-        .current_dir(&p.dir)
-        .env("PM2_HOME", &p.home);
-    let (code, stdout, stderr) =
-        Spawned::spawn(cmd, "node pm2-node-api-client.js".into()).finish(Duration::from_secs(90));
-    assert!(stdout.contains("20 passed, 0 failed"), "{stdout}\n{stderr}");
-    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (tag, package) in [("7", "target/pm2-client"), ("5", "target/pm2-client5")] {
+        let package = root.join(package).join("node_modules/pm2");
+        require(package.join("package.json").is_file(), REASON);
+        let p = Pm2::new(&format!("napi_reference{tag}"));
+        p.ok(&["ping"]);
+        let mut cmd = std::process::Command::new("node");
+        cmd.arg(&reference)
+            .arg(&package)
+            .current_dir(&p.dir)
+            .env("PM2_HOME", &p.home);
+        let (code, stdout, stderr) = Spawned::spawn(cmd, format!("pm2 {tag} reference client"))
+            .finish(Duration::from_secs(90));
+        assert!(
+            stdout.contains("20 passed, 0 failed"),
+            "pm2 {tag}: {stdout}\n{stderr}"
+        );
+        assert_eq!(code, Some(0), "pm2 {tag}: {stdout}\n{stderr}");
+        assert_eq!(
+            node_daemons_of(&p.home),
+            Vec::<i32>::new(),
+            "pm2 {tag} spawned a Node daemon"
+        );
+    }
+}
+
+/// PM2's own Node daemons (`PM2 v…: God Daemon (<home>)`) running for `home`.
+fn node_daemons_of(home: &Path) -> Vec<i32> {
+    let wanted = format!("God Daemon ({})", home.display());
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&wanted))
+        })
+        .collect()
 }
 
 /// PM2 7's own CLI (the npm package's `bin/pm2`) lists, restarts, stops and kills this
@@ -353,4 +382,110 @@ fn the_control_methods_do_what_their_commands_do() {
     let report = call(&p, "getReport", json!([{}]));
     assert_eq!(report["args"][0]["managed_apps"], 2, "{report}");
     assert!(report["args"][0]["pm2_version"].is_string(), "{report}");
+}
+
+/// The daemon's resident memory, KiB.
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A bus subscriber that never reads while an app writes 300,000 lines, 200 RPC clients
+/// at once, garbage on both sockets and a client gone mid-request: the app is not slowed
+/// (every line reaches its log file), the daemon's memory stays bounded, and the others
+/// are answered and keep receiving events.
+#[test]
+fn faults_on_both_sockets_touch_nobody_else() {
+    let p = Pm2::new("napi_faults");
+    p.fixture("numbered.js");
+    p.ok(&["ping"]);
+    let daemon = p.daemon_pid().expect("daemon pid");
+    // Subscribed, and never reading.
+    let stalled = UnixStream::connect(p.home.join("pub.sock")).expect("pub.sock");
+    let mut garbage = UnixStream::connect(p.home.join("pub.sock")).expect("pub.sock");
+    garbage
+        .write_all(b"\x00\xffnot a subscriber\n")
+        .expect("write");
+    p.ok(&[
+        "start",
+        "numbered.js",
+        "--name",
+        "flood",
+        "--",
+        "300000",
+        "1000",
+        "0",
+    ]);
+    let out = p.log_path("flood-out.log");
+    p.wait_file_contains(&out, "seq 299999 ", Duration::from_secs(120));
+    let rss = rss_kib(daemon);
+    assert!(
+        rss < 64 * 1024,
+        "the daemon holds {rss} KiB with a subscriber that never reads"
+    );
+    // A client gone mid-request, and one mid-frame.
+    let mut gone = connect(&p);
+    gone.write_all(&request(
+        json!({"type": "call", "method": "getMonitorData", "args": [{}]}),
+        "g:0",
+    ))
+    .expect("write");
+    drop(gone);
+    let mut half = connect(&p);
+    half.write_all(
+        &request(
+            json!({"type": "call", "method": "ping", "args": [{}]}),
+            "h:0",
+        )[..9],
+    )
+    .expect("write");
+    drop(half);
+    // 200 clients at once, all answered.
+    let clients: Vec<UnixStream> = (0..200)
+        .map(|i| {
+            let mut s = connect(&p);
+            let ask = request(
+                json!({"type": "call", "method": "getVersion", "args": [{}]}),
+                &format!("m:{i}"),
+            );
+            s.write_all(&ask).expect("write");
+            s
+        })
+        .collect();
+    for (i, mut s) in clients.into_iter().enumerate() {
+        let (body, id) = reply(&mut s, &mut Decoder::default());
+        assert_eq!((body, id), (json!({"args": ["7.0.4"]}), format!("m:{i}")));
+    }
+    // A new subscriber still gets what happens next.
+    let mut fresh = UnixStream::connect(p.home.join("pub.sock")).expect("pub.sock");
+    fresh
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    p.ok(&["restart", "flood"]);
+    let mut d = Decoder::default();
+    let mut buf = [0u8; 65536];
+    // Read until a process:event arrives (the read times out, failing the test, if none).
+    loop {
+        if let Some(frame) = d.next_frame().expect("amp") {
+            if Arg::decode(&frame[0])
+                .ok()
+                .and_then(|a| a.as_str().map(String::from))
+                .as_deref()
+                == Some("process:event")
+            {
+                break;
+            }
+            continue;
+        }
+        let n = fresh.read(&mut buf).expect("events keep coming");
+        assert!(n > 0, "the bus closed a live subscriber");
+        d.push(&buf[..n]);
+    }
+    assert!(alive(daemon));
+    p.ok(&["ping"]);
+    drop(stalled);
 }
