@@ -244,13 +244,25 @@ fn the_reference_client_passes_every_check_with_pm2_7_and_pm2_5() {
         require(package.join("package.json").is_file(), REASON);
         let p = Pm2::new(&format!("napi_reference{tag}"));
         p.ok(&["ping"]);
-        let mut cmd = std::process::Command::new("node");
-        cmd.arg(&reference)
-            .arg(&package)
-            .current_dir(&p.dir)
-            .env("PM2_HOME", &p.home);
-        let (code, stdout, stderr) = Spawned::spawn(cmd, format!("pm2 {tag} reference client"))
-            .finish(Duration::from_secs(90));
+        let run = || {
+            let mut cmd = std::process::Command::new("node");
+            cmd.arg(&reference)
+                .arg(&package)
+                .current_dir(&p.dir)
+                .env("PM2_HOME", &p.home);
+            Spawned::spawn(cmd, format!("pm2 {tag} reference client"))
+                .finish(Duration::from_secs(90))
+        };
+        let (mut code, mut stdout, mut stderr) = run();
+        // The client waits for `log:out` only, then checks `log:err` and `online` at once:
+        // the app's two pipes are read independently, so on a loaded machine `log:err` can
+        // come a moment after `log:out` (and the client then throws on its own report
+        // line). Only that failure earns one more run.
+        if code != Some(0) && bus_timing_only(&stdout) {
+            eprintln!("note: pm2 {tag} reference client lost a bus race, once:\n{stdout}");
+            p.ok(&["delete", "all"]);
+            (code, stdout, stderr) = run();
+        }
         assert!(
             stdout.contains("20 passed, 0 failed"),
             "pm2 {tag}: {stdout}\n{stderr}"
@@ -262,6 +274,17 @@ fn the_reference_client_passes_every_check_with_pm2_7_and_pm2_5() {
             "pm2 {tag} spawned a Node daemon"
         );
     }
+}
+
+/// Whether the reference client's only failures are the bus checks it does not wait for.
+fn bus_timing_only(stdout: &str) -> bool {
+    let failures: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    !failures.is_empty()
+        && failures.iter().all(|l| {
+            l.starts_with("FAIL bus log:err")
+                || l.starts_with("FAIL bus process:event online")
+                || l.contains("Cannot read properties of undefined (reading 'slice')")
+        })
 }
 
 /// PM2's own Node daemons (`PM2 v…: God Daemon (<home>)`) running for `home`.
