@@ -1,6 +1,6 @@
 """Side-by-side benchmarks of pm2-rs against real PM2 7 (Python 3 stdlib only).
 
-Subcommands: list, coldstart, rss, crash, logs, cluster, idle, all, report. See bench/README.md.
+Subcommands: list, coldstart, rss, crash, logs, cluster, idle, nodeapi, all, report. See bench/README.md.
 
 Every benchmark gives each manager its own temporary PM2_HOME and always stops
 that manager's daemon at the end (`pm2 kill`, then SIGKILL of the pid in

@@ -183,9 +183,26 @@ def idle_rows(res, opts):
     ]
 
 
+def nodeapi_rows(res, opts):
+    """`pm2.list()` from Node (PM2 7's npm client) and bus throughput rows (no goal)."""
+    rows = []
+    for n in opts.list_apps:
+        r = res.get(f"api_list_{n}")
+        if both(r):
+            ratio = r["pm2"]["median"] / r["pm2-rs"]["median"]
+            rows.append((f"`pm2.list()` from Node, {n} apps", fmt_ms(r["pm2"]),
+                         fmt_ms(r["pm2-rs"]), f"{ratio:.1f}x faster", "", ""))
+    r = res.get("api_bus")
+    if both(r):
+        a, b = r["pm2"]["lines_per_s"], r["pm2-rs"]["lines_per_s"]
+        rows.append(("bus: `log:out` lines/s to a `launchBus()` subscriber",
+                     f"{a:,.0f}", f"{b:,.0f}", f"{b / a:.1f}x more" if a else "", "", ""))
+    return rows
+
+
 #: the table's sections, in the order of `all`
 ROW_BUILDERS = (list_rows, coldstart_rows, rss_rows, crash_rows, logs_rows, cluster_rows,
-                idle_rows)
+                idle_rows, nodeapi_rows)
 
 
 def render_table(res, opts, pm2_version):
