@@ -402,6 +402,21 @@ fn the_control_methods_do_what_their_commands_do() {
     assert_eq!(copy["args"][0]["pm_id"], 1, "{copy}");
     assert_eq!(p.app_count(), 2);
     assert_eq!(call(&p, "reloadLogs", json!([{}])), json!({"args": [{}]}));
+    let already = call(&p, "startProcessId", json!([0]));
+    assert_eq!(already, json!({"error": "process already online"}));
+    p.ok(&["stop", "1"]);
+    let started = call(&p, "startProcessId", json!([1]));
+    assert_eq!(
+        started["args"][0]["pm2_env"]["status"], "online",
+        "{started}"
+    );
+    let profile = call(&p, "profileCPU", json!([{"pwd": "/tmp", "timeout": 100}]));
+    assert!(
+        profile["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("pm2 profile:cpu <app>")),
+        "{profile}"
+    );
     let report = call(&p, "getReport", json!([{}]));
     assert_eq!(report["args"][0]["managed_apps"], 2, "{report}");
     assert!(report["args"][0]["pm2_version"].is_string(), "{report}");

@@ -27,6 +27,8 @@ const METHODS: &[(&str, &[&str])] = &[
     ("restartProcessId", &["opts", "cb"]),
     ("reloadProcessId", &["opts", "cb"]),
     ("deleteProcessId", &["id", "cb"]),
+    ("softReloadProcessId", &["opts", "cb"]),
+    ("startProcessId", &["id", "cb"]),
     ("stopWatch", &["method", "value", "fn"]),
     ("notifyByProcessId", &["opts", "cb"]),
     ("notifyKillPM2", &[]),
@@ -92,7 +94,13 @@ async fn call(daemon: &Arc<Daemon>, method: &str, args: &[Value], peer: Option<i
         },
         "stopProcessId" => stop(daemon, first).await,
         "restartProcessId" => restart(daemon, first, Action::Restart).await,
-        "reloadProcessId" => restart(daemon, first, Action::Reload).await,
+        "reloadProcessId" | "softReloadProcessId" => restart(daemon, first, Action::Reload).await,
+        "startProcessId" => start_stopped(daemon, first).await,
+        "profileCPU" | "profileMEM" => Answer::Error(
+            "pm2-rs's daemon is not Node.js, so it has no V8 to profile: profile an app with \
+             `pm2 profile:cpu <app>` or `pm2 profile:mem <app>`"
+                .into(),
+        ),
         "deleteProcessId" => delete(daemon, first).await,
         "stopWatch" => Answer::Value(json!({"success": true})),
         "sendDataToProcessId" => result(messages::send_data(daemon, first).await),
@@ -207,6 +215,25 @@ async fn restart(daemon: &Arc<Daemon>, arg: &Value, action: Action) -> Answer {
     match shapes::find(daemon, before.pm_id) {
         Some(p) => Answer::Value(shapes::proc(&p)),
         None => Answer::Error("God db process id unknown".into()),
+    }
+}
+
+/// `startProcessId [id]`: starts a stopped entry; PM2's errors for one that runs.
+async fn start_stopped(daemon: &Arc<Daemon>, arg: &Value) -> Answer {
+    let Some(p) = shapes::id_of(arg).and_then(|id| shapes::find(daemon, id)) else {
+        return Answer::Error(format!("{} : id unknown", show_id(arg)));
+    };
+    match p.status {
+        Status::Online => return Answer::Error("process already online".into()),
+        Status::Launching => return Answer::Error("process already started".into()),
+        _ => {}
+    }
+    if let Err(e) = act(daemon, Action::Restart, p.pm_id, None).await {
+        return Answer::Error(e);
+    }
+    match shapes::find(daemon, p.pm_id) {
+        Some(p) => Answer::Value(shapes::proc(&p)),
+        None => Answer::Error(format!("{} : id unknown", p.pm_id)),
     }
 }
 
