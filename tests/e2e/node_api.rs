@@ -527,3 +527,40 @@ fn faults_on_both_sockets_touch_nobody_else() {
     p.ok(&["ping"]);
     drop(stalled);
 }
+
+/// `PM2_DAEMON_RPC_PORT` and `PM2_DAEMON_PUB_PORT` move the two sockets, as in PM2 (the
+/// control socket stays in `PM2_HOME`).
+#[test]
+fn the_sockets_move_with_pm2s_variables() {
+    let p = Pm2::new("napi_moved");
+    let rpc = p.dir.join("elsewhere-rpc.sock");
+    let bus = p.dir.join("elsewhere-pub.sock");
+    let (rpc_s, bus_s) = (
+        rpc.to_string_lossy().into_owned(),
+        bus.to_string_lossy().into_owned(),
+    );
+    p.ok_env(
+        &[
+            ("PM2_DAEMON_RPC_PORT", &rpc_s),
+            ("PM2_DAEMON_PUB_PORT", &bus_s),
+        ],
+        &["ping"],
+    );
+    assert!(!p.home.join("rpc.sock").exists() && !p.home.join("pub.sock").exists());
+    assert!(
+        UnixStream::connect(&bus).is_ok(),
+        "pub.sock where PM2_DAEMON_PUB_PORT says"
+    );
+    let mut s = UnixStream::connect(&rpc).expect("rpc.sock where PM2_DAEMON_RPC_PORT says");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    s.write_all(&request(
+        json!({"type": "call", "method": "ping", "args": [{}]}),
+        "x:1",
+    ))
+    .expect("write");
+    assert_eq!(
+        reply(&mut s, &mut Decoder::default()).0,
+        json!({"args": [{"msg": "pong"}]})
+    );
+}
