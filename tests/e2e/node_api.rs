@@ -564,3 +564,75 @@ fn the_sockets_move_with_pm2s_variables() {
         json!({"args": [{"msg": "pong"}]})
     );
 }
+
+/// An ecosystem file started through PM2's npm client (`pm2.start('ecosystem.config.js',
+/// {env: 'production'})`): each app by `prepare` with its `env_production`, the second
+/// start a restart of each, `describe`, and a cluster reload answered with the replaced
+/// workers (`_old_<id>`, stopped), as PM2 answers.
+#[test]
+#[cfg_attr(
+    no_pm2_client,
+    ignore = "the npm pm2 client is not in target/pm2-client (scripts/install-deps.sh installs it)"
+)]
+fn an_ecosystem_started_through_the_npm_client_runs_as_under_pm2() {
+    ecosystem_scenario(&Pm2::new("napi_eco"));
+}
+
+#[test]
+#[ignore = "reference run against PM2 7: needs PM2 at $PM2_REF (npm install pm2@7, as bench/pm2bench/context.py does)"]
+fn an_ecosystem_started_through_the_npm_client_runs_as_under_pm2_reference() {
+    ecosystem_scenario(&Pm2::reference("napi_eco_ref"));
+}
+
+fn ecosystem_scenario(p: &Pm2) {
+    require(client_package().join("package.json").is_file(), REASON);
+    p.fixture("http_pid.js");
+    std::fs::write(
+        p.dir.join("ecosystem.config.js"),
+        "module.exports = { apps: [\n\
+         { name: 'eco-web', script: './http_pid.js', exec_mode: 'cluster', instances: 2, \
+           env: { GREETING: 'dev', PORT: '0' }, env_production: { GREETING: 'prod' } },\n\
+         { name: 'eco-fork', script: './http_pid.js', env: { GREETING: 'fork', PORT: '0' } },\n\
+         ]};\n",
+    )
+    .expect("ecosystem");
+    p.ok(&["ping"]);
+    let script = p.fixture("node_api_ecosystem.js");
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(&script)
+        .arg(client_package())
+        .current_dir(&p.dir)
+        .env("PM2_HOME", &p.home);
+    let (code, stdout, stderr) =
+        Spawned::spawn(cmd, "node node_api_ecosystem.js".into()).finish(Duration::from_secs(90));
+    let r: Value = stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+    assert_eq!(code, Some(0), "{r}\n{stdout}\n{stderr}");
+    assert_eq!(
+        r["first"],
+        json!([
+            "eco-fork:online:fork:fork_mode",
+            "eco-web:online:prod:cluster_mode",
+            "eco-web:online:prod:cluster_mode"
+        ]),
+        "{r}"
+    );
+    assert_eq!(r["again"], 3, "{r}");
+    assert_eq!(r["describe"], json!(["2:prod", "2:prod"]), "{r}");
+    assert_eq!(r["reload"], json!(["true:stopped", "true:stopped"]), "{r}");
+    assert_eq!(
+        r["list"],
+        json!(["eco-fork:1", "eco-web:2", "eco-web:2"]),
+        "{r}"
+    );
+    // Our own CLI agrees with what the script did.
+    let names: Vec<String> = p
+        .apps()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
