@@ -113,13 +113,7 @@ fn relay(daemon: &Daemon, event: &LogEvent) {
 /// after every action.
 fn process_event(daemon: &Daemon, event: &LogEvent, name: &str) {
     let name = if name == "stop" { "exit" } else { name };
-    let Some(p) = event.pm_id.and_then(|id| {
-        daemon
-            .registry()
-            .snapshot()
-            .into_iter()
-            .find(|p| p.pm_id == id)
-    }) else {
+    let Some(p) = event.pm_id.and_then(|id| shapes::find(daemon, id)) else {
         return;
     };
     daemon.node_bus.publish(

@@ -51,11 +51,10 @@ pub(crate) async fn prepare(daemon: &Arc<Daemon>, conf: &Value) -> Result<Vec<Va
         Response::Error { message } => return Err(message),
         _ => return Err("the daemon gave no outcome".into()),
     };
-    let table = daemon.registry().snapshot();
-    Ok(table
+    Ok(ids
         .iter()
-        .filter(|p| ids.contains(&p.pm_id))
-        .map(shapes::proc)
+        .filter_map(|id| shapes::find(daemon, *id))
+        .map(|p| shapes::proc(&p))
         .collect())
 }
 

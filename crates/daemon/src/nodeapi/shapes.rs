@@ -64,9 +64,6 @@ pub(crate) fn id_of(v: &Value) -> Option<u32> {
 
 /// The process `id` names, as it is now.
 pub(crate) fn find(daemon: &Daemon, id: u32) -> Option<ProcessInfo> {
-    daemon
-        .registry()
-        .snapshot()
-        .into_iter()
-        .find(|p| p.pm_id == id)
+    let handle = daemon.registry().get(id);
+    handle.map(|h| h.info())
 }
