@@ -417,6 +417,29 @@ fn the_control_methods_do_what_their_commands_do() {
             .is_some_and(|e| e.contains("pm2 profile:cpu <app>")),
         "{profile}"
     );
+    // Watching on and off without a restart, as `pm2 restart --watch` asks for it.
+    let on = call(&p, "startWatch", json!(["restartProcessId", {"id": 0}]));
+    assert_eq!(on, json!({"args": [{"success": true}]}));
+    assert_eq!(p.app(0)["pm2_env"]["watch"], true);
+    assert_eq!(env_u64(&p.app(0), "restart_time"), 0, "no restart");
+    std::fs::write(p.dir.join("changed.js"), "// a change\n").expect("write");
+    p.wait_until(
+        Duration::from_secs(20),
+        "the watch to restart the app",
+        || (env_u64(&p.app(0), "restart_time") >= 1).then_some(()),
+    );
+    call(&p, "toggleWatch", json!(["restartProcessId", {"id": 0}]));
+    assert_eq!(p.app(0)["pm2_env"]["watch"], false);
+    call(&p, "startWatch", json!(["restartProcessId", {"id": 0}]));
+    assert_eq!(
+        call(&p, "stopWatch", json!(["stopAll", {"pid": 1}])),
+        json!({"args": [{"success": true}]})
+    );
+    assert_eq!(p.app(0)["pm2_env"]["watch"], false);
+    assert_eq!(
+        call(&p, "stopWatch", json!(["stopProcessId", "99"])),
+        json!({"args": [{"success": true}]})
+    );
     let report = call(&p, "getReport", json!([{}]));
     assert_eq!(report["args"][0]["managed_apps"], 2, "{report}");
     assert!(report["args"][0]["pm2_version"].is_string(), "{report}");

@@ -158,6 +158,15 @@ impl Instance {
             Control::SendLine(line, reply) => {
                 let _ = reply.send(self.send_line(&line).await);
             }
+            Control::Watch(on, reply) => {
+                let on = on.unwrap_or(!self.info.spec.watch);
+                if on != self.info.spec.watch {
+                    self.info.spec.watch = on;
+                    self.sync_watcher();
+                    self.publish();
+                }
+                let _ = reply.send(Ok(()));
+            }
             Control::Message(message, reply) => {
                 let _ = reply.send(self.send_message(message));
             }

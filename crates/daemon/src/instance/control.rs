@@ -28,6 +28,9 @@ pub enum Control {
     SendLine(String, oneshot::Sender<Result<(), StdinError>>),
     /// Set PM2's `_km_monitored` (`pm2 monitor`, `pm2 unmonitor`).
     SetMonitored(bool, oneshot::Sender<Outcome>),
+    /// Turn file watching on (`Some(true)`), off (`Some(false)`) or over (`None`) without a
+    /// restart (the Node API's `startWatch`, `stopWatch`, `toggleWatch`).
+    Watch(Option<bool>, oneshot::Sender<Outcome>),
     /// Send a message over the process's IPC channel as is (the Node API's
     /// `sendDataToProcessId` and `msgProcess`); the error says why it could not go.
     Message(serde_json::Value, oneshot::Sender<Result<(), String>>),

@@ -5,6 +5,7 @@
 
 use super::shapes::{self, id_of};
 use crate::handlers;
+use crate::instance::Control;
 use crate::state::Daemon;
 use pm2_proto::{
     Action, ActionRequest, InstanceOutcome, MonitorRequest, Request, Response, ScaleChange,
@@ -169,4 +170,28 @@ fn which_node() -> Option<String> {
         .map(|d| d.join("node"))
         .find(|p| p.is_file())
         .map(|p| p.display().to_string())
+}
+
+/// `startWatch`, `stopWatch`, `toggleWatch` `[method, value]`: watching on, off or over for
+/// the process `value` names (`{id}` or an id), or every process when the method is
+/// `stopAll`/`deleteAll`/`restartAll`, without a restart → `{success: true}`, whatever it names.
+pub(crate) async fn watch(daemon: &Arc<Daemon>, args: &[Value], on: Option<bool>) -> Value {
+    let method = args.first().and_then(Value::as_str).unwrap_or_default();
+    let value = args.get(1).unwrap_or(&Value::Null);
+    let ids: Vec<u32> = if matches!(method, "stopAll" | "deleteAll" | "restartAll" | "reloadAll") {
+        let mut all = vec![];
+        daemon.registry().for_each(|p| all.push(p.pm_id));
+        all
+    } else {
+        id_of(value).into_iter().collect()
+    };
+    // What names no process is skipped, as PM2's daemon does: the npm client sends this
+    // before every stop and delete and does not expect it to fail.
+    for id in ids {
+        let handle = daemon.registry().get(id);
+        if let Some(handle) = handle {
+            let _ = handle.call(|r| Control::Watch(on, r)).await;
+        }
+    }
+    json!({"success": true})
 }
