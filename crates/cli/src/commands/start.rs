@@ -120,6 +120,16 @@ fn stopped_same_app(home: &Pm2Home, spec: &AppSpec) -> Result<bool> {
     let Some(mut client) = crate::client::connect_existing(home) else {
         return Ok(false);
     };
+    // Most starts are of a new name: asking for that name alone spares the daemon and the
+    // CLI the whole table (which grows with the number of apps).
+    let targets = vec![pm2_proto::Target::Name(spec.name.clone())];
+    let named = matches!(
+        client.request(Request::Resolve(ResolveRequest { targets }))?,
+        Response::Ids { ids } if !ids.is_empty()
+    );
+    if !named {
+        return Ok(false);
+    }
     let processes = match expect(&mut client, Request::Summary)? {
         Response::List { processes } => processes,
         other => bail!("unexpected reply to list: {other:?}"),
