@@ -45,6 +45,11 @@ impl Registry {
         }
     }
 
+    /// How many instances there are (without reading any of them).
+    pub fn len(&self) -> usize {
+        self.instances.len()
+    }
+
     /// A handle by id.
     pub fn get(&self, id: u32) -> Option<InstanceHandle> {
         self.instances.get(&id).cloned()
@@ -110,7 +115,17 @@ impl Registry {
     /// Resolves targets to ids (sorted, deduplicated). Every target must match something,
     /// otherwise nothing is returned and the first unknown one is named.
     pub fn resolve(&self, targets: &[Target]) -> Result<Vec<u32>, UnknownTarget> {
-        let all = self.snapshot();
+        // What targets are matched on, read in place: not the whole states (their
+        // environments), so resolving costs little with many apps.
+        let mut all = Vec::with_capacity(self.instances.len());
+        self.for_each(|p| {
+            all.push(Key {
+                pm_id: p.pm_id,
+                name: p.spec.name.clone(),
+                namespace: p.spec.namespace.clone(),
+                script: p.spec.script.clone(),
+            })
+        });
         let mut ids = Vec::new();
         for target in targets {
             let matched = match_target(&all, target)?;
@@ -125,17 +140,25 @@ impl Registry {
     }
 }
 
-fn match_target(all: &[ProcessInfo], target: &Target) -> Result<Vec<u32>, UnknownTarget> {
-    let ids = |f: &dyn Fn(&ProcessInfo) -> bool| -> Vec<u32> {
+/// What a target is matched against, per instance.
+struct Key {
+    pm_id: u32,
+    name: String,
+    namespace: String,
+    script: String,
+}
+
+fn match_target(all: &[Key], target: &Target) -> Result<Vec<u32>, UnknownTarget> {
+    let ids = |f: &dyn Fn(&Key) -> bool| -> Vec<u32> {
         all.iter().filter(|p| f(p)).map(|p| p.pm_id).collect()
     };
     Ok(match target {
         Target::All => ids(&|_| true),
         Target::Id(id) => ids(&|p| p.pm_id == *id),
         Target::Name(name) => {
-            let by_name = ids(&|p| &p.spec.name == name);
+            let by_name = ids(&|p| &p.name == name);
             if by_name.is_empty() {
-                ids(&|p| &p.spec.namespace == name)
+                ids(&|p| &p.namespace == name)
             } else {
                 by_name
             }
@@ -143,7 +166,7 @@ fn match_target(all: &[ProcessInfo], target: &Target) -> Result<Vec<u32>, Unknow
         Target::Regex(re) => {
             let re = regex_lite::Regex::new(re)
                 .map_err(|e| UnknownTarget(format!("/{re}/ (invalid regex: {e})")))?;
-            ids(&|p| re.is_match(&p.spec.name))
+            ids(&|p| re.is_match(&p.name))
         }
         Target::Word { word, path } => match_word(all, word, path),
     })
@@ -152,15 +175,15 @@ fn match_target(all: &[ProcessInfo], target: &Target) -> Result<Vec<u32>, Unknow
 /// PM2's `_operate` on a word: the apps named so or running that script (both, PM2's
 /// `getProcessIdByName`), else the namespace, else, for a number, the id; so an app named
 /// `123` wins over the id 123.
-fn match_word(all: &[ProcessInfo], word: &str, path: &str) -> Vec<u32> {
-    let ids = |f: &dyn Fn(&ProcessInfo) -> bool| -> Vec<u32> {
+fn match_word(all: &[Key], word: &str, path: &str) -> Vec<u32> {
+    let ids = |f: &dyn Fn(&Key) -> bool| -> Vec<u32> {
         all.iter().filter(|p| f(p)).map(|p| p.pm_id).collect()
     };
-    let by_name = ids(&|p| p.spec.name == word || p.spec.script == path);
+    let by_name = ids(&|p| p.name == word || p.script == path);
     if !by_name.is_empty() {
         return by_name;
     }
-    let by_namespace = ids(&|p| p.spec.namespace == word);
+    let by_namespace = ids(&|p| p.namespace == word);
     if !by_namespace.is_empty() {
         return by_namespace;
     }

@@ -177,7 +177,7 @@ pub(crate) async fn start(daemon: &Daemon, req: StartRequest) -> Response {
         return refuse(err);
     }
     let adding = req.apps.iter().map(|a| a.instances as usize).sum();
-    if let Err(err) = limits::check_count(daemon.registry().snapshot().len(), adding) {
+    if let Err(err) = limits::check_count(daemon.registry().len(), adding) {
         return refuse(err);
     }
     let launches = match register(daemon, &req) {

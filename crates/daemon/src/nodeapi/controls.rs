@@ -148,7 +148,7 @@ pub(crate) async fn reload_logs(daemon: &Arc<Daemon>) -> Value {
 pub(crate) fn report(daemon: &Daemon) -> Value {
     let env: serde_json::Map<String, Value> =
         std::env::vars().map(|(k, v)| (k, json!(v))).collect();
-    let managed = daemon.registry().snapshot().len();
+    let managed = daemon.registry().len();
     json!({
         "pm2_version": daemon.settings.version,
         "node_version": Value::Null,
