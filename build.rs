@@ -20,8 +20,9 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
-    let probes: [(&str, Option<PathBuf>); 9] = [
+    let probes: [(&str, Option<PathBuf>); 10] = [
         ("no_node", on_path("node")),
+        ("no_npm", on_path("npm")),
         ("no_node22", node22()),
         ("no_pm2_client", pm2_client()),
         ("no_pm2_io", pm2_io()),

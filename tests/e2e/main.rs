@@ -28,6 +28,7 @@ mod logs_gaps;
 mod logs_relay;
 mod logs_rotation;
 mod metrics_ipc;
+mod modules;
 mod monit;
 mod node_api;
 mod node_ipc;

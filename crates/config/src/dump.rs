@@ -119,6 +119,7 @@ pub fn app_from_dump_entry(v: &Value, path_var: &str) -> Result<DumpedApp, DumpE
         autostart: true,
         instance_var: crate::values::instance_var(text(v, "instance_var")),
         increment_var: text(v, "increment_var").filter(|s| !s.is_empty()),
+        pmx_module: flag(v, "pmx_module", false),
         name,
         ..AppSpec::default()
     };

@@ -10,6 +10,7 @@ mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod interpreter;
+mod module_app;
 mod options;
 mod resolve;
 mod serve;
@@ -21,6 +22,7 @@ pub use ecosystem::{
 };
 pub use error::{ConfigError, DumpError, EcosystemError, InvalidCron};
 pub use interpreter::{find_in_path, is_executable, which, Interpreter};
+pub use module_app::{module_app, read_package, ModuleAppError};
 pub use options::{Patterns, StartOptions};
 pub use resolve::{resolve_patch, resolve_start, ResolveContext};
 pub use serve::{resolve_serve, ServeOptions, SERVE_SCRIPT};

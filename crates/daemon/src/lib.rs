@@ -9,6 +9,7 @@ mod housekeeping;
 mod instance;
 mod life;
 mod logs;
+mod modules;
 mod nodeapi;
 mod persist;
 mod ready_pipe;

@@ -142,6 +142,9 @@ pub async fn run(
     daemon_log::attach_hub(&hub);
     let daemon = Arc::new(Daemon::new(settings, hub));
     recover(&daemon).await;
+    // Before the first reply too: a `pm2 install` that spawned this daemon then registers
+    // and starts its module itself, so the two never race to start it.
+    crate::modules::start_installed(&daemon).await;
     // Before the first reply, so a client never sees the home change after it was answered.
     state_file::write_state(&daemon);
     tokio::spawn(crate::logs::rotation::rotator::run(Arc::clone(&daemon)));

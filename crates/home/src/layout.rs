@@ -84,6 +84,15 @@ impl Pm2Home {
     pub fn logs(&self) -> PathBuf {
         self.entry(Entry::Logs)
     }
+    /// `modules/`: where `pm2 install` puts npm modules, one npm prefix per module.
+    pub fn modules(&self) -> PathBuf {
+        self.root.join("modules")
+    }
+    /// The installed package of module `name` (`modules/<name>/node_modules/<name>`, as PM2
+    /// lays it out); the module runs from there.
+    pub fn module_package(&self, name: &str) -> PathBuf {
+        self.modules().join(name).join("node_modules").join(name)
+    }
     /// `pids/`, the apps' default pid folder (`PM2_DEFAULT_PID_PATH`).
     pub fn pids(&self) -> PathBuf {
         self.entry(Entry::Pids)

@@ -204,6 +204,37 @@ pub fn install(conf: &mut Value, module: &str, defaults: &[(&str, &str)]) {
     }
 }
 
+/// The modules installed from npm, a folder or a tarball (every `module-db-v2` entry but
+/// the built-in ones), which the daemon starts at boot.
+pub fn npm_modules(conf: &Value) -> Vec<String> {
+    let Some(Value::Object(db)) = conf.get(MODULE_DB) else {
+        return vec![];
+    };
+    db.iter()
+        .filter(|(_, entry)| entry.get("version").and_then(Value::as_str) != Some("built-in"))
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// Records an npm module as PM2 does: `module-db-v2[name] = {}`, and its package.json
+/// `config` defaults under `name` for the keys not set yet.
+pub fn register_module(conf: &mut Value, module: &str, defaults: &Map<String, Value>) {
+    let db = object(conf).entry(MODULE_DB).or_insert_with(|| json!({}));
+    object(db).insert(module.to_string(), json!({}));
+    let section = object(object(conf).entry(module).or_insert_with(|| json!({})));
+    for (k, v) in defaults {
+        section.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+}
+
+/// Whether the built-in pm2-logrotate rotates: it is installed and the npm pm2-logrotate
+/// is not (when the npm module's package is on disk it rotates, and the built-in steps
+/// aside so no file is rotated twice).
+pub fn builtin_logrotate_active(home: &Pm2Home, conf: &Value) -> bool {
+    let name = crate::logrotate::LOGROTATE;
+    installed(conf, name) && !home.module_package(name).join("package.json").is_file()
+}
+
 /// Removes a module from the installed list (its settings stay, as in PM2).
 pub fn uninstall(conf: &mut Value, module: &str) -> bool {
     object(conf)

@@ -213,6 +213,10 @@ pub struct AppSpec {
     /// start and restart: kept for the tools that read it (pm2-rs injects no tracing).
     #[serde(default)]
     pub deep_monitoring: bool,
+    /// PM2's `pmx_module`: the app is an installed module (`pm2 install`), so `list` shows
+    /// it in its own table, `all` in stop/restart/delete skips it and `save` leaves it out.
+    #[serde(default)]
+    pub pmx_module: bool,
 }
 
 fn yes() -> bool {
@@ -297,6 +301,7 @@ impl Default for AppSpec {
             source_map_support: false,
             disable_source_map_support: false,
             deep_monitoring: false,
+            pmx_module: false,
         }
     }
 }

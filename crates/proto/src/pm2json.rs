@@ -179,6 +179,9 @@ fn put_optional_config(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if s.deep_monitoring {
         m.insert("deep_monitoring".into(), json!(true));
     }
+    if s.pmx_module {
+        m.insert("pmx_module".into(), json!(true));
+    }
     if !s.ignore_watch.is_empty() {
         m.insert("ignore_watch".into(), json!(s.ignore_watch));
     }

@@ -10,6 +10,8 @@ mod inspector;
 mod leftovers;
 mod logs;
 mod modules;
+mod npm;
+mod npm_module;
 mod placement;
 mod serve;
 mod start;

@@ -1,6 +1,8 @@
 //! `install`, `uninstall`, `set`, `multiset`, `unset`, `get`, `conf`: module and app
-//! settings in `module_conf.json`. The only module is the built-in `pm2-logrotate`; any
-//! app's settings (`pm2 set api.port 3000`) reach its environment.
+//! settings in `module_conf.json`. `pm2 install pm2-logrotate` turns on the built-in
+//! rotation; any other name, `pm2-logrotate@<version>`, a folder or a tarball is an npm
+//! module (`npm_module.rs`). Any app's settings (`pm2 set api.port 3000`) reach its
+//! environment.
 
 use crate::{client, out};
 use anyhow::{bail, Context, Result};
@@ -16,9 +18,9 @@ fn load(home: &Pm2Home) -> Result<Value> {
     Ok(module_conf::load(home)?)
 }
 
-/// Validates what rotation would read, then writes and tells a running daemon.
-fn store(home: &Pm2Home, conf: &Value) -> Result<()> {
-    if module_conf::installed(conf, LOGROTATE) {
+/// Validates what the built-in rotation would read, then writes and tells a running daemon.
+pub(super) fn store(home: &Pm2Home, conf: &Value) -> Result<()> {
+    if module_conf::builtin_logrotate_active(home, conf) {
         if let Err(invalid) = RotateConfig::from_module_conf(conf) {
             bail!("{}", invalid.problems.join("\n"));
         }
@@ -30,16 +32,22 @@ fn store(home: &Pm2Home, conf: &Value) -> Result<()> {
     Ok(())
 }
 
-fn check_module(module: &str) -> Result<()> {
-    if module != LOGROTATE {
-        bail!("module {module} is not available: pm2-rs has {LOGROTATE} built in, and installs no module from npm");
-    }
-    Ok(())
+/// Whether `module` names the built-in pm2-logrotate: the bare name, with no version, and
+/// no npm pm2-logrotate installed (then the npm one is what `uninstall` removes).
+fn is_builtin(home: &Pm2Home, module: &str) -> bool {
+    module == LOGROTATE
+        && !home
+            .module_package(LOGROTATE)
+            .join("package.json")
+            .is_file()
 }
 
-/// `pm2 install pm2-logrotate`: turns built-in rotation on with its default settings.
+/// `pm2 install <module>`: `pm2-logrotate` turns built-in rotation on with its default
+/// settings; anything else is installed from npm.
 pub(crate) fn install(home: &Pm2Home, module: &str) -> Result<i32> {
-    check_module(module)?;
+    if !is_builtin(home, module) {
+        return super::npm_module::install(home, module);
+    }
     let mut conf = load(home)?;
     module_conf::install(&mut conf, module, LOGROTATE_DEFAULTS);
     store(home, &conf)?;
@@ -47,9 +55,14 @@ pub(crate) fn install(home: &Pm2Home, module: &str) -> Result<i32> {
     Ok(0)
 }
 
-/// `pm2 uninstall pm2-logrotate`.
+/// `pm2 uninstall <module>`: the built-in pm2-logrotate, else an npm module.
 pub(crate) fn uninstall(home: &Pm2Home, module: &str) -> Result<i32> {
-    check_module(module)?;
+    if !is_builtin(home, module) {
+        if !super::npm_module::is_installed(home, module)? {
+            bail!("module {module} is not installed (pm2 conf lists the installed ones)");
+        }
+        return super::npm_module::uninstall(home, module);
+    }
     let mut conf = load(home)?;
     if !module_conf::uninstall(&mut conf, module) {
         bail!("module {module} is not installed");

@@ -11,6 +11,7 @@ mod format;
 mod inspect;
 #[cfg(test)]
 mod inspect_tests;
+mod module_table;
 mod table;
 
 pub use describe::{describe, env_listing};

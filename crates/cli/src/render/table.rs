@@ -194,7 +194,9 @@ const COLUMNS: [&str; 13] = [
 /// Widths PM2 declares for the columns after `id` and `name`.
 const FIXED_WIDTHS: [usize; 11] = [13, 9, 9, 10, 8, 6, 11, 10, 10, 10, 10];
 
-/// `pm2 list`: PM2's process table for `processes` at time `now_ms` (ms since the epoch).
+/// `pm2 list`: PM2's process table for `processes` at time `now_ms` (ms since the epoch),
+/// then, when there are installed modules, their own table (PM2 leaves them out of the
+/// first one but sizes its columns over every process).
 ///
 /// Rows are sorted by name (stable, so instances keep their order), PM2's default sort. Column
 /// widths are PM2's: `id` fits the largest id, `name` is the longest name plus 5 (11 for an
@@ -206,11 +208,18 @@ pub fn list_table(processes: &[ProcessInfo], now_ms: u64, color: bool) -> String
     let mut sorted: Vec<&ProcessInfo> = processes.iter().collect();
     sorted.sort_by(|a, b| a.spec.name.encode_utf16().cmp(b.spec.name.encode_utf16()));
     let head = COLUMNS.iter().map(|c| Cell::plain(*c)).collect();
-    let mut grid = Grid::fixed(column_widths(&sorted), head, color);
-    for p in sorted {
+    let widths = column_widths(&sorted);
+    let id_width = widths[0];
+    let mut grid = Grid::fixed(widths, head, color);
+    for p in sorted.iter().filter(|p| !p.spec.pmx_module) {
         grid.push(list_row(p, now_ms));
     }
-    grid.render()
+    let mut text = grid.render();
+    if let Some(modules) = super::module_table::module_section(&sorted, id_width, color) {
+        text.push('\n');
+        text.push_str(&modules);
+    }
+    text
 }
 
 /// PM2's column widths for this list (see [`list_table`]).

@@ -2,7 +2,7 @@
 
 use crate::instance::{Control, InstanceHandle, Outcome, Update};
 use crate::state::Daemon;
-use pm2_proto::{Action, ActionRequest, InstanceOutcome, Response, SignalRequest};
+use pm2_proto::{Action, ActionRequest, InstanceOutcome, Response, SignalRequest, Target};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -91,7 +91,7 @@ pub(crate) async fn reload_one_by_one(
 
 /// Resolves targets (all must exist, else nothing happens) and applies the action.
 pub(crate) async fn apply(daemon: &Daemon, req: ActionRequest) -> Response {
-    let ids = match daemon.registry().resolve(&req.targets) {
+    let mut ids = match daemon.registry().resolve(&req.targets) {
         Ok(ids) => ids,
         Err(e) => {
             return Response::Error {
@@ -99,6 +99,10 @@ pub(crate) async fn apply(daemon: &Daemon, req: ActionRequest) -> Response {
             }
         }
     };
+    if !matches!(req.action, Action::Reset) && req.targets.iter().all(|t| matches!(t, Target::All))
+    {
+        ids.retain(|id| !is_module(daemon, *id));
+    }
     let base = Update {
         env: req.update_env,
         toggle_watch: req.toggle_watch,
@@ -107,6 +111,15 @@ pub(crate) async fn apply(daemon: &Daemon, req: ActionRequest) -> Response {
     };
     let outcomes = apply_to(daemon, &ids, req.action, base).await;
     Response::Outcomes { outcomes }
+}
+
+/// Whether instance `id` is an installed module, which `all` in stop, restart, reload and
+/// delete leaves alone, as PM2 does (`pm2 kill` still stops it).
+fn is_module(daemon: &Daemon, id: u32) -> bool {
+    daemon
+        .registry()
+        .get(id)
+        .is_some_and(|h| h.info().spec.pmx_module)
 }
 
 /// `sendSignal`.

@@ -7,11 +7,13 @@ use pm2_home::write_atomic;
 use pm2_proto::{pm2json, DumpPaths, Response};
 use std::path::{Path, PathBuf};
 
-/// Writes every app (stopped ones included) to the dump (`to`, where the CLI's environment
+/// Writes every app (stopped ones included; installed modules left out, as PM2 does: the
+/// daemon starts those itself at boot) to the dump (`to`, where the CLI's environment
 /// puts it, else the daemon's); the previous dump becomes the backup. An empty list is
 /// refused unless `force`, so a stray `pm2 save` on an empty daemon cannot wipe a good dump.
 pub(crate) fn save(daemon: &Daemon, force: bool, to: Option<DumpPaths>) -> Response {
-    let processes = daemon.registry().snapshot();
+    let mut processes = daemon.registry().snapshot();
+    processes.retain(|p| !p.spec.pmx_module);
     if processes.is_empty() && !force {
         return Response::Error {
             message: "PM2 is not managing any process, skipping save... (use --force to save an empty list)".into(),

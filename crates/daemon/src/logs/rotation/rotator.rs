@@ -5,13 +5,14 @@ use crate::logs::daemon_log;
 use crate::logs::rotation;
 use crate::logs::sinks::LogSink;
 use crate::state::Daemon;
-use pm2_home::logrotate::{RotateConfig, LOGROTATE};
+use pm2_home::logrotate::RotateConfig;
 use pm2_home::module_conf;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The active configuration: None while the module is not installed (or its settings are
+/// The active configuration: None while the module is not installed or the npm
+/// pm2-logrotate is (it rotates then), or while its settings are
 /// invalid, which is logged).
 fn load(daemon: &Daemon) -> Option<RotateConfig> {
     let conf = match module_conf::load(&daemon.settings.home) {
@@ -21,7 +22,7 @@ fn load(daemon: &Daemon) -> Option<RotateConfig> {
             return None;
         }
     };
-    if !module_conf::installed(&conf, LOGROTATE) {
+    if !module_conf::builtin_logrotate_active(&daemon.settings.home, &conf) {
         return None;
     }
     match RotateConfig::from_module_conf(&conf) {
