@@ -103,8 +103,10 @@ fn a_module_from_a_tarball_runs_hidden_configured_and_comes_back_at_boot() {
     require(npm_found(), NPM);
     let p = Pm2::new("mod_tarball");
     let tarball = pack(&p, &module_folder(&p, "mymod", "1.2.3"));
+    // Not named `app`: PM2 7 first looks the module up by its script's basename, and would
+    // restart an app of that name instead of starting the module.
     let app = p.sleeper_script("app.sh");
-    p.ok(&["start", app.to_str().unwrap(), "--name", "app"]);
+    p.ok(&["start", app.to_str().unwrap(), "--name", "web"]);
     let out = p.ok(&["install", tarball.to_str().unwrap()]);
     p.expect_output(&out, "Module successfully installed");
 
@@ -124,6 +126,7 @@ fn a_module_from_a_tarball_runs_hidden_configured_and_comes_back_at_boot() {
     assert_eq!(env["version"], "1.2.3");
     assert_eq!(env["greeting"], "hello");
     assert_eq!(env["PM2_HOME"], p.home.to_str().unwrap());
+    assert!(!env_str(&module, "username").is_empty(), "{env}");
     p.wait_file_contains(&out_log(&p, "mymod"), "greeting=hello home=", T);
     p.wait_file_contains(
         &out_log(&p, "mymod"),
@@ -132,7 +135,7 @@ fn a_module_from_a_tarball_runs_hidden_configured_and_comes_back_at_boot() {
     );
 
     let (apps, modules) = list_sections(&p);
-    assert!(!apps.contains("mymod") && apps.contains("app"), "{apps}");
+    assert!(!apps.contains("mymod") && apps.contains("web"), "{apps}");
     assert!(modules.starts_with("\nModule\n"), "{modules}");
     assert!(
         modules.contains("│ module ") && modules.contains("mymod") && modules.contains("1.2.3"),
@@ -149,8 +152,8 @@ fn a_module_from_a_tarball_runs_hidden_configured_and_comes_back_at_boot() {
     assert_eq!(module["pm2_env"]["greeting"], "bonjour");
 
     p.ok(&["stop", "all"]);
-    p.wait_until(T, "app stopped", || {
-        by_name(&p, "app").is_some_and(|a| st(&a) == "stopped")
+    p.wait_until(T, "web stopped", || {
+        by_name(&p, "web").is_some_and(|a| st(&a) == "stopped")
     });
     assert_eq!(
         st(&by_name(&p, "mymod").unwrap()),
@@ -166,7 +169,7 @@ fn a_module_from_a_tarball_runs_hidden_configured_and_comes_back_at_boot() {
     p.ok(&["save"]);
     let dump = std::fs::read_to_string(p.home.join("dump.pm2")).expect("dump.pm2");
     assert!(
-        dump.contains("\"app\"") && !dump.contains("mymod"),
+        dump.contains("\"web\"") && !dump.contains("mymod"),
         "save leaves modules out: {dump}"
     );
 
@@ -179,7 +182,7 @@ fn a_module_from_a_tarball_runs_hidden_configured_and_comes_back_at_boot() {
     );
     assert_eq!(module["pm2_env"]["pmx_module"], true);
     assert!(
-        by_name(&p, "app").is_none(),
+        by_name(&p, "web").is_none(),
         "only modules come back by themselves"
     );
 
@@ -301,6 +304,63 @@ fn an_npm_pm2_logrotate_makes_the_built_in_one_step_aside() {
     assert!(by_name(&p, "pm2-logrotate").is_none());
 }
 
+/// The version of the real module installed from the registry: pinned, so the test does
+/// not follow the registry (its own dependency ranges still resolve at install time).
+const SERVER_MONIT: &str = "pm2-server-monit@3.0.0";
+
+/// Whether the npm registry answers for the pinned package (one look-up).
+fn registry_reachable() -> bool {
+    Command::new("npm")
+        .args(["view", SERVER_MONIT, "version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The real pm2-server-monit from npm: installed, online as a module with its package's
+/// settings, its @pm2/io registers its actions and module options over IPC, and the daemon
+/// starts it again at boot. (Its metrics are not checked: under PM2 7 they come through the
+/// @pm2/io agent PM2 injects into every app, which pm2-rs does not; the module's own
+/// @pm2/io 2.4 sends no `axm:monitor` by itself.)
+#[test]
+#[cfg_attr(
+    no_npm,
+    ignore = "npm not on PATH (scripts/install-deps.sh installs node with npm)"
+)]
+fn the_npm_pm2_server_monit_runs_as_a_module() {
+    require(npm_found(), NPM);
+    if !optional_part(registry_reachable(), "the npm registry is not reachable") {
+        return;
+    }
+    let p = Pm2::new("mod_server_monit");
+    p.ok(&["install", SERVER_MONIT]);
+    let name = "pm2-server-monit";
+    assert_eq!(module_conf(&p)[name]["drive"], "/", "{}", module_conf(&p));
+    let module = wait_module_online(&p, name);
+    assert_eq!(module["pm2_env"]["pmx_module"], true);
+    assert_eq!(module["pm2_env"]["version"], "3.0.0");
+    assert_eq!(module["pm2_env"]["drive"], "/");
+    let module = p.wait_until(T, "its actions and module options over IPC", || {
+        by_name(&p, name).filter(|m| {
+            let env = &m["pm2_env"];
+            env["axm_options"]["module_name"] == name
+                && env["axm_actions"].as_array().is_some_and(|a| a.len() > 3)
+        })
+    });
+    let actions = module["pm2_env"]["axm_actions"].to_string();
+    assert!(actions.contains("disk usage"), "{actions}");
+    let (_, modules) = list_sections(&p);
+    assert!(
+        modules.contains(name) && modules.contains("3.0.0"),
+        "{modules}"
+    );
+    p.ok(&["kill"]);
+    p.ok(&["ping"]);
+    wait_module_online(&p, name);
+    p.ok(&["uninstall", name]);
+    assert!(by_name(&p, name).is_none());
+    assert!(!p.home.join("modules").join(name).exists());
+}
+
 /// The tarball scenario's core against PM2 7 (`PM2_REF`): the module table, its settings
 /// in env, `pm2 set` restarting it, `stop all` and `save` leaving it alone.
 #[test]
@@ -309,7 +369,7 @@ fn reference_a_module_from_a_tarball() {
     let p = Pm2::reference("mod_ref");
     let tarball = pack(&p, &module_folder(&p, "mymod", "1.2.3"));
     let app = p.sleeper_script("app.sh");
-    p.ok(&["start", app.to_str().unwrap(), "--name", "app"]);
+    p.ok(&["start", app.to_str().unwrap(), "--name", "web"]);
     p.ok(&["install", tarball.to_str().unwrap()]);
     let conf = module_conf(&p);
     assert_eq!(conf["mymod"]["greeting"], "hello", "{conf}");
@@ -322,22 +382,26 @@ fn reference_a_module_from_a_tarball() {
     assert_eq!(module["pm2_env"]["pmx_module"], true);
     assert_eq!(module["pm2_env"]["greeting"], "hello");
     let (apps, modules) = list_sections(&p);
-    assert!(!apps.contains("mymod") && apps.contains("app"), "{apps}");
+    assert!(!apps.contains("mymod") && apps.contains("web"), "{apps}");
     assert!(
         modules.starts_with("\nModule\n") && modules.contains("mymod"),
         "{modules}"
     );
     p.ok(&["set", "mymod:greeting", "bonjour"]);
     p.wait_file_contains(&out_log(&p, "mymod"), "greeting=bonjour", T);
+    let module = wait_module_online(&p, "mymod");
+    assert_eq!(module["pm2_env"]["restart_time"], 1);
     p.ok(&["stop", "all"]);
-    p.wait_until(T, "app stopped", || {
-        by_name(&p, "app").is_some_and(|a| st(&a) == "stopped")
+    p.wait_until(T, "web stopped", || {
+        by_name(&p, "web").is_some_and(|a| st(&a) == "stopped")
     });
     assert_eq!(st(&by_name(&p, "mymod").unwrap()), "online");
+    p.ok(&["restart", "all"]);
+    assert_eq!(by_name(&p, "mymod").unwrap()["pm2_env"]["restart_time"], 1);
     p.ok(&["save"]);
     let dump = std::fs::read_to_string(p.home.join("dump.pm2")).expect("dump.pm2");
     assert!(
-        dump.contains("\"app\"") && !dump.contains("mymod"),
+        dump.contains("\"web\"") && !dump.contains("mymod"),
         "{dump}"
     );
     p.ok(&["uninstall", "mymod"]);

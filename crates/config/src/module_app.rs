@@ -86,13 +86,15 @@ fn memory_limit(pkg: &Value) -> Option<u64> {
     }
 }
 
-/// The module app of the package in `folder`, with `env` (the caller's environment with
-/// the module's settings over it) and `PM2_HOME` set to `home`; `path_var` finds node.
+/// The module app of the package in `folder`, run by `username`, with `env` (the caller's
+/// environment with the module's settings over it) and `PM2_HOME` set to `home`;
+/// `path_var` finds node.
 pub fn module_app(
     folder: &Path,
     env: BTreeMap<String, String>,
     home: &Path,
     path_var: &str,
+    username: &str,
 ) -> Result<AppSpec, ModuleAppError> {
     let pkg = read_package(folder)?;
     let name = pkg["name"].as_str().unwrap_or_default().to_string();
@@ -112,6 +114,7 @@ pub fn module_app(
         "exec_interpreter": interpreter.name(),
         "env": env,
         "pmx_module": true,
+        "username": username,
         "version": pkg.get("version").and_then(Value::as_str).unwrap_or("N/A"),
     });
     let app =
@@ -148,7 +151,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pm2-module-app-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("package.json"), r#"{"name":"m","main":"gone.js"}"#).unwrap();
-        let err = module_app(&dir, BTreeMap::new(), Path::new("/h"), "/usr/bin:/bin")
+        let err = module_app(&dir, BTreeMap::new(), Path::new("/h"), "/usr/bin:/bin", "u")
             .unwrap_err()
             .to_string();
         assert!(

@@ -22,6 +22,11 @@ pub(crate) async fn start_installed(daemon: &Daemon) {
         }
     };
     let path_var = std::env::var("PATH").unwrap_or_default();
+    let uid = nix::unistd::getuid();
+    let username = nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map_or_else(|| uid.to_string(), |u| u.name);
     for name in module_conf::npm_modules(&conf) {
         if daemon.registry().has_name(&name) {
             continue;
@@ -29,7 +34,7 @@ pub(crate) async fn start_installed(daemon: &Daemon) {
         let mut env: BTreeMap<String, String> = std::env::vars().collect();
         env.extend(module_conf::app_settings(&conf, &name).unwrap_or_default());
         let folder = home.module_package(&name);
-        let spec = match pm2_config::module_app(&folder, env, home.root(), &path_var) {
+        let spec = match pm2_config::module_app(&folder, env, home.root(), &path_var, &username) {
             Ok(spec) => spec,
             Err(e) => {
                 tracing::warn!("module {name} not started: {e}");

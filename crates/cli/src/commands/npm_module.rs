@@ -11,7 +11,6 @@ use anyhow::{bail, Context, Result};
 use pm2_home::{module_conf, Pm2Home};
 use pm2_proto::{Action, ActionRequest, Request, Response, Target};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What npm is given: a local folder or tarball as an absolute path, else the spec as is.
@@ -85,8 +84,14 @@ pub(crate) fn install(home: &Pm2Home, spec: &str) -> Result<i32> {
     module_conf::register_module(&mut conf, &name, &defaults);
     super::modules::store(home, &conf)?;
     let path_var = std::env::var("PATH").unwrap_or_default();
-    let env: BTreeMap<String, String> = std::env::vars().collect();
-    let spec = pm2_config::module_app(&folder, env, home.root(), &path_var)?;
+    let caller = super::caller::context()?;
+    let spec = pm2_config::module_app(
+        &folder,
+        caller.env,
+        home.root(),
+        &path_var,
+        &caller.username,
+    )?;
     let code = super::start::start_spec(home, spec, false)?;
     if code == 0 {
         out::info("[Module] Module successfully installed and launched");

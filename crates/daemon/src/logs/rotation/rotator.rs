@@ -11,9 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The active configuration: None while the module is not installed or the npm
-/// pm2-logrotate is (it rotates then), or while its settings are
-/// invalid, which is logged).
+/// The active configuration: None while the module is not installed, while the npm
+/// pm2-logrotate is (that one rotates then), or while its settings are invalid (logged).
 fn load(daemon: &Daemon) -> Option<RotateConfig> {
     let conf = match module_conf::load(&daemon.settings.home) {
         Ok(c) => c,
