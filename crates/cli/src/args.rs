@@ -108,7 +108,8 @@ pub enum Command {
     /// Reopen every log file.
     #[command(name = "reloadLogs")]
     ReloadLogs,
-    /// Install a module (built in: pm2-logrotate).
+    /// Install a module from npm (`name[@version]`), a folder or a tarball; `pm2-logrotate`
+    /// alone turns on the built-in rotation.
     #[command(alias = "module:install")]
     Install(ModuleArgs),
     /// Uninstall a module.
@@ -278,7 +279,7 @@ pub struct SaveArgs {
 /// A module name.
 #[derive(Debug, Args)]
 pub struct ModuleArgs {
-    /// Module name.
+    /// Module: an npm `name[@version]`, a folder or a .tgz (install); its name (uninstall).
     pub module: String,
 }
 

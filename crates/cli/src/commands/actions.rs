@@ -87,7 +87,7 @@ pub(crate) fn apply_quietly(
     if let ([Target::Word { word, .. }], Action::Restart | Action::Reload) = (&targets[..], action)
     {
         // PM2 merges an app's settings (`pm2 set <app>.<key>`) when it is restarted by name.
-        let settings = super::modules::app_env(home, word);
+        let settings = super::module_store::app_env(home, word);
         if !settings.is_empty() {
             env.get_or_insert_with(BTreeMap::new).extend(settings);
         }

@@ -56,7 +56,7 @@ pub(crate) fn apply(
     let mut apps = eco.apps;
     for app in &mut apps {
         // PM2 adds the app's settings, and `<name>` (`{}` without settings), to the env.
-        let settings = super::modules::app_env(home, &app.name);
+        let settings = super::module_store::app_env(home, &app.name);
         app.env.extend(settings);
         app.env
             .entry(app.name.clone())

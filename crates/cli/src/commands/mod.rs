@@ -9,6 +9,7 @@ mod extra;
 mod inspector;
 mod leftovers;
 mod logs;
+mod module_store;
 mod modules;
 mod npm;
 mod npm_module;

@@ -4,33 +4,14 @@
 //! module (`npm_module.rs`). Any app's settings (`pm2 set api.port 3000`) reach its
 //! environment.
 
+use super::module_store::{app_env, load, store};
 use crate::{client, out};
-use anyhow::{bail, Context, Result};
-use pm2_home::logrotate::{RotateConfig, LOGROTATE, LOGROTATE_DEFAULTS};
+use anyhow::{bail, Result};
+use pm2_home::logrotate::{LOGROTATE, LOGROTATE_DEFAULTS};
 use pm2_home::{module_conf, Pm2Home};
 use pm2_proto::{Action, ActionRequest, Request, ResolveRequest, Response, Target};
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-fn load(home: &Pm2Home) -> Result<Value> {
-    home.ensure()
-        .with_context(|| format!("cannot create {}", home.root().display()))?;
-    Ok(module_conf::load(home)?)
-}
-
-/// Validates what the built-in rotation would read, then writes and tells a running daemon.
-pub(super) fn store(home: &Pm2Home, conf: &Value) -> Result<()> {
-    if module_conf::builtin_logrotate_active(home, conf) {
-        if let Err(invalid) = RotateConfig::from_module_conf(conf) {
-            bail!("{}", invalid.problems.join("\n"));
-        }
-    }
-    module_conf::save(home, conf)?;
-    if let Some(mut c) = client::connect_existing(home) {
-        c.request(Request::ReloadModuleConf)?;
-    }
-    Ok(())
-}
 
 /// Whether `module` names the built-in pm2-logrotate: the bare name, with no version, and
 /// no npm pm2-logrotate installed (then the npm one is what `uninstall` removes).
@@ -180,16 +161,6 @@ fn restart_app_of(home: &Pm2Home, key: &str) -> Result<()> {
         other => bail!("unexpected reply to a restart: {other:?}"),
     }
     Ok(())
-}
-
-/// The variables app `name` gets from `module_conf.json` on start and on restart by name:
-/// its settings and `<name>` holding them as JSON (empty when it has none). An unreadable
-/// file gives none, as PM2 reads it.
-pub(crate) fn app_env(home: &Pm2Home, name: &str) -> BTreeMap<String, String> {
-    module_conf::load(home)
-        .ok()
-        .and_then(|conf| module_conf::app_settings(&conf, name))
-        .unwrap_or_default()
 }
 
 /// `pm2 unset <key>`: an absent key is no error; `all` removes every setting.

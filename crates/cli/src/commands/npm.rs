@@ -49,7 +49,7 @@ pub(crate) fn install(spec: &str, prefix: &Path) -> Result<()> {
             bail!("npm install {spec} failed ({status}); nothing was installed");
         }
         if Instant::now() >= until {
-            if let Some(group) = i32::try_from(child.id()).ok() {
+            if let Ok(group) = i32::try_from(child.id()) {
                 let _ = nix::sys::signal::killpg(
                     nix::unistd::Pid::from_raw(group),
                     nix::sys::signal::Signal::SIGKILL,

@@ -82,7 +82,7 @@ pub(crate) fn install(home: &Pm2Home, spec: &str) -> Result<i32> {
     expect(&mut connect(home)?, Request::Ping)?;
     let mut conf = module_conf::load(home)?;
     module_conf::register_module(&mut conf, &name, &defaults);
-    super::modules::store(home, &conf)?;
+    super::module_store::store(home, &conf)?;
     let path_var = std::env::var("PATH").unwrap_or_default();
     let caller = super::caller::context()?;
     let spec = pm2_config::module_app(
@@ -160,7 +160,7 @@ pub(crate) fn uninstall(home: &Pm2Home, name: &str) -> Result<i32> {
     }
     let mut conf = module_conf::load(home)?;
     module_conf::uninstall(&mut conf, name);
-    super::modules::store(home, &conf)?;
+    super::module_store::store(home, &conf)?;
     out::info(&format!("[Module] Module {name} uninstalled"));
     Ok(0)
 }

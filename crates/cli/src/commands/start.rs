@@ -182,7 +182,8 @@ fn restart_with(
 /// env (PM2's `getModuleConf`) and its files placed as the CLI's environment says, and
 /// prints the outcome.
 pub(super) fn start_spec(home: &Pm2Home, mut spec: AppSpec, force: bool) -> Result<i32> {
-    spec.env.extend(super::modules::app_env(home, &spec.name));
+    spec.env
+        .extend(super::module_store::app_env(home, &spec.name));
     super::placement::place_files(&mut spec, home);
     let mut client = connect(home)?;
     let plural = if spec.instances == 1 { "" } else { "s" };

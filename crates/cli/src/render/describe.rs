@@ -1,7 +1,7 @@
 //! `pm2 describe` and `pm2 env`: one process in detail.
 
 use super::format::{paint, uptime_cell, Sgr, BOLD, GREEN, INVERSE, ITALIC, WHITE};
-use super::table::{status_cell, Cell, Grid};
+use super::grid::{status_cell, Cell, Grid};
 use pm2_logfmt::iso_timestamp_millis;
 use pm2_proto::{pm2json, ProcessInfo, Status};
 

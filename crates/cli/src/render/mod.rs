@@ -8,6 +8,7 @@
 
 mod describe;
 mod format;
+mod grid;
 mod inspect;
 #[cfg(test)]
 mod inspect_tests;

@@ -3,7 +3,7 @@
 //! columns and fixed widths (`lib/API/UX/pm2-ls.js`).
 
 use super::format::{bytes_to_size, js_number_to_string, paint, BOLD};
-use super::table::{status_cell, Cell, Grid};
+use super::grid::{status_cell, Cell, Grid};
 use pm2_proto::ProcessInfo;
 
 /// PM2's module columns.
@@ -58,28 +58,4 @@ fn module_row(p: &ProcessInfo) -> Vec<Cell> {
         Cell::plain(bytes_to_size(monit.memory)),
         Cell::styled(p.spec.username.as_str(), &[BOLD]),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::table::tests::{process, strip_ansi};
-    use super::*;
-
-    #[test]
-    fn modules_get_their_own_table_with_pm2_columns() {
-        let mut m = process(0, "mymod");
-        m.spec.pmx_module = true;
-        m.spec.version = Some("1.2.3".into());
-        let app = process(1, "api");
-        let all = [&app, &m];
-        let text = strip_ansi(&module_section(&all, 4, false).unwrap());
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "Module");
-        assert!(lines[2].starts_with("│ id │ module                       │ version       │ pid      │ status   │ ↺    │ cpu      │ mem      │ user     │"), "{text}");
-        assert!(
-            lines[4].contains("mymod") && lines[4].contains("1.2.3"),
-            "{text}"
-        );
-        assert_eq!(module_section(&[&app], 4, false), None);
-    }
 }
