@@ -268,6 +268,32 @@ mod tests {
     }
 
     #[test]
+    fn npm_modules_are_recorded_as_pm2_does_and_the_built_in_steps_aside() {
+        let mut c = json!({"m": {"port": "1"}});
+        install(&mut c, LOGROTATE, LOGROTATE_DEFAULTS);
+        let defaults = json!({"port": "4000", "on": true});
+        register_module(&mut c, "m", defaults.as_object().unwrap());
+        assert_eq!(c["module-db-v2"]["m"], json!({}));
+        assert_eq!(c["m"], json!({"port": "1", "on": true}), "user values kept");
+        assert_eq!(
+            npm_modules(&c),
+            ["m"],
+            "the built-in one is not started as an app"
+        );
+        let root = std::env::temp_dir().join(format!("pm2-npm-logrotate-{}", std::process::id()));
+        let home = Pm2Home::at(root.clone());
+        assert!(builtin_logrotate_active(&home, &c));
+        let package = home.module_package(LOGROTATE);
+        std::fs::create_dir_all(&package).unwrap();
+        std::fs::write(package.join("package.json"), "{}").unwrap();
+        assert!(
+            !builtin_logrotate_active(&home, &c),
+            "the npm one on disk rotates"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
     fn keys_split_as_pm2_splits_them() {
         assert_eq!(split_key("app.port"), ["app", "port"]);
         assert_eq!(
