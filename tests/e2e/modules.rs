@@ -4,7 +4,9 @@
 //! its env, hidden from the process table and shown in the module table, restarted with
 //! the new value by `pm2 set mod:key`, skipped by `stop all` and `save`, started again by
 //! the daemon itself after `pm2 kill`, and removed by `pm2 uninstall`. Also: npm missing
-//! or failing registers nothing, and an npm pm2-logrotate makes the built-in one step aside.
+//! or failing registers nothing, an npm pm2-logrotate makes the built-in one step aside,
+//! PM2 7's own npm CLI installs a module into this daemon, and the real pm2-server-monit
+//! (pinned) runs as a module.
 
 use crate::harness::*;
 use serde_json::Value;
@@ -302,6 +304,61 @@ fn an_npm_pm2_logrotate_makes_the_built_in_one_step_aside() {
     p.ok(&["uninstall", "pm2-logrotate"]);
     assert!(!p.home.join("modules/pm2-logrotate").exists());
     assert!(by_name(&p, "pm2-logrotate").is_none());
+}
+
+/// PM2 7's own npm CLI (`target/pm2-client`) installing a module against this daemon: it
+/// runs npm itself and sends `prepare` with `pmx_module`, which this daemon keeps; the
+/// record it writes is what this daemon starts at boot.
+#[test]
+#[cfg_attr(
+    any(no_npm, no_pm2_client),
+    ignore = "npm, or the npm pm2 client in target/pm2-client, is missing (scripts/install-deps.sh)"
+)]
+fn pm2_7s_own_cli_installs_a_module_into_this_daemon() {
+    require(npm_found(), NPM);
+    let client = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pm2-client/node_modules/pm2");
+    require(
+        client.join("package.json").is_file(),
+        "the npm pm2 client is not in target/pm2-client (scripts/install-deps.sh installs it)",
+    );
+    let p = Pm2::new("mod_pm2_cli");
+    let tarball = pack(&p, &module_folder(&p, "climod", "2.0.0"));
+    p.ok(&["ping"]);
+    let daemon = p.daemon_pid();
+    let out = Command::new("node")
+        .arg(client.join("bin/pm2"))
+        .arg("install")
+        .arg(&tarball)
+        .current_dir(&p.dir)
+        .env("PM2_HOME", &p.home)
+        .output()
+        .expect("run PM2 7's CLI");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        p.daemon_pid(),
+        daemon,
+        "the same daemon, no Node one spawned"
+    );
+    let module = wait_module_online(&p, "climod");
+    assert_eq!(module["pm2_env"]["pmx_module"], true);
+    assert_eq!(module["pm2_env"]["greeting"], "hello");
+    let (apps, modules) = list_sections(&p);
+    assert!(
+        !apps.contains("climod") && modules.contains("climod"),
+        "{apps}{modules}"
+    );
+    p.ok(&["kill"]);
+    p.ok(&["ping"]);
+    assert_eq!(
+        wait_module_online(&p, "climod")["pm2_env"]["pmx_module"],
+        true
+    );
+    p.ok(&["uninstall", "climod"]);
+    assert!(by_name(&p, "climod").is_none());
 }
 
 /// The version of the real module installed from the registry: pinned, so the test does
