@@ -61,7 +61,16 @@ fn require_pm2_drives_this_daemon_and_never_spawns_its_own() {
             .mode();
         assert_eq!(mode & 0o777, 0o600, "{sock} is owner-only");
     }
+    std::fs::write(
+        p.dir.join("package.json"),
+        r#"{"name": "api", "version": "1.2.3"}"#,
+    )
+    .expect("package.json");
     let r = drive(&p, "");
+    assert_eq!(
+        r["list"][0]["version"], "1.2.3",
+        "the daemon reads the app's version: {r}"
+    );
     assert_eq!(r["connect"]["new_pm2_instance"], false, "{r}");
     assert_eq!(r["version"], "7.0.4", "{r}");
     assert_eq!(r["ping"], json!({"msg": "pong"}), "{r}");

@@ -24,7 +24,7 @@ pub use error::{ConfigError, DumpError, EcosystemError, InvalidCron};
 pub use interpreter::{find_in_path, is_executable, which, Interpreter};
 pub use module_app::{module_app, read_package, ModuleAppError};
 pub use options::{Patterns, StartOptions};
-pub use resolve::{resolve_patch, resolve_start, ResolveContext};
+pub use resolve::{package_version, resolve_patch, resolve_start, ResolveContext};
 pub use serve::{resolve_serve, ServeOptions, SERVE_SCRIPT};
 
 pub use values::{

@@ -13,7 +13,8 @@ use crate::interpreter::Interpreter;
 use crate::options::StartOptions;
 use flags::{keep, Flags};
 use pm2_proto::{AppSpec, CombinedLog, DEFAULT_MAX_RESTARTS, DEFAULT_MIN_UPTIME_MS};
-use program::{choose_interpreter, exec_mode_for, locate_program, package_version, Program};
+pub use program::package_version;
+use program::{choose_interpreter, exec_mode_for, locate_program, Program};
 use std::path::Path;
 
 /// Turns start options into a spec, collecting every invalid value rather than the first.

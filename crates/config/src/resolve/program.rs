@@ -119,7 +119,7 @@ pub(super) fn exec_mode_for(
 }
 
 /// The `version` of the nearest package.json above the script (PM2 shows it in `list`).
-pub(super) fn package_version(script: &Path) -> Option<String> {
+pub fn package_version(script: &Path) -> Option<String> {
     let mut dir = script.parent();
     while let Some(d) = dir {
         let manifest = d.join("package.json");

@@ -20,6 +20,10 @@ pub(crate) async fn prepare(daemon: &Arc<Daemon>, conf: &Value) -> Result<Vec<Va
     let mut spec = app.spec;
     spec.instances = instances(conf.get("instances"));
     spec.autostart = !app.stopped && conf.get("autostart") != Some(&Value::Bool(false));
+    // The daemon reads the version, as PM2's does (the client sends none).
+    if spec.version.is_none() {
+        spec.version = pm2_config::package_version(Path::new(&spec.script));
+    }
     let home = &daemon.settings.home;
     let default_of = |file: &Option<String>, default: &Path| {
         file.as_deref().is_some_and(|f| Path::new(f) == default)
