@@ -23,24 +23,40 @@ fn client_package() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pm2-client/node_modules/pm2")
 }
 
+/// Runs `node <script> <package> <args...>` in `p`'s folder against its daemon; (exit code,
+/// stdout, stderr).
+fn node_client(
+    p: &Pm2,
+    script: &Path,
+    package: &Path,
+    args: &[&str],
+) -> (Option<i32>, String, String) {
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(script)
+        .arg(package)
+        .args(args)
+        .current_dir(&p.dir)
+        .env("PM2_HOME", &p.home);
+    let label = format!("node {}", script.display());
+    Spawned::spawn(cmd, label).finish(Duration::from_secs(90))
+}
+
+/// The last JSON line a client fixture printed (its report).
+fn report_of(stdout: &str) -> Value {
+    stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null)
+}
+
 /// Runs the client fixture against `p`'s daemon and returns its report.
 fn drive(p: &Pm2, then: &str) -> Value {
     require(client_package().join("package.json").is_file(), REASON);
     p.fixture("api_app.js");
     let script = p.fixture("node_api_client.js");
-    let mut cmd = std::process::Command::new("node");
-    cmd.arg(&script)
-        .arg(client_package())
-        .arg(then)
-        .current_dir(&p.dir)
-        .env("PM2_HOME", &p.home);
-    let (code, stdout, stderr) =
-        Spawned::spawn(cmd, "node node_api_client.js".into()).finish(Duration::from_secs(90));
-    let report: Value = stdout
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .unwrap_or(Value::Null);
+    let (code, stdout, stderr) = node_client(p, &script, &client_package(), &[then]);
+    let report = report_of(&stdout);
     assert_eq!(code, Some(0), "client failed: {report}\n{stdout}\n{stderr}");
     report
 }
@@ -253,15 +269,7 @@ fn the_reference_client_passes_every_check_with_pm2_7_and_pm2_5() {
         require(package.join("package.json").is_file(), REASON);
         let p = Pm2::new(&format!("napi_reference{tag}"));
         p.ok(&["ping"]);
-        let run = || {
-            let mut cmd = std::process::Command::new("node");
-            cmd.arg(&reference)
-                .arg(&package)
-                .current_dir(&p.dir)
-                .env("PM2_HOME", &p.home);
-            Spawned::spawn(cmd, format!("pm2 {tag} reference client"))
-                .finish(Duration::from_secs(90))
-        };
+        let run = || node_client(&p, &reference, &package, &[]);
         let (mut code, mut stdout, mut stderr) = run();
         // The client waits for `log:out` only, then checks `log:err` and `online` at once:
         // the app's two pipes are read independently, so on a loaded machine `log:err` can
@@ -630,18 +638,8 @@ fn ecosystem_scenario(p: &Pm2) {
     .expect("ecosystem");
     p.ok(&["ping"]);
     let script = p.fixture("node_api_ecosystem.js");
-    let mut cmd = std::process::Command::new("node");
-    cmd.arg(&script)
-        .arg(client_package())
-        .current_dir(&p.dir)
-        .env("PM2_HOME", &p.home);
-    let (code, stdout, stderr) =
-        Spawned::spawn(cmd, "node node_api_ecosystem.js".into()).finish(Duration::from_secs(90));
-    let r: Value = stdout
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .unwrap_or(Value::Null);
+    let (code, stdout, stderr) = node_client(p, &script, &client_package(), &[]);
+    let r = report_of(&stdout);
     assert_eq!(code, Some(0), "{r}\n{stdout}\n{stderr}");
     assert_eq!(
         r["first"],

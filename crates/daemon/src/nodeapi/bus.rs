@@ -2,6 +2,7 @@
 //! process events, messages) to the [`Bus`] publisher. The relay runs only while someone is
 //! subscribed, so without subscribers the bus costs the apps' output nothing.
 
+use super::accept::accept_each;
 use super::publisher::Bus;
 use super::shapes;
 use crate::logs::hub::{Delivery, Filter, LogEvent, LogKind};
@@ -11,31 +12,16 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::Semaphore;
 /// Subscribers served at once.
 const MAX_SUBSCRIBERS: usize = 512;
 
 /// Accepts subscribers until the daemon exits.
 pub(crate) async fn accept_loop(listener: UnixListener, daemon: Arc<Daemon>) {
-    let places = Arc::new(Semaphore::new(MAX_SUBSCRIBERS));
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                tracing::warn!("pub.sock: accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let Ok(place) = Arc::clone(&places).try_acquire_owned() else {
-            continue;
-        };
+    accept_each(listener, MAX_SUBSCRIBERS, "pub.sock", |stream| {
         let bus = daemon.node_bus.clone();
-        tokio::spawn(async move {
-            serve_subscriber(stream, &bus).await;
-            drop(place);
-        });
-    }
+        async move { serve_subscriber(stream, &bus).await }
+    })
+    .await;
 }
 
 /// Writes the subscriber's events until it hangs up (it never sends anything; what it

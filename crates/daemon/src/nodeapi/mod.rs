@@ -3,7 +3,8 @@
 //! find this daemon instead of spawning PM2's own Node daemon beside it. The wire format is
 //! `pm2-axon`'s; the study of what PM2 7 does is `../shared/docs/pm2-node-api.md`.
 //!
-//! - [`bind`]: both sockets, bound before the daemon answers anything;
+//! - [`bind`]: both sockets, bound before the daemon answers anything; [`accept`]: the
+//!   accept loop they share;
 //! - [`rpc`]: the accept loop and each connection (requests served concurrently, replies in
 //!   completion order, bounded in flight);
 //! - [`calls`]: each method, mapped onto the daemon's own requests;
@@ -14,6 +15,7 @@
 //! - [`messages`]: the methods that message apps over IPC; [`prepare`]: starting an app
 //!   from the conf the npm client resolved.
 
+mod accept;
 mod bind;
 mod bus;
 mod calls;

@@ -4,6 +4,7 @@
 //! bounded: requests in flight, and the decoder's frame size. A malformed stream closes
 //! that connection only.
 
+use super::accept::accept_each;
 use super::calls;
 use crate::state::Daemon;
 use pm2_axon::rpc::Incoming;
@@ -21,26 +22,10 @@ const IN_FLIGHT: usize = 64;
 
 /// Accepts connections until the daemon exits.
 pub(crate) async fn accept_loop(listener: UnixListener, daemon: Arc<Daemon>) {
-    let places = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                tracing::warn!("rpc.sock: accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let Ok(place) = Arc::clone(&places).try_acquire_owned() else {
-            tracing::warn!("rpc.sock: {MAX_CONNECTIONS} connections already served: one refused");
-            continue;
-        };
-        let daemon = Arc::clone(&daemon);
-        tokio::spawn(async move {
-            serve_connection(stream, daemon).await;
-            drop(place);
-        });
-    }
+    accept_each(listener, MAX_CONNECTIONS, "rpc.sock", |stream| {
+        serve_connection(stream, Arc::clone(&daemon))
+    })
+    .await;
 }
 
 /// Reads requests until the client hangs up or sends what is not amp.
