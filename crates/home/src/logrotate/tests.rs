@@ -162,6 +162,11 @@ fn cron_parses_node_schedule_syntax() {
         "0 9-17/2 * jan-mar mon,FRI",
         "0 0 1,15 * 7",
         "0 0 ? * ?",
+        "0 0 L * *",
+        "0 0 * * 5L",
+        "0 0 15W * *",
+        "0 0 * * 1#2",
+        "0 0 * JUL *",
     ] {
         assert!(CronSchedule::parse(good).is_ok(), "{good}");
     }
@@ -181,6 +186,13 @@ fn cron_parses_node_schedule_syntax() {
         "*/5 , * *  * *",
         "1,,2 * * * *",
         "0, 0 * * *",
+        // Found by fuzzing: croner takes `L` anywhere, and a minute or hour of "last"
+        // never matches: seconds (32 s for `l * * * *`) searching for it.
+        "l * * * *",
+        "*/5 l * * * 1",
+        "* L * * *",
+        "* * * L *",
+        "* * * * L",
     ] {
         assert!(CronSchedule::parse(bad).is_err(), "{bad}");
     }
