@@ -374,10 +374,10 @@ fn registry_reachable() -> bool {
 }
 
 /// The real pm2-server-monit from npm: installed, online as a module with its package's
-/// settings, its @pm2/io registers its actions and module options over IPC, and the daemon
-/// starts it again at boot. (Its metrics are not checked: under PM2 7 they come through the
-/// @pm2/io agent PM2 injects into every app, which pm2-rs does not; the module's own
-/// @pm2/io 2.4 sends no `axm:monitor` by itself.)
+/// settings, its @pm2/io registers its actions and module options over IPC, its metrics
+/// (under PM2 they flow through the agent PM2 injects; here its own @pm2/io 2.4
+/// initialises itself, `PMX_FORCE_UPDATE`) reach `jlist` and `describe`, and the daemon
+/// starts it again at boot.
 #[test]
 #[cfg_attr(
     no_npm,
@@ -405,6 +405,17 @@ fn the_npm_pm2_server_monit_runs_as_a_module() {
     });
     let actions = module["pm2_env"]["axm_actions"].to_string();
     assert!(actions.contains("disk usage"), "{actions}");
+    let module = p.wait_until(T, "its metrics over IPC", || {
+        by_name(&p, name).filter(|m| m["pm2_env"]["axm_monitor"].get("Free memory").is_some())
+    });
+    let metrics = &module["pm2_env"]["axm_monitor"];
+    assert_eq!(metrics["CPU usage"]["unit"], "%", "{metrics}");
+    assert!(metrics.get("Avail. Disk").is_some(), "{metrics}");
+    let describe = p.ok(&["describe", name]).stdout;
+    assert!(
+        describe.contains("Code metrics value") && describe.contains("Free memory"),
+        "{describe}"
+    );
     let (_, modules) = list_sections(&p);
     assert!(
         modules.contains(name) && modules.contains("3.0.0"),
