@@ -304,21 +304,6 @@ fn bus_timing_only(stdout: &str) -> bool {
         })
 }
 
-/// PM2's own Node daemons (`PM2 v…: God Daemon (<home>)`) running for `home`.
-fn node_daemons_of(home: &Path) -> Vec<i32> {
-    let wanted = format!("God Daemon ({})", home.display());
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return vec![];
-    };
-    dir.flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&wanted))
-        })
-        .collect()
-}
-
 /// PM2 7's own CLI (the npm package's `bin/pm2`) lists, restarts, stops and kills this
 /// daemon's apps as if it were PM2's.
 #[test]

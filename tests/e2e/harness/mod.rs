@@ -13,6 +13,7 @@ pub mod poll;
 pub mod procs;
 pub mod require;
 pub mod turns;
+pub mod webhook;
 
 pub use jlist::*;
 pub use pm2::*;
