@@ -29,6 +29,7 @@ mod logs_relay;
 mod logs_rotation;
 mod metrics_ipc;
 mod modules;
+mod modules_local;
 mod modules_npm;
 mod monit;
 mod node_api;

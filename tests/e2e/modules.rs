@@ -32,7 +32,7 @@ pub(crate) fn module_conf(p: &Pm2) -> Value {
 
 /// Writes module package `name` into `<test dir>/<name>`: its app prints its settings
 /// (`<name>` as JSON, and `greeting`) once, then every 50 ms prints `filler` when set.
-fn module_folder(p: &Pm2, name: &str, version: &str) -> PathBuf {
+pub(crate) fn module_folder(p: &Pm2, name: &str, version: &str) -> PathBuf {
     let dir = p.dir.join(name);
     std::fs::create_dir_all(&dir).expect("module folder");
     let package = serde_json::json!({
@@ -50,7 +50,7 @@ setInterval(() => { if (process.env.filler) console.log(process.env.filler); }, 
 }
 
 /// `npm pack` of a module folder; returns the tarball.
-fn pack(p: &Pm2, folder: &Path) -> PathBuf {
+pub(crate) fn pack(p: &Pm2, folder: &Path) -> PathBuf {
     let out = Command::new("npm")
         .arg("pack")
         .arg(folder)
@@ -82,7 +82,7 @@ pub(crate) fn wait_module_online(p: &Pm2, name: &str) -> Value {
     })
 }
 
-fn out_log(p: &Pm2, name: &str) -> PathBuf {
+pub(crate) fn out_log(p: &Pm2, name: &str) -> PathBuf {
     p.home.join("logs").join(format!("{name}-out.log"))
 }
 

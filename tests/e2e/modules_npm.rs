@@ -194,3 +194,49 @@ fn the_npm_pm2_slack_posts_bus_events_to_its_webhook() {
     );
     p.ok(&["uninstall", "pm2-slack"]);
 }
+
+/// `pm2 module:generate` writes a sample module (package.json with PM2's module fields, an
+/// app with a metric and an action over `@pm2/io`) and installs its dependency; `pm2
+/// install .` in it runs it, its metric reaches `describe` and its action answers
+/// `pm2 trigger`. A second generate of the same name, or a name that is not a package
+/// name, is refused and writes nothing.
+#[test]
+#[cfg_attr(
+    no_npm,
+    ignore = "npm not on PATH (scripts/install-deps.sh installs node with npm)"
+)]
+fn a_generated_module_installs_from_its_folder_with_a_metric_and_an_action() {
+    require(npm_found(), NPM);
+    if !registry_reachable("@pm2/io@6.1.0") {
+        return;
+    }
+    let p = Pm2::new("mod_generate");
+    let out = p.ok(&["module:generate", "gen-mod"]);
+    p.expect_output(&out, "Module sample created in folder");
+    let folder = p.dir.join("gen-mod");
+    let package: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(folder.join("package.json")).expect("package.json"),
+    )
+    .expect("package.json is JSON");
+    assert_eq!(package["name"], "gen-mod");
+    assert_eq!(package["apps"][0]["script"], "app.js");
+    assert!(folder.join("node_modules/@pm2/io/package.json").is_file());
+
+    p.expect_code(&p.run_in(&folder, &["install", "."]), 0);
+    let name = "gen-mod";
+    p.wait_until(T, "its metric over IPC", || {
+        by_name(&p, name).filter(|m| m["pm2_env"]["axm_monitor"].get("ticks").is_some())
+    });
+    let describe = p.ok(&["describe", name]).stdout;
+    assert!(describe.contains("ticks"), "{describe}");
+    let out = p.ok(&["trigger", name, "greet"]);
+    p.expect_output(&out, "hello");
+    let (_, modules) = list_sections(&p);
+    assert!(modules.contains(name), "{modules}");
+
+    let again = p.fails(&["module:generate", "gen-mod"], 1);
+    p.expect_output(&again, "must be new");
+    let bad = p.fails(&["module:generate", "../Evil"], 1);
+    p.expect_output(&bad, "cannot name a module");
+    assert!(!p.dir.parent().unwrap().join("Evil").exists());
+}
