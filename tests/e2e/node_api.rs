@@ -651,3 +651,60 @@ fn ecosystem_scenario(p: &Pm2) {
         .collect();
     assert_eq!(names.len(), 3, "{names:?}");
 }
+
+/// The mode of one of the home's sockets.
+fn socket_mode_of(p: &Pm2, sock: &str) -> u32 {
+    std::fs::metadata(p.home.join(sock))
+        .expect(sock)
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// `PM2_RS_NODE_API_SOCKET_MODE` widens `rpc.sock` and `pub.sock` for a home shared by a
+/// group, never past what the home lets through; a value that is not a mode keeps them
+/// owner-only and says so in pm2.log.
+#[test]
+fn the_node_api_sockets_widen_only_on_request_and_within_the_home() {
+    let p = Pm2::new("napi_modes");
+    p.ok(&["ping"]);
+    p.ok(&["kill"]);
+    let home_mode = || {
+        std::fs::metadata(&p.home)
+            .expect("home")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    std::fs::set_permissions(&p.home, std::fs::Permissions::from_mode(0o770)).expect("chmod");
+    let shared = [("PM2_RS_NODE_API_SOCKET_MODE", "0666")];
+    p.ok_env(&shared, &["ping"]);
+    assert_eq!(
+        home_mode(),
+        0o750,
+        "a shared home keeps its bits, never group write"
+    );
+    for sock in ["rpc.sock", "pub.sock"] {
+        assert_eq!(
+            socket_mode_of(&p, sock),
+            0o660,
+            "{sock}: group only, as the home"
+        );
+    }
+    p.ok_env(&shared, &["kill"]);
+    p.ok(&["ping"]);
+    assert_eq!(
+        home_mode(),
+        0o700,
+        "without the request the home is private again"
+    );
+    assert_eq!(socket_mode_of(&p, "rpc.sock"), 0o600);
+    p.ok(&["kill"]);
+    p.ok_env(&[("PM2_RS_NODE_API_SOCKET_MODE", "rw-rw----")], &["ping"]);
+    assert_eq!(socket_mode_of(&p, "rpc.sock"), 0o600);
+    p.wait_file_contains(
+        &p.home.join("pm2.log"),
+        "PM2_RS_NODE_API_SOCKET_MODE: \"rw-rw----\" is not a file mode",
+        Duration::from_secs(10),
+    );
+}

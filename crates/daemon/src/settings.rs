@@ -31,6 +31,10 @@ pub struct DaemonSettings {
     /// The version this daemon reports (`PM2_RS_DAEMON_VERSION` overrides it, to exercise
     /// the CLI's mismatch warning in tests).
     pub version: String,
+    /// The mode asked for `rpc.sock` and `pub.sock` (`PM2_RS_NODE_API_SOCKET_MODE`, octal,
+    /// e.g. `0660` for a home shared by a group), as given; `None` is owner-only.
+    /// `nodeapi::socket_mode` checks it against the home's own mode when binding.
+    pub node_api_socket_mode: Option<String>,
 }
 
 impl DaemonSettings {
@@ -61,6 +65,7 @@ impl DaemonSettings {
                 .is_some_and(|v| !v.is_empty()),
             git_parsing: std::env::var("PM2_ENABLE_GIT_PARSING").is_ok_and(|v| v == "true"),
             version,
+            node_api_socket_mode: std::env::var("PM2_RS_NODE_API_SOCKET_MODE").ok(),
         }
     }
 }
