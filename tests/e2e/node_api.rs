@@ -708,3 +708,39 @@ fn the_node_api_sockets_widen_only_on_request_and_within_the_home() {
         Duration::from_secs(10),
     );
 }
+
+/// After `notifyKillPM2` (which `pm2 kill` of PM2's npm CLI sends before deleting the apps
+/// one by one), an app that dies is not restarted and `restartProcessId` is refused in
+/// PM2's words, so nothing comes back while the client is tearing down.
+#[test]
+fn after_notify_kill_nothing_restarts() {
+    let p = Pm2::new("napi_being_killed");
+    let app = p.sleeper_script("app.sh");
+    p.ok(&["start", app.to_str().unwrap(), "--name", "web"]);
+    let pid = p.wait_online(0);
+    let mut s = connect(&p);
+    s.write_all(&request(
+        json!({"type": "call", "method": "notifyKillPM2", "args": [{}]}),
+        "k:0",
+    ))
+    .expect("write notifyKillPM2");
+    // Calls on one connection are read in order: once this answers, the flag is set.
+    let mut d = Decoder::default();
+    s.write_all(&request(
+        json!({"type": "call", "method": "ping", "args": [{}]}),
+        "k:1",
+    ))
+    .expect("write ping");
+    assert_eq!(reply(&mut s, &mut d).1, "k:1", "notifyKillPM2 has no reply");
+    sigkill(pid);
+    p.wait_until(Duration::from_secs(20), "web to stop for good", || {
+        (st(&p.app(0)) == "stopped").then_some(())
+    });
+    let refused = call(&p, "restartProcessId", json!([{"id": 0}]));
+    assert_eq!(
+        refused["error"],
+        "[RestartProcessId] PM2 is being killed, stopping restart procedure...",
+        "{refused}"
+    );
+    assert_eq!(p.app(0)["pm2_env"]["restart_time"], 0);
+}
