@@ -1,7 +1,8 @@
 //! Real PM2 modules from the npm registry, each pinned and installed with `pm2 install`:
 //! pm2-server-monit (metrics and actions over IPC, `describe`), pm2-metrics (a Prometheus
 //! exporter that lists our apps through its bundled `require('pm2')` on every scrape) and
-//! pm2-slack (bus events posted to a webhook, here a receiver on loopback). Each checks
+//! pm2-slack (bus events posted to a webhook, here a receiver on loopback), pm2-logrotate
+//! (rotates our apps' log files) and a module `pm2 module:generate` wrote. Each checks
 //! that the module's own npm client never spawned PM2's Node daemon.
 
 use crate::harness::cluster::free_port;
@@ -16,6 +17,7 @@ use std::time::Duration;
 const SERVER_MONIT: &str = "pm2-server-monit@3.0.0";
 const PM2_METRICS: &str = "pm2-metrics@1.0.47";
 const PM2_SLACK: &str = "pm2-slack@0.3.4";
+const PM2_LOGROTATE: &str = "pm2-logrotate@3.0.0";
 
 /// Whether the npm registry answers for the pinned package (one look-up). Without it the
 /// test is left out, as a failure under CI.
@@ -239,4 +241,54 @@ fn a_generated_module_installs_from_its_folder_with_a_metric_and_an_action() {
     let bad = p.fails(&["module:generate", "../Evil"], 1);
     p.expect_output(&bad, "cannot name a module");
     assert!(!p.dir.parent().unwrap().join("Evil").exists());
+}
+
+/// The npm pm2-logrotate (its bundled PM2 7 client lists our apps every `workerInterval`
+/// seconds) rotates our apps' log files once they pass `max_size`: a dated copy appears
+/// beside the live file, which starts again from empty.
+#[test]
+#[cfg_attr(
+    no_npm,
+    ignore = "npm not on PATH (scripts/install-deps.sh installs node with npm)"
+)]
+fn the_npm_pm2_logrotate_rotates_our_log_files() {
+    require(npm_found(), NPM);
+    if !registry_reachable(PM2_LOGROTATE) {
+        return;
+    }
+    let p = Pm2::new("mod_npm_logrotate");
+    p.ok(&["set", "pm2-logrotate:max_size", "1K"]);
+    p.ok(&["set", "pm2-logrotate:workerInterval", "1"]);
+    let app = p.dir.join("chatty.js");
+    let line = "y".repeat(100);
+    std::fs::write(
+        &app,
+        format!("setInterval(() => console.log({line:?}), 20);\n"),
+    )
+    .expect("write the app");
+    p.ok(&["start", app.to_str().unwrap(), "--name", "chatty"]);
+    p.ok(&["install", PM2_LOGROTATE]);
+    wait_module_online(&p, "pm2-logrotate");
+    let logs = p.home.join("logs");
+    // The module copies the file through streams, then truncates it: the copy is complete
+    // once it holds at least max_size.
+    let copy = p.wait_until(T, "a rotated copy of chatty's out log", || {
+        std::fs::read_dir(&logs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with("chatty-out__") && name.ends_with(".log")
+            })
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .find(|text| text.len() >= 1024)
+    });
+    assert!(copy.contains(&line), "{copy}");
+    assert_eq!(
+        node_daemons_of(&p.home),
+        Vec::<i32>::new(),
+        "no Node daemon"
+    );
+    p.ok(&["uninstall", "pm2-logrotate"]);
 }

@@ -738,8 +738,7 @@ fn after_notify_kill_nothing_restarts() {
     });
     let refused = call(&p, "restartProcessId", json!([{"id": 0}]));
     assert_eq!(
-        refused["error"],
-        "[RestartProcessId] PM2 is being killed, stopping restart procedure...",
+        refused["error"], "[RestartProcessId] PM2 is being killed, stopping restart procedure...",
         "{refused}"
     );
     assert_eq!(p.app(0)["pm2_env"]["restart_time"], 0);
