@@ -20,6 +20,7 @@ mod ecosystem_bounds;
 mod ecosystem_errors;
 mod env_output;
 mod env_overrides;
+mod export;
 mod inspect;
 mod install;
 mod logs_command;
