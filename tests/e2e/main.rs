@@ -41,6 +41,7 @@ mod restart_options;
 mod restart_policy;
 mod run_as;
 mod runtime;
+mod sampling;
 mod serve;
 mod settings;
 mod source_maps;

@@ -11,10 +11,7 @@ pub(crate) fn list(daemon: &Daemon, with_env: bool) -> Response {
             p.spec.env.clear();
         }
         if let (Some(pid), true) = (p.pid, p.status.is_running()) {
-            p.monit = daemon
-                .sampler
-                .latest(p.pm_id)
-                .unwrap_or_else(|| daemon.sampler.sample(pid));
+            p.monit = daemon.sampler.fresh(p.pm_id, pid);
         }
     }
     Response::List { processes }
