@@ -1,0 +1,185 @@
+//! One request → one answer. Public: the login endpoints and the page's script and style.
+//! Everything else needs a session or the API token (else 401: the login page for `/`, a
+//! JSON error for the rest); a state-changing call from a session also needs its CSRF
+//! token. While the dashboard listens on loopback, a request whose `Host` is not a
+//! loopback name is refused (a page on another site cannot reach it by DNS rebinding).
+
+use crate::auth::{self, Caller};
+use crate::body::{self, Body};
+use crate::state::State;
+use crate::{actions, api, assets, events, login, reply};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap};
+use hyper::{Method, Request, Response, StatusCode};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Every route the OpenAPI file must describe (a unit test checks it does).
+#[cfg(test)]
+pub const DOCUMENTED: &[&str] = &[
+    "/login",
+    "/logout",
+    "/api/session",
+    "/api/server",
+    "/api/processes",
+    "/api/processes/{target}/{action}",
+    "/api/events",
+    "/api/logs",
+    "/api/openapi.json",
+    "/metrics",
+];
+
+/// Answers one request.
+pub async fn handle(
+    state: Arc<State>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    if !host_allowed(&state, &parts.headers) {
+        return reply::error(StatusCode::FORBIDDEN, "unexpected Host header");
+    }
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    if let Some((kind, text)) = assets::public(&path) {
+        if parts.method == Method::GET {
+            return reply::text(StatusCode::OK, kind, text.to_string());
+        }
+    }
+    if path == "/login" {
+        return match parts.method {
+            Method::GET => login::link(&state, &query),
+            Method::POST => match body::read_capped(body).await {
+                Some(form) => login::password(Arc::clone(&state), form).await,
+                None => reply::error(StatusCode::PAYLOAD_TOO_LARGE, "form too large"),
+            },
+            _ => not_allowed(),
+        };
+    }
+    let caller = match state.sessions.lock() {
+        Ok(s) => auth::caller(&parts.headers, &s, &state.api_token, pm2_home::now_ms()),
+        Err(_) => None,
+    };
+    let Some(caller) = caller else {
+        return if path == "/" {
+            login::page()
+        } else {
+            reply::error(StatusCode::UNAUTHORIZED, "log in first: run `pm2 plus` for a login link, or send the API token as `Authorization: Bearer`")
+        };
+    };
+    if parts.method == Method::POST {
+        return post(state, &caller, &parts.headers, &path, body, peer).await;
+    }
+    if parts.method != Method::GET {
+        return not_allowed();
+    }
+    get(state, &caller, &path, &query).await
+}
+
+async fn get(state: Arc<State>, caller: &Caller, path: &str, query: &str) -> Response<Body> {
+    match path {
+        "/" => reply::text(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            assets::INDEX_HTML.to_string(),
+        ),
+        "/api/session" => api::session(caller),
+        "/api/server" => api::server(&state).await,
+        "/api/processes" => api::processes(&state).await,
+        "/api/openapi.json" => reply::text(
+            StatusCode::OK,
+            "application/json",
+            assets::OPENAPI_JSON.to_string(),
+        ),
+        "/metrics" => api::prometheus(&state).await,
+        "/api/events" => reply::with(
+            StatusCode::OK,
+            "text/event-stream",
+            events::processes(state),
+        ),
+        "/api/logs" => {
+            let app = login::query_param(query, "app").unwrap_or_default();
+            reply::with(
+                StatusCode::OK,
+                "text/event-stream",
+                events::logs(state, &app),
+            )
+        }
+        _ => reply::error(StatusCode::NOT_FOUND, "no such page"),
+    }
+}
+
+async fn post(
+    state: Arc<State>,
+    caller: &Caller,
+    headers: &HeaderMap,
+    path: &str,
+    body: Incoming,
+    peer: SocketAddr,
+) -> Response<Body> {
+    if path == "/logout" {
+        // No CSRF token needed: a forged logout harms nothing, and SameSite=Strict keeps
+        // the cookie off cross-site requests anyway.
+        return login::logout(&state, headers);
+    }
+    if !caller.may_change(headers) {
+        return reply::error(
+            StatusCode::FORBIDDEN,
+            "missing or wrong X-CSRF-Token (from /api/session)",
+        );
+    }
+    let Some(rest) = path.strip_prefix("/api/processes/") else {
+        return reply::error(StatusCode::NOT_FOUND, "no such endpoint");
+    };
+    let Some((target, action)) = rest.split_once('/') else {
+        return reply::error(
+            StatusCode::NOT_FOUND,
+            "POST /api/processes/{target}/{action}",
+        );
+    };
+    let target = percent_encoding::percent_decode_str(target)
+        .decode_utf8_lossy()
+        .into_owned();
+    let Some(raw) = body::read_capped(body).await else {
+        return reply::error(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
+    };
+    let params = if raw.iter().all(u8::is_ascii_whitespace) {
+        serde_json::json!({})
+    } else {
+        match serde_json::from_slice(&raw) {
+            Ok(v) => v,
+            Err(e) => {
+                return reply::error(StatusCode::BAD_REQUEST, &format!("body is not JSON: {e}"))
+            }
+        }
+    };
+    let done = actions::run(
+        &state,
+        caller,
+        &peer.ip().to_string(),
+        &target,
+        action,
+        params,
+    )
+    .await;
+    reply::json(done.status, &done.body)
+}
+
+fn not_allowed() -> Response<Body> {
+    reply::error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+}
+
+/// Whether the `Host` header names this machine while the dashboard listens on loopback.
+fn host_allowed(state: &State, headers: &HeaderMap) -> bool {
+    if !state.settings.bind.is_loopback() {
+        return true;
+    }
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    };
+    matches!(name, "localhost" | "127.0.0.1" | "[::1]") || name == state.settings.bind.host
+}
