@@ -78,7 +78,6 @@ fn plus_commands_say_the_dashboard_is_not_there_yet() {
     plus_scenario(&p);
     for cmd in [
         &["link", "sec", "pub"][..],
-        &["plus"],
         &["login"],
         &["open"],
         &["monitor"],

@@ -174,7 +174,9 @@ fn host_allowed(state: &State, headers: &HeaderMap) -> bool {
     if !state.settings.bind.is_loopback() {
         return true;
     }
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let (Some(host), None) = (hosts.next().and_then(|h| h.to_str().ok()), hosts.next()) else {
+        // None, or several (which one a proxy looked at is anyone's guess).
         return false;
     };
     let name = match host.rsplit_once(':') {

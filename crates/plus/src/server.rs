@@ -52,10 +52,12 @@ async fn serve(state: Arc<State>) -> i32 {
     let bind = &state.settings.bind;
     let listener = match TcpListener::bind((bind.host.as_str(), bind.port)).await {
         Ok(l) => l,
-        Err(e) => return log::fatal(&format!(
+        Err(e) => {
+            return log::fatal(&format!(
             "cannot listen on {}:{}: {e} (choose another port with `pm2 set pm2-plus:port <port>`)",
             bind.host, bind.port
-        )),
+        ))
+        }
     };
     let url = bind.url();
     let listening = serde_json::json!({"pid": std::process::id(), "url": url}).to_string();
