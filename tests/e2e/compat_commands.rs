@@ -73,7 +73,7 @@ fn plus_scenario(p: &Pm2) {
 }
 
 #[test]
-fn plus_commands_say_the_dashboard_is_not_there_yet() {
+fn link_login_and_open_say_the_agent_is_not_there_yet() {
     let p = Pm2::new("plus");
     plus_scenario(&p);
     for cmd in [
@@ -98,7 +98,7 @@ fn plus_commands_say_the_dashboard_is_not_there_yet() {
 
 #[test]
 #[ignore = "reference run against PM2 7: PM2_REF=... -- --ignored"]
-fn plus_commands_say_the_dashboard_is_not_there_yet_reference() {
+fn link_login_and_open_say_the_agent_is_not_there_yet_reference() {
     plus_scenario(&Pm2::reference("plus_ref"));
 }
 

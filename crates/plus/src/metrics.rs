@@ -14,58 +14,35 @@
 use pm2_proto::ProcessInfo;
 use std::fmt::Write;
 
+/// One per-instance series: its name, type, help text and value; a `live` one is 0 for
+/// an instance that is not running (its last sample would be stale).
+struct Series {
+    name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+    live: bool,
+    value: fn(&ProcessInfo, u64) -> f64,
+}
+
+/// The series every instance has, one a line (a table reads better than five blocks).
+#[rustfmt::skip]
+const SERIES: [Series; 5] = [
+    Series { name: "pm2_up", kind: "gauge", help: "1 when the instance is online, else 0", live: false, value: |p, _| f64::from(u8::from(p.status.as_str() == "online")) },
+    Series { name: "pm2_cpu", kind: "gauge", help: "CPU usage, percent of one core", live: true, value: |p, _| p.monit.cpu },
+    Series { name: "pm2_memory", kind: "gauge", help: "Resident memory in bytes", live: true, value: |p, _| p.monit.memory as f64 },
+    Series { name: "pm2_restarts", kind: "counter", help: "Restarts (PM2's restart_time)", live: false, value: |p, _| f64::from(p.restart_time) },
+    Series { name: "pm2_uptime", kind: "gauge", help: "Seconds since the process started", live: true, value: |p, now| now.saturating_sub(p.pm_uptime) as f64 / 1000.0 },
+];
+
 /// The whole page for these instances.
 pub fn render(processes: &[ProcessInfo], now_ms: u64) -> String {
     let mut out = String::new();
-    let series: [(&str, &str, &str, fn(&ProcessInfo, u64) -> f64); 5] = [
-        (
-            "pm2_up",
-            "gauge",
-            "1 when the instance is online, else 0",
-            |p, _| f64::from(u8::from(p.status.as_str() == "online")),
-        ),
-        (
-            "pm2_cpu",
-            "gauge",
-            "CPU usage, percent of one core",
-            |p, _| {
-                if p.status.is_running() {
-                    p.monit.cpu
-                } else {
-                    0.0
-                }
-            },
-        ),
-        ("pm2_memory", "gauge", "Resident memory in bytes", |p, _| {
-            if p.status.is_running() {
-                p.monit.memory as f64
-            } else {
-                0.0
-            }
-        }),
-        (
-            "pm2_restarts",
-            "counter",
-            "Restarts (PM2's restart_time)",
-            |p, _| f64::from(p.restart_time),
-        ),
-        (
-            "pm2_uptime",
-            "gauge",
-            "Seconds since the process started",
-            |p, now| {
-                if p.status.is_running() {
-                    now.saturating_sub(p.pm_uptime) as f64 / 1000.0
-                } else {
-                    0.0
-                }
-            },
-        ),
-    ];
-    for (name, kind, help, value) in series {
-        header(&mut out, name, kind, help);
+    for s in &SERIES {
+        header(&mut out, s.name, s.kind, s.help);
         for p in processes {
-            let _ = writeln!(out, "{name}{{{}}} {}", labels(p), number(value(p, now_ms)));
+            let stale = s.live && !p.status.is_running();
+            let value = number(if stale { 0.0 } else { (s.value)(p, now_ms) });
+            let _ = writeln!(out, "{}{{{}}} {value}", s.name, labels(p));
         }
     }
     header(

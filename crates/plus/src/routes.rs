@@ -185,3 +185,29 @@ fn host_allowed(state: &State, headers: &HeaderMap) -> bool {
     };
     matches!(name, "localhost" | "127.0.0.1" | "[::1]") || name == state.settings.bind.host
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openapi_file_describes_every_action_and_route() {
+        let doc: serde_json::Value = serde_json::from_str(assets::OPENAPI_JSON).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        for route in DOCUMENTED {
+            assert!(
+                paths.contains_key(*route),
+                "{route} missing from openapi.json"
+            );
+        }
+        let actions =
+            &paths["/api/processes/{target}/{action}"]["post"]["parameters"][1]["schema"]["enum"];
+        let listed: Vec<&str> = actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a.as_str())
+            .collect();
+        assert_eq!(listed, crate::actions::NAMES);
+    }
+}
