@@ -262,8 +262,35 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
             .count()
             == 2
     });
+    // The app's own action (axm.js registers `hello`), with its reply.
+    p.wait_until(T, "axm's action `hello` in /api/processes", || {
+        let rows = request(port, "GET", "/api/processes", &script)
+            .map(|r| r.body)
+            .unwrap_or_default();
+        let rows: Value = serde_json::from_slice(&rows).unwrap_or_default();
+        rows.as_array().is_some_and(|r| {
+            r.iter()
+                .any(|r| r["name"] == "axm" && r["actions"] == serde_json::json!(["hello"]))
+        })
+    });
+    let hello = ok(
+        &p,
+        send(
+            port,
+            "POST",
+            "/api/processes/axm/trigger",
+            &script,
+            br#"{"action":"hello"}"#,
+        ),
+    );
+    assert_eq!(hello.status, 200, "{}", hello.text());
+    let hello = json(&p, &hello);
+    assert_eq!(
+        hello["replies"][0]["value"]["greeting"], "hi from axm",
+        "{hello}"
+    );
     let audit = std::fs::read_to_string(plus_file(&p, "audit.log")).expect("the audit log");
-    assert_eq!(audit.lines().count(), 4, "{audit}");
+    assert_eq!(audit.lines().count(), 5, "{audit}");
     assert!(audit.contains(r#""who":"api token""#), "{audit}");
 
     // Prometheus: the format holds, our apps are there, the custom metric too.
@@ -422,7 +449,7 @@ fn plus_is_supervised_refuses_a_public_address_without_a_password_and_stops() {
 #[test]
 #[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
 #[cfg_attr(no_chromium, ignore = "chromium not on PATH (scripts/install-deps.sh)")]
-fn plus_page_in_chromium_shows_the_apps_restarts_one_and_streams_its_logs() {
+fn plus_page_in_chromium_shows_the_apps_restarts_one_runs_its_action_and_streams_logs() {
     require(
         have("chromium"),
         "chromium not on PATH (scripts/install-deps.sh)",
@@ -465,6 +492,21 @@ fn plus_page_in_chromium_shows_the_apps_restarts_one_and_streams_its_logs() {
         audit.contains(r#""action":"restart""#) && audit.contains("login link"),
         "{audit}"
     );
+
+    // The app's own action, as a button; its reply shows on the page.
+    let custom = "window.confirm = () => true; \
+                  const b = document.querySelector('#processes tr[data-name=\"axm\"] button[data-custom=\"hello\"]'); \
+                  if (b) b.click(); !!b";
+    p.wait_until(T, "axm's hello button, clicked", || {
+        browser.eval(custom).ok() == Some(Value::Bool(true))
+    });
+    p.wait_until(T, "the reply of hello on the page", || {
+        browser
+            .eval("document.getElementById('message').textContent")
+            .ok()
+            .and_then(|v| v.as_str().map(|t| t.contains("hi from axm")))
+            .unwrap_or(false)
+    });
 
     let open = "document.querySelector('#processes tr[data-name=\"talker\"] a.app').click(); true";
     assert_eq!(browser.eval(open).ok(), Some(Value::Bool(true)));

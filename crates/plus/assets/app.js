@@ -92,21 +92,30 @@ function renderTable(rows) {
       b.addEventListener("click", () => act(p.pm_id, p.name, a));
       actions.append(b);
     }
+    for (const custom of p.actions || []) {
+      const b = el("button", "▶ " + custom, "custom");
+      b.type = "button";
+      b.dataset.custom = custom;
+      b.addEventListener("click", () => act(p.pm_id, p.name, "trigger", { action: custom }));
+      actions.append(b);
+    }
     tr.append(actions);
     body.append(tr);
   }
 }
 
-async function act(id, name, action) {
-  if (!window.confirm(action + " " + name + " (id " + id + ")?")) return;
+async function act(id, name, action, params) {
+  const what = params && params.action ? action + " " + params.action : action;
+  if (!window.confirm(what + " on " + name + " (id " + id + ")?")) return;
   say(action + " " + name + "…");
   const r = await api("/api/processes/" + encodeURIComponent(id) + "/" + action, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-CSRF-Token": state.csrf },
-    body: "{}",
+    body: JSON.stringify(params || {}),
   });
   const answer = await r.json();
-  say(r.ok ? action + " " + name + ": done" : action + " " + name + ": " + answer.error);
+  const reply = (answer.replies || []).map(x => JSON.stringify(x.value)).join(" ");
+  say(what + " " + name + ": " + (r.ok ? "done " + reply : answer.error));
 }
 
 function live() {

@@ -1,6 +1,7 @@
 //! The actions the dashboard offers on an app (`POST /api/processes/{target}/{action}`):
-//! start, stop, restart, reload, delete, scale and flush, by id or name, each sent to the
-//! daemon as the CLI would and written to the audit log, whatever its outcome.
+//! start, stop, restart, reload, delete, scale, flush, and trigger (a custom action the
+//! app registered, `axm_actions`, as `pm2 trigger` runs it), by id or name, each sent to
+//! the daemon as the CLI would and written to the audit log, whatever its outcome.
 
 use crate::audit;
 use crate::auth::Caller;
@@ -8,12 +9,13 @@ use crate::state::State;
 use hyper::StatusCode;
 use pm2_proto::{
     Action, ActionRequest, FlushRequest, Request, Response, ScaleChange, ScaleRequest, Target,
+    TriggerRequest,
 };
 use serde_json::{json, Value};
 
 /// The actions, as the URL names them (the OpenAPI file lists the same).
-pub const NAMES: [&str; 7] = [
-    "start", "stop", "restart", "reload", "delete", "scale", "flush",
+pub const NAMES: [&str; 8] = [
+    "start", "stop", "restart", "reload", "delete", "scale", "flush", "trigger",
 ];
 
 /// What an action ended in: the HTTP status and the JSON answer.
@@ -91,6 +93,7 @@ async fn request(
             targets: targets.clone(),
         }),
         "scale" => Request::Scale(scale(state, target, params).await?),
+        "trigger" => Request::Trigger(trigger(targets.clone(), params)?),
         other => {
             return Err((
                 StatusCode::NOT_FOUND,
@@ -120,6 +123,28 @@ async fn scale(
         Ok(id) => name_of(state, id).await?,
     };
     Ok(ScaleRequest { name, change })
+}
+
+/// `trigger` takes `{"action": "<name>", "param": "<optional>"}`.
+fn trigger(targets: Vec<Target>, params: &Value) -> Result<TriggerRequest, (StatusCode, String)> {
+    let action = params
+        .get("action")
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty())
+        .ok_or((
+            StatusCode::BAD_REQUEST,
+            "trigger needs {\"action\": \"<name>\"} (one of the app's axm_actions)".to_string(),
+        ))?;
+    let param = match params.get("param") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    };
+    Ok(TriggerRequest {
+        targets,
+        action: action.to_string(),
+        param,
+    })
 }
 
 async fn name_of(state: &State, id: u32) -> Result<String, (StatusCode, String)> {
@@ -154,16 +179,23 @@ async fn send(state: &State, request: Request) -> (Done, Vec<u32>) {
                 .iter()
                 .map(|o| json!({"pm_id": o.pm_id, "name": o.name, "error": o.error}))
                 .collect();
-            let (status, mut body) = if failed.is_empty() {
-                (StatusCode::OK, json!({"ok": true}))
-            } else {
-                (
-                    StatusCode::CONFLICT,
-                    json!({"ok": false, "error": failed.join("; ")}),
-                )
-            };
-            body["outcomes"] = Value::Array(list);
-            (Done { status, body }, ids)
+            (answer(failed, "outcomes", list), ids)
+        }
+        Ok(Response::TriggerReplies { replies }) => {
+            let ids = replies.iter().map(|r| r.pm_id).collect();
+            let failed: Vec<String> = replies
+                .iter()
+                .filter_map(|r| {
+                    r.error
+                        .as_ref()
+                        .map(|e| format!("{} ({}): {e}", r.name, r.pm_id))
+                })
+                .collect();
+            let list: Vec<Value> = replies
+                .iter()
+                .map(|r| json!({"pm_id": r.pm_id, "name": r.name, "value": r.value, "error": r.error}))
+                .collect();
+            (answer(failed, "replies", list), ids)
         }
         Ok(Response::Error { message }) => (fail(StatusCode::CONFLICT, &message), Vec::new()),
         Ok(other) => (
@@ -175,4 +207,18 @@ async fn send(state: &State, request: Request) -> (Done, Vec<u32>) {
         ),
         Err(e) => (fail(StatusCode::BAD_GATEWAY, &e), Vec::new()),
     }
+}
+
+/// 200 with `{"ok": true, <key>: list}`, or 409 naming each instance that failed.
+fn answer(failed: Vec<String>, key: &str, list: Vec<Value>) -> Done {
+    let (status, mut body) = if failed.is_empty() {
+        (StatusCode::OK, json!({"ok": true}))
+    } else {
+        (
+            StatusCode::CONFLICT,
+            json!({"ok": false, "error": failed.join("; ")}),
+        )
+    };
+    body[key] = Value::Array(list);
+    Done { status, body }
 }
