@@ -106,26 +106,7 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
     assert_eq!(mode(&plus_file(&p, "api-token")), 0o600);
     assert_eq!(mode(&plus_file(&p, "login-token")), 0o600);
 
-    // Nothing without a session or the token.
-    for path in [
-        "/api/processes",
-        "/api/server",
-        "/metrics",
-        "/api/events",
-        "/api/openapi.json",
-    ] {
-        let r = ok(&p, request(port, "GET", path, &[]));
-        assert_eq!(r.status, 401, "{path} without auth");
-    }
-    let page = ok(&p, request(port, "GET", "/", &[]));
-    assert_eq!(page.status, 401);
-    assert!(page.text().contains("pm2 plus"), "{}", page.text());
-    let rebinding = ok(
-        &p,
-        request(port, "GET", "/", &[("Host", "evil.example:80")]),
-    );
-    assert_eq!(rebinding.status, 403, "a foreign Host header is refused");
-
+    refused_without_a_session(&p, port);
     // The link gives a session once.
     let cookie = login(&p, port, &token);
     let again = ok(
@@ -139,8 +120,46 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
     let csp = page.header("content-security-policy").unwrap_or_default();
     assert!(csp.contains("script-src 'self'"), "{csp}");
 
-    // The table is jlist's.
-    let rows = json(&p, &ok(&p, request(port, "GET", "/api/processes", &auth)));
+    table_and_overview(&p, port, &auth);
+    session_actions_need_csrf_and_are_audited(&p, port, &cookie);
+    let api_token = std::fs::read_to_string(plus_file(&p, "api-token")).expect("token");
+    let bearer = format!("Bearer {}", api_token.trim());
+    let script = [("Authorization", bearer.as_str())];
+    script_actions(&p, port, &script);
+    metrics_parse(&p, port, &script);
+    described_and_live(&p, port, &script);
+    described_and_live(&p, port, &auth);
+    // Logging out ends the session.
+    let out = ok(&p, request(port, "POST", "/logout", &auth));
+    assert_eq!(out.status, 303);
+    assert_eq!(
+        ok(&p, request(port, "GET", "/api/processes", &auth)).status,
+        401
+    );
+}
+
+/// Nothing without a session or the token, and no foreign `Host`.
+fn refused_without_a_session(p: &Pm2, port: u16) {
+    for path in [
+        "/api/processes",
+        "/api/server",
+        "/metrics",
+        "/api/events",
+        "/api/openapi.json",
+    ] {
+        let r = ok(p, request(port, "GET", path, &[]));
+        assert_eq!(r.status, 401, "{path} without auth");
+    }
+    let page = ok(p, request(port, "GET", "/", &[]));
+    assert_eq!(page.status, 401);
+    assert!(page.text().contains("pm2 plus"), "{}", page.text());
+    let rebinding = ok(p, request(port, "GET", "/", &[("Host", "evil.example:80")]));
+    assert_eq!(rebinding.status, 403, "a foreign Host header is refused");
+}
+
+/// The table is jlist's; the overview has the host's facts.
+fn table_and_overview(p: &Pm2, port: u16, auth: &[(&str, &str)]) {
+    let rows = json(p, &ok(p, request(port, "GET", "/api/processes", auth)));
     let ours: Vec<(u64, String, String, u64)> = rows
         .as_array()
         .expect("an array")
@@ -171,7 +190,7 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
     assert_eq!(ours, theirs, "/api/processes against jlist");
 
     // The overview.
-    let server = json(&p, &ok(&p, request(port, "GET", "/api/server", &auth)));
+    let server = json(p, &ok(p, request(port, "GET", "/api/server", auth)));
     assert!(server["cores"].as_u64().is_some_and(|c| c >= 1), "{server}");
     assert!(
         server["memory"]["total"].as_u64().is_some_and(|m| m > 0),
@@ -187,26 +206,29 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
         server["versions"]["pm2_rs"].is_string() && server["hostname"].is_string(),
         "{server}"
     );
+}
 
-    // An action needs the CSRF token with a session; it restarts and is audited.
-    let csrf = json(&p, &ok(&p, request(port, "GET", "/api/session", &auth)))["csrf"]
+/// An action needs the CSRF token with a session; it restarts and is audited.
+fn session_actions_need_csrf_and_are_audited(p: &Pm2, port: u16, cookie: &str) {
+    let auth = [("Cookie", cookie)];
+    let csrf = json(p, &ok(p, request(port, "GET", "/api/session", &auth)))["csrf"]
         .as_str()
         .expect("a csrf token")
         .to_string();
     let forged = ok(
-        &p,
+        p,
         request(port, "POST", "/api/processes/axm/restart", &auth),
     );
     assert_eq!(forged.status, 403, "no CSRF token: {}", forged.text());
-    assert_eq!(restarts_of(&p, "axm"), 0);
-    let with_csrf = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    assert_eq!(restarts_of(p, "axm"), 0);
+    let with_csrf = [("Cookie", cookie), ("X-CSRF-Token", csrf.as_str())];
     let done = ok(
-        &p,
+        p,
         request(port, "POST", "/api/processes/axm/restart", &with_csrf),
     );
     assert_eq!(done.status, 200, "{}", done.text());
-    assert_eq!(restarts_of(&p, "axm"), 1);
-    let audit = std::fs::read_to_string(plus_file(&p, "audit.log")).expect("the audit log");
+    assert_eq!(restarts_of(p, "axm"), 1);
+    let audit = std::fs::read_to_string(plus_file(p, "audit.log")).expect("the audit log");
     let entry: Value =
         serde_json::from_str(audit.lines().last().unwrap_or_default()).expect("JSON line");
     assert_eq!(entry["action"], "restart");
@@ -222,20 +244,16 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
         entry["at"].as_str().is_some_and(|a| a.ends_with('Z')),
         "{entry}"
     );
-    assert_eq!(mode(&plus_file(&p, "audit.log")), 0o600);
+    assert_eq!(mode(&plus_file(p, "audit.log")), 0o600);
+}
 
-    // Scripts: the API token, an unknown action refused (and audited), scale by id.
-    let api_token = std::fs::read_to_string(plus_file(&p, "api-token")).expect("token");
-    let bearer = format!("Bearer {}", api_token.trim());
-    let script = [("Authorization", bearer.as_str())];
-    let nope = ok(
-        &p,
-        request(port, "POST", "/api/processes/axm/explode", &script),
-    );
+/// Scripts: an unknown action refused (and audited), a missing app, scale by id, the app's own action.
+fn script_actions(p: &Pm2, port: u16, auth: &[(&str, &str)]) {
+    let nope = ok(p, request(port, "POST", "/api/processes/axm/explode", auth));
     assert_eq!(nope.status, 404, "{}", nope.text());
     let missing = ok(
-        &p,
-        request(port, "POST", "/api/processes/ghost/restart", &script),
+        p,
+        request(port, "POST", "/api/processes/ghost/restart", auth),
     );
     assert_eq!(missing.status, 409, "{}", missing.text());
     let talker_id = p
@@ -245,12 +263,12 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
         .map(|a| a["pm_id"].to_string())
         .unwrap_or_default();
     let scaled = ok(
-        &p,
+        p,
         send(
             port,
             "POST",
             &format!("/api/processes/{talker_id}/scale"),
-            &script,
+            auth,
             br#"{"instances":"2"}"#,
         ),
     );
@@ -264,7 +282,7 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
     });
     // The app's own action (axm.js registers `hello`), with its reply.
     p.wait_until(T, "axm's action `hello` in /api/processes", || {
-        let rows = request(port, "GET", "/api/processes", &script)
+        let rows = request(port, "GET", "/api/processes", auth)
             .map(|r| r.body)
             .unwrap_or_default();
         let rows: Value = serde_json::from_slice(&rows).unwrap_or_default();
@@ -274,27 +292,29 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
         })
     });
     let hello = ok(
-        &p,
+        p,
         send(
             port,
             "POST",
             "/api/processes/axm/trigger",
-            &script,
+            auth,
             br#"{"action":"hello"}"#,
         ),
     );
     assert_eq!(hello.status, 200, "{}", hello.text());
-    let hello = json(&p, &hello);
+    let hello = json(p, &hello);
     assert_eq!(
         hello["replies"][0]["value"]["greeting"], "hi from axm",
         "{hello}"
     );
-    let audit = std::fs::read_to_string(plus_file(&p, "audit.log")).expect("the audit log");
+    let audit = std::fs::read_to_string(plus_file(p, "audit.log")).expect("the audit log");
     assert_eq!(audit.lines().count(), 5, "{audit}");
     assert!(audit.contains(r#""who":"api token""#), "{audit}");
+}
 
-    // Prometheus: the format holds, our apps are there, the custom metric too.
-    let metrics = ok(&p, request(port, "GET", "/metrics", &script));
+/// Prometheus: the format holds, our apps are there, the custom metric too.
+fn metrics_parse(p: &Pm2, port: u16, auth: &[(&str, &str)]) {
+    let metrics = ok(p, request(port, "GET", "/metrics", auth));
     assert_eq!(metrics.status, 200);
     assert!(metrics
         .header("content-type")
@@ -317,7 +337,7 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
         );
     }
     p.wait_until(T, "the custom metric in /metrics", || {
-        let text = request(port, "GET", "/metrics", &script)
+        let text = request(port, "GET", "/metrics", auth)
             .map(|r| r.text())
             .unwrap_or_default();
         prometheus::parse(&text).ok().is_some_and(|samples| {
@@ -329,17 +349,16 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
             })
         })
     });
+}
 
-    // The API's description, and live updates.
-    let doc = json(
-        &p,
-        &ok(&p, request(port, "GET", "/api/openapi.json", &script)),
-    );
+/// The API's description, and live updates of the table and of an app's logs.
+fn described_and_live(p: &Pm2, port: u16, auth: &[(&str, &str)]) {
+    let doc = json(p, &ok(p, request(port, "GET", "/api/openapi.json", auth)));
     assert!(
         doc["paths"]["/api/processes/{target}/{action}"].is_object(),
         "{doc}"
     );
-    let table = sse::first_event(port, "/api/events", &auth, "processes", T)
+    let table = sse::first_event(port, "/api/events", auth, "processes", T)
         .unwrap_or_else(|e| p.fail(&e, None));
     let table: Value = serde_json::from_str(&table).expect("the table as JSON");
     assert!(
@@ -348,17 +367,9 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
             .is_some_and(|t| t.iter().any(|r| r["name"] == "axm")),
         "{table}"
     );
-    let line = sse::first_event(port, "/api/logs?app=talker", &auth, "log", T)
+    let line = sse::first_event(port, "/api/logs?app=talker", auth, "log", T)
         .unwrap_or_else(|e| p.fail(&e, None));
     assert!(line.contains("talker says"), "{line}");
-
-    // Logging out ends the session.
-    let out = ok(&p, request(port, "POST", "/logout", &auth));
-    assert_eq!(out.status, 303);
-    assert_eq!(
-        ok(&p, request(port, "GET", "/api/processes", &auth)).status,
-        401
-    );
 }
 
 #[test]
@@ -399,7 +410,11 @@ fn plus_is_supervised_refuses_a_public_address_without_a_password_and_stops() {
     let again = p.ok(&["plus", "stop"]);
     p.expect_output(&again, "not running");
 
-    // A public address needs a password.
+    public_address_needs_a_password(&p, port);
+}
+
+/// A public address is refused until a password is set; then the password logs in.
+fn public_address_needs_a_password(p: &Pm2, port: u16) {
     p.ok(&["set", "pm2-plus:host", "0.0.0.0"]);
     let refused = p.fails(&["plus"], 1);
     p.check(
@@ -413,16 +428,16 @@ fn plus_is_supervised_refuses_a_public_address_without_a_password_and_stops() {
     );
     let short = p.run_stdin("short\n", &["plus", "--set-password"]);
     p.expect_code(&short, 1);
-    assert!(!plus_file(&p, "password").exists());
+    assert!(!plus_file(p, "password").exists());
     let set = p.run_stdin("correct horse battery\n", &["plus", "--set-password"]);
     p.expect_code(&set, 0);
-    let hash = std::fs::read_to_string(plus_file(&p, "password")).expect("the hash");
+    let hash = std::fs::read_to_string(plus_file(p, "password")).expect("the hash");
     assert!(
         hash.starts_with("$argon2id$") && !hash.contains("correct"),
         "{hash}"
     );
-    assert_eq!(mode(&plus_file(&p, "password")), 0o600);
-    plus(&p, port);
+    assert_eq!(mode(&plus_file(p, "password")), 0o600);
+    plus(p, port);
     let form = |password: &str| {
         let body = format!("password={password}");
         send(
@@ -433,7 +448,7 @@ fn plus_is_supervised_refuses_a_public_address_without_a_password_and_stops() {
             body.as_bytes(),
         )
     };
-    assert_eq!(ok(&p, form("wrong-password")).status, 401);
+    assert_eq!(ok(p, form("wrong-password")).status, 401);
     let good = p.wait_until(T, "a password login after the pause", || {
         form("correct+horse+battery")
             .ok()
