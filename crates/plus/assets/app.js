@@ -78,6 +78,7 @@ function renderTable(rows) {
     name.addEventListener("click", () => openLogs(p.pm_id, p.name));
     const nameTd = el("td"); nameTd.append(name);
     const status = el("td", p.status, "status status-" + p.status.split(" ")[0]);
+    if (p.km_monitored === false) status.append(el("small", " (unmonitored)"));
     status.dataset.field = "status";
     const restarts = el("td", p.restarts); restarts.dataset.field = "restarts";
     tr.append(el("td", p.pm_id), nameTd, el("td", p.namespace), el("td", p.exec_mode), status,

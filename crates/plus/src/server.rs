@@ -5,7 +5,7 @@
 use crate::daemon::Daemon;
 use crate::settings::Settings;
 use crate::state::State;
-use crate::{log, overview, routes};
+use crate::{events, log, overview, routes};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -38,6 +38,8 @@ pub fn run(settings: Settings) -> i32 {
         api_token,
         node_version: overview::node_version(),
         last_failed_login: Mutex::new(None),
+        table: tokio::sync::watch::Sender::new(None),
+        table_wanted: tokio::sync::Notify::new(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -66,6 +68,7 @@ async fn serve(state: Arc<State>) -> i32 {
         log::error(&format!("cannot write {}: {e}", path.display()));
     }
     log::say(&format!("PM2 Plus dashboard listening on {url}"));
+    tokio::spawn(events::poll_table(Arc::clone(&state)));
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {

@@ -4,8 +4,10 @@
 use crate::auth::Sessions;
 use crate::daemon::Daemon;
 use crate::settings::Settings;
+use bytes::Bytes;
 use std::sync::Mutex;
 use std::time::Instant;
+use tokio::sync::{watch, Notify};
 
 /// The dashboard's state.
 pub struct State {
@@ -21,4 +23,8 @@ pub struct State {
     pub node_version: Option<String>,
     /// The last failed password login: the next is refused for a second after it.
     pub last_failed_login: Mutex<Option<Instant>>,
+    /// The latest process table event, which every `/api/events` stream reads.
+    pub table: watch::Sender<Option<Bytes>>,
+    /// Wakes the table's poller when the first browser subscribes.
+    pub table_wanted: Notify,
 }
