@@ -462,6 +462,35 @@ fn public_address_needs_a_password(p: &Pm2, port: u16) {
 }
 
 #[test]
+fn plus_reports_a_port_in_use_and_starts_once_it_is_free() {
+    let p = Pm2::new("plus_port");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let port = taken.local_addr().expect("its address").port();
+    p.ok(&["set", "pm2-plus:port", &port.to_string()]);
+    let out = p.fails(&["plus"], 1);
+    p.check(
+        out.stderr.contains("did not start listening"),
+        "says it did not listen",
+        &out,
+    );
+    p.check(
+        out.stderr.contains("cannot listen on 127.0.0.1"),
+        "quotes the dashboard's error",
+        &out,
+    );
+    p.check(
+        !out.stdout.contains("login?token="),
+        "prints no login link",
+        &out,
+    );
+    assert!(p.daemon_pid().is_some(), "the daemon runs on");
+    drop(taken);
+    let token = plus(&p, port);
+    login(&p, port, &token);
+    p.ok(&["plus", "stop"]);
+}
+
+#[test]
 #[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
 #[cfg_attr(no_chromium, ignore = "chromium not on PATH (scripts/install-deps.sh)")]
 fn plus_page_in_chromium_shows_the_apps_restarts_one_runs_its_action_and_streams_logs() {
