@@ -138,7 +138,7 @@ function openLogs(id, name) {
   const section = document.getElementById("logs");
   const pre = document.getElementById("logs-lines");
   section.hidden = false;
-  document.getElementById("logs-app").textContent = name + " (" + id + ")";
+  document.getElementById("logs-app").textContent = id === "all" ? name : name + " (" + id + ")";
   pre.replaceChildren();
   state.logs = new EventSource("/api/logs?app=" + encodeURIComponent(id));
   state.logs.addEventListener("log", e => {
@@ -153,6 +153,7 @@ function openLogs(id, name) {
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
+  document.getElementById("logs-all").addEventListener("click", () => openLogs("all", "every app"));
   document.getElementById("logs-close").addEventListener("click", () => {
     if (state.logs) state.logs.close();
     state.logs = null;

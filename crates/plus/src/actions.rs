@@ -165,38 +165,26 @@ async fn name_of(state: &State, id: u32) -> Result<String, (StatusCode, String)>
 /// Sends the request; the answer and the ids it touched.
 async fn send(state: &State, request: Request) -> (Done, Vec<u32>) {
     match state.daemon.request(request).await {
-        Ok(Response::Outcomes { outcomes }) => {
-            let ids = outcomes.iter().map(|o| o.pm_id).collect();
-            let failed: Vec<String> = outcomes
+        Ok(Response::Outcomes { outcomes }) => summarize(
+            "outcomes",
+            outcomes
                 .iter()
-                .filter_map(|o| {
-                    o.error
-                        .as_ref()
-                        .map(|e| format!("{} ({}): {e}", o.name, o.pm_id))
+                .map(|o| {
+                    let shown = json!({"pm_id": o.pm_id, "name": o.name, "error": o.error});
+                    (o.pm_id, o.name.as_str(), o.error.as_deref(), shown)
                 })
-                .collect();
-            let list: Vec<Value> = outcomes
+                .collect(),
+        ),
+        Ok(Response::TriggerReplies { replies }) => summarize(
+            "replies",
+            replies
                 .iter()
-                .map(|o| json!({"pm_id": o.pm_id, "name": o.name, "error": o.error}))
-                .collect();
-            (answer(failed, "outcomes", list), ids)
-        }
-        Ok(Response::TriggerReplies { replies }) => {
-            let ids = replies.iter().map(|r| r.pm_id).collect();
-            let failed: Vec<String> = replies
-                .iter()
-                .filter_map(|r| {
-                    r.error
-                        .as_ref()
-                        .map(|e| format!("{} ({}): {e}", r.name, r.pm_id))
+                .map(|r| {
+                    let shown = json!({"pm_id": r.pm_id, "name": r.name, "value": r.value, "error": r.error});
+                    (r.pm_id, r.name.as_str(), r.error.as_deref(), shown)
                 })
-                .collect();
-            let list: Vec<Value> = replies
-                .iter()
-                .map(|r| json!({"pm_id": r.pm_id, "name": r.name, "value": r.value, "error": r.error}))
-                .collect();
-            (answer(failed, "replies", list), ids)
-        }
+                .collect(),
+        ),
         Ok(Response::Error { message }) => (fail(StatusCode::CONFLICT, &message), Vec::new()),
         Ok(other) => (
             fail(
@@ -207,6 +195,17 @@ async fn send(state: &State, request: Request) -> (Done, Vec<u32>) {
         ),
         Err(e) => (fail(StatusCode::BAD_GATEWAY, &e), Vec::new()),
     }
+}
+
+/// The answer to per-instance results (id, name, error, what is shown of it) and the ids.
+fn summarize(key: &str, items: Vec<(u32, &str, Option<&str>, Value)>) -> (Done, Vec<u32>) {
+    let ids = items.iter().map(|i| i.0).collect();
+    let failed: Vec<String> = items
+        .iter()
+        .filter_map(|(id, name, error, _)| error.map(|e| format!("{name} ({id}): {e}")))
+        .collect();
+    let list = items.into_iter().map(|i| i.3).collect();
+    (answer(failed, key, list), ids)
 }
 
 /// 200 with `{"ok": true, <key>: list}`, or 409 naming each instance that failed.

@@ -36,7 +36,7 @@ pub async fn handle(
     peer: SocketAddr,
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    if !host_allowed(&state, &parts.headers) {
+    if !host_allowed(&state.settings.bind, &parts.headers) {
         return reply::error(StatusCode::FORBIDDEN, "unexpected Host header");
     }
     let path = parts.uri.path().to_string();
@@ -170,8 +170,8 @@ fn not_allowed() -> Response<Body> {
 }
 
 /// Whether the `Host` header names this machine while the dashboard listens on loopback.
-fn host_allowed(state: &State, headers: &HeaderMap) -> bool {
-    if !state.settings.bind.is_loopback() {
+fn host_allowed(bind: &pm2_home::plus::Bind, headers: &HeaderMap) -> bool {
+    if !bind.is_loopback() {
         return true;
     }
     let mut hosts = headers.get_all(header::HOST).iter();
@@ -183,7 +183,7 @@ fn host_allowed(state: &State, headers: &HeaderMap) -> bool {
         Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
         _ => host,
     };
-    matches!(name, "localhost" | "127.0.0.1" | "[::1]") || name == state.settings.bind.host
+    matches!(name, "localhost" | "127.0.0.1" | "[::1]") || name == bind.host
 }
 
 #[cfg(test)]
@@ -209,5 +209,32 @@ mod tests {
             .filter_map(|a| a.as_str())
             .collect();
         assert_eq!(listed, crate::actions::NAMES);
+    }
+
+    #[test]
+    fn on_loopback_only_this_machines_names_are_served() {
+        use hyper::header::HeaderValue;
+        let bind = |host: &str| pm2_home::plus::Bind {
+            host: host.into(),
+            port: 9615,
+        };
+        let with = |hosts: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in hosts {
+                h.append(header::HOST, HeaderValue::from_str(v).unwrap());
+            }
+            h
+        };
+        let local = bind("127.0.0.1");
+        assert!(host_allowed(&local, &with(&["127.0.0.1:9615"])));
+        assert!(host_allowed(&local, &with(&["localhost:9615"])));
+        assert!(host_allowed(&local, &with(&["[::1]:9615"])));
+        assert!(!host_allowed(&local, &with(&["attacker.example:9615"])));
+        assert!(!host_allowed(
+            &local,
+            &with(&["localhost", "attacker.example"])
+        ));
+        assert!(!host_allowed(&local, &with(&[])));
+        assert!(host_allowed(&bind("0.0.0.0"), &with(&["dash.example.org"])));
     }
 }
