@@ -401,6 +401,10 @@ fn plus_is_supervised_refuses_a_public_address_without_a_password_and_stops() {
         1
     );
     login(&p, port, &token);
+    // `pm2 open`: the same, and the link handed to a browser when there is a desktop.
+    let opened = p.ok(&["open"]);
+    p.expect_output(&opened, &format!("http://127.0.0.1:{port}/login?token="));
+    p.expect_output(&opened, "open the link above in a browser");
 
     p.ok(&["plus", "stop"]);
     assert!(!p.apps().iter().any(|a| a["name"] == "pm2-plus"), "stopped");

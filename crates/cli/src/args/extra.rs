@@ -27,7 +27,7 @@ pub enum ExtraCommand {
     Login,
     /// Log out from PM2 Plus.
     Logout,
-    /// Open the web dashboard (not available yet in pm2-rs).
+    /// Start the web dashboard if needed and open its login link in a browser.
     Open,
     /// Print usage examples.
     Examples,

@@ -20,8 +20,9 @@ const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often `pm2 plus` looks whether it listens yet.
 const LISTEN_POLL: Duration = Duration::from_millis(50);
 
-/// `pm2 plus`: exit 1, starting nothing, when the address is unsafe or the settings bad.
-pub(super) fn start(home: &Pm2Home) -> Result<i32> {
+/// `pm2 plus` (and `pm2 open`, which then opens the login link in a browser): exit 1,
+/// starting nothing, when the address is unsafe or the settings bad.
+pub(super) fn start(home: &Pm2Home, open_browser: bool) -> Result<i32> {
     let files = PlusFiles::of(home);
     let bind = match Bind::from_conf(home) {
         Ok(b) => b,
@@ -44,18 +45,22 @@ pub(super) fn start(home: &Pm2Home) -> Result<i32> {
     let login = files
         .issue_login_token(pm2_home::now_ms())
         .with_context(|| format!("cannot write {}", files.login_token().display()))?;
+    let link = format!("{url}/login?token={login}");
     out::info(&format!(
         "PM2 Plus dashboard: {url} (app {APP_NAME}, id {})",
         app.pm_id
     ));
     out::info(&format!(
-        "Log in (the link works once, for {} minutes): {url}/login?token={login}",
+        "Log in (the link works once, for {} minutes): {link}",
         LOGIN_TOKEN_TTL_MS / 60_000
     ));
     out::info(&format!(
         "API token for scripts (Authorization: Bearer): {}",
         token_path.display()
     ));
+    if open_browser {
+        super::opener::open(&link);
+    }
     Ok(0)
 }
 

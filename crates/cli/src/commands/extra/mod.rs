@@ -5,6 +5,7 @@ mod dashboard;
 mod examples;
 mod logrotate;
 mod monitor;
+mod opener;
 mod password;
 mod plus;
 mod report;
@@ -27,7 +28,7 @@ pub(crate) fn run(home: &Pm2Home, command: ExtraCommand) -> Result<i32> {
         ExtraCommand::Unlink | ExtraCommand::Logout => Ok(plus::nothing_linked()),
         ExtraCommand::Plus(a) => plus::plus(home, &a),
         ExtraCommand::Login => Ok(plus::unavailable("login")),
-        ExtraCommand::Open => Ok(plus::unavailable("open")),
+        ExtraCommand::Open => dashboard::start(home, true),
         ExtraCommand::Examples => examples::print(),
         ExtraCommand::Logrotate(a) => logrotate::logrotate(home, &a),
         ExtraCommand::Autoinstall => Ok(autoinstall()),

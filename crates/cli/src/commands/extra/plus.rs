@@ -1,5 +1,6 @@
 //! `pm2 link|unlink|plus|login|logout|open`: PM2 Plus. pm2-rs serves the dashboard on
-//! this machine (`pm2 plus`, in `dashboard.rs`; its password in `password.rs`); it has no
+//! this machine (`pm2 plus` and `pm2 open`, in `dashboard.rs`; its password in
+//! `password.rs`; `opener.rs` hands the link to a browser); it has no
 //! agent that links a daemon to a dashboard elsewhere yet, so the commands that would
 //! connect or open one say so and exit 1 (nothing was done); the ones that undo a link
 //! have nothing to undo and exit 0, as PM2 does when no link exists.
@@ -16,7 +17,7 @@ pub(super) fn plus(home: &Pm2Home, a: &PlusArgs) -> Result<i32> {
         return super::password::set(home);
     }
     match a.command.as_deref() {
-        None | Some("start") => super::dashboard::start(home),
+        None | Some("start") => super::dashboard::start(home, false),
         Some("stop") => super::dashboard::stop(home),
         Some(other) => Err(UsageError(format!(
             "unknown `pm2 plus {other}`: `pm2 plus` starts the dashboard, `pm2 plus stop` stops \
