@@ -103,6 +103,11 @@ fn plus_serves_the_dashboard_api_metrics_and_actions_to_a_session() {
         .find(|a| a["name"] == "pm2-plus")
         .unwrap_or_else(|| p.fail("pm2-plus is not in the list", None));
     assert_eq!(st(&dashboard), "online");
+    assert_eq!(
+        env_str(&dashboard, "pm_cwd"),
+        p.home.to_string_lossy(),
+        "works in PM2_HOME"
+    );
     assert_eq!(mode(&plus_file(&p, "api-token")), 0o600);
     assert_eq!(mode(&plus_file(&p, "login-token")), 0o600);
 

@@ -40,7 +40,7 @@ pub(super) fn start(home: &Pm2Home, open_browser: bool) -> Result<i32> {
         .ensure_api_token()
         .with_context(|| format!("cannot write {}", token_path.display()))?;
     let mut client = connect(home)?;
-    let app = ensure_running(&mut client, &files, &bind)?;
+    let app = ensure_running(home, &mut client, &files, &bind)?;
     let url = wait_listening(&mut client, &files, &app)?;
     let login = files
         .issue_login_token(pm2_home::now_ms())
@@ -84,13 +84,18 @@ pub(super) fn stop(home: &Pm2Home) -> Result<i32> {
 }
 
 /// The dashboard's instance, started (or restarted) when needed.
-fn ensure_running(client: &mut Client, files: &PlusFiles, bind: &Bind) -> Result<ProcessInfo> {
+fn ensure_running(
+    home: &Pm2Home,
+    client: &mut Client,
+    files: &PlusFiles,
+    bind: &Bind,
+) -> Result<ProcessInfo> {
     match find(client)? {
         None => {
             let outcomes = expect(
                 client,
                 Request::Start(StartRequest {
-                    apps: vec![spec()?],
+                    apps: vec![spec(home)?],
                     force: false,
                 }),
             )?;
@@ -104,14 +109,16 @@ fn ensure_running(client: &mut Client, files: &PlusFiles, bind: &Bind) -> Result
     find(client)?.ok_or_else(|| anyhow!("the daemon did not register {APP_NAME}"))
 }
 
-/// The app: this pm2 binary as `pm2 __plus`, in `PM2_HOME`.
-fn spec() -> Result<pm2_proto::AppSpec> {
+/// The app: this pm2 binary as `pm2 __plus`, working in `PM2_HOME` (not the caller's
+/// folder, which may be gone by its next restart).
+fn spec(home: &Pm2Home) -> Result<pm2_proto::AppSpec> {
     let ctx = context()?;
     let options = StartOptions {
         script: ctx.pm2_exe.to_string_lossy().into_owned(),
         name: Some(APP_NAME.into()),
         interpreter: Some("none".into()),
         args: vec![MODE_ARG.into()],
+        cwd: Some(home.root().to_string_lossy().into_owned()),
         ..StartOptions::default()
     };
     resolve_start(&options, &ctx).map_err(|errors| {
