@@ -16,6 +16,7 @@ pub mod prometheus;
 pub mod require;
 pub mod sse;
 pub mod turns;
+pub mod webhook;
 
 pub use jlist::*;
 pub use pm2::*;

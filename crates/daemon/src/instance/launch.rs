@@ -183,6 +183,9 @@ impl Instance {
             None => (s.script.clone(), vec![]),
         };
         args.extend(s.args.iter().cloned());
+        if initialises_its_agent(s, &env) {
+            env.push((AGENT_SELF_INIT.to_string(), "true".to_string()));
+        }
         let run_as = credentials::run_as(s)?;
         if let Some(r) = &run_as {
             env.retain(|(k, _)| k != "HOME");
@@ -197,6 +200,26 @@ impl Instance {
             credentials: run_as.map(|r| r.credentials),
         })
     }
+}
+
+/// The variable that makes `@pm2/io` 2.x initialise itself when it is loaded (its transport
+/// over IPC, metrics every second, actions), as PM2's agent initialises it in every Node
+/// app. See [`initialises_its_agent`].
+const AGENT_SELF_INIT: &str = "PMX_FORCE_UPDATE";
+
+/// Whether a module (`pm2 install`) gets [`AGENT_SELF_INIT`]. PM2 loads its own `@pm2/io`
+/// into every Node app and publishes it under `Symbol.for('@pm2/io')`, so a module's
+/// bundled `@pm2/io` 2.x (pm2-server-monit's) finds that initialised agent and its metrics
+/// flow. pm2-rs injects no code; with the variable the module's own copy initialises
+/// itself, which is what PM2's injection amounts to for it (`@pm2/io` 5+ always does, and
+/// `pmx` ignores the variable). Modules only: an ordinary app that calls `io.init()`
+/// itself must not be initialised twice. Off with `--no-automation` (PM2's `pmx: false`)
+/// or when the app's env sets the variable.
+fn initialises_its_agent(s: &pm2_proto::AppSpec, env: &[(String, String)]) -> bool {
+    s.pmx_module
+        && s.automation
+        && s.interpreter == "node"
+        && !env.iter().any(|(k, _)| k == AGENT_SELF_INIT)
 }
 
 /// Node's own switch for source-mapped stack traces.
