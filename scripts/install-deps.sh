@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain: interpreters for the fixture apps,
-# the tools some tests drive (tmux, openssl, gzip; without them build.rs marks those tests
+# the tools some tests drive (tmux, openssl, gzip, chromium; without them build.rs marks those tests
 # ignored, or under CI=true they fail), and Node 22 (from npm, into target/node22) so cluster
 # tests also run on a second Node major, and the npm `@pm2/io` (into target/pm2-io) that the
 # axm_options tests load into their apps.
@@ -16,6 +16,8 @@ command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v gzip >/dev/null 2>&1 || missing+=(gzip)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+# Headless Chromium drives the dashboard's browser test (tests/e2e/plus.rs).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # `pm2 export systemd`'s units are checked with systemd-analyze verify.
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)

@@ -37,6 +37,7 @@ mod node_api;
 mod node_ipc;
 mod npm_package;
 mod persistence;
+mod plus;
 mod restart_options;
 mod restart_policy;
 mod run_as;
