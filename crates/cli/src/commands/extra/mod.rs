@@ -1,6 +1,7 @@
 //! PM2 7's commands beyond the process list ([`ExtraCommand`]); one file per family.
 
 mod completion;
+mod deploy;
 mod examples;
 mod logrotate;
 mod monitor;
@@ -27,6 +28,7 @@ pub(crate) fn run(home: &Pm2Home, command: ExtraCommand) -> Result<i32> {
         ExtraCommand::Login => Ok(plus::unavailable("login")),
         ExtraCommand::Open => Ok(plus::unavailable("open")),
         ExtraCommand::Examples => examples::print(),
+        ExtraCommand::Deploy(a) => deploy::deploy(&a),
         ExtraCommand::Logrotate(a) => logrotate::logrotate(home, &a),
         ExtraCommand::Autoinstall => Ok(autoinstall()),
         ExtraCommand::DeepUpdate => deep_update(home),
