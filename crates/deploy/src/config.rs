@@ -196,7 +196,10 @@ impl Reader<'_> {
             Some(Value::Bool(b)) => *b,
             Some(Value::String(s)) => !s.is_empty(),
             Some(other) => {
-                self.error(key, &format!("expected true, false or a string, got {other}"));
+                self.error(
+                    key,
+                    &format!("expected true, false or a string, got {other}"),
+                );
                 false
             }
         }
@@ -229,7 +232,10 @@ impl Reader<'_> {
                 })
                 .collect(),
             Some(other) => {
-                self.error("host", &format!("expected a host name or a list, got {other}"));
+                self.error(
+                    "host",
+                    &format!("expected a host name or a list, got {other}"),
+                );
                 return Vec::new();
             }
         };
@@ -271,7 +277,10 @@ impl Reader<'_> {
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect(),
             Some(other) => {
-                self.error(key, &format!("expected a string or a list of strings, got {other}"));
+                self.error(
+                    key,
+                    &format!("expected a string or a list of strings, got {other}"),
+                );
                 Vec::new()
             }
         }
@@ -294,7 +303,10 @@ impl Reader<'_> {
 
     fn check_not_option(&mut self, key: &str, value: &str) {
         if value.starts_with('-') {
-            self.error(key, &format!("{value:?} starts with '-', which git or ssh would read as an option"));
+            self.error(
+                key,
+                &format!("{value:?} starts with '-', which git or ssh would read as an option"),
+            );
         }
     }
 
@@ -304,7 +316,10 @@ impl Reader<'_> {
             return env;
         };
         let Value::Object(vars) = value else {
-            self.error("env", &format!("expected an object of variables, got {value}"));
+            self.error(
+                "env",
+                &format!("expected an object of variables, got {value}"),
+            );
             return env;
         };
         for (k, v) in vars {
@@ -313,7 +328,10 @@ impl Reader<'_> {
                 && !name.starts_with(|c: char| c.is_ascii_digit())
                 && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
             if !valid {
-                self.error(&format!("env.{k}"), "not a variable name (letters, digits, _)");
+                self.error(
+                    &format!("env.{k}"),
+                    "not a variable name (letters, digits, _)",
+                );
                 continue;
             }
             let text = match v {
@@ -344,7 +362,11 @@ impl Reader<'_> {
             .filter(|k| !KNOWN.contains(&k.as_str()))
             .map(|k| format!("{}.{k}: unknown key, ignored", self.at))
             .collect();
-        if self.obj.get("needs_tty").is_some_and(|v| v != &Value::Bool(false)) {
+        if self
+            .obj
+            .get("needs_tty")
+            .is_some_and(|v| v != &Value::Bool(false))
+        {
             out.push(format!(
                 "{}.needs_tty: ignored (the remote script comes on stdin, so no terminal is allocated)",
                 self.at

@@ -79,7 +79,11 @@ mod tests {
             host: host.into(),
             step: "fetch".into(),
             elapsed: Duration::from_millis(1500),
-            outcome: if ok { Outcome::Ok } else { Outcome::Failed("fetch failed".into()) },
+            outcome: if ok {
+                Outcome::Ok
+            } else {
+                Outcome::Failed("fetch failed".into())
+            },
             exit_code: None,
         }
     }
@@ -92,7 +96,10 @@ mod tests {
             std::thread::sleep(Duration::from_millis(200));
             report(h, h != "h1")
         });
-        assert!(started.elapsed() < Duration::from_millis(700), "ran one by one");
+        assert!(
+            started.elapsed() < Duration::from_millis(700),
+            "ran one by one"
+        );
         let names: Vec<&str> = reports.iter().map(|r| r.host.as_str()).collect();
         assert_eq!(names, ["h0", "h1", "h2", "h3"]);
         assert_eq!(reports[1].outcome, Outcome::Failed("fetch failed".into()));

@@ -65,10 +65,21 @@ pub fn run(req: &Request) -> i32 {
         marker: &marker,
     });
     println!("--> Deploying to {} environment", req.env);
-    let width = target.hosts.iter().map(|h| h.chars().count()).max().unwrap_or(0);
+    let width = target
+        .hosts
+        .iter()
+        .map(|h| h.chars().count())
+        .max()
+        .unwrap_or(0);
     let reports = fleet::run_all(&target.hosts, req.parallel, |host| {
         let prefix = format!("{host:<width$} | ");
-        host::run(host, ssh::command(&target, host), script.clone(), &prefix, &marker)
+        host::run(
+            host,
+            ssh::command(&target, host),
+            script.clone(),
+            &prefix,
+            &marker,
+        )
     });
     print!("\n{}", fleet::summary(&reports));
     let failed = reports.iter().filter(|r| r.outcome != Outcome::Ok).count();
@@ -98,7 +109,12 @@ fn local_part(req: &Request, target: &Target) -> Result<(), String> {
 
 /// PM2's rule: a `pre-setup` whose first word names a local file sends that file.
 fn pre_setup_file(verb: &Verb, target: &Target, cwd: &Path) -> Result<Option<String>, String> {
-    let Some(hook) = target.hooks.pre_setup.as_deref().filter(|_| *verb == Verb::Setup) else {
+    let Some(hook) = target
+        .hooks
+        .pre_setup
+        .as_deref()
+        .filter(|_| *verb == Verb::Setup)
+    else {
         return Ok(None);
     };
     let Some(first) = hook.split_whitespace().next() else {
@@ -108,9 +124,12 @@ fn pre_setup_file(verb: &Verb, target: &Target, cwd: &Path) -> Result<Option<Str
     if !path.is_file() {
         return Ok(None);
     }
-    std::fs::read_to_string(&path)
-        .map(Some)
-        .map_err(|e| format!("pre-setup: cannot read the local script {}: {e}", path.display()))
+    std::fs::read_to_string(&path).map(Some).map_err(|e| {
+        format!(
+            "pre-setup: cannot read the local script {}: {e}",
+            path.display()
+        )
+    })
 }
 
 /// The prefix of the script's own lines: fixed text and a per-run nonce, so app output

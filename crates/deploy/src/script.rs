@@ -70,8 +70,12 @@ step setup-paths
 mkdir -p "$P/shared/logs" "$P/shared/pids" "$S" || fail 'setup paths failed'
 step clone
 if [ -d "$S/.git" ]; then
-  git -C "$S" remote set-url origin "$REPO" || fail 'failed to clone'
-  say 'source already cloned: kept (setup is safe to run again)'
+  ORIGIN=$(git -C "$S" remote get-url origin 2>/dev/null)
+  if [ "$ORIGIN" = "$REPO" ]; then
+    say 'source already cloned: kept (setup is safe to run again)'
+  else
+    say "source already cloned from $ORIGIN, not from the configured repo: kept (remove $S to clone again)"
+  fi
 elif [ -n "$(ls -A "$S")" ]; then
   fail "failed to clone: $S exists and is not a git clone"
 elif [ -n "$BRANCH" ]; then

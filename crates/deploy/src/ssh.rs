@@ -74,8 +74,19 @@ mod tests {
         assert_eq!(
             args,
             [
-                "-o", "StrictHostKeyChecking=no", "-o", "A=b c", "-T", "-A", "-p", "2222", "-i",
-                "/home/u/.ssh/id", "--", "deploy@h1", "bash -l -s"
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "A=b c",
+                "-T",
+                "-A",
+                "-p",
+                "2222",
+                "-i",
+                "/home/u/.ssh/id",
+                "--",
+                "deploy@h1",
+                "bash -l -s"
             ]
         );
     }

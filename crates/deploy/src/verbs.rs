@@ -64,7 +64,9 @@ fn revert(rest: &[String]) -> Result<Verb, String> {
         [] => Ok(Verb::Revert(1)),
         [n] => match n.parse::<usize>() {
             Ok(n) if n > 0 => Ok(Verb::Revert(n)),
-            _ => Err(format!("revert {n}: expected how many deploys back (1 or more)")),
+            _ => Err(format!(
+                "revert {n}: expected how many deploys back (1 or more)"
+            )),
         },
         [_, extra, ..] => Err(format!("revert takes one number, got also {extra:?}")),
     }
@@ -73,7 +75,9 @@ fn revert(rest: &[String]) -> Result<Verb, String> {
 fn git_ref(rest: &[String]) -> Result<Verb, String> {
     match rest {
         [r] if !r.is_empty() && !r.starts_with('-') => Ok(Verb::Ref(r.clone())),
-        [r] => Err(format!("ref {r:?}: expected a git ref such as origin/main or v1.2.0")),
+        [r] => Err(format!(
+            "ref {r:?}: expected a git ref such as origin/main or v1.2.0"
+        )),
         [] => Err("ref: which ref? (pm2 deploy <file> <env> ref <ref>)".into()),
         [_, extra, ..] => Err(format!("ref takes one ref, got also {extra:?}")),
     }
@@ -105,7 +109,10 @@ mod tests {
         assert_eq!(parse(&["prev"]), Ok(Verb::Previous));
         assert_eq!(parse(&["list"]), Ok(Verb::List));
         assert_eq!(parse(&["ref", "v1"]), Ok(Verb::Ref("v1".into())));
-        assert_eq!(parse(&["exec", "ls", "-la"]), Ok(Verb::Exec("ls -la".into())));
+        assert_eq!(
+            parse(&["exec", "ls", "-la"]),
+            Ok(Verb::Exec("ls -la".into()))
+        );
     }
 
     #[test]

@@ -86,11 +86,19 @@ mod tests {
         );
         assert_eq!(
             split(&words(&["e.config.js"]), none, is_file),
-            Words::Run { file: Some("e.config.js".into()), env: None, rest: vec![] }
+            Words::Run {
+                file: Some("e.config.js".into()),
+                env: None,
+                rest: vec![]
+            }
         );
         assert_eq!(
             split(&words(&["prod", "list"]), none, is_file),
-            Words::Run { file: None, env: Some("prod".into()), rest: words(&["list"]) }
+            Words::Run {
+                file: None,
+                env: Some("prod".into()),
+                rest: words(&["list"])
+            }
         );
     }
 }

@@ -12,6 +12,7 @@ pub mod pm2;
 pub mod poll;
 pub mod procs;
 pub mod require;
+pub mod ssh_hosts;
 pub mod turns;
 pub mod webhook;
 

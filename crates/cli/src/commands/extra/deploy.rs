@@ -20,7 +20,9 @@ pub(crate) fn deploy(args: &DeployArgs) -> Result<i32> {
             print!("{HELP}");
             return Ok(0);
         }
-        Words::Run { file: None, env, .. } => {
+        Words::Run {
+            file: None, env, ..
+        } => {
             eprintln!(
                 "no ecosystem file in {} to deploy {} from (looked for {}); name the file: \
                  pm2 deploy <file> <env>",
