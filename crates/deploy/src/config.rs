@@ -375,3 +375,63 @@ impl Reader<'_> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn target(env: Value) -> Result<Target, Vec<String>> {
+        read_target(&json!({ "deploy": { "prod": env } }), "prod", "eco.json")
+    }
+
+    #[test]
+    fn every_key_is_read_with_numbers_and_lists() {
+        let t = target(json!({
+            "user": "deploy", "host": ["a", "b"], "port": 2222, "key": "~/k",
+            "ssh_options": "StrictHostKeyChecking=no", "ref": "origin/main", "repo": "r",
+            "path": "/srv/app", "fetch": "fast", "forward-agent": true,
+            "env": { "node_env": "production", "n": 3 }, "pre-deploy": "make",
+        }))
+        .expect("valid");
+        assert_eq!(t.hosts, ["a", "b"]);
+        assert_eq!(t.port, Some(2222));
+        assert_eq!(t.ssh_options, ["StrictHostKeyChecking=no"]);
+        assert!(t.shallow && t.forward_agent);
+        assert_eq!(t.env["NODE_ENV"], "production");
+        assert_eq!(t.env["N"], "3");
+        assert_eq!(t.hooks.pre_deploy.as_deref(), Some("make"));
+        assert_eq!(
+            t.hooks.post_deploy.as_deref(),
+            Some("pm2 startOrRestart 'eco.json' --env 'prod'")
+        );
+        assert_eq!(
+            target(json!({"host": "h", "port": "22", "ref": "", "repo": "r", "path": "/p"}))
+                .map(|t| t.port),
+            Ok(Some(22))
+        );
+    }
+
+    #[test]
+    fn each_bad_key_is_named_with_the_file() {
+        let errors = target(json!({
+            "user": "", "host": "-oProxyCommand=x", "port": 70000, "ref": "--upload-pack=x",
+            "path": "rel", "env": { "a-b": "x" },
+        }))
+        .expect_err("invalid");
+        let all = errors.join("\n");
+        for key in ["user", "host", "port", "ref", "repo", "path", "env.a-b"] {
+            assert!(
+                all.contains(&format!("eco.json: deploy.prod.{key}:")),
+                "{key} in {all}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_explicit_empty_post_deploy_is_no_hook() {
+        let t =
+            target(json!({"host": "h", "ref": "r", "repo": "r", "path": "/p", "post-deploy": ""}));
+        assert_eq!(t.expect("valid").hooks.post_deploy, None);
+    }
+}
