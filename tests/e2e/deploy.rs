@@ -321,6 +321,7 @@ fn no_value_in_the_config_or_the_command_line_ever_runs_as_code() {
         "path2": with("path", json!(format!("/tmp/app'; {} #", touch("path2")))),
         "repo": with("repo", json!(format!("{fx}/repo.git; {}", touch("repo")))),
         "user": with("user", json!(format!("root'; {} #", touch("user")))),
+        "hookquote": with("post-deploy", json!(format!("echo hi'; {} #", touch("quote")))),
         "env": with("env", json!({ "x": format!("$({})", touch("env")), "y": format!("'; {} #", touch("envq")) })),
     });
     envs[&env_name] = h.target(json!({}));
@@ -329,7 +330,7 @@ fn no_value_in_the_config_or_the_command_line_ever_runs_as_code() {
     for env in ["path", "path2", "repo", "user"] {
         deploy(&h, &p, &[env, "setup"]);
     }
-    for env in ["ref", "ref2", "env", env_name.as_str()] {
+    for env in ["ref", "ref2", "env", "hookquote", env_name.as_str()] {
         deploy(&h, &p, &[env, "--force"]);
     }
     for verb in ["list", "curr", "prev"] {
@@ -375,6 +376,93 @@ fn no_value_in_the_config_or_the_command_line_ever_runs_as_code() {
     );
 }
 
+#[test]
+#[cfg_attr(no_deploy_hosts, ignore = "needs root, sshd, ssh, git, ip and unshare")]
+fn local_changes_stop_a_deploy_unless_forced_and_local_hooks_run_once() {
+    let h = Hosts::up();
+    let p = Pm2::new("deploy_local");
+    let local_log = h.fx.join("pre-deploy-local.log");
+    let target = h.target(json!({
+        "post-deploy": "true",
+        // A local file as pre-setup: PM2 sends the file to the remote shell.
+        "pre-setup": "./remote-setup.sh",
+        "pre-deploy-local": format!("echo \"$(hostname) $PWD\" >> {}", local_log.display()),
+    }));
+    let mut failing = target.clone();
+    failing["pre-deploy-local"] = json!("exit 4");
+    h.init_repo(json!({ "production": target, "failing": failing }));
+    std::fs::write(
+        h.work().join("remote-setup.sh"),
+        "hostname > /tmp/pre-setup-ran\n",
+    )
+    .expect("script");
+    h.commit("v1b");
+    ok(deploy(&h, &p, &["production", "setup"]));
+    assert_eq!(read(&h.remote('a', "/tmp/pre-setup-ran")), "pm2host-a\n");
+    assert_eq!(read(&h.remote('b', "/tmp/pre-setup-ran")), "pm2host-b\n");
+    let connections = || h.remote_commands().lines().count();
+    let before = connections();
+    std::fs::write(h.work().join("app.js"), "changed\n").expect("edit");
+    let out = failed(deploy(&h, &p, &["production"]));
+    assert!(
+        out.stderr
+            .contains("commit or stash your changes before deploying"),
+        "{}",
+        out.report()
+    );
+    git(&h.work(), &["add", "app.js"]);
+    let out = failed(deploy(&h, &p, &["production"]));
+    assert!(
+        out.stderr
+            .contains("commit your staged changes before deploying"),
+        "{}",
+        out.report()
+    );
+    git(
+        &h.work(),
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "local",
+        ],
+    );
+    git(
+        &h.work(),
+        &["branch", "-q", "--set-upstream-to=origin/main"],
+    );
+    let out = failed(deploy(&h, &p, &["production"]));
+    assert!(
+        out.stderr.contains("push your changes before deploying"),
+        "{}",
+        out.report()
+    );
+    assert_eq!(connections(), before, "a refused deploy contacts no host");
+    assert!(
+        !local_log.exists(),
+        "pre-deploy-local runs only once the checks pass"
+    );
+    let out = failed(deploy(&h, &p, &["failing", "--force"]));
+    assert!(
+        out.stderr.contains("pre-deploy-local hook failed"),
+        "{}",
+        out.report()
+    );
+    assert_eq!(connections(), before);
+    ok(deploy(&h, &p, &["production", "--force"]));
+    // Once per run, on this machine, in the working directory (PM2: once per host).
+    let local = read(&local_log);
+    assert_eq!(local.lines().count(), 1, "{local}");
+    assert!(
+        local.ends_with(&format!(" {}\n", h.work().display())),
+        "{local}"
+    );
+    assert!(!local.starts_with("pm2host"), "{local}");
+}
+
 /// Without hosts: the CLI's own answers.
 #[test]
 fn deploy_help_missing_words_unknown_env_and_bad_keys_are_clear_errors() {
@@ -416,6 +504,15 @@ fn deploy_help_missing_words_unknown_env_and_bad_keys_are_clear_errors() {
     assert!(
         out.stderr
             .contains("deploy.staging.path: \"rel/dir\" is relative"),
+        "{}",
+        out.report()
+    );
+    // The first word is the environment when it names no file: ecosystem.json is read.
+    std::fs::write(p.dir.join("ecosystem.json"), eco.to_string()).expect("write");
+    let out = p.fails(&["deploy", "production", "list"], 1);
+    assert!(
+        out.stderr
+            .contains("ecosystem.json: deploy.production.port"),
         "{}",
         out.report()
     );
