@@ -14,6 +14,7 @@ mod completion;
 mod daemon;
 mod daemon_faults;
 mod deploy;
+mod deploy_safety;
 mod dev;
 mod docker_image;
 mod ecosystem;

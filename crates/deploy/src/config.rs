@@ -28,6 +28,9 @@ pub struct Target {
     pub repo: String,
     /// `path`: the remote base folder (absolute).
     pub path: String,
+    /// `releases: N` (beyond PM2): build each deploy in its own release folder, keep N
+    /// (see [`crate::releases`]); none means PM2's single work tree.
+    pub releases: Option<u32>,
     /// `fetch: 'fast'`: shallow clone and fetch (`--depth=5`).
     pub shallow: bool,
     /// `env`: exported, byte-exact, to every remote hook (keys upper-cased as PM2 does).
@@ -65,6 +68,7 @@ const KNOWN: &[&str] = &[
     "repo",
     "path",
     "fetch",
+    "releases",
     "env",
     "needs_tty",
     "forward-agent",
@@ -153,6 +157,7 @@ impl Reader<'_> {
             git_ref: self.required("ref").unwrap_or_default(),
             repo: self.required("repo").unwrap_or_default(),
             path: self.path(),
+            releases: self.releases(),
             shallow: self.string("fetch").as_deref() == Some("fast"),
             env: self.env(),
             hooks: self.hooks(),
@@ -262,6 +267,26 @@ impl Reader<'_> {
             Ok(p) if p > 0 => Some(p),
             _ => {
                 self.error("port", &format!("{text} is not a port (1 to 65535)"));
+                None
+            }
+        }
+    }
+
+    fn releases(&mut self) -> Option<u32> {
+        let value = self.obj.get("releases")?;
+        let n = match value {
+            Value::Null => return None,
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.parse().ok(),
+            _ => None,
+        };
+        match n.and_then(|n| u32::try_from(n).ok()).filter(|n| *n >= 1) {
+            Some(n) => Some(n),
+            None => {
+                self.error(
+                    "releases",
+                    &format!("{value} is not a count of releases to keep (1 or more)"),
+                );
                 None
             }
         }

@@ -21,8 +21,9 @@ Options:
   pm2 deploy <file>    lists the file's environments
 
 The deploy.<env> keys: user, host (string or list), port, key, ssh_options (string or
-list), ref, repo, path (absolute), fetch ('fast'), forward-agent, env, and the hooks
-pre-setup, post-setup, pre-deploy-local (local), pre-deploy, post-deploy.
+list), ref, repo, path (absolute), fetch ('fast'), forward-agent, env, releases (N: build
+each deploy in its own folder, keep N, move current only after post-deploy succeeded),
+and the hooks pre-setup, post-setup, pre-deploy-local (local), pre-deploy, post-deploy.
 
 Examples:
   pm2 deploy ecosystem.config.js production setup

@@ -14,6 +14,7 @@ pub mod help;
 pub mod host;
 pub mod local;
 pub mod quote;
+pub mod releases;
 pub mod run;
 pub mod script;
 pub mod ssh;

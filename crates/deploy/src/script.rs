@@ -11,6 +11,7 @@
 
 use crate::config::Target;
 use crate::quote::sh_quote;
+use crate::releases::{RELEASE, RELEASE_HELPERS};
 use crate::verbs::Verb;
 
 /// What the script needs beyond the target: the action and the marker.
@@ -84,7 +85,10 @@ else
   git clone $DEPTH "$REPO" "$S" || fail 'failed to clone'
 fi
 step link
-ln -sfn "$S" "$P/current" || fail 'symlink failed'
+# With releases, a setup run again leaves current on the live release.
+if [ -z "$RELEASES" ] || [ ! -e "$P/current" ]; then
+  ln -sfn "$S" "$P/current" || fail 'symlink failed'
+fi
 hook post-setup "$POST_SETUP" "$P/current" || fail 'post-setup hook failed'
 say 'setup complete'
 finish
@@ -105,6 +109,11 @@ fi
 say "deploying $REF"
 step reset
 SHA=$(git rev-parse --verify --quiet "$REF^{commit}") || fail "git reset failed: $REF is not a commit here"
+"#;
+
+/// PM2's layout: the one work tree `source` moves to the commit; a failing post-deploy
+/// moves it back.
+const IN_PLACE: &str = r#"
 PREV=$(git rev-parse HEAD)
 git reset --hard "$SHA" || fail 'git reset failed'
 step link
@@ -113,10 +122,17 @@ if ! hook post-deploy "$POST_DEPLOY" "$P/current"; then
   git -C "$S" reset --hard "$PREV" >/dev/null 2>&1
   fail "post-deploy hook failed (the code went back to $PREV)"
 fi
-step log
-printf '%s%s\n' "$SHA" "${KIND:+ $KIND}" >> "$P/.deploys" || fail 'deploy log append failed'
-say "successfully deployed $REF"
-finish
+record
+"#;
+
+/// The end of every deploy: the history line, the message.
+const RECORD: &str = r#"
+record() {
+  step log
+  printf '%s%s\n' "$SHA" "${KIND:+ $KIND}" >> "$P/.deploys" || fail 'deploy log append failed'
+  say "successfully deployed $REF"
+  finish
+}
 "#;
 
 const REVERT: &str = r#"
@@ -129,7 +145,7 @@ KIND=revert
 
 const CURRENT: &str = r#"
 step current
-cd "$S" 2>/dev/null || fail "$S is not set up"
+cd "$P/current" 2>/dev/null || fail "$P/current is not set up"
 git rev-parse --short HEAD || fail 'no commit checked out'
 finish
 "#;
@@ -172,6 +188,10 @@ pub fn build(input: &ScriptInput) -> String {
     var("BRANCH", &branch_of(&t.git_ref));
     var("DEPTH", if t.shallow { "--depth=5" } else { "" });
     var("KIND", "");
+    var(
+        "RELEASES",
+        &t.releases.map(|n| n.to_string()).unwrap_or_default(),
+    );
     let hooks = &t.hooks;
     let pre_setup = input.pre_setup_file.or(hooks.pre_setup.as_deref());
     var("PRE_SETUP", pre_setup.unwrap_or(""));
@@ -190,7 +210,7 @@ pub fn build(input: &ScriptInput) -> String {
     }
     s.push_str(&env_function(t));
     s.push_str(PRELUDE);
-    for part in body(input.verb) {
+    for part in body(input.verb, t.releases.is_some()) {
         s.push_str(part);
     }
     s.push_str("} </dev/null\n");
@@ -209,11 +229,13 @@ fn env_function(t: &Target) -> String {
 }
 
 /// The parts of the script's body for an action, in order.
-fn body(verb: &Verb) -> &'static [&'static str] {
+fn body(verb: &Verb, releases: bool) -> &'static [&'static str] {
     match verb {
         Verb::Setup => &[SETUP],
-        Verb::Deploy | Verb::Ref(_) => &[DEPLOY],
-        Verb::Revert(_) => &[REVERT, DEPLOY],
+        Verb::Deploy | Verb::Ref(_) if releases => &[RECORD, RELEASE_HELPERS, DEPLOY, RELEASE],
+        Verb::Deploy | Verb::Ref(_) => &[RECORD, DEPLOY, IN_PLACE],
+        Verb::Revert(_) if releases => &[RECORD, RELEASE_HELPERS, REVERT, DEPLOY, RELEASE],
+        Verb::Revert(_) => &[RECORD, REVERT, DEPLOY, IN_PLACE],
         Verb::Current => &[CURRENT],
         Verb::Previous => &[PREVIOUS],
         Verb::List => &[LIST],
