@@ -372,3 +372,37 @@ fn deploy_help_missing_words_unknown_env_and_bad_keys_are_clear_errors() {
         out.report()
     );
 }
+
+#[test]
+#[cfg_attr(no_deploy_hosts, ignore = "needs root, sshd, ssh, git, ip and unshare")]
+fn a_second_deploy_while_one_runs_is_refused_on_each_host() {
+    let h = Hosts::up();
+    let p = Pm2::new("deploy_lock");
+    let busy = "touch /tmp/app/shared/busy; while [ -e /tmp/app/shared/busy ]; do sleep 0.1; done";
+    h.init_repo(
+        json!({ "production": h.target(json!({ "pre-deploy": busy, "post-deploy": "true" })) }),
+    );
+    ok(deploy(&h, &p, &["production", "setup"]));
+    let busy_file = |host| h.remote(host, "/tmp/app/shared/busy");
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| deploy(&h, &p, &["production"]));
+        poll_until(
+            Duration::from_secs(20),
+            "the first deploy in its pre-deploy hook",
+            || busy_file('a').exists() && busy_file('b').exists(),
+        );
+        let out = failed(deploy(&h, &p, &["production"]));
+        assert!(
+            out.stderr
+                .contains("another deploy is running on this host"),
+            "{}",
+            out.report()
+        );
+        for host in ['a', 'b'] {
+            std::fs::remove_file(busy_file(host)).expect("release the first deploy");
+        }
+        ok(first.join().expect("first deploy"));
+    });
+    // The lock went with the connection: setup (which takes it too) runs.
+    ok(deploy(&h, &p, &["production", "setup"]));
+}

@@ -43,7 +43,16 @@ S="$P/source"
 hook() {
   step "$1"
   if [ -z "$2" ]; then say "hook $1"; return 0; fi
-  ( cd "$3" || exit 1; export SHARED="$P/shared"; deploy_env; exec bash -c "$2" ) 2>&1
+  ( cd "$3" || exit 1; export SHARED="$P/shared"; deploy_env; exec bash -c "$2" 9>&- ) 2>&1
+}
+# lock: one deploy at a time per host and path (PM2 has none). fd 9 holds the lock until
+# the connection ends; hooks get it closed, so a daemon a hook starts cannot keep it.
+lock() {
+  [ -z "${LOCKED-}" ] || return 0
+  command -v flock >/dev/null 2>&1 || return 0
+  exec 9>>"$P/.deploy.lock" || fail "cannot create $P/.deploy.lock"
+  flock -n 9 || fail "another deploy is running on this host (lock $P/.deploy.lock): try again once it is done"
+  LOCKED=1
 }
 # deploy_history: the deploy stack from .deploys into D (oldest first). A line "<sha> revert"
 # moves back to the entry it names instead of adding one, so reverts never toggle.
@@ -69,6 +78,7 @@ const SETUP: &str = r#"
 hook pre-setup "$PRE_SETUP" "$HOME" || fail 'pre-setup hook failed'
 step setup-paths
 mkdir -p "$P/shared/logs" "$P/shared/pids" "$S" || fail 'setup paths failed'
+lock
 step clone
 if [ -d "$S/.git" ]; then
   ORIGIN=$(git -C "$S" remote get-url origin 2>/dev/null)
@@ -97,6 +107,7 @@ finish
 /// The deploy proper; `$REF` is the ref (empty: latest tag), `$KIND` is "" or "revert".
 const DEPLOY: &str = r#"
 [ -d "$S/.git" ] || fail "fetch failed: $S is not set up (run pm2 deploy <file> <env> setup)"
+lock
 hook pre-deploy "$PRE_DEPLOY" "$P/current" || fail 'pre-deploy hook failed'
 step fetch
 cd "$S" || fail 'fetch failed'
@@ -137,6 +148,7 @@ record() {
 
 const REVERT: &str = r#"
 step history
+[ -d "$P" ] && lock
 deploy_history
 [ "${#D[@]}" -gt "$N" ] || fail "revert $N: the history holds ${#D[@]} deploy(s), so there is nothing $N back"
 REF=${D[${#D[@]}-1-N]}
@@ -169,7 +181,7 @@ finish
 const EXEC: &str = r#"
 step exec
 cd "$P/current" 2>/dev/null || fail "$P/current is missing (run setup first)"
-( export SHARED="$P/shared"; deploy_env; exec bash -c "$CMD" ) 2>&1
+( export SHARED="$P/shared"; deploy_env; exec bash -c "$CMD" 9>&- ) 2>&1
 rc=$?
 printf '%s exit %s\n' "$M" "$rc"
 exit "$rc"
