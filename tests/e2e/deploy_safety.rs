@@ -365,6 +365,20 @@ fn deploy_help_missing_words_unknown_env_and_bad_keys_are_clear_errors() {
         "{}",
         out.report()
     );
+    // No ssh: each host says so, and the run fails.
+    let mut good = eco.clone();
+    good["deploy"]["production"]["port"] = json!(22);
+    std::fs::write(p.dir.join("good.json"), good.to_string()).expect("write");
+    let out = p.run_env(
+        &[("PATH", "/nonexistent")],
+        &["deploy", "good.json", "production", "list"],
+    );
+    p.expect_code(&out, 1);
+    assert!(
+        out.stdout.contains("FAILED: ssh not found on PATH"),
+        "{}",
+        out.report()
+    );
     let out = p.fails(&["deploy", "eco.json", "production", "setpu"], 1);
     assert!(
         out.stderr.contains("unknown deploy action \"setpu\""),

@@ -64,7 +64,7 @@ pub fn run(req: &Request) -> i32 {
         pre_setup_file: pre_setup_file.as_deref(),
         marker: &marker,
     });
-    println!("--> Deploying to {} environment", req.env);
+    out(&format!("--> Deploying to {} environment\n", req.env));
     let width = target
         .hosts
         .iter()
@@ -81,15 +81,21 @@ pub fn run(req: &Request) -> i32 {
             &marker,
         )
     });
-    print!("\n{}", fleet::summary(&reports));
+    out(&format!("\n{}", fleet::summary(&reports)));
     let failed = reports.iter().filter(|r| r.outcome != Outcome::Ok).count();
     if failed == 0 {
-        println!("--> Success");
+        out("--> Success\n");
         0
     } else {
         eprintln!("Deploy failed on {failed} of {} host(s)", reports.len());
         1
     }
+}
+
+/// Writes to stdout; a closed stdout (`| head`) must not stop a deploy half-way.
+fn out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// The local-changes check (unless `--force` or a revert, as PM2) and `pre-deploy-local`,
