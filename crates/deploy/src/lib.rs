@@ -17,6 +17,8 @@ pub mod quote;
 pub mod releases;
 pub mod run;
 pub mod script;
+#[cfg(test)]
+mod script_tests;
 pub mod ssh;
 pub mod verbs;
 pub mod words;

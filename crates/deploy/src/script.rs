@@ -27,17 +27,22 @@ pub struct ScriptInput<'a> {
     pub marker: &'a str,
 }
 
+/// First of all, before the script's own variables (so nothing sourced can change them): a
+/// login shell has read `~/.profile`, but a Node version manager hooks into `~/.bashrc`
+/// after its "not interactive: return" guard, so nvm is sourced here as an interactive
+/// shell would, and volta's folder put on PATH.
+const LOGIN_ENV: &str = r#"
+NVM_DIR=${NVM_DIR:-$HOME/.nvm}
+if [ -s "$NVM_DIR/nvm.sh" ]; then . "$NVM_DIR/nvm.sh" >/dev/null 2>&1; fi
+if [ -d "$HOME/.volta/bin" ]; then PATH="$HOME/.volta/bin:$PATH"; fi
+"#;
+
 /// The helpers every script starts with (after the variables).
 const PRELUDE: &str = r#"
 step() { printf '%s step %s\n' "$M" "$1"; }
 say() { printf '%s say %s\n' "$M" "$1"; }
 fail() { printf '%s fail %s\n' "$M" "$1"; exit 1; }
 finish() { printf '%s done\n' "$M"; exit 0; }
-# A login shell has read ~/.profile; a Node version manager hooks into ~/.bashrc after its
-# "not interactive: return" guard, so source nvm here, as an interactive shell would.
-NVM_DIR=${NVM_DIR:-$HOME/.nvm}
-if [ -s "$NVM_DIR/nvm.sh" ]; then . "$NVM_DIR/nvm.sh" >/dev/null 2>&1; fi
-if [ -d "$HOME/.volta/bin" ]; then PATH="$HOME/.volta/bin:$PATH"; fi
 S="$P/source"
 # hook <step> <command> <dir>: the hook's text run by bash in <dir>, with SHARED and env.
 hook() {
@@ -190,7 +195,7 @@ exit "$rc"
 /// The full script for one target and action (the same for every host).
 pub fn build(input: &ScriptInput) -> String {
     let t = input.target;
-    let mut s = String::from("{\n");
+    let mut s = format!("{{\n{LOGIN_ENV}");
     let mut var = |name: &str, value: &str| {
         s.push_str(&format!("{name}={}\n", sh_quote(value)));
     };
