@@ -20,7 +20,7 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
-    let probes: [(&str, Option<PathBuf>); 13] = [
+    let probes: [(&str, Option<PathBuf>); 14] = [
         ("no_node", on_path("node")),
         ("no_npm", on_path("npm")),
         ("no_node22", node22()),
@@ -34,6 +34,7 @@ fn main() {
         ("no_unprivileged_exec", unprivileged_can_run_binaries()),
         ("no_systemd_analyze", on_path("systemd-analyze")),
         ("no_export_validators", export_validators()),
+        ("no_deploy_hosts", deploy_hosts()),
     ];
     for (cfg, found) in probes {
         println!("cargo:rustc-check-cfg=cfg({cfg})");
@@ -63,6 +64,16 @@ fn node22() -> Option<PathBuf> {
         }
     };
     path.is_file().then_some(path)
+}
+
+/// What `pm2 deploy`'s tests need for their two sshd hosts in network namespaces: root,
+/// `/usr/sbin/sshd`, and `ssh`, `git`, `ip` and `unshare` on PATH.
+fn deploy_hosts() -> Option<PathBuf> {
+    let sshd = PathBuf::from("/usr/sbin/sshd");
+    let tools = ["ssh", "git", "ip", "unshare"]
+        .iter()
+        .all(|t| on_path(t).is_some());
+    (is_root() && tools && is_executable(&sshd)).then_some(sshd)
 }
 
 /// The npm `pm2` packages (PM2 7's and PM2 5's Node API clients) that

@@ -13,6 +13,8 @@ mod compat_commands;
 mod completion;
 mod daemon;
 mod daemon_faults;
+mod deploy;
+mod deploy_safety;
 mod dev;
 mod docker_image;
 mod ecosystem;

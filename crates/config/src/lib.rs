@@ -18,7 +18,7 @@ mod values;
 
 pub use ecosystem::{
     ecosystem_app_names, ecosystem_app_names_from_reader, ecosystem_template, is_ecosystem_file,
-    load_ecosystem, load_ecosystem_from_reader, Ecosystem, EcosystemOptions,
+    load_ecosystem, load_ecosystem_from_reader, load_ecosystem_value, Ecosystem, EcosystemOptions,
 };
 pub use error::{ConfigError, DumpError, EcosystemError, InvalidCron};
 pub use interpreter::{find_in_path, is_executable, which, Interpreter};

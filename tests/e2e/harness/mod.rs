@@ -15,6 +15,7 @@ pub mod procs;
 pub mod prometheus;
 pub mod require;
 pub mod sse;
+pub mod ssh_hosts;
 pub mod turns;
 pub mod webhook;
 

@@ -135,6 +135,12 @@ impl Pm2 {
         }
     }
 
+    /// The binary this world runs (pm2-rs, or PM2 7 in a reference run), for tests that
+    /// run it in their own way (in a network namespace, say).
+    pub fn bin_path(&self) -> &Path {
+        &self.bin
+    }
+
     /// Copies a fixture into the test folder and returns its path there.
     pub fn fixture(&self, name: &str) -> PathBuf {
         let dest = self.dir.join(name);

@@ -31,6 +31,10 @@ pub enum ExtraCommand {
     Open,
     /// Print usage examples.
     Examples,
+    /// Deploy an app to remote hosts over ssh and git (the ecosystem file's `deploy`
+    /// section): `pm2 deploy <file> <env> [setup|update|revert [n]|curr|prev|list|exec
+    /// <cmd>|ref <ref>]`; `pm2 deploy help` for more.
+    Deploy(DeployArgs),
     /// Write a logrotate configuration for PM2's logs to `/etc/logrotate.d/pm2-<user>`.
     Logrotate(LogrotateArgs),
     /// PM2's service auto-detection (PM2 7 no longer ships it).
@@ -53,6 +57,20 @@ pub enum ExtraCommand {
     /// never starts a daemon).
     #[command(name = "__names", hide = true)]
     Names,
+}
+
+/// `deploy [file] <env> [action [args]] [--force] [--parallel N]`.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// The ecosystem file (else one found in the working directory), the environment,
+    /// then the action and its arguments.
+    pub words: Vec<String>,
+    /// Deploy even with uncommitted or unpushed local changes.
+    #[arg(long)]
+    pub force: bool,
+    /// At most this many hosts at a time (default: all at once).
+    #[arg(long, value_name = "N")]
+    pub parallel: Option<usize>,
 }
 
 /// `completion [bash|zsh|fish|install|uninstall]`.

@@ -125,6 +125,15 @@ pub fn ecosystem_app_names_from_reader(
     names_in(&read_stdin(input, None)?, STDIN_LABEL, opts)
 }
 
+/// The whole file as read (JSON, YAML or JavaScript, evaluated as `pm2 start` would), with
+/// its absolute path: for sections other than `apps`, such as `pm2 deploy`'s `deploy`.
+pub fn load_ecosystem_value(
+    arg: &str,
+    ctx: &ResolveContext,
+) -> Result<(PathBuf, Value), Vec<EcosystemError>> {
+    read_file(arg, ctx)
+}
+
 fn read_file(arg: &str, ctx: &ResolveContext) -> Result<(PathBuf, Value), Vec<EcosystemError>> {
     let path = ctx.cwd.join(arg);
     let config = load_file(&path, arg, ctx).map_err(|e| vec![e])?;

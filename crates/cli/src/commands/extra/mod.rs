@@ -2,6 +2,7 @@
 
 mod completion;
 mod dashboard;
+mod deploy;
 mod examples;
 mod logrotate;
 mod monitor;
@@ -30,6 +31,7 @@ pub(crate) fn run(home: &Pm2Home, command: ExtraCommand) -> Result<i32> {
         ExtraCommand::Login => Ok(plus::unavailable("login")),
         ExtraCommand::Open => dashboard::start(home, true),
         ExtraCommand::Examples => examples::print(),
+        ExtraCommand::Deploy(a) => deploy::deploy(&a),
         ExtraCommand::Logrotate(a) => logrotate::logrotate(home, &a),
         ExtraCommand::Autoinstall => Ok(autoinstall()),
         ExtraCommand::DeepUpdate => deep_update(home),
