@@ -194,6 +194,9 @@ fn put_optional_config(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if let Some(c) = &s.cron_restart {
         m.insert("cron_restart".into(), json!(c));
     }
+    if let Some(h) = &s.health_check {
+        m.insert("health_check".into(), json!(h));
+    }
     if let CombinedLog::Path(_) | CombinedLog::Default = s.log_file {
         m.insert("log_file".into(), json!(p.paths.combined));
     }
@@ -229,6 +232,10 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     // PM2 adds it to pm2_env on the first `monitor`/`unmonitor`, so it comes last.
     if let Some(monitored) = p.km_monitored {
         put("_km_monitored", json!(monitored));
+    }
+    // pm2-rs's own (no PM2 key has this name): the health check's state.
+    if let Some(h) = &p.health {
+        put("health", json!(h));
     }
 }
 
@@ -307,6 +314,7 @@ mod tests {
             km_monitored: None,
             versioning: None,
             vizion_running: false,
+            health: None,
         }
     }
 

@@ -23,6 +23,7 @@ pub(crate) fn options(env_name: Option<&str>, only: Option<&str>) -> EcosystemOp
                     .collect()
             })
             .unwrap_or_default(),
+        env_files: vec![],
     }
 }
 

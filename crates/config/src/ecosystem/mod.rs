@@ -10,6 +10,7 @@ mod apps;
 mod bounds;
 mod expr;
 mod fields;
+mod health;
 mod keys;
 mod load;
 mod node;
@@ -60,6 +61,9 @@ pub struct EcosystemOptions {
     /// `--only a,b`: the app names to act on, already split on commas and spaces; empty
     /// means all.
     pub only: Vec<String>,
+    /// `--env-file`s given on the command line (absolute), read after each app's own
+    /// `env_file`, under its `env`.
+    pub env_files: Vec<PathBuf>,
 }
 
 /// The outcome: every app resolved, plus warnings (unknown keys with suggestions, missing
@@ -218,6 +222,7 @@ fn resolve_config(
     });
     let scope = FileScope {
         env_name: opts.env_name.as_deref(),
+        env_files: &opts.env_files,
         deploy_env,
     };
     let mut apps = Vec::new();
@@ -264,6 +269,7 @@ fn names_in(
     let objects = app_objects(config).map_err(|e| with_label(label, e))?;
     let scope = FileScope {
         env_name: opts.env_name.as_deref(),
+        env_files: &opts.env_files,
         deploy_env: Default::default(),
     };
     let mut names = Vec::new();
