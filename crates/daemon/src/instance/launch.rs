@@ -36,6 +36,11 @@ impl Instance {
         // A new process says anew what it is (PM2 empties them on each start).
         self.info.axm_options.clear();
         self.write_pid_file(running.pid);
+        if self.health_gated() {
+            // Readiness is the health check's: launching until it passes.
+            self.watch_health(running.pid);
+            return Some(Self::health_launch_deadline());
+        }
         let waits = self.info.spec.wait_ready
             || (self.info.spec.exec_mode == ExecMode::Cluster && running.link.is_some());
         waits.then(|| Instant::now() + self.listen_timeout())
