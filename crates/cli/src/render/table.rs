@@ -154,6 +154,7 @@ pub(crate) mod tests {
             km_monitored: None,
             versioning: None,
             vizion_running: false,
+            health: None,
         }
     }
 
