@@ -6,7 +6,7 @@
 //!
 //! The app is `fixtures/health_app.js` (Node), configured through its environment.
 
-use crate::harness::cluster::{free_port, Traffic};
+use crate::harness::cluster::{free_port, Stats, Traffic};
 use crate::harness::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -190,39 +190,64 @@ fn an_exec_check_runs_in_the_apps_cwd_and_env() {
     assert_eq!(health(&p.app(0))["status"], "healthy");
 }
 
+/// Starts `web` in cluster mode (2 workers that listen at once but answer 503 for their
+/// first second), with or without a readiness check on its port, reloads it under a
+/// connection-per-request client loop, and returns the client's stats and how long the
+/// reload took.
+fn reload_cold_workers(p: &Pm2, checked: bool) -> (Stats, Duration) {
+    let port = free_port();
+    let mut app = json!({
+        "exec_mode": "cluster", "instances": 2,
+        "env": { "PORT": port.to_string(), "WARM_MS": "1000" }
+    });
+    if checked {
+        app["health_check"] = json!({ "http": port, "path": "/health", "interval": 200 });
+    }
+    let eco = ecosystem(p, app);
+    p.ok(&["start", eco]);
+    // Past the first warm-up (with a check, the start replied once both passed it).
+    p.wait_until(T, "both workers warm", || {
+        (0..8).all(|_| crate::harness::cluster::http_get(port).is_ok())
+    });
+    let old: Vec<i32> = p.apps().iter().map(pid_of).collect();
+    let traffic = Traffic::http(port, 2);
+    traffic.wait_for_more(p, 20);
+    let began = Instant::now();
+    p.ok(&["reload", "web"]);
+    let took = began.elapsed();
+    traffic.wait_for_more(p, 20);
+    let stats = traffic.finish(p, 40);
+    let apps = p.apps();
+    assert!(apps
+        .iter()
+        .all(|a| st(a) == "online" && !old.contains(&pid_of(a))));
+    (stats, took)
+}
+
 #[test]
 #[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
 fn a_cluster_reload_with_readiness_loses_no_request() {
     require(have("node"), NEED_NODE);
     let p = Pm2::new("health_reload");
-    let port = free_port();
-    let eco = ecosystem(
-        &p,
-        json!({
-            "exec_mode": "cluster", "instances": 2,
-            "env": { "PORT": port.to_string(), "LISTEN_AFTER_MS": "800" },
-            "health_check": { "http": port, "path": "/health", "interval": 200 }
-        }),
-    );
-    p.ok(&["start", eco]);
-    let old: Vec<i32> = p.apps().iter().map(pid_of).collect();
-    assert!(p.apps().iter().all(|a| st(a) == "online"));
-    let traffic = Traffic::http(port, 2);
-    traffic.wait_for_more(&p, 20);
-    let began = Instant::now();
-    p.ok(&["reload", "web"]);
-    assert!(
-        began.elapsed() >= Duration::from_millis(1200),
-        "reload did not wait for warm-up"
-    );
-    traffic.wait_for_more(&p, 20);
-    let stats = traffic.finish(&p, 40);
+    let (stats, took) = reload_cold_workers(&p, true);
     assert_eq!(stats.failed, 0, "failed requests: {:?}", stats.reasons);
-    let apps = p.apps();
-    assert!(apps
-        .iter()
-        .all(|a| st(a) == "online" && !old.contains(&pid_of(a))));
-    assert!(apps.iter().all(|a| health(a)["status"] == "healthy"));
+    assert!(
+        took >= Duration::from_millis(1000),
+        "reload did not wait for warm-up: {took:?}"
+    );
+    assert!(p.apps().iter().all(|a| health(a)["status"] == "healthy"));
+}
+
+#[test]
+#[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
+fn without_readiness_the_same_reload_fails_requests() {
+    require(have("node"), NEED_NODE);
+    let p = Pm2::new("health_reload_none");
+    let (stats, _) = reload_cold_workers(&p, false);
+    assert!(
+        stats.failed > 0,
+        "no cold worker served a 503: the scenario proves nothing"
+    );
 }
 
 #[test]

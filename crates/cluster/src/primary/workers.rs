@@ -18,10 +18,51 @@ impl State {
         worker: u32,
         app: String,
         sender: IpcSender,
-        policy: SchedPolicy,
+        (policy, held): (SchedPolicy, bool),
     ) {
         tracing::debug!("cluster: worker {worker} of app {app} attached");
-        self.workers.insert(worker, Worker::new(sender, policy));
+        self.workers
+            .insert(worker, Worker::new(sender, policy, held));
+    }
+
+    /// A held worker is ready: it takes its share, starting with what is parked.
+    pub(super) fn admit(&mut self, worker: u32) {
+        let Some(w) = self.workers.get_mut(&worker) else {
+            return;
+        };
+        w.held = false;
+        let keys: Vec<ListenerKey> = self
+            .listeners
+            .iter()
+            .filter(|(_, l)| l.workers.contains(&worker))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in &keys {
+            self.dispatch(key);
+        }
+    }
+
+    /// See [`super::command::PrimaryCmd::Probe`].
+    pub(super) fn probe(
+        &mut self,
+        worker: u32,
+        port: u16,
+        conn: std::os::fd::OwnedFd,
+        reply: oneshot::Sender<bool>,
+    ) {
+        let key = self
+            .tcp_ports_of(worker)
+            .into_iter()
+            .find(|(key, addr)| {
+                addr.port() == port && self.listeners.get(key).is_some_and(|l| l.round_robin)
+            })
+            .map(|(key, _)| key);
+        let Some(key) = key else {
+            let _ = reply.send(false);
+            return;
+        };
+        self.hand_over(worker, super::state::Conn::new(key, conn));
+        let _ = reply.send(true);
     }
 
     /// No new connections for this worker; optionally tell it to close its servers.

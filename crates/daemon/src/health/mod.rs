@@ -14,5 +14,5 @@ mod probe;
 mod tracker;
 
 pub(crate) use monitor::{Monitor, Report};
-pub(crate) use probe::ExecContext;
+pub(crate) use probe::ProbeContext;
 pub(crate) use tracker::{Tracker, Verdict};

@@ -1,7 +1,7 @@
 //! The probing task of one process: probes every `interval` on the daemon's runtime and
 //! reports each result to the instance task, which alone decides what it means.
 
-use super::probe::{self, ExecContext};
+use super::probe::{self, ProbeContext};
 use pm2_proto::HealthCheck;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -50,7 +50,7 @@ impl Monitor {
     }
 
     /// Starts probing process `pid` (ending the probing of any other).
-    pub(crate) fn watch(&mut self, pid: u32, check: HealthCheck, ctx: ExecContext) {
+    pub(crate) fn watch(&mut self, pid: u32, check: HealthCheck, ctx: ProbeContext) {
         self.stop();
         let tx = self.tx.clone();
         let task = tokio::spawn(probe_loop(pid, check, ctx, tx));
@@ -77,7 +77,7 @@ impl Monitor {
     }
 }
 
-async fn probe_loop(pid: u32, check: HealthCheck, ctx: ExecContext, tx: mpsc::Sender<Report>) {
+async fn probe_loop(pid: u32, check: HealthCheck, ctx: ProbeContext, tx: mpsc::Sender<Report>) {
     let started = Instant::now();
     let grace = Duration::from_millis(check.start_period);
     let every = Duration::from_millis(check.interval);

@@ -1,29 +1,41 @@
 //! One probe, bounded by the check's timeout: an HTTP `GET` written on a raw TCP
 //! connection (the status line is all that is read: no HTTP client in the daemon), a TCP
 //! connect, or a command run in the app's cwd and environment (exit 0 is healthy).
+//!
+//! A round-robin cluster worker shares its port with the app's other workers, so a
+//! connection to the port could reach any of them: its probe connection is made on
+//! loopback by the daemon and handed to that worker by the primary (`PrimaryCmd::Probe`).
 
+use pm2_cluster::primary::{Primary, PrimaryCmd};
 use pm2_proto::Probe;
+use std::os::fd::OwnedFd;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 
 /// Most of an HTTP reply read to find its status line.
 const HEAD_LIMIT: usize = 1024;
 /// Most of an exec check's stderr kept for the failure reason.
 const STDERR_LIMIT: usize = 512;
 
-/// Where and how an exec check runs: the app's own directory and variables.
-#[derive(Debug, Clone)]
-pub(crate) struct ExecContext {
+/// Where a probe goes and how an exec check runs (the app's own directory and variables).
+#[derive(Clone)]
+pub(crate) struct ProbeContext {
     /// The app's working directory.
     pub cwd: String,
     /// The environment the app's process gets.
     pub env: Vec<(String, String)>,
+    /// For a round-robin cluster worker: the primary and the worker's id.
+    pub worker: Option<(Primary, u32)>,
 }
 
 /// Runs `probe` once; `Err` says why it failed, in words for `describe`.
-pub(crate) async fn run(probe: &Probe, timeout: Duration, ctx: &ExecContext) -> Result<(), String> {
+pub(crate) async fn run(
+    probe: &Probe,
+    timeout: Duration,
+    ctx: &ProbeContext,
+) -> Result<(), String> {
     let work = async {
         match probe {
             Probe::Http {
@@ -31,8 +43,8 @@ pub(crate) async fn run(probe: &Probe, timeout: Duration, ctx: &ExecContext) -> 
                 port,
                 path,
                 status,
-            } => http(host, *port, path, *status).await,
-            Probe::Tcp { host, port } => connect(host, *port).await.map(drop),
+            } => http(host, *port, path, *status, ctx).await,
+            Probe::Tcp { host, port } => connect(host, *port, ctx).await.map(drop),
             Probe::Exec { argv } => exec(argv, ctx, timeout).await,
         }
     };
@@ -42,14 +54,51 @@ pub(crate) async fn run(probe: &Probe, timeout: Duration, ctx: &ExecContext) -> 
     }
 }
 
-async fn connect(host: &str, port: u16) -> Result<TcpStream, String> {
+async fn connect(host: &str, port: u16, ctx: &ProbeContext) -> Result<TcpStream, String> {
+    if let Some((primary, worker)) = &ctx.worker {
+        return to_worker(primary, *worker, port).await;
+    }
     TcpStream::connect((host, port))
         .await
         .map_err(|e| format!("tcp {host}:{port}: {e}"))
 }
 
-async fn http(host: &str, port: u16, path: &str, expected: Option<u16>) -> Result<(), String> {
-    let mut stream = connect(host, port).await?;
+/// A loopback connection whose server end the primary hands to `worker` as accepted on
+/// its listener on `port`.
+async fn to_worker(primary: &Primary, worker: u32, port: u16) -> Result<TcpStream, String> {
+    let failed = |e: std::io::Error| format!("tcp port {port} (worker {worker}): {e}");
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(failed)?;
+    let addr = listener.local_addr().map_err(failed)?;
+    let (client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+    let client = client.map_err(failed)?;
+    let server = accepted.map_err(failed)?.0.into_std().map_err(failed)?;
+    let (reply, handed) = tokio::sync::oneshot::channel();
+    let conn = OwnedFd::from(server);
+    primary
+        .send(PrimaryCmd::Probe {
+            worker,
+            port,
+            conn,
+            reply,
+        })
+        .await;
+    if handed.await.unwrap_or(false) {
+        Ok(client)
+    } else {
+        Err(format!(
+            "tcp port {port}: this worker does not listen on it yet"
+        ))
+    }
+}
+
+async fn http(
+    host: &str,
+    port: u16,
+    path: &str,
+    expected: Option<u16>,
+    ctx: &ProbeContext,
+) -> Result<(), String> {
+    let mut stream = connect(host, port, ctx).await?;
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: pm2-rs-health\r\nConnection: close\r\n\r\n"
     );
@@ -93,7 +142,7 @@ fn status_of(head: &[u8]) -> Option<u16> {
     words.next()?.parse().ok()
 }
 
-async fn exec(argv: &[String], ctx: &ExecContext, timeout: Duration) -> Result<(), String> {
+async fn exec(argv: &[String], ctx: &ProbeContext, timeout: Duration) -> Result<(), String> {
     let Some((program, args)) = argv.split_first() else {
         return Err("exec: empty command".into());
     };

@@ -9,7 +9,8 @@ use super::failure::ReloadFailure;
 use super::phase::{Event, Phase};
 use super::process::{exit_of, Running};
 use super::state::{now_ms, Instance};
-use crate::health::{ExecContext, Monitor, Report, Tracker, Verdict};
+use crate::health::{Monitor, ProbeContext, Report, Tracker, Verdict};
+use pm2_cluster::primary::{PrimaryCmd, SchedPolicy};
 use pm2_proto::pm2json;
 use std::time::Duration;
 
@@ -43,8 +44,9 @@ impl Instance {
         Some(Duration::from_millis(check.ready_timeout))
     }
 
-    /// Starts probing process `pid`, unless it already is probed or the app has no check.
-    pub(super) fn watch_health(&mut self, pid: u32) {
+    /// Starts probing process `pid` (a cluster `worker` id: probed through the primary),
+    /// unless it already is probed or the app has no check.
+    pub(super) fn watch_health(&mut self, pid: u32, worker: Option<u32>) {
         let Some(check) = self.info.spec.health_check.clone() else {
             self.health.monitor.stop();
             self.info.health = None;
@@ -54,9 +56,13 @@ impl Instance {
             return;
         }
         self.health.tracker = Tracker::default();
-        let ctx = ExecContext {
+        let round_robin = self.sched_policy() == SchedPolicy::RoundRobin;
+        let ctx = ProbeContext {
             cwd: self.info.spec.cwd.clone(),
             env: pm2json::child_env(&self.info),
+            worker: worker
+                .filter(|_| round_robin)
+                .map(|id| (self.primary.clone(), id)),
         };
         self.health.monitor.watch(pid, check, ctx);
         let info = self.info.health.get_or_insert_with(Default::default);
@@ -90,12 +96,21 @@ impl Instance {
         match verdict {
             Verdict::Ready if matches!(self.phase, Phase::Launching { .. }) => {
                 tracing::info!("App [{}] passed its health check", self.label());
+                let worker = self.phase.child().and_then(cluster_worker);
+                self.admit(worker).await;
                 let _ = self.drive(Event::Ready).await;
             }
             Verdict::Restart(why) if matches!(self.phase, Phase::Online { .. }) => {
                 self.restart_unhealthy(why).await;
             }
             _ => {}
+        }
+    }
+
+    /// A ready cluster worker gets its share of the connections (see `PrimaryCmd::Attach`).
+    pub(super) async fn admit(&self, worker: Option<u32>) {
+        if let Some(worker) = worker {
+            self.primary.send(PrimaryCmd::Admit { worker }).await;
         }
     }
 
@@ -121,7 +136,7 @@ impl Instance {
         let Some(limit) = self.ready_timeout() else {
             return Ok(());
         };
-        self.watch_health(fresh.pid);
+        self.watch_health(fresh.pid, cluster_worker(fresh));
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             tokio::select! {
@@ -129,6 +144,7 @@ impl Instance {
                     let verdict = self.count_health(report);
                     self.publish();
                     if verdict == Verdict::Ready || self.health.tracker.is_ready() {
+                        self.admit(cluster_worker(fresh)).await;
                         return Ok(());
                     }
                 }
@@ -147,4 +163,9 @@ impl Instance {
             }
         }
     }
+}
+
+/// The primary's id for a cluster worker's process (fork-mode processes have none).
+pub(super) fn cluster_worker(running: &Running) -> Option<u32> {
+    running.link.as_ref().filter(|l| l.cluster).map(|l| l.id)
 }

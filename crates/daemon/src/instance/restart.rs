@@ -65,8 +65,12 @@ impl Instance {
         };
         if let Err(why) = serving {
             // The old worker is probed again (a reload that fails changes nothing).
-            if let Some(pid) = self.info.pid {
-                self.watch_health(pid);
+            let old = self
+                .phase
+                .child()
+                .map(|c| (c.pid, super::health_gate::cluster_worker(c)));
+            if let Some((pid, worker)) = old {
+                self.watch_health(pid, worker);
             }
             tracing::warn!(
                 "App [{}] reload failed: {why}; the old worker stays",
