@@ -194,9 +194,6 @@ fn put_optional_config(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if let Some(c) = &s.cron_restart {
         m.insert("cron_restart".into(), json!(c));
     }
-    if let Some(h) = &s.health_check {
-        m.insert("health_check".into(), json!(h));
-    }
     if let CombinedLog::Path(_) | CombinedLog::Default = s.log_file {
         m.insert("log_file".into(), json!(p.paths.combined));
     }
@@ -233,7 +230,11 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if let Some(monitored) = p.km_monitored {
         put("_km_monitored", json!(monitored));
     }
-    // pm2-rs's own (no PM2 key has this name): the health check's state.
+    // pm2-rs's own keys (no PM2 key has these names): the health check (kept by
+    // `pm2 save`) and its state.
+    if let Some(h) = &p.spec.health_check {
+        put("health_check", json!(h));
+    }
     if let Some(h) = &p.health {
         put("health", json!(h));
     }

@@ -16,3 +16,12 @@ mod tracker;
 pub(crate) use monitor::{Monitor, Report};
 pub(crate) use probe::ProbeContext;
 pub(crate) use tracker::{Tracker, Verdict};
+
+/// An instance's probing of its current process and what the results add up to.
+#[derive(Default)]
+pub(crate) struct Gate {
+    /// The probing task.
+    pub(crate) monitor: Monitor,
+    /// The counting of its results.
+    pub(crate) tracker: Tracker,
+}

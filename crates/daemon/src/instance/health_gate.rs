@@ -9,19 +9,10 @@ use super::failure::ReloadFailure;
 use super::phase::{Event, Phase};
 use super::process::{exit_of, Running};
 use super::state::{now_ms, Instance};
-use crate::health::{Monitor, ProbeContext, Report, Tracker, Verdict};
+use crate::health::{ProbeContext, Report, Tracker, Verdict};
 use pm2_cluster::primary::{PrimaryCmd, SchedPolicy};
 use pm2_proto::pm2json;
 use std::time::Duration;
-
-/// The probing of the current process and what its results add up to.
-#[derive(Default)]
-pub(super) struct HealthGate {
-    /// The probing task.
-    pub(super) monitor: Monitor,
-    /// The counting of its results.
-    tracker: Tracker,
-}
 
 /// How far off a health-gated launch's own deadline is: never, in practice (readiness, not
 /// `listen_timeout`, makes it online; the replies wait `ready_timeout`).

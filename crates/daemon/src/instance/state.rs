@@ -32,7 +32,7 @@ pub(super) struct Instance {
     /// The cluster primary that routes connections to workers.
     pub(super) primary: Primary,
     /// The health check's probing and counts (idle without `health_check`).
-    pub(super) health: super::health_gate::HealthGate,
+    pub(super) health: crate::health::Gate,
     publish: watch::Sender<ProcessInfo>,
 }
 
