@@ -31,13 +31,7 @@ impl State {
             return;
         };
         w.held = false;
-        let keys: Vec<ListenerKey> = self
-            .listeners
-            .iter()
-            .filter(|(_, l)| l.workers.contains(&worker))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in &keys {
+        for key in &self.listener_keys_of(worker) {
             self.dispatch(key);
         }
     }
@@ -101,6 +95,15 @@ impl State {
         });
     }
 
+    /// The listeners the worker takes part in.
+    fn listener_keys_of(&self, worker: u32) -> Vec<ListenerKey> {
+        self.listeners
+            .iter()
+            .filter(|(_, l)| l.workers.contains(&worker))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     /// The TCP listeners the worker takes part in, with their addresses (empty for an
     /// unknown worker).
     fn tcp_ports_of(&self, worker: u32) -> Vec<(ListenerKey, SocketAddr)> {
@@ -116,13 +119,7 @@ impl State {
         let Some(w) = self.workers.remove(&worker) else {
             return;
         };
-        let keys: Vec<ListenerKey> = self
-            .listeners
-            .iter()
-            .filter(|(_, l)| l.workers.contains(&worker))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in &keys {
+        for key in &self.listener_keys_of(worker) {
             self.leave(worker, key);
         }
         for (_, conn) in w.in_flight {

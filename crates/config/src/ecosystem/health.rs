@@ -3,6 +3,7 @@
 //! or camelCase. A misfit names the key inside the object.
 
 use super::fields;
+use super::keys::snake_case;
 use pm2_proto::{HealthCheck, Probe};
 use serde_json::{Map, Value};
 
@@ -94,19 +95,6 @@ fn canonical_keys(obj: &Map<String, Value>) -> Result<Map<String, Value>, String
         out.insert(snake, value.clone());
     }
     Ok(out)
-}
-
-fn snake_case(key: &str) -> String {
-    let mut out = String::with_capacity(key.len() + 4);
-    for c in key.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The one probe the object names.

@@ -150,7 +150,7 @@ fn support(canonical: &str) -> Support {
 }
 
 /// `maxMemoryRestart` → `max_memory_restart`.
-fn snake_case(key: &str) -> String {
+pub(crate) fn snake_case(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 4);
     for c in key.chars() {
         if c.is_ascii_uppercase() {
