@@ -13,6 +13,7 @@ mod compat_commands;
 mod completion;
 mod daemon;
 mod daemon_faults;
+mod depends;
 mod dev;
 mod docker_image;
 mod ecosystem;

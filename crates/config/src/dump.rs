@@ -172,6 +172,10 @@ fn set_restart_policy(spec: &mut AppSpec, v: &Value) {
     spec.health_check = v
         .get("health_check")
         .and_then(|h| serde_json::from_value(h.clone()).ok());
+    spec.depends_on = v
+        .get("depends_on")
+        .and_then(|d| serde_json::from_value(d.clone()).ok())
+        .unwrap_or_default();
 }
 
 /// Where the output goes and how its lines look.

@@ -18,8 +18,8 @@ mod serve;
 mod values;
 
 pub use ecosystem::{
-    ecosystem_app_names, ecosystem_app_names_from_reader, ecosystem_template, is_ecosystem_file,
-    load_ecosystem, load_ecosystem_from_reader, Ecosystem, EcosystemOptions,
+    ecosystem_app_names, ecosystem_app_names_from_reader, ecosystem_app_order, ecosystem_template,
+    is_ecosystem_file, load_ecosystem, load_ecosystem_from_reader, Ecosystem, EcosystemOptions,
 };
 pub use env_file::{read_env_files, EnvFileError};
 pub use error::{ConfigError, DumpError, EcosystemError, InvalidCron};

@@ -132,3 +132,39 @@ pub struct HealthInfo {
     #[serde(default)]
     pub restarts: u32,
 }
+
+/// What an app waits for before it starts (`depends_on`, beyond PM2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Condition {
+    /// The dependency is registered (its start was asked).
+    Started,
+    /// Every instance of it is `online` (the default).
+    #[default]
+    Online,
+    /// Every instance of it is online and its health check passed.
+    Healthy,
+    /// It ran and exited 0 (a migration, a build step).
+    Completed,
+}
+
+impl Condition {
+    /// The word the file uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Started => "started",
+            Condition::Online => "online",
+            Condition::Healthy => "healthy",
+            Condition::Completed => "completed",
+        }
+    }
+}
+
+/// One entry of an app's `depends_on`: another app of the same file, by its full name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dependency {
+    /// The app waited for.
+    pub name: String,
+    /// What is waited for.
+    pub condition: Condition,
+}

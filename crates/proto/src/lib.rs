@@ -15,7 +15,7 @@ pub mod patch;
 pub mod pm2json;
 pub mod request;
 
-pub use health::{HealthCheck, HealthInfo, HealthStatus, Probe};
+pub use health::{Condition, Dependency, HealthCheck, HealthInfo, HealthStatus, Probe};
 pub use model::*;
 pub use patch::{Change, SpecPatch};
 pub use request::*;

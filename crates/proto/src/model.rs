@@ -221,6 +221,10 @@ pub struct AppSpec {
     /// keeps PM2's behaviour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<crate::HealthCheck>,
+    /// `depends_on` (beyond PM2): apps of the same file started (and waited for) first,
+    /// stopped after it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<crate::Dependency>,
 }
 
 fn yes() -> bool {
@@ -307,6 +311,7 @@ impl Default for AppSpec {
             deep_monitoring: false,
             pmx_module: false,
             health_check: None,
+            depends_on: vec![],
         }
     }
 }

@@ -63,6 +63,7 @@ const OPTIONS: &[(&str, Support)] = &[
     // Beyond PM2 (issue 18): dotenv files, health checks.
     ("env_file", Mapped),
     ("health_check", Mapped),
+    ("depends_on", Mapped),
     ("instance_var", Mapped),
     ("increment_var", Mapped),
     ("uid", Mapped),
