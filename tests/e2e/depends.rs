@@ -154,3 +154,61 @@ fn a_completed_dependency_gates_its_dependent() {
             .any(|a| a["name"] == "web" && st(a) == "online")
     });
 }
+
+#[test]
+fn pm2_runtime_starts_a_file_in_dependency_order() {
+    let p = Pm2::new("depends_runtime");
+    p.sleeper_script("web.sh");
+    std::fs::write(p.dir.join("migrate.sh"), "#!/bin/sh\necho migrated\n").expect("write");
+    write_eco(
+        &p,
+        json!([
+            { "name": "web", "script": "web.sh",
+              "depends_on": [{ "name": "migrate", "condition": "completed" }] },
+            { "name": "migrate", "script": "migrate.sh", "autorestart": false },
+        ]),
+    );
+    let runtime = p.dir.join("pm2-runtime");
+    std::os::unix::fs::symlink(bin(), &runtime).expect("symlink pm2-runtime");
+    let mut cmd = std::process::Command::new(&runtime);
+    cmd.current_dir(&p.dir)
+        .env("PM2_HOME", &p.home)
+        .arg("eco.json");
+    let rt = child::Spawned::spawn(cmd, "pm2-runtime eco.json".into());
+    p.wait_until(T, "web online under pm2-runtime", || {
+        p.home.join("daemon.sock").exists()
+            && p.apps()
+                .iter()
+                .any(|a| a["name"] == "web" && st(a) == "online")
+    });
+    let migrate = p.apps().into_iter().find(|a| a["name"] == "migrate");
+    let migrate = migrate.expect("migrate registered");
+    assert_eq!(
+        (st(&migrate), migrate["pm2_env"]["exit_code"].as_i64()),
+        ("stopped", Some(0))
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(rt.pid()),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let (code, out, err) = rt.finish(T);
+    assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains("migrated"),
+        "migrate's output streamed:\n{out}"
+    );
+    let log = std::fs::read_to_string(p.home.join("pm2.log")).unwrap_or_default();
+    let at = |app: &str, what: &str| {
+        log.lines()
+            .position(|l| l.contains(&format!("App [{app}:")) && l.contains(what))
+    };
+    let (done, web) = (
+        at("migrate", "exited with code [0]"),
+        at("web", "starting in"),
+    );
+    assert!(
+        done.is_some() && done < web,
+        "web started before migrate completed:\n{log}"
+    );
+}
