@@ -212,3 +212,41 @@ fn pm2_runtime_starts_a_file_in_dependency_order() {
         "web started before migrate completed:\n{log}"
     );
 }
+
+#[test]
+#[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
+fn resurrect_starts_in_dependency_order() {
+    require(have("node"), NEED_NODE);
+    let p = Pm2::new("depends_resurrect");
+    p.fixture("health_app.js");
+    let port = free_port();
+    let app = |name: &str, port: u16| {
+        json!({ "name": name, "script": "health_app.js",
+                "env": { "PORT": port.to_string(), "LISTEN_AFTER_MS": "500" } })
+    };
+    let mut api = app("api", free_port());
+    api["depends_on"] = json!([{ "name": "db", "condition": "healthy" }]);
+    let mut db = app("db", port);
+    db["health_check"] = json!({ "tcp": port, "interval": 100 });
+    write_eco(&p, json!([api, db]));
+    p.ok(&["start", "eco.json"]);
+    p.ok(&["save"]);
+    p.ok(&["kill"]);
+    let before = std::fs::read_to_string(p.home.join("pm2.log"))
+        .unwrap_or_default()
+        .len();
+    p.ok(&["resurrect"]);
+    let log = std::fs::read_to_string(p.home.join("pm2.log")).unwrap_or_default();
+    let log = &log[before.min(log.len())..];
+    let at = |needle: &str| log.lines().position(|l| l.contains(needle));
+    let healthy = at("App [db:");
+    let (db_ready, api_start) = (at("passed its health check"), at("App [api:"));
+    assert!(healthy.is_some() && db_ready.is_some(), "{log}");
+    assert!(
+        db_ready < api_start,
+        "api resurrected before db was healthy:\n{log}"
+    );
+    p.wait_until(T, "both online", || {
+        p.apps().iter().filter(|a| st(a) == "online").count() == 2
+    });
+}

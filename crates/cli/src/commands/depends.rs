@@ -1,5 +1,5 @@
-//! `depends_on` (beyond PM2) for `start|restart|reload <file>`: the apps go to the daemon in
-//! layers, each app once what it depends on is as its condition asks (`started`, `online`,
+//! `depends_on` (beyond PM2) for `start|restart|reload <file>` and `resurrect`: the apps go
+//! to the daemon in layers, each app once what it depends on is as its condition asks (`started`, `online`,
 //! `healthy`, `completed`); an app whose dependency is not is left out, with the reason,
 //! and so are the apps that depend on it. A start reply already waits until the instances
 //! are online (healthy with a check), so only `completed` is waited for here, bounded.
@@ -27,6 +27,24 @@ pub(crate) fn apply_in_order(
     apps: Vec<AppSpec>,
     mode: ApplyMode,
 ) -> Result<(Vec<InstanceOutcome>, usize)> {
+    in_order(client, apps, |client, ready| {
+        let request = Request::Apply(ApplyRequest {
+            apps: ready,
+            running: mode,
+        });
+        let Response::Outcomes { outcomes } = expect(client, request)? else {
+            bail!("unexpected reply to an ecosystem action");
+        };
+        Ok(outcomes)
+    })
+}
+
+/// Sends `apps` with `send`, layer by layer, each app once its dependencies are as asked.
+pub(crate) fn in_order(
+    client: &mut Client,
+    apps: Vec<AppSpec>,
+    mut send: impl FnMut(&mut Client, Vec<AppSpec>) -> Result<Vec<InstanceOutcome>>,
+) -> Result<(Vec<InstanceOutcome>, usize)> {
     let mut outcomes = Vec::new();
     let mut left_out = 0;
     for layer in layers(apps) {
@@ -40,38 +58,42 @@ pub(crate) fn apply_in_order(
                 }
             }
         }
-        if ready.is_empty() {
-            continue;
+        if !ready.is_empty() {
+            outcomes.extend(send(client, ready)?);
         }
-        let request = Request::Apply(ApplyRequest {
-            apps: ready,
-            running: mode,
-        });
-        let Response::Outcomes { outcomes: got } = expect(client, request)? else {
-            bail!("unexpected reply to an ecosystem action");
-        };
-        outcomes.extend(got);
     }
     Ok((outcomes, left_out))
 }
 
-/// The apps grouped so that each comes in a layer after all it depends on.
+/// The apps grouped so that each comes in a layer after all it depends on, in their
+/// order otherwise (a dump need not be in start order; a cycle, which only a hand-edited
+/// dump can hold, stops deepening after one pass per app).
 fn layers(apps: Vec<AppSpec>) -> Vec<Vec<AppSpec>> {
-    let mut depth: Vec<(String, usize)> = Vec::new();
+    let mut depth = vec![0usize; apps.len()];
+    for _ in 0..apps.len() {
+        let mut changed = false;
+        for (i, app) in apps.iter().enumerate() {
+            let d = app
+                .depends_on
+                .iter()
+                .flat_map(|dep| {
+                    let of = apps.iter().zip(&depth);
+                    of.filter(move |(a, _)| a.name == dep.name)
+                })
+                .map(|(_, d)| d + 1)
+                .max()
+                .unwrap_or(0);
+            if d > depth[i] {
+                depth[i] = d;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
     let mut layers: Vec<Vec<AppSpec>> = Vec::new();
-    for app in apps {
-        let d = app
-            .depends_on
-            .iter()
-            .filter_map(|dep| {
-                depth
-                    .iter()
-                    .find(|(n, _)| *n == dep.name)
-                    .map(|(_, d)| d + 1)
-            })
-            .max()
-            .unwrap_or(0);
-        depth.push((app.name.clone(), d));
+    for (app, d) in apps.into_iter().zip(depth) {
         if layers.len() <= d {
             layers.resize_with(d + 1, Vec::new);
         }
@@ -131,7 +153,9 @@ fn verdict(dep: &Dependency, list: &[ProcessInfo]) -> Verdict {
                         .is_some_and(|h| h.status == HealthStatus::Healthy)
             }
             Condition::Completed if p.status.is_running() => return Verdict::Running,
-            Condition::Completed => p.status == Status::Stopped && p.exit_code == Some(0),
+            // Stopped without an exit code: it did not run under this daemon (a resurrect
+            // keeps a saved, stopped app stopped), so what it did is done.
+            Condition::Completed => p.status == Status::Stopped && p.exit_code.unwrap_or(0) == 0,
         };
         if !met {
             let health = p
