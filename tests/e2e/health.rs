@@ -76,6 +76,11 @@ fn readiness_holds_launching_until_the_port_opens() {
         describe.contains("health") && describe.contains("healthy"),
         "{describe}"
     );
+    let list = p.ok(&["list"]).stdout;
+    assert!(
+        list.contains("│ health ") && list.contains("│ healthy "),
+        "{list}"
+    );
 }
 
 #[test]
