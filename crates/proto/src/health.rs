@@ -122,9 +122,9 @@ pub struct HealthInfo {
     /// Why the last probe failed, if it did.
     #[serde(default)]
     pub last_error: Option<String>,
-    /// When the last probe ended (ms since the epoch).
+    /// Since when `status` holds (ms since the epoch).
     #[serde(default)]
-    pub last_check: Option<u64>,
+    pub since: Option<u64>,
     /// Why the health check last restarted the instance, if it did.
     #[serde(default)]
     pub last_restart: Option<String>,

@@ -58,6 +58,7 @@ impl Instance {
         self.health.monitor.watch(pid, check, ctx);
         let info = self.info.health.get_or_insert_with(Default::default);
         self.health.tracker.fill(info);
+        info.since = Some(now_ms());
     }
 
     /// The probed process is going away.
@@ -65,7 +66,8 @@ impl Instance {
         self.health.monitor.stop();
     }
 
-    /// Counts one result into the instance's health; the verdict.
+    /// Counts one result into the instance's health, publishing it only when it changed
+    /// (a steady check costs no copy of the instance's state); the verdict.
     fn count_health(&mut self, report: Report) -> Verdict {
         let Some(check) = self.info.spec.health_check.as_ref() else {
             return Verdict::Nothing;
@@ -75,15 +77,20 @@ impl Instance {
             .tracker
             .record(check, report.result, report.in_grace);
         let info = self.info.health.get_or_insert_with(Default::default);
+        let before = (info.status, info.failures, info.last_error.clone());
         self.health.tracker.fill(info);
-        info.last_check = Some(now_ms());
+        if before.0 != info.status {
+            info.since = Some(now_ms());
+        }
+        if before != (info.status, info.failures, info.last_error.clone()) {
+            self.publish();
+        }
         verdict
     }
 
     /// One probe's result for the current process.
     pub(super) async fn on_health(&mut self, report: Report) {
         let verdict = self.count_health(report);
-        self.publish();
         match verdict {
             Verdict::Ready if matches!(self.phase, Phase::Launching { .. }) => {
                 tracing::info!("App [{}] passed its health check", self.label());
@@ -133,7 +140,6 @@ impl Instance {
             tokio::select! {
                 report = self.health.monitor.next() => {
                     let verdict = self.count_health(report);
-                    self.publish();
                     if verdict == Verdict::Ready || self.health.tracker.is_ready() {
                         self.admit(cluster_worker(fresh)).await;
                         return Ok(());
