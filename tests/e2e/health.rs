@@ -164,6 +164,16 @@ fn liveness_restarts_a_hung_app() {
     );
     let describe = p.ok(&["describe", "web"]).stdout;
     assert!(describe.contains("health restart reason"), "{describe}");
+    // `pm2 reset` zeroes the health check's count with PM2's.
+    p.ok(&["reset", "web"]);
+    let app = p.app(0);
+    assert_eq!(
+        (
+            app["pm2_env"]["restart_time"].as_u64(),
+            health(&app)["restarts"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
 }
 
 #[test]

@@ -149,6 +149,9 @@ impl Instance {
             Control::Reset(reply) => {
                 self.info.restart_time = 0;
                 self.info.unstable_restarts = 0;
+                if let Some(h) = self.info.health.as_mut() {
+                    h.restarts = 0;
+                }
                 self.publish();
                 let _ = reply.send(Ok(()));
             }
