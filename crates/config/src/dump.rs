@@ -168,6 +168,14 @@ fn set_restart_policy(spec: &mut AppSpec, v: &Value) {
         _ => None,
     };
     spec.cron_restart = text(v, "cron_restart").filter(|c| c != "0");
+    // pm2-rs's own key, as `pm2 save` wrote it (a dump from PM2 has none).
+    spec.health_check = v
+        .get("health_check")
+        .and_then(|h| serde_json::from_value(h.clone()).ok());
+    spec.depends_on = v
+        .get("depends_on")
+        .and_then(|d| serde_json::from_value(d.clone()).ok())
+        .unwrap_or_default();
 }
 
 /// Where the output goes and how its lines look.

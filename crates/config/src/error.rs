@@ -24,6 +24,14 @@ pub enum ConfigError {
         /// What was expected.
         why: String,
     },
+    /// An env file (`--env-file`, `env_file`) is missing or not dotenv syntax.
+    #[error("app {app}: {error}")]
+    EnvFile {
+        /// The app's name.
+        app: String,
+        /// What is wrong with which file (and line).
+        error: crate::EnvFileError,
+    },
 }
 
 /// One problem of an ecosystem file, already formatted for the user:

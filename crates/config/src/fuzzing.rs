@@ -96,6 +96,7 @@ fn options() -> [EcosystemOptions; 2] {
         EcosystemOptions {
             env_name: Some("production".into()),
             only: vec!["api".into()],
+            ..Default::default()
         },
     ]
 }

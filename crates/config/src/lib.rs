@@ -6,6 +6,7 @@
 
 pub mod dump;
 mod ecosystem;
+mod env_file;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
@@ -17,9 +18,11 @@ mod serve;
 mod values;
 
 pub use ecosystem::{
-    ecosystem_app_names, ecosystem_app_names_from_reader, ecosystem_template, is_ecosystem_file,
-    load_ecosystem, load_ecosystem_from_reader, load_ecosystem_value, Ecosystem, EcosystemOptions,
+    ecosystem_app_names, ecosystem_app_names_from_reader, ecosystem_app_order, ecosystem_template,
+    is_ecosystem_file, load_ecosystem, load_ecosystem_from_reader, load_ecosystem_value, Ecosystem,
+    EcosystemOptions,
 };
+pub use env_file::{read_env_files, EnvFileError};
 pub use error::{ConfigError, DumpError, EcosystemError, InvalidCron};
 pub use interpreter::{find_in_path, is_executable, which, Interpreter};
 pub use module_app::{module_app, read_package, ModuleAppError};

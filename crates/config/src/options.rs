@@ -122,6 +122,9 @@ pub struct StartOptions {
     /// Write no log files.
     #[cfg_attr(feature = "clap", arg(long = "disable-logs"))]
     pub disable_logs: bool,
+    /// Read variables from this dotenv file (repeatable; the app's own env wins).
+    #[cfg_attr(feature = "clap", arg(long = "env-file", value_name = "FILE"))]
+    pub env_file: Vec<String>,
     /// Online only once the app calls `process.send('ready')`.
     #[cfg_attr(feature = "clap", arg(long = "wait-ready"))]
     pub wait_ready: bool,

@@ -5,6 +5,7 @@
 
 mod entry;
 mod handlers;
+mod health;
 mod housekeeping;
 mod instance;
 mod life;

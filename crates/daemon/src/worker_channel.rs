@@ -64,6 +64,9 @@ pub struct WorkerInfo {
     pub namespace: Arc<str>,
     /// Scheduling policy when it is a cluster worker; None in fork mode.
     pub cluster: Option<SchedPolicy>,
+    /// Whether the primary holds its connections back until admitted (a health-checked
+    /// worker, ready only once its check passes).
+    pub held: bool,
 }
 
 /// Starts the channel on the daemon's end and the task that routes what the worker says.
@@ -81,6 +84,7 @@ pub async fn attach(
                 app: who.app.to_string(),
                 sender: sender.clone(),
                 policy,
+                held: who.held,
             })
             .await;
     }

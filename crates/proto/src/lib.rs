@@ -9,11 +9,13 @@
 pub mod frame;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+pub mod health;
 pub mod model;
 pub mod patch;
 pub mod pm2json;
 pub mod request;
 
+pub use health::{Condition, Dependency, HealthCheck, HealthInfo, HealthStatus, Probe};
 pub use model::*;
 pub use patch::{Change, SpecPatch};
 pub use request::*;

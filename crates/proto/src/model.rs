@@ -217,6 +217,14 @@ pub struct AppSpec {
     /// it in its own table, `all` in stop/restart/delete skips it and `save` leaves it out.
     #[serde(default)]
     pub pmx_module: bool,
+    /// `health_check` (beyond PM2): readiness gates `online`, liveness restarts; `None`
+    /// keeps PM2's behaviour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<crate::HealthCheck>,
+    /// `depends_on` (beyond PM2): apps of the same file started (and waited for) first,
+    /// stopped after it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<crate::Dependency>,
 }
 
 fn yes() -> bool {
@@ -302,6 +310,8 @@ impl Default for AppSpec {
             disable_source_map_support: false,
             deep_monitoring: false,
             pmx_module: false,
+            health_check: None,
+            depends_on: vec![],
         }
     }
 }
@@ -394,4 +404,7 @@ pub struct ProcessInfo {
     /// PM2's `vizion_running`: the git metadata is being read.
     #[serde(default)]
     pub vizion_running: bool,
+    /// The health check's state (beyond PM2), for apps that have one: `pm2_env.health`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<crate::HealthInfo>,
 }

@@ -230,6 +230,17 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if let Some(monitored) = p.km_monitored {
         put("_km_monitored", json!(monitored));
     }
+    // pm2-rs's own keys (no PM2 key has these names): the health check and the
+    // dependencies (kept by `pm2 save`), and the check's state.
+    if let Some(h) = &p.spec.health_check {
+        put("health_check", json!(h));
+    }
+    if !p.spec.depends_on.is_empty() {
+        put("depends_on", json!(p.spec.depends_on));
+    }
+    if let Some(h) = &p.health {
+        put("health", json!(h));
+    }
 }
 
 /// One `dump.pm2` entry: the pm2_env object without what belongs to this daemon's
@@ -307,6 +318,7 @@ mod tests {
             km_monitored: None,
             versioning: None,
             vizion_running: false,
+            health: None,
         }
     }
 

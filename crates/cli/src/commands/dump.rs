@@ -109,15 +109,21 @@ pub(crate) fn resurrect(home: &Pm2Home) -> Result<i32> {
         })
         .collect();
     if !specs.is_empty() {
-        let request = Request::Start(StartRequest {
-            apps: specs,
-            force: true,
-        });
-        let Response::Outcomes { outcomes } = expect(&mut client, request)? else {
-            bail!("unexpected reply to resurrect");
+        // Apps with `depends_on` (pm2-rs's) come back after what they depend on.
+        let send = |client: &mut crate::client::Client, apps| {
+            let request = Request::Start(StartRequest { apps, force: true });
+            let Response::Outcomes { outcomes } = expect(client, request)? else {
+                bail!("unexpected reply to resurrect");
+            };
+            Ok(outcomes)
+        };
+        let (outcomes, left_out) = if specs.iter().any(|s| !s.depends_on.is_empty()) {
+            super::depends::in_order(&mut client, specs, send)?
+        } else {
+            (send(&mut client, specs)?, 0)
         };
         let failed: Vec<_> = outcomes.into_iter().filter(|o| o.error.is_some()).collect();
-        code = code.max(report(&failed));
+        code = code.max(report(&failed)).max(i32::from(left_out > 0));
     }
     print_table(&mut client)?;
     Ok(code)

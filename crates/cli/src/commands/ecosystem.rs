@@ -1,13 +1,13 @@
 //! Ecosystem files: `start|restart|reload|stop|delete <file>`, `startOrRestart`,
 //! `startOrReload`, and `init`.
 
-use super::actions::{apply as apply_action, report};
+use super::actions::{apply as apply_action, apply_quietly, report};
 use super::caller::context;
 use super::connection::{connect, expect};
 use super::views::print_table;
 use crate::out;
 use anyhow::{bail, Context, Result};
-use pm2_config::{ecosystem_app_names, ecosystem_template, load_ecosystem, EcosystemOptions};
+use pm2_config::{ecosystem_app_order, ecosystem_template, load_ecosystem, EcosystemOptions};
 use pm2_home::Pm2Home;
 use pm2_proto::{Action, ApplyMode, ApplyRequest, Request, Response};
 
@@ -23,6 +23,7 @@ pub(crate) fn options(env_name: Option<&str>, only: Option<&str>) -> EcosystemOp
                     .collect()
             })
             .unwrap_or_default(),
+        env_files: vec![],
     }
 }
 
@@ -67,27 +68,44 @@ pub(crate) fn apply(
         super::placement::place_files(app, home);
     }
     let names: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();
-    let request = Request::Apply(ApplyRequest {
-        apps,
-        running: mode,
-    });
-    let Response::Outcomes { outcomes } = expect(&mut client, request)? else {
-        bail!("unexpected reply to an ecosystem action");
-    };
+    let (outcomes, left_out) = send(&mut client, apps, mode)?;
     for name in &names {
         let n = outcomes
             .iter()
             .filter(|o| &o.name == name && o.error.is_none())
             .count();
+        if n == 0 && left_out > 0 {
+            continue;
+        }
         out::info(&format!(
             "App [{name}] applied ({n} instance{})",
             if n == 1 { "" } else { "s" }
         ));
     }
     let failed: Vec<_> = outcomes.into_iter().filter(|o| o.error.is_some()).collect();
-    let code = report(&failed);
+    let code = if left_out > 0 { 1 } else { report(&failed) };
     print_table(&mut client)?;
     Ok(code)
+}
+
+/// Has the daemon apply `apps`: in one request, or layer by layer when some depend on
+/// others; the outcomes, and how many apps were left out for a dependency.
+fn send(
+    client: &mut crate::client::Client,
+    apps: Vec<pm2_proto::AppSpec>,
+    mode: ApplyMode,
+) -> Result<(Vec<pm2_proto::InstanceOutcome>, usize)> {
+    if apps.iter().any(|a| !a.depends_on.is_empty()) {
+        return super::depends::apply_in_order(client, apps, mode);
+    }
+    let request = Request::Apply(ApplyRequest {
+        apps,
+        running: mode,
+    });
+    let Response::Outcomes { outcomes } = expect(client, request)? else {
+        bail!("unexpected reply to an ecosystem action");
+    };
+    Ok((outcomes, 0))
 }
 
 /// `stop|delete|reset <file>`: the action on the file's apps that exist.
@@ -97,8 +115,8 @@ pub(crate) fn act_on_apps(
     opts: &EcosystemOptions,
     action: Action,
 ) -> Result<i32> {
-    let names = match ecosystem_app_names(file, opts, &context()?) {
-        Ok(names) => names,
+    let (names, dependent) = match ecosystem_app_order(file, opts, &context()?) {
+        Ok(found) => found,
         Err(errors) => {
             print_errors(&errors);
             return Ok(1);
@@ -112,6 +130,22 @@ pub(crate) fn act_on_apps(
         .collect();
     if present.is_empty() {
         bail!("none of the apps of {file} is registered");
+    }
+    if dependent && matches!(action, Action::Stop | Action::Delete) {
+        // Dependents first: one app at a time, in the reverse of the start order.
+        let mut code = 0;
+        for name in present.iter().rev() {
+            let one = std::slice::from_ref(name);
+            code = code.max(apply_quietly(
+                home,
+                &mut client,
+                action,
+                one,
+                Default::default(),
+            )?);
+        }
+        print_table(&mut client)?;
+        return Ok(code);
     }
     apply_action(home, &mut client, action, &present, Default::default())
 }

@@ -3,6 +3,7 @@
 mod actions;
 mod caller;
 mod connection;
+mod depends;
 mod dump;
 mod ecosystem;
 mod export;

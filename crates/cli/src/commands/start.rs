@@ -51,7 +51,8 @@ fn start_one(
     started: &mut Started,
 ) -> Result<i32> {
     if is_ecosystem_file(script) {
-        let opts = ecosystem::options(a.env_name.as_deref(), a.only.as_deref());
+        let mut opts = ecosystem::options(a.env_name.as_deref(), a.only.as_deref());
+        opts.env_files = a.options.env_file.iter().map(|f| ctx.cwd.join(f)).collect();
         return ecosystem::apply(home, script, &opts, ApplyMode::Restart);
     }
     let is_file = ctx.cwd.join(script).exists();

@@ -194,6 +194,25 @@ fn describe_rows(p: &ProcessInfo, now_ms: u64) -> Vec<Vec<Cell>> {
     if let Some(combined) = &p.paths.combined {
         rows.insert(6, text_row("entire log path", combined));
     }
+    rows.extend(health_rows(p));
+    rows
+}
+
+/// pm2-rs's health check rows (beyond PM2), after PM2's own, for apps that have a check.
+fn health_rows(p: &ProcessInfo) -> Vec<Vec<Cell>> {
+    let Some(h) = p.health.as_ref() else {
+        return vec![];
+    };
+    let mut rows = vec![text_row("health", h.status.as_str())];
+    if let Some(e) = &h.last_error {
+        rows.push(text_row("health failure", e));
+    }
+    if h.restarts > 0 {
+        rows.push(text_row("health restarts", &h.restarts.to_string()));
+    }
+    if let Some(why) = &h.last_restart {
+        rows.push(text_row("health restart reason", why));
+    }
     rows
 }
 

@@ -9,6 +9,7 @@
 mod describe;
 mod format;
 mod grid;
+mod health_column;
 mod inspect;
 #[cfg(test)]
 mod inspect_tests;

@@ -6,6 +6,7 @@ use super::format::{
     bytes_to_size, js_number_to_string, uptime_cell, BLUE, BOLD, GREEN, GREY, INVERSE,
 };
 use super::grid::{status_cell, Cell, Grid};
+use super::health_column;
 use pm2_logfmt::js_len;
 use pm2_proto::{ExecMode, ProcessInfo, Status};
 
@@ -42,12 +43,21 @@ const FIXED_WIDTHS: [usize; 11] = [13, 9, 9, 10, 8, 6, 11, 10, 10, 10, 10];
 pub fn list_table(processes: &[ProcessInfo], now_ms: u64, color: bool) -> String {
     let mut sorted: Vec<&ProcessInfo> = processes.iter().collect();
     sorted.sort_by(|a, b| a.spec.name.encode_utf16().cmp(b.spec.name.encode_utf16()));
-    let head = COLUMNS.iter().map(|c| Cell::plain(*c)).collect();
-    let widths = column_widths(&sorted);
+    let mut head: Vec<Cell> = COLUMNS.iter().map(|c| Cell::plain(*c)).collect();
+    let mut widths = column_widths(&sorted);
     let id_width = widths[0];
+    let health = health_column::wanted(&sorted);
+    if health {
+        head.push(Cell::plain(health_column::TITLE));
+        widths.push(health_column::WIDTH);
+    }
     let mut grid = Grid::fixed(widths, head, color);
     for p in sorted.iter().filter(|p| !p.spec.pmx_module) {
-        grid.push(list_row(p, now_ms));
+        let mut row = list_row(p, now_ms);
+        if health {
+            row.push(health_column::cell(p));
+        }
+        grid.push(row);
     }
     let mut text = grid.render();
     if let Some(modules) = super::module_table::module_section(&sorted, id_width, color) {
@@ -154,6 +164,7 @@ pub(crate) mod tests {
             km_monitored: None,
             versioning: None,
             vizion_running: false,
+            health: None,
         }
     }
 
@@ -198,6 +209,22 @@ pub(crate) mod tests {
 │ 1  │ api    │ default     │ N/A     │ cluster │ 1688     │ 0s     │ 0    │ online    │ 0%       │ 47.3mb   │ root     │ disabled │
 └────┴────────┴─────────────┴─────────┴─────────┴──────────┴────────┴──────┴───────────┴──────────┴──────────┴──────────┴──────────┘";
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn a_health_column_follows_only_when_an_app_has_a_check() {
+        let plain = list_table(&[process(0, "api")], 1_000_000, false);
+        assert!(!plain.contains("health"), "{plain}");
+        let mut checked = process(0, "api");
+        checked.health = Some(pm2_proto::HealthInfo {
+            status: pm2_proto::HealthStatus::Healthy,
+            ..Default::default()
+        });
+        let out = list_table(&[checked, process(1, "worker")], 1_000_000, false);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[1].ends_with("│ watching │ health    │"), "{out}");
+        assert!(lines[3].ends_with("│ disabled │ healthy   │"), "{out}");
+        assert!(lines[4].ends_with("│ disabled │ -         │"), "{out}");
     }
 
     #[test]

@@ -30,6 +30,27 @@ pub enum PrimaryCmd {
         sender: IpcSender,
         /// Its scheduling policy.
         policy: SchedPolicy,
+        /// Route it no connection until [`PrimaryCmd::Admit`]: a health-checked worker
+        /// warming up (pm2-rs's readiness; the others keep serving meanwhile).
+        held: bool,
+    },
+    /// A held worker passed its readiness: route connections to it from now on.
+    Admit {
+        /// Worker id.
+        worker: u32,
+    },
+    /// Hand `conn` (the server end of a loopback connection the daemon made) to this
+    /// worker as if accepted on its round-robin listener on `port`, held or not: a health
+    /// probe that reaches this worker and no other. Answers whether it was handed over.
+    Probe {
+        /// Worker id.
+        worker: u32,
+        /// The listening port the probe is for.
+        port: u16,
+        /// The connection.
+        conn: OwnedFd,
+        /// Whether the worker listens there (round-robin) and got it.
+        reply: oneshot::Sender<bool>,
     },
     /// A `NODE_CLUSTER` message from a worker.
     Message {

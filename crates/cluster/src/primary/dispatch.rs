@@ -40,7 +40,9 @@ impl State {
             let candidate = (0..n)
                 .map(|i| l.workers[(l.cursor + i) % n])
                 .filter_map(|id| workers.get(&id).map(|w| (id, w)))
-                .filter(|(_, w)| !w.draining && w.sender.is_open() && w.in_flight.len() < WINDOW)
+                .filter(|(_, w)| {
+                    !w.draining && !w.held && w.sender.is_open() && w.in_flight.len() < WINDOW
+                })
                 .min_by_key(|(_, w)| w.in_flight.len())
                 .map(|(id, _)| id);
             let Some(worker) = candidate else {
@@ -56,7 +58,7 @@ impl State {
 
     /// Sends `newconn` with the connection; a worker whose channel refuses it is drained and
     /// the connection goes back to the front of the queue.
-    fn hand_over(&mut self, worker: u32, conn: Conn) {
+    pub(super) fn hand_over(&mut self, worker: u32, conn: Conn) {
         let Some(w) = self.workers.get_mut(&worker) else {
             return;
         };

@@ -30,17 +30,20 @@ pub(super) struct Worker {
     seq: u64,
     /// No new connections (stopping or being replaced).
     pub(super) draining: bool,
+    /// No connections yet: warming up until admitted (see `PrimaryCmd::Attach`).
+    pub(super) held: bool,
     /// Connections handed over and awaiting `accepted`, by the `seq` of their `newconn`.
     pub(super) in_flight: HashMap<u64, Conn>,
 }
 
 impl Worker {
-    pub(super) fn new(sender: IpcSender, policy: SchedPolicy) -> Self {
+    pub(super) fn new(sender: IpcSender, policy: SchedPolicy, held: bool) -> Self {
         Worker {
             sender,
             policy,
             seq: 0,
             draining: false,
+            held,
             in_flight: HashMap::new(),
         }
     }

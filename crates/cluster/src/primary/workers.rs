@@ -18,10 +18,45 @@ impl State {
         worker: u32,
         app: String,
         sender: IpcSender,
-        policy: SchedPolicy,
+        (policy, held): (SchedPolicy, bool),
     ) {
         tracing::debug!("cluster: worker {worker} of app {app} attached");
-        self.workers.insert(worker, Worker::new(sender, policy));
+        self.workers
+            .insert(worker, Worker::new(sender, policy, held));
+    }
+
+    /// A held worker is ready: it takes its share, starting with what is parked.
+    pub(super) fn admit(&mut self, worker: u32) {
+        let Some(w) = self.workers.get_mut(&worker) else {
+            return;
+        };
+        w.held = false;
+        for key in &self.listener_keys_of(worker) {
+            self.dispatch(key);
+        }
+    }
+
+    /// See [`super::command::PrimaryCmd::Probe`].
+    pub(super) fn probe(
+        &mut self,
+        worker: u32,
+        port: u16,
+        conn: std::os::fd::OwnedFd,
+        reply: oneshot::Sender<bool>,
+    ) {
+        let key = self
+            .tcp_ports_of(worker)
+            .into_iter()
+            .find(|(key, addr)| {
+                addr.port() == port && self.listeners.get(key).is_some_and(|l| l.round_robin)
+            })
+            .map(|(key, _)| key);
+        let Some(key) = key else {
+            let _ = reply.send(false);
+            return;
+        };
+        self.hand_over(worker, super::state::Conn::new(key, conn));
+        let _ = reply.send(true);
     }
 
     /// No new connections for this worker; optionally tell it to close its servers.
@@ -60,6 +95,15 @@ impl State {
         });
     }
 
+    /// The listeners the worker takes part in.
+    fn listener_keys_of(&self, worker: u32) -> Vec<ListenerKey> {
+        self.listeners
+            .iter()
+            .filter(|(_, l)| l.workers.contains(&worker))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     /// The TCP listeners the worker takes part in, with their addresses (empty for an
     /// unknown worker).
     fn tcp_ports_of(&self, worker: u32) -> Vec<(ListenerKey, SocketAddr)> {
@@ -75,13 +119,7 @@ impl State {
         let Some(w) = self.workers.remove(&worker) else {
             return;
         };
-        let keys: Vec<ListenerKey> = self
-            .listeners
-            .iter()
-            .filter(|(_, l)| l.workers.contains(&worker))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in &keys {
+        for key in &self.listener_keys_of(worker) {
             self.leave(worker, key);
         }
         for (_, conn) in w.in_flight {

@@ -16,6 +16,8 @@ use std::path::Path;
 pub(crate) struct FileScope<'a> {
     /// `--env <name>`.
     pub env_name: Option<&'a str>,
+    /// `--env-file`s of the command line (absolute), read after the app's own `env_file`.
+    pub env_files: &'a [std::path::PathBuf],
     /// `deploy.<name>.env`, already stringified.
     pub deploy_env: BTreeMap<String, String>,
 }
@@ -76,7 +78,9 @@ pub(crate) fn resolve_app(
     let cwd = app_cwd(r, ctx);
     let (mut opts, extras) = start_options(r, name, cwd.as_deref());
     crate::serve::as_static_server(&mut opts, ctx);
-    let env = app_env(r, scope, ctx);
+    let file_env = cwd.as_deref().map(|dir| env_files(r, scope, dir));
+    let env = app_env(r, scope, ctx, file_env.unwrap_or_default());
+    let health = r.get("health_check", super::health::health_check);
     r.check_unsupported();
     let cwd = cwd?;
     if !r.errors.is_empty() {
@@ -97,7 +101,29 @@ pub(crate) fn resolve_app(
         }
     };
     finish(&mut spec, extras, env);
+    spec.health_check = health;
     Some(spec)
+}
+
+/// The app's `env_file` (a path or a list, relative to the app's `cwd`), then the command
+/// line's `--env-file`s; a missing or malformed file is an error under `env_file`.
+fn env_files(r: &mut AppReader, scope: &FileScope, cwd: &str) -> BTreeMap<String, String> {
+    let own = r
+        .get("env_file", fields::string_or_list)
+        .unwrap_or_default();
+    let dir = Path::new(cwd);
+    let files: Vec<_> = own
+        .iter()
+        .map(|f| crate::env_file::env_file_path(dir, f))
+        .chain(scope.env_files.iter().cloned())
+        .collect();
+    match crate::env_file::read_env_files(&files) {
+        Ok(vars) => vars,
+        Err(e) => {
+            r.error_at("env_file", &e.to_string());
+            BTreeMap::new()
+        }
+    }
 }
 
 /// `cwd` made absolute against the directory the CLI runs in (PM2's `path.resolve`), and
@@ -211,9 +237,15 @@ fn watch(v: &Value) -> Result<Option<Vec<String>>, String> {
     }
 }
 
-/// PM2's env for an ecosystem app: the CLI's environment (minus `filter_env`), then
-/// `deploy.<env>.env`, `env`, `env_<env>`, and `PORT` from `port`; last wins.
-fn app_env(r: &mut AppReader, scope: &FileScope, ctx: &ResolveContext) -> BTreeMap<String, String> {
+/// PM2's env for an ecosystem app: the CLI's environment (minus `filter_env`), then the
+/// env files (pm2-rs's `env_file`), `deploy.<env>.env`, `env`, `env_<env>`, and `PORT`
+/// from `port`; last wins.
+fn app_env(
+    r: &mut AppReader,
+    scope: &FileScope,
+    ctx: &ResolveContext,
+    file_env: BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     let mut env = match r.get("filter_env", filter_env) {
         Some(Filter::All) => BTreeMap::new(),
         Some(Filter::Containing(words)) => ctx
@@ -224,6 +256,7 @@ fn app_env(r: &mut AppReader, scope: &FileScope, ctx: &ResolveContext) -> BTreeM
             .collect(),
         _ => ctx.env.clone(),
     };
+    env.extend(file_env);
     env.extend(scope.deploy_env.clone());
     env.extend(r.get("env", fields::env_block).unwrap_or_default());
     if let Some(name) = scope.env_name {
@@ -288,6 +321,7 @@ fn describe(e: &ConfigError) -> (&'static str, String) {
             let value = path.display().to_string();
             ("cwd", format!("{value:?}: no such directory"))
         }
+        ConfigError::EnvFile { error, .. } => ("env_file", error.to_string()),
         ConfigError::InvalidValue { flag, value, why } => {
             let key = match flag.as_str() {
                 "--log-type" => "log_type",

@@ -60,6 +60,10 @@ const OPTIONS: &[(&str, Support)] = &[
     ("watch_options", Unsupported),
     ("max_memory_restart", Mapped),
     ("cron_restart", Mapped),
+    // Beyond PM2 (issue 18): dotenv files, health checks.
+    ("env_file", Mapped),
+    ("health_check", Mapped),
+    ("depends_on", Mapped),
     ("instance_var", Mapped),
     ("increment_var", Mapped),
     ("uid", Mapped),
@@ -120,7 +124,8 @@ pub(crate) enum Key {
 /// Classifies a key as PM2 does: exact name, explicit alias, then the camelCase form of
 /// either (PM2 gives every schema key a camelCase alias).
 pub(crate) fn classify(key: &str) -> Key {
-    if let Some(env) = key.strip_prefix("env_") {
+    // `env_file` is an option, not the `env_file` block PM2 would see in it.
+    if let Some(env) = key.strip_prefix("env_").filter(|_| lookup(key).is_none()) {
         return Key::EnvBlock(env.to_string());
     }
     lookup(key)
@@ -146,7 +151,7 @@ fn support(canonical: &str) -> Support {
 }
 
 /// `maxMemoryRestart` → `max_memory_restart`.
-fn snake_case(key: &str) -> String {
+pub(crate) fn snake_case(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 4);
     for c in key.chars() {
         if c.is_ascii_uppercase() {
@@ -189,6 +194,9 @@ mod tests {
         assert_eq!(classify("env_prod"), Key::EnvBlock("prod".into()));
         assert_eq!(classify("windowsHide"), Key::Option("windowsHide", Ignored));
         assert_eq!(classify("bogus"), Key::Unknown);
+        assert_eq!(classify("env_file"), Key::Option("env_file", Mapped));
+        assert_eq!(classify("envFile"), Key::Option("env_file", Mapped));
+        assert_eq!(classify("healthCheck"), Key::Option("health_check", Mapped));
     }
 
     #[test]

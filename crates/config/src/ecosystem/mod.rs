@@ -8,8 +8,10 @@
 
 mod apps;
 mod bounds;
+mod depends;
 mod expr;
 mod fields;
+mod health;
 mod keys;
 mod load;
 mod node;
@@ -60,6 +62,9 @@ pub struct EcosystemOptions {
     /// `--only a,b`: the app names to act on, already split on commas and spaces; empty
     /// means all.
     pub only: Vec<String>,
+    /// `--env-file`s given on the command line (absolute), read after each app's own
+    /// `env_file`, under its `env`.
+    pub env_files: Vec<PathBuf>,
 }
 
 /// The outcome: every app resolved, plus warnings (unknown keys with suggestions, missing
@@ -102,12 +107,23 @@ pub fn load_ecosystem_from_reader(
 }
 
 /// The app names a file declares (after `--only`, with `append_env_to_name` and
-/// `name_prefix` applied), for stop/delete/restart `<file>` without resolving scripts.
+/// `name_prefix` applied), for stop/delete/restart `<file>` without resolving scripts;
+/// in start order (`depends_on`: each after what it depends on).
 pub fn ecosystem_app_names(
     arg: &str,
     opts: &EcosystemOptions,
     ctx: &ResolveContext,
 ) -> Result<Vec<String>, Vec<EcosystemError>> {
+    ecosystem_app_order(arg, opts, ctx).map(|(names, _)| names)
+}
+
+/// [`ecosystem_app_names`], and whether any app of the file has a `depends_on` (then
+/// stop and delete go one app at a time, in the reverse order).
+pub fn ecosystem_app_order(
+    arg: &str,
+    opts: &EcosystemOptions,
+    ctx: &ResolveContext,
+) -> Result<(Vec<String>, bool), Vec<EcosystemError>> {
     let (label, config) = if arg == "-" {
         (STDIN_LABEL, read_stdin(std::io::stdin().lock(), Some(ctx))?)
     } else {
@@ -122,7 +138,7 @@ pub fn ecosystem_app_names_from_reader(
     input: impl Read,
     opts: &EcosystemOptions,
 ) -> Result<Vec<String>, Vec<EcosystemError>> {
-    names_in(&read_stdin(input, None)?, STDIN_LABEL, opts)
+    names_in(&read_stdin(input, None)?, STDIN_LABEL, opts).map(|(names, _)| names)
 }
 
 /// The whole file as read (JSON, YAML or JavaScript, evaluated as `pm2 start` would), with
@@ -227,16 +243,19 @@ fn resolve_config(
     });
     let scope = FileScope {
         env_name: opts.env_name.as_deref(),
+        env_files: &opts.env_files,
         deploy_env,
     };
     let mut apps = Vec::new();
     let mut warnings = Vec::new();
     let mut seen = Vec::new();
+    let mut declared = Vec::new();
     for (prefix, obj) in objects {
         let mut r = AppReader::new(prefix, obj);
         let named = app_name(&mut r, &scope);
         if let Some((base, full)) = &named {
             seen.extend([base.clone(), full.clone()]);
+            declared.push(declare(&mut r, base, full));
             if !selected(opts, base, full) {
                 continue;
             }
@@ -247,6 +266,12 @@ fn resolve_config(
         warnings.append(&mut r.warnings);
     }
     warnings.extend(unmatched_only(opts, &seen, label));
+    if errors.is_empty() {
+        match depends::resolve(&declared) {
+            Ok(deps) => apps = in_start_order(apps, &declared, deps),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
     if !errors.is_empty() {
         return Err(with_label(label, errors));
     }
@@ -255,6 +280,37 @@ fn resolve_config(
         warnings,
         file,
     })
+}
+
+/// What the ordering needs of an app object (its `depends_on` read as written).
+fn declare(r: &mut AppReader, base: &str, full: &str) -> depends::Declared {
+    depends::Declared {
+        prefix: r.prefix.clone(),
+        base: base.to_string(),
+        full: full.to_string(),
+        deps: r.get("depends_on", depends::depends_on).unwrap_or_default(),
+        checked: r.has("health_check"),
+    }
+}
+
+/// The apps, each with its resolved `depends_on`, in start order.
+fn in_start_order(
+    apps: Vec<AppSpec>,
+    declared: &[depends::Declared],
+    deps: Vec<Vec<pm2_proto::Dependency>>,
+) -> Vec<AppSpec> {
+    let mut apps: Vec<Option<AppSpec>> = apps.into_iter().map(Some).collect();
+    let mut app_deps = Vec::new();
+    for app in apps.iter_mut().flatten() {
+        let i = declared.iter().position(|d| d.full == app.name);
+        app.depends_on = i.map(|i| deps[i].clone()).unwrap_or_default();
+        app_deps.push(app.depends_on.clone());
+    }
+    let names: Vec<String> = apps.iter().flatten().map(|a| a.name.clone()).collect();
+    depends::start_order(&names, &app_deps)
+        .into_iter()
+        .filter_map(|i| apps[i].take())
+        .collect()
 }
 
 fn unmatched_only(opts: &EcosystemOptions, seen: &[String], label: &str) -> Vec<String> {
@@ -269,24 +325,43 @@ fn names_in(
     config: &Value,
     label: &str,
     opts: &EcosystemOptions,
-) -> Result<Vec<String>, Vec<EcosystemError>> {
+) -> Result<(Vec<String>, bool), Vec<EcosystemError>> {
     let objects = app_objects(config).map_err(|e| with_label(label, e))?;
     let scope = FileScope {
         env_name: opts.env_name.as_deref(),
+        env_files: &opts.env_files,
         deploy_env: Default::default(),
     };
     let mut names = Vec::new();
     let mut errors = Vec::new();
+    let mut declared = Vec::new();
     for (prefix, obj) in objects {
         let mut r = AppReader::new(prefix, obj);
-        match app_name(&mut r, &scope) {
-            Some((base, full)) if selected(opts, &base, &full) => names.push(full),
-            _ => {}
+        if let Some((base, full)) = app_name(&mut r, &scope) {
+            declared.push(declare(&mut r, &base, &full));
+            if selected(opts, &base, &full) {
+                names.push(full);
+            }
         }
         errors.append(&mut r.errors);
     }
+    if errors.is_empty() {
+        match depends::resolve(&declared) {
+            Ok(deps) => {
+                let deps_of = |n: &String| {
+                    let i = declared.iter().position(|d| &d.full == n);
+                    i.map(|i| deps[i].clone()).unwrap_or_default()
+                };
+                let app_deps: Vec<_> = names.iter().map(deps_of).collect();
+                let order = depends::start_order(&names, &app_deps);
+                names = order.into_iter().map(|i| names[i].clone()).collect();
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    let dependent = declared.iter().any(|d| !d.deps.is_empty());
     errors
         .is_empty()
-        .then_some(names)
+        .then_some((names, dependent))
         .ok_or_else(|| with_label(label, errors))
 }

@@ -47,6 +47,7 @@ fn env(name: &str) -> EcosystemOptions {
     EcosystemOptions {
         env_name: Some(name.into()),
         only: vec![],
+        ..Default::default()
     }
 }
 
@@ -243,6 +244,7 @@ fn only_selects_apps_by_declared_name() {
     let opts = EcosystemOptions {
         env_name: Some("production".into()),
         only: vec!["api".into(), "nope".into()],
+        ..Default::default()
     };
     let eco = load(&d, "eco.json", &opts).unwrap();
     assert_eq!(

@@ -28,12 +28,37 @@ pub fn resolve_start(
         .as_ref()
         .and_then(|p| keep(choose_interpreter(opts, p, ctx), &mut errors));
     let flags = Flags::parse(opts, ctx, &mut errors);
-    match (program, interpreter) {
-        (Some(program), Some(interpreter)) if errors.is_empty() => {
-            Ok(assemble(opts, ctx, program, interpreter, flags))
+    let file_env = keep(env_files(opts, ctx, program.as_ref()), &mut errors);
+    match (program, interpreter, file_env) {
+        (Some(program), Some(interpreter), Some(file_env)) if errors.is_empty() => {
+            let mut spec = assemble(opts, ctx, program, interpreter, flags);
+            // Over the CLI's environment: the file is what the user asked for.
+            spec.env.extend(file_env);
+            Ok(spec)
         }
         _ => Err(errors),
     }
+}
+
+/// `--env-file`s, relative to the CLI's directory, read in order.
+fn env_files(
+    opts: &StartOptions,
+    ctx: &ResolveContext,
+    program: Option<&Program>,
+) -> Result<std::collections::BTreeMap<String, String>, ConfigError> {
+    let files: Vec<_> = opts
+        .env_file
+        .iter()
+        .map(|f| crate::env_file::env_file_path(&ctx.cwd, f))
+        .collect();
+    crate::env_file::read_env_files(&files).map_err(|error| ConfigError::EnvFile {
+        app: opts
+            .name
+            .clone()
+            .or_else(|| program.map(|p| p.default_name.clone()))
+            .unwrap_or_else(|| opts.script.clone()),
+        error,
+    })
 }
 
 /// The spec of a start whose every value is valid.

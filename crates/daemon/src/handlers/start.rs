@@ -117,6 +117,7 @@ fn new_instance(daemon: &Daemon, spec: &AppSpec, id: u32, slot: Slot) -> Process
         km_monitored: None,
         versioning: None,
         vizion_running: false,
+        health: None,
     }
 }
 

@@ -109,6 +109,7 @@ impl Instance {
                 input = next_input(&mut self.phase) => Box::pin(self.on_input(input)).await,
                 fired = self.triggers.next(watch_delay) => Box::pin(self.on_fired(fired)).await,
                 meta = self.versioning.done() => self.on_versioning(meta),
+                report = self.health.monitor.next() => Box::pin(self.on_health(report)).await,
                 ctl = rx.recv() => match ctl {
                     Some(ctl) => if Box::pin(self.handle(ctl)).await { return },
                     None => { Box::pin(self.stop()).await; return }
@@ -148,6 +149,9 @@ impl Instance {
             Control::Reset(reply) => {
                 self.info.restart_time = 0;
                 self.info.unstable_restarts = 0;
+                if let Some(h) = self.info.health.as_mut() {
+                    h.restarts = 0;
+                }
                 self.publish();
                 let _ = reply.send(Ok(()));
             }
@@ -185,10 +189,19 @@ impl Instance {
     /// and a `list` right after never shows it launching. Bounded by the phase's own
     /// deadline (`listen_timeout`, after which the instance counts as online, as in PM2); an
     /// exit ends the wait too.
+    ///
+    /// With a health check, the wait is for the check to pass, bounded by its
+    /// `ready_timeout`, past which the reply goes and the instance stays `launching`.
     async fn settle_launch(&mut self) {
+        let bound = self
+            .ready_timeout()
+            .map(|t| tokio::time::Instant::now() + t);
         while matches!(self.phase, Phase::Launching { .. }) {
-            let input = next_input(&mut self.phase).await;
-            self.on_input(input).await;
+            tokio::select! {
+                input = next_input(&mut self.phase) => self.on_input(input).await,
+                report = self.health.monitor.next() => Box::pin(self.on_health(report)).await,
+                _ = sleep_until(bound) => return,
+            }
         }
     }
 
@@ -231,6 +244,9 @@ impl Instance {
 
     /// `ready` with `--wait-ready`, the cluster worker's `online` otherwise.
     fn is_ready_signal(&self, ev: &WorkerEvent) -> bool {
+        if self.health_gated() {
+            return false;
+        }
         if self.info.spec.wait_ready {
             *ev == WorkerEvent::Ready
         } else {

@@ -38,10 +38,12 @@ impl Instance {
             Effect::CountRestart => self.info.restart_time += 1,
             Effect::Spawn => return Some(self.spawn(outcome).await),
             Effect::End(child) => {
+                self.unwatch_health();
                 self.stop_child(child).await;
                 return Some(Event::Ended);
             }
             Effect::Reap(child, exit) => {
+                self.unwatch_health();
                 self.reap(child, exit).await;
                 let decision = self.decide(exit.code);
                 let now = Instant::now();

@@ -78,6 +78,9 @@ pub enum ReloadFailure {
     /// With `--wait-ready`, it sent no `ready` within `listen_timeout`.
     #[error("no 'ready' within {}ms (listen_timeout)", .0.as_millis())]
     NoReady(Duration),
+    /// With a health check, it did not pass within `ready_timeout`.
+    #[error("not healthy within {}ms (health_check.ready_timeout): {}", .0.as_millis(), .1)]
+    Unhealthy(Duration, String),
 }
 
 /// Why `pm2 trigger` got no answer from an instance.

@@ -36,6 +36,11 @@ impl Instance {
         // A new process says anew what it is (PM2 empties them on each start).
         self.info.axm_options.clear();
         self.write_pid_file(running.pid);
+        if self.health_gated() {
+            // Readiness is the health check's: launching until it passes.
+            self.watch_health(running.pid, super::health_gate::cluster_worker(running));
+            return Some(Self::health_launch_deadline());
+        }
         let waits = self.info.spec.wait_ready
             || (self.info.spec.exec_mode == ExecMode::Cluster && running.link.is_some());
         waits.then(|| Instant::now() + self.listen_timeout())
@@ -62,7 +67,7 @@ impl Instance {
             .is_some_and(|n| n.starts_with("node"))
     }
 
-    fn sched_policy(&self) -> SchedPolicy {
+    pub(super) fn sched_policy(&self) -> SchedPolicy {
         match self
             .info
             .spec
@@ -107,6 +112,7 @@ impl Instance {
                     pm_id: self.info.pm_id,
                     namespace: Arc::clone(&self.relay.namespace),
                     cluster: cluster.then(|| self.sched_policy()),
+                    held: self.health_gated(),
                 };
                 let hub = self.relay.hub.clone();
                 match worker_channel::attach(parent, who, &self.primary, hub).await {

@@ -22,6 +22,7 @@
 //! - `launch.rs`: spawning the child;
 //! - `retire.rs`: ending a child (stop, reload's old worker);
 //! - `exit.rs`: a child that exited on its own, and the restart policy;
+//! - `health_gate.rs`: the health check's verdicts (ready, liveness restart);
 //! - `drive.rs`: carrying out a transition's effects;
 //! - `restart.rs`: stop, start, restart, reload;
 //! - `stdin.rs`: a line for the app's stdin (`pm2 send`), bounded in time;
@@ -37,6 +38,7 @@ mod drive;
 mod exit;
 mod failure;
 mod handle;
+mod health_gate;
 mod launch;
 mod phase;
 mod process;

@@ -59,7 +59,19 @@ impl Instance {
             Ok(r) => r,
             Err(e) => return Err(self.reload_failed(e.into())),
         };
-        if let Err(why) = self.wait_until_serving(&mut fresh).await {
+        let serving = match self.wait_until_serving(&mut fresh).await {
+            Ok(()) => self.wait_until_healthy(&mut fresh).await,
+            Err(why) => Err(why),
+        };
+        if let Err(why) = serving {
+            // The old worker is probed again (a reload that fails changes nothing).
+            let old = self
+                .phase
+                .child()
+                .map(|c| (c.pid, super::health_gate::cluster_worker(c)));
+            if let Some((pid, worker)) = old {
+                self.watch_health(pid, worker);
+            }
             tracing::warn!(
                 "App [{}] reload failed: {why}; the old worker stays",
                 self.label()

@@ -31,6 +31,8 @@ pub(super) struct Instance {
     pub(super) settings: Arc<DaemonSettings>,
     /// The cluster primary that routes connections to workers.
     pub(super) primary: Primary,
+    /// The health check's probing and counts (idle without `health_check`).
+    pub(super) health: crate::health::Gate,
     publish: watch::Sender<ProcessInfo>,
 }
 
@@ -54,6 +56,7 @@ impl Instance {
             relay,
             settings,
             primary,
+            health: Default::default(),
             publish,
         };
         (instance, state)

@@ -1,0 +1,177 @@
+//! `depends_on` (beyond PM2) for `start|restart|reload <file>` and `resurrect`: the apps go
+//! to the daemon in layers, each app once what it depends on is as its condition asks (`started`, `online`,
+//! `healthy`, `completed`); an app whose dependency is not is left out, with the reason,
+//! and so are the apps that depend on it. A start reply already waits until the instances
+//! are online (healthy with a check), so only `completed` is waited for here, bounded.
+
+use super::connection::expect;
+use super::views::fetch_list;
+use crate::client::Client;
+use crate::out;
+use anyhow::{bail, Result};
+use pm2_proto::{
+    AppSpec, ApplyMode, ApplyRequest, Condition, Dependency, HealthStatus, InstanceOutcome,
+    ProcessInfo, Request, Response, Status,
+};
+use std::time::{Duration, Instant};
+
+/// Longest wait for a `completed` dependency to exit.
+const COMPLETED_WITHIN: Duration = Duration::from_secs(60);
+/// How often the daemon's list is read meanwhile.
+const COMPLETED_POLL: Duration = Duration::from_millis(100);
+
+/// Applies `apps` (in start order) layer by layer; the outcomes, and how many apps were
+/// left out for a dependency.
+pub(crate) fn apply_in_order(
+    client: &mut Client,
+    apps: Vec<AppSpec>,
+    mode: ApplyMode,
+) -> Result<(Vec<InstanceOutcome>, usize)> {
+    in_order(client, apps, |client, ready| {
+        let request = Request::Apply(ApplyRequest {
+            apps: ready,
+            running: mode,
+        });
+        let Response::Outcomes { outcomes } = expect(client, request)? else {
+            bail!("unexpected reply to an ecosystem action");
+        };
+        Ok(outcomes)
+    })
+}
+
+/// Sends `apps` with `send`, layer by layer, each app once its dependencies are as asked.
+pub(crate) fn in_order(
+    client: &mut Client,
+    apps: Vec<AppSpec>,
+    mut send: impl FnMut(&mut Client, Vec<AppSpec>) -> Result<Vec<InstanceOutcome>>,
+) -> Result<(Vec<InstanceOutcome>, usize)> {
+    let mut outcomes = Vec::new();
+    let mut left_out = 0;
+    for layer in layers(apps) {
+        let mut ready = Vec::new();
+        for app in layer {
+            match unmet_dependency(client, &app.depends_on)? {
+                None => ready.push(app),
+                Some(why) => {
+                    out::error(&format!("App [{}] not started: {why}", app.name));
+                    left_out += 1;
+                }
+            }
+        }
+        if !ready.is_empty() {
+            outcomes.extend(send(client, ready)?);
+        }
+    }
+    Ok((outcomes, left_out))
+}
+
+/// The apps grouped so that each comes in a layer after all it depends on, in their
+/// order otherwise (a dump need not be in start order; a cycle, which only a hand-edited
+/// dump can hold, stops deepening after one pass per app).
+fn layers(apps: Vec<AppSpec>) -> Vec<Vec<AppSpec>> {
+    let mut depth = vec![0usize; apps.len()];
+    for _ in 0..apps.len() {
+        let mut changed = false;
+        for (i, app) in apps.iter().enumerate() {
+            let d = app
+                .depends_on
+                .iter()
+                .flat_map(|dep| {
+                    let of = apps.iter().zip(&depth);
+                    of.filter(move |(a, _)| a.name == dep.name)
+                })
+                .map(|(_, d)| d + 1)
+                .max()
+                .unwrap_or(0);
+            if d > depth[i] {
+                depth[i] = d;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut layers: Vec<Vec<AppSpec>> = Vec::new();
+    for (app, d) in apps.into_iter().zip(depth) {
+        if layers.len() <= d {
+            layers.resize_with(d + 1, Vec::new);
+        }
+        layers[d].push(app);
+    }
+    layers
+}
+
+/// Why one of `deps` is not as asked, waiting for `completed` ones; `None` when all are.
+fn unmet_dependency(client: &mut Client, deps: &[Dependency]) -> Result<Option<String>> {
+    let started = Instant::now();
+    loop {
+        let list = fetch_list(client)?;
+        let mut waiting = false;
+        for dep in deps {
+            match verdict(dep, &list) {
+                Verdict::Met => {}
+                Verdict::Running if started.elapsed() < COMPLETED_WITHIN => waiting = true,
+                Verdict::Running => {
+                    let s = COMPLETED_WITHIN.as_secs();
+                    return Ok(Some(format!("{} did not complete within {s} s", dep.name)));
+                }
+                Verdict::Unmet(why) => return Ok(Some(why)),
+            }
+        }
+        if !waiting {
+            return Ok(None);
+        }
+        std::thread::sleep(COMPLETED_POLL);
+    }
+}
+
+/// Where one dependency stands.
+enum Verdict {
+    Met,
+    /// A `completed` dependency still runs.
+    Running,
+    Unmet(String),
+}
+
+fn verdict(dep: &Dependency, list: &[ProcessInfo]) -> Verdict {
+    let name = &dep.name;
+    let of: Vec<&ProcessInfo> = list.iter().filter(|p| &p.spec.name == name).collect();
+    if of.is_empty() {
+        return Verdict::Unmet(format!("its dependency {name} is not running"));
+    }
+    let want = dep.condition.as_str();
+    for p in of {
+        let status = p.status.as_str();
+        let met = match dep.condition {
+            Condition::Started => true,
+            Condition::Online => p.status == Status::Online,
+            Condition::Healthy => {
+                p.status == Status::Online
+                    && p.health
+                        .as_ref()
+                        .is_some_and(|h| h.status == HealthStatus::Healthy)
+            }
+            Condition::Completed if p.status.is_running() => return Verdict::Running,
+            // Stopped without an exit code: it did not run under this daemon (a resurrect
+            // keeps a saved, stopped app stopped), so what it did is done.
+            Condition::Completed => p.status == Status::Stopped && p.exit_code.unwrap_or(0) == 0,
+        };
+        if !met {
+            let health = p
+                .health
+                .as_ref()
+                .and_then(|h| h.last_error.as_deref())
+                .map(|e| format!("; its health check: {e}"))
+                .unwrap_or_default();
+            let exit = match (dep.condition, p.exit_code) {
+                (Condition::Completed, Some(code)) => format!(", exit code {code}"),
+                _ => String::new(),
+            };
+            return Verdict::Unmet(format!(
+                "its dependency {name} is {status}{exit}, not {want}{health}"
+            ));
+        }
+    }
+    Verdict::Met
+}
