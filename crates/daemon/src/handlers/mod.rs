@@ -62,7 +62,7 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         }
     };
     if mutates {
-        state_file::write_state(daemon);
+        state_file::record_changes(daemon);
     }
     daemon
         .trim_due

@@ -1,6 +1,6 @@
 //! The housekeeping timer: every tick samples each running instance, keeps the readings for
-//! views, enforces memory limits, rewrites the state file when the table changed, and
-//! hands freed memory back to the OS.
+//! views, enforces memory limits, journals what changed in the table (compacting the
+//! journal once it outgrew its snapshot), and hands freed memory back to the OS.
 
 use super::memory_limit::MemoryLimit;
 use crate::instance::InstanceHandle;
@@ -36,7 +36,8 @@ pub(crate) async fn run(daemon: Arc<Daemon>) {
         tick.tick().await;
         ticks += 1;
         sample_all(&daemon, &limits);
-        state_file::write_state_if_changed(&daemon);
+        state_file::record_changes(&daemon);
+        state_file::compact_if_due(&daemon);
         let after_request = daemon.trim_due.swap(false, Ordering::Relaxed);
         if after_request || ticks % TRIM_EVERY_TICKS == 0 {
             release_freed_memory();
