@@ -19,6 +19,8 @@ pub(crate) struct Daemon {
     pub config_changed: Notify,
     /// The Node cluster primary shared by every cluster-mode app.
     pub primary: pm2_cluster::primary::Primary,
+    /// The environments apps run with, so equal ones are stored once.
+    pub env_pool: Mutex<pm2_proto::EnvPool>,
     /// The crash-recovery state files' writer (snapshot and journal).
     pub state_store: Mutex<crate::persist::state_file::StateStore>,
     /// A request was answered since memory was last handed back to the OS (its buffers,
@@ -41,6 +43,7 @@ impl Daemon {
             hub,
             config_changed: Notify::new(),
             primary: pm2_cluster::primary::Primary::start(),
+            env_pool: Mutex::default(),
             state_store: Mutex::default(),
             trim_due: AtomicBool::new(false),
             node_bus: Default::default(),
