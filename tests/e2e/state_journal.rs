@@ -111,3 +111,36 @@ fn a_torn_last_journal_record_is_skipped_with_a_pm2_log_line() {
     );
     p.ok(&["ping"]);
 }
+
+#[test]
+fn a_journal_compacted_into_its_snapshot_recovers_the_same_table() {
+    let p = Pm2::new("journal_compact");
+    // 120 apps in one start: their records outgrow the journal's 256 KiB floor, so the
+    // next housekeeping tick writes a new snapshot and starts a new journal.
+    let apps: Vec<Value> = (0..120)
+        .map(|i| serde_json::json!({"name": format!("e{i}"), "script": "sleep", "args": "1000"}))
+        .collect();
+    let eco = p.dir.join("many.json");
+    std::fs::write(&eco, serde_json::json!({ "apps": apps }).to_string()).expect("ecosystem");
+    p.ok(&["start", eco.to_str().unwrap_or_default()]);
+    let journal = p.home.join("daemon-state.journal");
+    let snapshot = p.home.join("daemon-state.json");
+    let len = |f: &std::path::Path| std::fs::metadata(f).map_or(0, |m| m.len());
+    p.wait_until(T, "the journal to be compacted into the snapshot", || {
+        len(&journal) < 64 * 1024 && len(&snapshot) > 256 * 1024
+    });
+    p.ok(&["stop", "e7"]);
+    kill_daemon(&p);
+    p.ok(&["list"]);
+    p.wait_until(T, "the 120 apps to be back, e7 stopped", || {
+        let apps = p.apps();
+        let stopped: Vec<&str> = apps
+            .iter()
+            .filter(|a| st(a) == "stopped")
+            .filter_map(|a| a["name"].as_str())
+            .collect();
+        apps.len() == 120
+            && stopped == ["e7"]
+            && apps.iter().all(|a| st(a) == "online" || a["name"] == "e7")
+    });
+}

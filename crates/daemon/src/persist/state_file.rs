@@ -207,3 +207,7 @@ pub(crate) fn clear_state(home: &Pm2Home) {
     let _ = std::fs::remove_file(home.daemon_state());
     let _ = std::fs::remove_file(home.daemon_state_journal());
 }
+
+#[cfg(test)]
+#[path = "state_file_tests.rs"]
+mod tests;
