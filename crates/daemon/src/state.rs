@@ -22,7 +22,7 @@ pub(crate) struct Daemon {
     /// The environments apps run with, so equal ones are stored once.
     pub env_pool: Mutex<pm2_proto::EnvPool>,
     /// The crash-recovery state files' writer (snapshot and journal).
-    pub state_store: Mutex<crate::persist::state_file::StateStore>,
+    pub state_store: Mutex<crate::persist::store::StateStore>,
     /// A request was answered since memory was last handed back to the OS (its buffers,
     /// which grow with the number of apps, are free now): trim on the next housekeeping tick.
     pub trim_due: AtomicBool,

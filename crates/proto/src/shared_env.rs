@@ -95,7 +95,7 @@ impl EnvPool {
     /// remembers it for the next app.
     pub fn share(&mut self, env: &mut SharedEnv) {
         self.shares += 1;
-        if self.shares.is_multiple_of(PRUNE_EVERY) {
+        if self.shares % PRUNE_EVERY == 0 {
             self.by_hash.retain(|_, copies| {
                 copies.retain(|w| w.strong_count() > 0);
                 !copies.is_empty()

@@ -9,4 +9,5 @@ pub(crate) mod dump;
 pub(crate) mod journal;
 pub(crate) mod recovery;
 pub(crate) mod state_file;
+pub(crate) mod store;
 pub(crate) mod tracker;

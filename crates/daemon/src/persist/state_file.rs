@@ -10,13 +10,12 @@
 //! outgrows [`COMPACT_RATIO`] × the snapshot, off the reply path.
 
 use super::journal::{self, Record};
-use super::tracker::Tracker;
+use super::store::StateStore;
 use crate::state::Daemon;
 use pm2_home::{write_atomic, Pm2Home};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::Write;
 
 /// The journal is compacted into the snapshot once it is this many times the snapshot's
@@ -24,18 +23,6 @@ use std::io::Write;
 pub(crate) const COMPACT_RATIO: u64 = 4;
 /// Below this size the journal is never compacted (a few records cost nothing to replay).
 pub(crate) const COMPACT_MIN_BYTES: u64 = 256 * 1024;
-
-/// The state files' writer: what is recorded, and the open journal.
-#[derive(Default)]
-pub(crate) struct StateStore {
-    tracker: Tracker,
-    /// The journal, open for appending; `None` until the first snapshot, or after a write
-    /// failed (the next change then writes a snapshot instead).
-    journal: Option<File>,
-    generation: u64,
-    journal_bytes: u64,
-    snapshot_bytes: u64,
-}
 
 /// The snapshot as written.
 #[derive(Serialize, Deserialize)]
