@@ -1,7 +1,7 @@
 //! `list`/`jlist` snapshots and target resolution.
 
 use crate::state::Daemon;
-use pm2_proto::{Response, TableRow, Target};
+use pm2_proto::{Monit, Response, Status, TableRow, Target};
 
 /// Every instance with its latest cpu/memory; without environments unless `with_env`.
 pub(crate) fn list(daemon: &Daemon, with_env: bool) -> Response {
@@ -11,11 +11,8 @@ pub(crate) fn list(daemon: &Daemon, with_env: bool) -> Response {
             // Dropping this reference: clearing would copy an environment other apps share.
             p.spec.env = Default::default();
         }
-        if let (Some(pid), true) = (p.pid, p.status.is_running()) {
-            p.monit = daemon
-                .sampler
-                .latest(p.pm_id)
-                .unwrap_or_else(|| daemon.sampler.sample(pid));
+        if let Some(monit) = monit(daemon, p.pm_id, p.pid, p.status) {
+            p.monit = monit;
         }
     }
     Response::List { processes }
@@ -27,14 +24,22 @@ pub(crate) fn table(daemon: &Daemon) -> Response {
     let mut rows = Vec::with_capacity(daemon.registry().len());
     daemon.registry().for_each(|p| rows.push(TableRow::of(p)));
     for row in &mut rows {
-        if let (Some(pid), true) = (row.pid, row.status.is_running()) {
-            row.monit = daemon
-                .sampler
-                .latest(row.pm_id)
-                .unwrap_or_else(|| daemon.sampler.sample(pid));
+        if let Some(monit) = monit(daemon, row.pm_id, row.pid, row.status) {
+            row.monit = monit;
         }
     }
     Response::Table { rows }
+}
+
+/// A running instance's latest cpu/memory (sampled now if the timer has not yet).
+fn monit(daemon: &Daemon, pm_id: u32, pid: Option<u32>, status: Status) -> Option<Monit> {
+    let pid = pid.filter(|_| status.is_running())?;
+    Some(
+        daemon
+            .sampler
+            .latest(pm_id)
+            .unwrap_or_else(|| daemon.sampler.sample(pid)),
+    )
 }
 
 /// Ids for targets, or an error naming the unknown target.
