@@ -1,5 +1,5 @@
 //! Probes, when the tests are built, for the tools some end-to-end tests need beyond the
-//! Rust toolchain (Node 22, tmux, openssl, ...). For each missing tool it sets a cfg such as
+//! Rust toolchain (Node 22, tmux, openssl, Chromium, ...). For each missing tool it sets a cfg such as
 //! `no_node22`, which the tests turn into `#[cfg_attr(no_node22, ignore = "<why>")]`: a test
 //! that cannot run is reported as ignored, with the reason, instead of passing silently.
 //!
@@ -20,7 +20,7 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
-    let probes: [(&str, Option<PathBuf>); 10] = [
+    let probes: [(&str, Option<PathBuf>); 13] = [
         ("no_node", on_path("node")),
         ("no_npm", on_path("npm")),
         ("no_node22", node22()),
@@ -29,8 +29,11 @@ fn main() {
         ("no_openssl", on_path("openssl")),
         ("no_gzip", on_path("gzip")),
         ("no_tmux", on_path("tmux")),
+        ("no_chromium", on_path("chromium")),
         ("no_pid_namespace", on_path("unshare").filter(|_| is_root())),
         ("no_unprivileged_exec", unprivileged_can_run_binaries()),
+        ("no_systemd_analyze", on_path("systemd-analyze")),
+        ("no_export_validators", export_validators()),
     ];
     for (cfg, found) in probes {
         println!("cargo:rustc-check-cfg=cfg({cfg})");
@@ -78,6 +81,15 @@ fn pm2_io() -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/pm2-io/node_modules/@pm2/io/package.json");
     path.is_file().then_some(path)
+}
+
+/// The Kubernetes and Compose schema validators that `scripts/install-deps.sh` installs
+/// into the venv `target/py-export`, for the tests of `pm2 export`.
+fn export_validators() -> Option<PathBuf> {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py-export/bin");
+    let both = is_executable(&bin.join("kubernetes-validate"))
+        && is_executable(&bin.join("check-jsonschema"));
+    both.then(|| bin.join("kubernetes-validate"))
 }
 
 fn is_executable(path: &Path) -> bool {

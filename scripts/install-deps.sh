@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain: interpreters for the fixture apps,
-# the tools some tests drive (tmux, openssl, gzip; without them build.rs marks those tests
+# the tools some tests drive (tmux, openssl, gzip, chromium; without them build.rs marks those tests
 # ignored, or under CI=true they fail), and Node 22 (from npm, into target/node22) so cluster
 # tests also run on a second Node major, and the npm `@pm2/io` (into target/pm2-io) that the
 # axm_options tests load into their apps.
@@ -16,6 +16,11 @@ command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v gzip >/dev/null 2>&1 || missing+=(gzip)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+# Headless Chromium drives the dashboard's browser test (tests/e2e/plus.rs).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# `pm2 export systemd`'s units are checked with systemd-analyze verify.
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
@@ -42,5 +47,12 @@ fi
 if [ ! -f target/pm2-io/node_modules/@pm2/io/package.json ]; then
   npm install --silent --no-audit --no-fund --prefix target/pm2-io @pm2/io@6.1.0
   # build.rs probes for it when the tests are built: make it look again.
+  touch build.rs
+fi
+if [ ! -x target/py-export/bin/kubernetes-validate ] || [ ! -x target/py-export/bin/check-jsonschema ]; then
+  # The validators of `pm2 export k8s|compose`'s files: the Kubernetes schemas and the
+  # Compose spec's (both offline once installed), in their own venv.
+  python3 -m venv target/py-export
+  target/py-export/bin/pip install --quiet kubernetes-validate==1.37.0 check-jsonschema==0.39.0
   touch build.rs
 fi

@@ -7,6 +7,8 @@
 //! - `pm2-dev` (by name): PM2's development mode, in the foreground (`pm2-runtime` crate);
 //! - `pm2 __serve` (hidden; the app `pm2 serve` starts): the static file server
 //!   (`pm2-serve`);
+//! - `pm2 __plus` (hidden; the app `pm2 plus` starts): the self-hosted dashboard
+//!   (`pm2-plus`);
 //! - anything else: the CLI (`pm2-cli`), which links neither of the others.
 
 use std::ffi::OsString;
@@ -22,6 +24,9 @@ fn main() {
     } else if pm2_serve::wants(&argv) {
         // `pm2 serve`'s app: the static file server, before clap for the same reason.
         pm2_serve::main(&argv[2..])
+    } else if pm2_plus::wants(&argv) {
+        // `pm2 plus`'s app: the dashboard, before clap for the same reason.
+        pm2_plus::main()
     } else if invoked_as_runtime(&argv) {
         pm2_runtime::main(argv)
     } else if invoked_as(&argv) == "pm2-dev" {

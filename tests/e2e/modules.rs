@@ -5,8 +5,8 @@
 //! the new value by `pm2 set mod:key`, skipped by `stop all` and `save`, started again by
 //! the daemon itself after `pm2 kill`, and removed by `pm2 uninstall`. Also: npm missing
 //! or failing registers nothing, an npm pm2-logrotate makes the built-in one step aside,
-//! PM2 7's own npm CLI installs a module into this daemon, and the real pm2-server-monit
-//! (pinned) runs as a module.
+//! PM2 7's own npm CLI installs a module into this daemon. Real modules from the npm
+//! registry are in `modules_npm`.
 
 use crate::harness::*;
 use serde_json::Value;
@@ -14,25 +14,25 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const T: Duration = Duration::from_secs(30);
-const NPM: &str = "npm not on PATH (scripts/install-deps.sh installs node with npm)";
+pub(crate) const T: Duration = Duration::from_secs(30);
+pub(crate) const NPM: &str = "npm not on PATH (scripts/install-deps.sh installs node with npm)";
 
 /// Whether npm runs here.
-fn npm_found() -> bool {
+pub(crate) fn npm_found() -> bool {
     Command::new("npm")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success())
 }
 
-fn module_conf(p: &Pm2) -> Value {
+pub(crate) fn module_conf(p: &Pm2) -> Value {
     let text = std::fs::read_to_string(p.home.join("module_conf.json")).unwrap_or_default();
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
 /// Writes module package `name` into `<test dir>/<name>`: its app prints its settings
 /// (`<name>` as JSON, and `greeting`) once, then every 50 ms prints `filler` when set.
-fn module_folder(p: &Pm2, name: &str, version: &str) -> PathBuf {
+pub(crate) fn module_folder(p: &Pm2, name: &str, version: &str) -> PathBuf {
     let dir = p.dir.join(name);
     std::fs::create_dir_all(&dir).expect("module folder");
     let package = serde_json::json!({
@@ -50,7 +50,7 @@ setInterval(() => { if (process.env.filler) console.log(process.env.filler); }, 
 }
 
 /// `npm pack` of a module folder; returns the tarball.
-fn pack(p: &Pm2, folder: &Path) -> PathBuf {
+pub(crate) fn pack(p: &Pm2, folder: &Path) -> PathBuf {
     let out = Command::new("npm")
         .arg("pack")
         .arg(folder)
@@ -71,23 +71,23 @@ fn pack(p: &Pm2, folder: &Path) -> PathBuf {
     p.dir.join(name)
 }
 
-fn by_name(p: &Pm2, name: &str) -> Option<Value> {
+pub(crate) fn by_name(p: &Pm2, name: &str) -> Option<Value> {
     p.apps().into_iter().find(|a| a["name"] == name)
 }
 
 /// Waits until the module `name` is online and returns its jlist element.
-fn wait_module_online(p: &Pm2, name: &str) -> Value {
+pub(crate) fn wait_module_online(p: &Pm2, name: &str) -> Value {
     p.wait_until(T, &format!("module {name} online"), || {
         by_name(p, name).filter(|a| st(a) == "online")
     })
 }
 
-fn out_log(p: &Pm2, name: &str) -> PathBuf {
+pub(crate) fn out_log(p: &Pm2, name: &str) -> PathBuf {
     p.home.join("logs").join(format!("{name}-out.log"))
 }
 
 /// `pm2 list`: the process table (before the `Module` heading) and the module section.
-fn list_sections(p: &Pm2) -> (String, String) {
+pub(crate) fn list_sections(p: &Pm2) -> (String, String) {
     let out = p.ok(&["list", "--no-color"]);
     let text = out.stdout;
     match text.find("\nModule") {
@@ -359,74 +359,6 @@ fn pm2_7s_own_cli_installs_a_module_into_this_daemon() {
     );
     p.ok(&["uninstall", "climod"]);
     assert!(by_name(&p, "climod").is_none());
-}
-
-/// The version of the real module installed from the registry: pinned, so the test does
-/// not follow the registry (its own dependency ranges still resolve at install time).
-const SERVER_MONIT: &str = "pm2-server-monit@3.0.0";
-
-/// Whether the npm registry answers for the pinned package (one look-up).
-fn registry_reachable() -> bool {
-    Command::new("npm")
-        .args(["view", SERVER_MONIT, "version"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// The real pm2-server-monit from npm: installed, online as a module with its package's
-/// settings, its @pm2/io registers its actions and module options over IPC, its metrics
-/// (under PM2 they flow through the agent PM2 injects; here its own @pm2/io 2.4
-/// initialises itself, `PMX_FORCE_UPDATE`) reach `jlist` and `describe`, and the daemon
-/// starts it again at boot.
-#[test]
-#[cfg_attr(
-    no_npm,
-    ignore = "npm not on PATH (scripts/install-deps.sh installs node with npm)"
-)]
-fn the_npm_pm2_server_monit_runs_as_a_module() {
-    require(npm_found(), NPM);
-    if !optional_part(registry_reachable(), "the npm registry is not reachable") {
-        return;
-    }
-    let p = Pm2::new("mod_server_monit");
-    p.ok(&["install", SERVER_MONIT]);
-    let name = "pm2-server-monit";
-    assert_eq!(module_conf(&p)[name]["drive"], "/", "{}", module_conf(&p));
-    let module = wait_module_online(&p, name);
-    assert_eq!(module["pm2_env"]["pmx_module"], true);
-    assert_eq!(module["pm2_env"]["version"], "3.0.0");
-    assert_eq!(module["pm2_env"]["drive"], "/");
-    let module = p.wait_until(T, "its actions and module options over IPC", || {
-        by_name(&p, name).filter(|m| {
-            let env = &m["pm2_env"];
-            env["axm_options"]["module_name"] == name
-                && env["axm_actions"].as_array().is_some_and(|a| a.len() > 3)
-        })
-    });
-    let actions = module["pm2_env"]["axm_actions"].to_string();
-    assert!(actions.contains("disk usage"), "{actions}");
-    let module = p.wait_until(T, "its metrics over IPC", || {
-        by_name(&p, name).filter(|m| m["pm2_env"]["axm_monitor"].get("Free memory").is_some())
-    });
-    let metrics = &module["pm2_env"]["axm_monitor"];
-    assert_eq!(metrics["CPU usage"]["unit"], "%", "{metrics}");
-    assert!(metrics.get("Avail. Disk").is_some(), "{metrics}");
-    let describe = p.ok(&["describe", name]).stdout;
-    assert!(
-        describe.contains("Code metrics value") && describe.contains("Free memory"),
-        "{describe}"
-    );
-    let (_, modules) = list_sections(&p);
-    assert!(
-        modules.contains(name) && modules.contains("3.0.0"),
-        "{modules}"
-    );
-    p.ok(&["kill"]);
-    p.ok(&["ping"]);
-    wait_module_online(&p, name);
-    p.ok(&["uninstall", name]);
-    assert!(by_name(&p, name).is_none());
-    assert!(!p.home.join("modules").join(name).exists());
 }
 
 /// The tarball scenario's core against PM2 7 (`PM2_REF`): the module table, its settings

@@ -304,21 +304,6 @@ fn bus_timing_only(stdout: &str) -> bool {
         })
 }
 
-/// PM2's own Node daemons (`PM2 v…: God Daemon (<home>)`) running for `home`.
-fn node_daemons_of(home: &Path) -> Vec<i32> {
-    let wanted = format!("God Daemon ({})", home.display());
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return vec![];
-    };
-    dir.flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&wanted))
-        })
-        .collect()
-}
-
 /// PM2 7's own CLI (the npm package's `bin/pm2`) lists, restarts, stops and kills this
 /// daemon's apps as if it were PM2's.
 #[test]
@@ -665,4 +650,96 @@ fn ecosystem_scenario(p: &Pm2) {
         .map(|a| a["name"].as_str().unwrap_or_default().to_string())
         .collect();
     assert_eq!(names.len(), 3, "{names:?}");
+}
+
+/// The mode of one of the home's sockets.
+fn socket_mode_of(p: &Pm2, sock: &str) -> u32 {
+    std::fs::metadata(p.home.join(sock))
+        .expect(sock)
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// `PM2_RS_NODE_API_SOCKET_MODE` widens `rpc.sock` and `pub.sock` for a home shared by a
+/// group, never past what the home lets through; a value that is not a mode keeps them
+/// owner-only and says so in pm2.log.
+#[test]
+fn the_node_api_sockets_widen_only_on_request_and_within_the_home() {
+    let p = Pm2::new("napi_modes");
+    p.ok(&["ping"]);
+    p.ok(&["kill"]);
+    let home_mode = || {
+        std::fs::metadata(&p.home)
+            .expect("home")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    std::fs::set_permissions(&p.home, std::fs::Permissions::from_mode(0o770)).expect("chmod");
+    let shared = [("PM2_RS_NODE_API_SOCKET_MODE", "0666")];
+    p.ok_env(&shared, &["ping"]);
+    assert_eq!(
+        home_mode(),
+        0o750,
+        "a shared home keeps its bits, never group write"
+    );
+    for sock in ["rpc.sock", "pub.sock"] {
+        assert_eq!(
+            socket_mode_of(&p, sock),
+            0o660,
+            "{sock}: group only, as the home"
+        );
+    }
+    p.ok_env(&shared, &["kill"]);
+    p.ok(&["ping"]);
+    assert_eq!(
+        home_mode(),
+        0o700,
+        "without the request the home is private again"
+    );
+    assert_eq!(socket_mode_of(&p, "rpc.sock"), 0o600);
+    p.ok(&["kill"]);
+    p.ok_env(&[("PM2_RS_NODE_API_SOCKET_MODE", "rw-rw----")], &["ping"]);
+    assert_eq!(socket_mode_of(&p, "rpc.sock"), 0o600);
+    p.wait_file_contains(
+        &p.home.join("pm2.log"),
+        "PM2_RS_NODE_API_SOCKET_MODE: \"rw-rw----\" is not a file mode",
+        Duration::from_secs(10),
+    );
+}
+
+/// After `notifyKillPM2` (which `pm2 kill` of PM2's npm CLI sends before deleting the apps
+/// one by one), an app that dies is not restarted and `restartProcessId` is refused in
+/// PM2's words, so nothing comes back while the client is tearing down.
+#[test]
+fn after_notify_kill_nothing_restarts() {
+    let p = Pm2::new("napi_being_killed");
+    let app = p.sleeper_script("app.sh");
+    p.ok(&["start", app.to_str().unwrap(), "--name", "web"]);
+    let pid = p.wait_online(0);
+    let mut s = connect(&p);
+    s.write_all(&request(
+        json!({"type": "call", "method": "notifyKillPM2", "args": [{}]}),
+        "k:0",
+    ))
+    .expect("write notifyKillPM2");
+    // Calls on one connection are read in order: once this answers, the flag is set.
+    let mut d = Decoder::default();
+    s.write_all(&request(
+        json!({"type": "call", "method": "ping", "args": [{}]}),
+        "k:1",
+    ))
+    .expect("write ping");
+    assert_eq!(reply(&mut s, &mut d).1, "k:1", "notifyKillPM2 has no reply");
+    sigkill(pid);
+    p.wait_until(Duration::from_secs(20), "web to stop for good", || {
+        (st(&p.app(0)) == "stopped").then_some(())
+    });
+    let refused = call(&p, "restartProcessId", json!([{"id": 0}]));
+    assert_eq!(
+        refused["error"], "[RestartProcessId] PM2 is being killed, stopping restart procedure...",
+        "{refused}"
+    );
+    assert_eq!(p.app(0)["pm2_env"]["restart_time"], 0);
 }

@@ -110,11 +110,17 @@ pub enum Command {
     ReloadLogs,
     /// Install a module from npm (`name[@version]`), a folder or a tarball; `pm2-logrotate`
     /// alone turns on the built-in rotation.
-    #[command(alias = "module:install")]
+    #[command(aliases = ["module:install", "module:update"])]
     Install(ModuleArgs),
     /// Uninstall a module.
     #[command(alias = "module:uninstall")]
     Uninstall(ModuleArgs),
+    /// Write a sample module into a new folder of the current one, ready for `pm2 install .`.
+    #[command(name = "module:generate")]
+    ModuleGenerate(ModuleGenerateArgs),
+    /// Write the apps of an ecosystem file (or the running ones) as systemd units,
+    /// Kubernetes manifests or a Compose file.
+    Export(ExportArgs),
     /// Set a module setting: `pm2 set pm2-logrotate:max_size 10M` (no args: print all).
     Set(SetArgs),
     /// Set several settings at once: `pm2 multiset "app.k1 v1 app.k2 v2"`.
@@ -281,6 +287,32 @@ pub struct SaveArgs {
 pub struct ModuleArgs {
     /// Module: an npm `name[@version]`, a folder or a .tgz (install); its name (uninstall).
     pub module: String,
+}
+
+/// `module:generate [name]`.
+#[derive(Debug, Args)]
+pub struct ModuleGenerateArgs {
+    /// The module's name: its folder and package name (asked for when left out).
+    pub name: Option<String>,
+}
+
+/// `export <systemd|k8s|compose> [file]`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to write: `systemd`, `k8s` (or `kubernetes`), `compose`.
+    #[arg(value_parser = ["systemd", "k8s", "kubernetes", "compose"])]
+    pub target: String,
+    /// An ecosystem file; without it, the apps this daemon runs.
+    pub file: Option<String>,
+    /// Ecosystem files: merge `env_<name>` over `env`.
+    #[arg(long = "env")]
+    pub env: Option<String>,
+    /// Ecosystem files: only these apps (comma-separated).
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Write the files into this folder (created if missing) instead of printing them.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<String>,
 }
 
 /// `set [key] [value]`.

@@ -112,6 +112,21 @@ fn log_header(settings: &DaemonSettings) {
 /// bound (connections queue from then on) and the pid file written, so whoever started the
 /// daemon waits on that event instead of polling the socket; it is dropped uncalled when
 /// the daemon cannot start.
+/// The mode of `rpc.sock` and `pub.sock`: owner-only, or what
+/// `PM2_RS_NODE_API_SOCKET_MODE` asks within the home's own mode; a value that is not a
+/// mode is logged to pm2.log and owner-only is kept.
+fn node_api_mode(settings: &DaemonSettings) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let home_mode = std::fs::metadata(settings.home.root())
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0o700);
+    crate::nodeapi::socket_mode(settings.node_api_socket_mode.as_deref(), home_mode)
+        .unwrap_or_else(|reason| {
+            tracing::warn!("PM2_RS_NODE_API_SOCKET_MODE: {reason}; rpc.sock and pub.sock stay owner-only (0600)");
+            0o600
+        })
+}
+
 pub async fn run(
     settings: DaemonSettings,
     shutdown: impl Future<Output = ()>,
@@ -126,7 +141,8 @@ pub async fn run(
     // Before anything is answered: a `require('pm2')` client that found no rpc.sock would
     // spawn PM2's own Node daemon in this home.
     let home = &settings.home;
-    let node_api = crate::nodeapi::bind(&home.rpc_socket(), &home.pub_socket())
+    let mode = node_api_mode(&settings);
+    let node_api = crate::nodeapi::bind(&home.rpc_socket(), &home.pub_socket(), mode)
         .map_err(io_ctx("cannot bind the Node API sockets".to_string()))?;
     pm2_home::write_atomic(
         &settings.home.daemon_pid(),

@@ -2,6 +2,8 @@
 
 use nix::sys::signal::Signal;
 use pm2_home::Pm2Home;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Daemon-wide settings, read once from the environment at start (as PM2 does).
@@ -31,6 +33,16 @@ pub struct DaemonSettings {
     /// The version this daemon reports (`PM2_RS_DAEMON_VERSION` overrides it, to exercise
     /// the CLI's mismatch warning in tests).
     pub version: String,
+    /// The mode asked for `rpc.sock` and `pub.sock` (`PM2_RS_NODE_API_SOCKET_MODE`, octal,
+    /// e.g. `0660` for a home shared by a group), as given; `None` is owner-only.
+    /// `nodeapi::socket_mode` checks it against the home's own mode when binding.
+    pub node_api_socket_mode: Option<String>,
+    /// Not read from the environment: set once a Node API client announced it is killing
+    /// the daemon (`notifyKillPM2`, sent by `pm2 kill` of PM2's npm CLI and `killDaemon`),
+    /// after which, as in PM2, no exit is restarted and `restartProcessId` is refused, so
+    /// the apps the client then deletes do not come back in between. Shared by every
+    /// instance through the one `Arc` of these settings.
+    pub being_killed: Arc<AtomicBool>,
 }
 
 impl DaemonSettings {
@@ -61,6 +73,8 @@ impl DaemonSettings {
                 .is_some_and(|v| !v.is_empty()),
             git_parsing: std::env::var("PM2_ENABLE_GIT_PARSING").is_ok_and(|v| v == "true"),
             version,
+            node_api_socket_mode: std::env::var("PM2_RS_NODE_API_SOCKET_MODE").ok(),
+            being_killed: Arc::default(),
         }
     }
 }

@@ -154,14 +154,25 @@ impl Pm2Home {
         self.entry(Entry::ModuleConf)
     }
 
-    /// Creates the folder tree: the root 0700 (it holds the control socket), the log and
-    /// pid folders wherever they are (as PM2 creates them).
+    /// Creates the folder tree: the root 0700 (it holds the control socket and state files
+    /// with the apps' environments), the log and pid folders wherever they are (as PM2
+    /// creates them). A home shared on purpose (`PM2_RS_NODE_API_SOCKET_MODE` set: the
+    /// user asks for the Node API sockets to be reachable by a group) keeps the read and
+    /// traverse bits its owner gave it, never write for others.
     pub fn ensure(&self) -> io::Result<()> {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(&self.root)?;
-        fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))?;
+        let current = fs::metadata(&self.root)?.permissions().mode() & 0o777;
+        let wanted = if shared_on_purpose() {
+            (current & 0o755) | 0o700
+        } else {
+            0o700
+        };
+        if current != wanted {
+            fs::set_permissions(&self.root, fs::Permissions::from_mode(wanted))?;
+        }
         for entry in [Entry::Logs, Entry::Pids] {
             fs::DirBuilder::new()
                 .recursive(true)
@@ -171,6 +182,11 @@ impl Pm2Home {
         }
         Ok(())
     }
+}
+
+/// Whether the user asked for a home others may enter (see [`Pm2Home::ensure`]).
+fn shared_on_purpose() -> bool {
+    std::env::var_os("PM2_RS_NODE_API_SOCKET_MODE").is_some_and(|v| !v.is_empty())
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod logrotate;
 pub mod module_conf;
 pub mod orphans;
 pub mod overrides;
+pub mod plus;
 
 pub use atomic::{write_atomic, write_atomic_mode};
 pub use clock::now_ms;

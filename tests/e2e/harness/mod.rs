@@ -3,6 +3,7 @@
 //! process helpers, [`poll_until`]) and imports the area helpers ([`cluster`], [`logs`])
 //! by path.
 
+pub mod browser;
 pub mod child;
 pub mod cluster;
 pub mod http;
@@ -11,8 +12,11 @@ pub mod logs;
 pub mod pm2;
 pub mod poll;
 pub mod procs;
+pub mod prometheus;
 pub mod require;
+pub mod sse;
 pub mod turns;
+pub mod webhook;
 
 pub use jlist::*;
 pub use pm2::*;

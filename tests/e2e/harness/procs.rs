@@ -77,6 +77,21 @@ pub fn daemons_of(home: &Path) -> Vec<i32> {
         .collect()
 }
 
+/// PM2's own Node daemons (`PM2 v…: God Daemon (<home>)`) running for `home`.
+pub fn node_daemons_of(home: &Path) -> Vec<i32> {
+    let wanted = format!("God Daemon ({})", home.display());
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&wanted))
+        })
+        .collect()
+}
+
 /// Whether a program is on PATH.
 pub fn have(program: &str) -> bool {
     Command::new("sh")

@@ -19,14 +19,15 @@ pub enum ExtraCommand {
     Link(LinkArgs),
     /// Unlink from PM2 Plus.
     Unlink,
-    /// Enable PM2 Plus (not available yet in pm2-rs).
+    /// Start the self-hosted web dashboard and print its login link (`pm2 plus stop`
+    /// stops it, `--set-password` sets the password a non-loopback address needs).
     #[command(alias = "register")]
     Plus(PlusArgs),
     /// Log in to PM2 Plus (not available yet in pm2-rs).
     Login,
     /// Log out from PM2 Plus.
     Logout,
-    /// Open the web dashboard (not available yet in pm2-rs).
+    /// Start the web dashboard if needed and open its login link in a browser.
     Open,
     /// Print usage examples.
     Examples,
@@ -101,10 +102,10 @@ pub struct LinkArgs {
     pub info_node: Option<String>,
 }
 
-/// `plus [command] [option]`.
+/// `plus [start|stop] [--set-password]` (PM2's other words are accepted and refused).
 #[derive(Debug, Args)]
 pub struct PlusArgs {
-    /// Sub-command.
+    /// `start` (the default) or `stop`.
     pub command: Option<String>,
     /// Its option.
     pub option: Option<String>,
@@ -117,6 +118,9 @@ pub struct PlusArgs {
     /// Install every module without asking.
     #[arg(short = 'a', long = "install-all")]
     pub install_all: bool,
+    /// Set the dashboard's password (read from the terminal, or a line of stdin).
+    #[arg(long = "set-password")]
+    pub set_password: bool,
 }
 
 /// `logrotate [-u user]`.

@@ -5,10 +5,12 @@ mod caller;
 mod connection;
 mod dump;
 mod ecosystem;
+mod export;
 mod extra;
 mod inspector;
 mod leftovers;
 mod logs;
+mod module_sample;
 mod module_store;
 mod modules;
 mod npm;
@@ -73,6 +75,8 @@ pub fn run(command: Command) -> Result<i32> {
         Command::ReloadLogs => logs::reload(&home),
         Command::Install(m) => modules::install(&home, &m.module),
         Command::Uninstall(m) => modules::uninstall(&home, &m.module),
+        Command::ModuleGenerate(g) => module_sample::generate(g.name.as_deref()),
+        Command::Export(a) => export::export(&home, &a),
         Command::Set(a) => modules::set(&home, a.key.as_deref(), a.value.as_deref()),
         Command::Conf(a) => modules::set(&home, a.key.as_deref(), a.value.as_deref()),
         Command::Multiset(m) => modules::multiset(&home, &m.serial),

@@ -3,6 +3,7 @@
 //! killed, so a hung registry never hangs the CLI.
 
 use anyhow::{bail, Context, Result};
+use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -20,21 +21,27 @@ fn deadline() -> Duration {
 /// `npm install <spec> --prefix <prefix>`, as PM2 runs it; `--install-links` copies a
 /// local folder instead of linking it, so the module does not depend on the folder staying.
 pub(crate) fn install(spec: &str, prefix: &Path) -> Result<()> {
+    let mut args = vec!["install".into(), spec.into(), "--prefix".into()];
+    args.push(prefix.as_os_str().to_owned());
+    args.push("--install-links".into());
+    run(&args, prefix, spec).map_err(|e| anyhow::anyhow!("{e:#}; nothing was installed"))
+}
+
+/// `npm install` in `folder`: the dependencies its package.json lists.
+pub(crate) fn install_dependencies(folder: &Path) -> Result<()> {
+    run(&["install".into()], folder, "the dependencies")
+}
+
+/// npm with `args` (and quiet output flags) in `cwd`, within the deadline; `what` names
+/// what is installed in the errors.
+fn run(args: &[OsString], cwd: &Path, what: &str) -> Result<()> {
     let Some(npm) = pm2_config::which("npm") else {
-        bail!("cannot install {spec}: npm is not on PATH (pm2 install runs npm; install Node.js with npm, or add it to PATH)");
+        bail!("cannot install {what}: npm is not on PATH (pm2 install runs npm; install Node.js with npm, or add it to PATH)");
     };
     let mut child = Command::new(&npm)
-        .arg("install")
-        .arg(spec)
-        .arg("--prefix")
-        .arg(prefix)
-        .args([
-            "--install-links",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-        ])
-        .current_dir(prefix)
+        .args(args)
+        .args(["--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(cwd)
         .stdin(Stdio::null())
         .process_group(0)
         .spawn()
@@ -46,7 +53,7 @@ pub(crate) fn install(spec: &str, prefix: &Path) -> Result<()> {
             if status.success() {
                 return Ok(());
             }
-            bail!("npm install {spec} failed ({status}); nothing was installed");
+            bail!("npm install {what} failed ({status})");
         }
         if Instant::now() >= until {
             if let Ok(group) = i32::try_from(child.id()) {
@@ -56,7 +63,7 @@ pub(crate) fn install(spec: &str, prefix: &Path) -> Result<()> {
                 );
             }
             let _ = child.wait();
-            bail!("npm install {spec} took more than {}s and was stopped; nothing was installed (PM2_RS_NPM_TIMEOUT sets the limit in seconds)", limit.as_secs());
+            bail!("npm install {what} took more than {}s and was stopped (PM2_RS_NPM_TIMEOUT sets the limit in seconds)", limit.as_secs());
         }
         std::thread::sleep(Duration::from_millis(50));
     }

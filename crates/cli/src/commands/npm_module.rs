@@ -63,10 +63,13 @@ fn place(home: &Pm2Home, staging: &Path, name: &str) -> Result<()> {
         .with_context(|| format!("cannot move the module into {}", dest.display()))
 }
 
-/// `pm2 install` of an npm module, folder or tarball.
+/// `pm2 install` of an npm module, folder or tarball; `.` is PM2's development mode.
 pub(crate) fn install(home: &Pm2Home, spec: &str) -> Result<i32> {
     home.ensure()
         .with_context(|| format!("cannot create {}", home.root().display()))?;
+    if spec == "." {
+        return install_in_place(home);
+    }
     out::info(&format!("[Module] Installing NPM {spec} module"));
     let name = fetch(home, spec)?;
     out::info("[Module] Module downloaded");
@@ -83,20 +86,41 @@ pub(crate) fn install(home: &Pm2Home, spec: &str) -> Result<i32> {
     let mut conf = module_conf::load(home)?;
     module_conf::register_module(&mut conf, &name, &defaults);
     super::module_store::store(home, &conf)?;
-    let path_var = std::env::var("PATH").unwrap_or_default();
-    let caller = super::caller::context()?;
-    let spec = pm2_config::module_app(
-        &folder,
-        caller.env,
-        home.root(),
-        &path_var,
-        &caller.username,
-    )?;
+    let spec = module_spec(home, &folder)?;
     let code = super::start::start_spec(home, spec, false)?;
     if code == 0 {
         out::info("[Module] Module successfully installed and launched");
     }
     Ok(code)
+}
+
+/// `pm2 install .`, PM2's development mode: the module in the current folder runs where it
+/// is (nothing copied, npm not run), watched so an edit restarts it, and is not recorded,
+/// so the daemon does not start it again at boot (as PM2 7's `localStart`).
+fn install_in_place(home: &Pm2Home) -> Result<i32> {
+    out::info("[Module] Installing local module in DEVELOPMENT MODE with WATCH auto restart");
+    let folder = std::env::current_dir().context("cannot read the current folder")?;
+    expect(&mut connect(home)?, Request::Ping)?;
+    let mut spec = module_spec(home, &folder)?;
+    spec.watch = true;
+    let code = super::start::start_spec(home, spec, false)?;
+    if code == 0 {
+        out::info("[Module] Module successfully installed and launched");
+    }
+    Ok(code)
+}
+
+/// The module app of the package in `folder`, with the caller's environment.
+fn module_spec(home: &Pm2Home, folder: &Path) -> Result<pm2_proto::AppSpec> {
+    let path_var = std::env::var("PATH").unwrap_or_default();
+    let caller = super::caller::context()?;
+    Ok(pm2_config::module_app(
+        folder,
+        caller.env,
+        home.root(),
+        &path_var,
+        &caller.username,
+    )?)
 }
 
 /// Deletes the processes named `name`, if a daemon runs and has any.

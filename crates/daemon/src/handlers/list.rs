@@ -31,15 +31,11 @@ pub(crate) fn table(daemon: &Daemon) -> Response {
     Response::Table { rows }
 }
 
-/// A running instance's latest cpu/memory (sampled now if the timer has not yet).
+/// A running instance's cpu/memory as a view shows it (read now when the last reading is
+/// older than the sampler's freshness bound).
 fn monit(daemon: &Daemon, pm_id: u32, pid: Option<u32>, status: Status) -> Option<Monit> {
     let pid = pid.filter(|_| status.is_running())?;
-    Some(
-        daemon
-            .sampler
-            .latest(pm_id)
-            .unwrap_or_else(|| daemon.sampler.sample(pid)),
-    )
+    Some(daemon.sampler.fresh(pm_id, pid))
 }
 
 /// Ids for targets, or an error naming the unknown target.

@@ -3,25 +3,42 @@
 //! One sampler keeps the previous CPU-time reading per pid, so `cpu` is the share of one core
 //! used since the last sample (as PM2's pidusage reports it).
 //!
-//! Each running pid's `/proc/<pid>/stat` stays open and is re-read with one `pread` per
-//! tick: a thousand instances cost one syscall each per second instead of eight. A reused
-//! pid cannot be mistaken for the old process: the kept descriptor of a dead process fails
-//! to read and is dropped.
+//! Each running pid's `/proc/<pid>/stat` stays open and is re-read with one `pread`: a
+//! reading costs one syscall instead of eight. A reused pid cannot be mistaken for the old
+//! process: the kept descriptor of a dead process fails to read and is dropped.
+//!
+//! Readings are taken when they are needed, not all every second: the housekeeping timer
+//! reads the instances with a memory limit every tick and the others once per sweep, and a
+//! view (`list`, `jlist`, `monit`, the Node API's list) reads again any instance whose
+//! reading is older than [`FRESH_FOR`]. So 1,000 idle apps cost a sweep every 30 s, and
+//! a `pm2 list` still shows CPU and memory as of now (CPU averaged since the previous
+//! reading, as PM2's pidusage does).
 
 use pm2_proto::Monit;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How old a reading a view may show before it is taken again.
+pub const FRESH_FOR: Duration = Duration::from_millis(1000);
 
 /// Previous CPU readings keyed by pid, open stat files keyed by pid, and the latest
-/// readings keyed by pm_id.
+/// readings keyed by pm_id (with the pid they are of, and when they were taken).
 #[derive(Default)]
 pub struct Sampler {
     prev: Mutex<HashMap<u32, (u64, Instant)>>,
-    latest: Mutex<HashMap<u32, Monit>>,
+    latest: Mutex<HashMap<u32, Latest>>,
     files: Mutex<HashMap<u32, File>>,
+}
+
+/// One instance's latest reading.
+#[derive(Clone, Copy)]
+struct Latest {
+    pid: u32,
+    monit: Monit,
+    at: Instant,
 }
 
 /// The fields of `/proc/<pid>/stat` the sampler needs.
@@ -96,28 +113,50 @@ impl Sampler {
         }
     }
 
-    /// Keeps the timer's readings (by pm_id) and forgets the CPU history and stat files of
-    /// pids that no longer run.
-    pub fn store(&self, readings: HashMap<u32, Monit>, live_pids: &[u32]) {
-        *self.latest.lock().unwrap_or_else(|p| p.into_inner()) = readings;
-        let live: HashSet<u32> = live_pids.iter().copied().collect();
-        self.prev
+    /// Reads instance `pm_id` (running as `pid`) now and keeps the reading for views.
+    pub fn sample_instance(&self, pm_id: u32, pid: u32) -> Monit {
+        let monit = self.sample(pid);
+        let at = Instant::now();
+        self.latest
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|pid, _| live.contains(pid));
-        self.files
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|pid, _| live.contains(pid));
+            .insert(pm_id, Latest { pid, monit, at });
+        monit
     }
 
-    /// The timer's latest reading for an instance.
-    pub fn latest(&self, pm_id: u32) -> Option<Monit> {
-        self.latest
+    /// The instance's reading for a view: the kept one when it is of this `pid` and younger
+    /// than [`FRESH_FOR`], else a new one.
+    pub fn fresh(&self, pm_id: u32, pid: u32) -> Monit {
+        let kept = self
+            .latest
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&pm_id)
             .copied()
+            .filter(|l| l.pid == pid && l.at.elapsed() < FRESH_FOR);
+        match kept {
+            Some(l) => l.monit,
+            None => self.sample_instance(pm_id, pid),
+        }
+    }
+
+    /// Forgets the readings, CPU history and stat files of instances and pids that no
+    /// longer run (`live`: pm_id and pid of each running instance).
+    pub fn forget_all_but(&self, live: &[(u32, u32)]) {
+        let pids: HashSet<u32> = live.iter().map(|(_, pid)| *pid).collect();
+        let ids: HashSet<u32> = live.iter().map(|(id, _)| *id).collect();
+        self.latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|id, l| ids.contains(id) && pids.contains(&l.pid));
+        self.prev
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|pid, _| pids.contains(pid));
+        self.files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|pid, _| pids.contains(pid));
     }
 }
 
@@ -151,8 +190,22 @@ mod tests {
     fn samples_this_process_and_forgets_dead_pids() {
         let sampler = Sampler::default();
         let me = std::process::id();
-        assert!(sampler.sample(me).memory > 0);
-        sampler.store(HashMap::new(), &[]);
+        assert!(sampler.sample_instance(7, me).memory > 0);
+        let first = sampler.latest.lock().unwrap()[&7].at;
+        sampler.fresh(7, me);
+        assert_eq!(
+            sampler.latest.lock().unwrap()[&7].at,
+            first,
+            "fresh enough: kept"
+        );
+        sampler.fresh(7, me + 1);
+        assert_ne!(
+            sampler.latest.lock().unwrap()[&7].at,
+            first,
+            "another pid: read again"
+        );
+        sampler.forget_all_but(&[]);
         assert!(sampler.files.lock().unwrap().is_empty());
+        assert!(sampler.latest.lock().unwrap().is_empty());
     }
 }

@@ -1,17 +1,17 @@
-//! The housekeeping timer: every tick samples each running instance, keeps the readings for
-//! views, enforces memory limits, journals what changed in the table (compacting the
+//! The housekeeping timer: every tick reads the instances with a memory limit and enforces
+//! it, every [`SWEEP_EVERY_TICKS`] ticks reads all of them (views read what they show
+//! themselves, see `sampler.rs`), journals what changed in the table (compacting the
 //! journal once it outgrew its snapshot), and hands freed memory back to the OS.
 
 use super::memory_limit::MemoryLimit;
 use crate::instance::InstanceHandle;
 use crate::persist::state_file;
 use crate::state::Daemon;
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How often every running instance is sampled and checked against its memory limit
+/// How often instances with a memory limit are read and checked against it
 /// (`PM2_WORKER_INTERVAL`, ms; PM2 checks every 30 s, this daemon every second by default).
 fn worker_interval() -> Duration {
     let ms = std::env::var("PM2_WORKER_INTERVAL")
@@ -26,6 +26,10 @@ fn worker_interval() -> Duration {
 /// (otherwise it is done on the tick after each request).
 const TRIM_EVERY_TICKS: u64 = 30;
 
+/// How often (in ticks) every running instance is read, limit or not: keeps each one's CPU
+/// baseline recent and drops what dead pids left (PM2's own worker runs every 30 s).
+const SWEEP_EVERY_TICKS: u64 = 30;
+
 /// Runs the ticks forever.
 pub(crate) async fn run(daemon: Arc<Daemon>) {
     let mut tick = tokio::time::interval(worker_interval());
@@ -35,7 +39,7 @@ pub(crate) async fn run(daemon: Arc<Daemon>) {
     loop {
         tick.tick().await;
         ticks += 1;
-        sample_all(&daemon, &limits);
+        sample_due(&daemon, &limits, ticks % SWEEP_EVERY_TICKS == 1);
         state_file::record_changes(&daemon);
         state_file::compact_if_due(&daemon);
         let after_request = daemon.trim_due.swap(false, Ordering::Relaxed);
@@ -74,21 +78,25 @@ fn running(daemon: &Daemon) -> Vec<Running> {
         .collect()
 }
 
-/// Samples every running instance on one timer, remembers the readings for views, and
-/// restarts (reloads in cluster mode) the ones over their `max_memory_restart`.
-fn sample_all(daemon: &Daemon, limits: &MemoryLimit) {
+/// Reads the instances with a memory limit (all of them on a `sweep`) and restarts (reloads
+/// in cluster mode) the ones over their `max_memory_restart`.
+fn sample_due(daemon: &Daemon, limits: &MemoryLimit, sweep: bool) {
     let running = running(daemon);
-    let mut readings = HashMap::with_capacity(running.len());
-    let mut live = Vec::with_capacity(running.len());
+    let mut live = Vec::with_capacity(if sweep { running.len() } else { 0 });
     for r in running {
-        let monit = daemon.sampler.sample(r.pid);
-        readings.insert(r.pm_id, monit);
-        live.push(r.pid);
+        if sweep {
+            live.push((r.pm_id, r.pid));
+        } else if r.memory_limit.is_none() {
+            continue;
+        }
+        let monit = daemon.sampler.sample_instance(r.pm_id, r.pid);
         if let Some(limit) = r.memory_limit.filter(|l| monit.memory > *l) {
             limits.enforce(r.handle, r.pm_id, monit.memory, limit);
         }
     }
-    daemon.sampler.store(readings, &live);
+    if sweep {
+        daemon.sampler.forget_all_but(&live);
+    }
 }
 
 /// Hands memory freed since the last tick (request and reply buffers, which grow with the

@@ -6,6 +6,7 @@ use super::phase::Exit;
 use super::process::{drain, Running};
 use super::state::{now_ms, Instance};
 use pm2_supervisor::{ExitDecision, RestartCounters, RestartPolicy};
+use std::sync::atomic::Ordering;
 
 impl Instance {
     /// Logs the exit, waits for the last output, clears what died with the process.
@@ -33,7 +34,12 @@ impl Instance {
             unstable_restarts: self.info.unstable_restarts,
             prev_restart_delay: self.info.prev_restart_delay,
         };
-        let decision = self.policy().on_exit(&mut counters, code, now_ms());
+        let decision = if self.settings.being_killed.load(Ordering::Relaxed) {
+            tracing::info!("App [{}] not restarted: PM2 is being killed", self.label());
+            ExitDecision::Stop
+        } else {
+            self.policy().on_exit(&mut counters, code, now_ms())
+        };
         self.info.created_at = counters.created_at;
         self.info.unstable_restarts = counters.unstable_restarts;
         self.info.prev_restart_delay = counters.prev_restart_delay;

@@ -8,6 +8,7 @@ use pm2_axon::rpc::{self, Incoming};
 use pm2_proto::{Action, ActionRequest, Request, Response, Status, Target};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// The version `getVersion` reports: the PM2 release whose API this daemon speaks, so the
@@ -119,7 +120,10 @@ async fn call(daemon: &Arc<Daemon>, method: &str, args: &[Value], peer: Option<i
         "reloadLogs" => Answer::Value(controls::reload_logs(daemon).await),
         "getReport" => Answer::Value(controls::report(daemon)),
         "notifyByProcessId" => notify(daemon, first),
-        "notifyKillPM2" => Answer::Silence,
+        "notifyKillPM2" => {
+            daemon.settings.being_killed.store(true, Ordering::Relaxed);
+            Answer::Silence
+        }
         "killMe" => kill_me(daemon, first, peer).await,
         other => Answer::Error(rpc::no_such_method(other)),
     }
@@ -200,6 +204,11 @@ async fn delete(daemon: &Arc<Daemon>, arg: &Value) -> Answer {
 /// `--update-env` or `pm2 set`) is merged into the app's; values that are not text or
 /// numbers are skipped, as PM2 skips what prints as `[object Object]`.
 async fn restart(daemon: &Arc<Daemon>, arg: &Value, action: Action) -> Answer {
+    if daemon.settings.being_killed.load(Ordering::Relaxed) {
+        return Answer::Error(
+            "[RestartProcessId] PM2 is being killed, stopping restart procedure...".into(),
+        );
+    }
     let Some(before) = shapes::id_of(arg).and_then(|id| shapes::find(daemon, id)) else {
         return Answer::Error(match arg.get("id") {
             None => format!("opts.id not passed to {}", action.pm2_method()),

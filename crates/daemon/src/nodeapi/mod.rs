@@ -26,7 +26,7 @@ pub(crate) mod publisher;
 mod rpc;
 mod shapes;
 
-pub(crate) use bind::{bind, NodeApiSockets};
+pub(crate) use bind::{bind, socket_mode, NodeApiSockets};
 
 use crate::state::Daemon;
 use std::sync::Arc;

@@ -1,9 +1,12 @@
 //! PM2 7's commands beyond the process list ([`ExtraCommand`]); one file per family.
 
 mod completion;
+mod dashboard;
 mod examples;
 mod logrotate;
 mod monitor;
+mod opener;
+mod password;
 mod plus;
 mod report;
 mod stdin;
@@ -23,9 +26,9 @@ pub(crate) fn run(home: &Pm2Home, command: ExtraCommand) -> Result<i32> {
         ExtraCommand::Unmonitor(a) => monitor::set(home, a.target.as_deref(), false),
         ExtraCommand::Link(a) => Ok(plus::link(a.secret.as_deref())),
         ExtraCommand::Unlink | ExtraCommand::Logout => Ok(plus::nothing_linked()),
-        ExtraCommand::Plus(_) => Ok(plus::unavailable("plus")),
+        ExtraCommand::Plus(a) => plus::plus(home, &a),
         ExtraCommand::Login => Ok(plus::unavailable("login")),
-        ExtraCommand::Open => Ok(plus::unavailable("open")),
+        ExtraCommand::Open => dashboard::start(home, true),
         ExtraCommand::Examples => examples::print(),
         ExtraCommand::Logrotate(a) => logrotate::logrotate(home, &a),
         ExtraCommand::Autoinstall => Ok(autoinstall()),

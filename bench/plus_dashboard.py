@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""The dashboard's costs (issue 16), stdlib only, Linux only:
+
+- the dashboard's RSS and CPU with N idle apps and one SSE client watching the table;
+- the daemon's CPU over the same window, then with the dashboard stopped;
+- how long an app's log line takes to reach an SSE client (`/api/logs`).
+
+    python3 bench/plus_dashboard.py --pm2 target/release/pm2 [--apps 100] [--seconds 30]
+
+CPU is read from /proc/<pid>/stat (utime + stime) and printed as a share of one core.
+"""
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+
+def share(pid, seconds):
+    start = ticks(pid)
+    time.sleep(seconds)
+    return 100.0 * (ticks(pid) - start) / TICK / seconds
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class World:
+    def __init__(self, pm2):
+        self.pm2 = pm2
+        self.dir = tempfile.mkdtemp(prefix="pm2-plus-bench-")
+        self.env = dict(os.environ, PM2_HOME=os.path.join(self.dir, "home"))
+
+    def run(self, *args):
+        return subprocess.run([self.pm2, *args], env=self.env, capture_output=True, text=True, check=True)
+
+    def pid_of(self, name):
+        apps = json.loads(self.run("jlist").stdout)
+        return next(a["pid"] for a in apps if a["name"] == name)
+
+    def daemon_pid(self):
+        with open(os.path.join(self.env["PM2_HOME"], "pm2.pid")) as f:
+            return int(f.read())
+
+    def token(self):
+        with open(os.path.join(self.env["PM2_HOME"], "plus", "api-token")) as f:
+            return f.read().strip()
+
+
+def stream(port, token, path):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+    return s
+
+
+def drain(sock, received):
+    try:
+        while chunk := sock.recv(65536):
+            received.append(len(chunk))
+    except OSError:
+        pass
+
+
+def costs(w, apps, seconds):
+    sleeper = os.path.join(w.dir, "sleep.sh")
+    with open(sleeper, "w") as f:
+        f.write("exec sleep 100000\n")
+    eco = os.path.join(w.dir, "apps.json")
+    with open(eco, "w") as f:
+        json.dump({"apps": [{"name": f"s{i}", "script": sleeper} for i in range(apps)]}, f)
+    w.run("start", eco)
+    port = free_port()
+    w.run("set", "pm2-plus:port", str(port))
+    w.run("plus")
+    client = stream(port, w.token(), "/api/events")
+    received = []
+    # The browser's part: read every event as it comes (an unread socket would stall it).
+    reader = threading.Thread(target=drain, args=(client, received), daemon=True)
+    reader.start()
+    dash, daemon = w.pid_of("pm2-plus"), w.daemon_pid()
+    d0, m0 = ticks(dash), ticks(daemon)
+    time.sleep(seconds)
+    dash_cpu = 100.0 * (ticks(dash) - d0) / TICK / seconds
+    daemon_cpu = 100.0 * (ticks(daemon) - m0) / TICK / seconds
+    print(f"dashboard, {apps} apps, 1 SSE client, {seconds} s: RSS {rss_kb(dash) / 1024:.1f} MB, "
+          f"CPU {dash_cpu:.2f} % of a core")
+    print(f"daemon meanwhile: CPU {daemon_cpu:.2f} %; the client got "
+          f"{sum(received) / 1024:.0f} KB of table events")
+    client.close()
+    w.run("plus", "stop")
+    print(f"daemon, dashboard stopped, {seconds} s: CPU {share(daemon, seconds):.2f} %, "
+          f"RSS {rss_kb(daemon) / 1024:.1f} MB")
+
+
+def latency(w, samples):
+    app = os.path.join(w.dir, "talk.js")
+    with open(app, "w") as f:
+        f.write("setInterval(() => console.log('t=' + Date.now()), 50);\n")
+    w.run("start", app, "--name", "talk")
+    w.run("plus")
+    with open(os.path.join(w.env["PM2_HOME"], "plus", "listening.json")) as f:
+        port = int(json.load(f)["url"].rsplit(":", 1)[1])
+    s = stream(port, w.token(), "/api/logs?app=talk")
+    s.settimeout(5)
+    buf, seen = b"", []
+    while len(seen) < samples:
+        buf += s.recv(65536)
+        now = time.time() * 1000
+        while b"\n\n" in buf:
+            event, buf = buf.split(b"\n\n", 1)
+            for line in event.split(b"\n"):
+                if line.startswith(b"data: {"):
+                    data = json.loads(line[6:]).get("data", "")
+                    seen += [now - int(l[2:]) for l in data.splitlines() if l.startswith("t=")]
+    s.close()
+    seen.sort()
+    print(f"log line -> SSE client, {len(seen)} lines: median {statistics.median(seen):.1f} ms, "
+          f"p95 {seen[int(len(seen) * 0.95) - 1]:.1f} ms, max {seen[-1]:.1f} ms")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pm2", default="target/release/pm2")
+    ap.add_argument("--apps", type=int, default=100)
+    ap.add_argument("--seconds", type=int, default=30)
+    ap.add_argument("--samples", type=int, default=200)
+    a = ap.parse_args()
+    w = World(os.path.abspath(a.pm2))
+    try:
+        costs(w, a.apps, a.seconds)
+        latency(w, a.samples)
+    finally:
+        subprocess.run([w.pm2, "kill"], env=w.env, capture_output=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+// The dashboard page: the server overview, the live process table (SSE, every second),
+// per-app actions (confirmed, POSTed with the session's CSRF token) and live logs.
+// Everything the daemon or an app says is set as text, never parsed as HTML.
+"use strict";
+
+const state = { csrf: null, logs: null, logsApp: null };
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+function bytes(n) {
+  if (!n) return "0 B";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return n.toFixed(i ? 1 : 0) + " " + units[i];
+}
+
+function duration(ms) {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return s + "s";
+  if (s < 3600) return Math.floor(s / 60) + "m";
+  if (s < 86400) return Math.floor(s / 3600) + "h";
+  return Math.floor(s / 86400) + "d";
+}
+
+function say(text) { document.getElementById("message").textContent = text; }
+
+async function api(path, options) {
+  const r = await fetch(path, Object.assign({ credentials: "same-origin" }, options || {}));
+  if (r.status === 401) { location.reload(); throw new Error("logged out"); }
+  return r;
+}
+
+async function loadSession() {
+  const r = await api("/api/session");
+  state.csrf = (await r.json()).csrf;
+}
+
+async function loadServer() {
+  const s = await (await api("/api/server")).json();
+  const dl = document.getElementById("overview");
+  dl.replaceChildren();
+  const rows = [
+    ["host", s.hostname],
+    ["cores", s.cores],
+    ["memory", bytes(s.memory.available) + " free of " + bytes(s.memory.total)],
+    ["load", (s.load || []).join(" ")],
+    ["uptime", duration((s.uptime_s || 0) * 1000)],
+    ["node", s.versions.node || "not found"],
+    ["pm2-rs", s.versions.pm2_rs],
+    ["addresses", (s.addresses || []).map(a => a.interface + " " + a.address).join(", ")],
+  ];
+  for (const [k, v] of rows) { dl.append(el("dt", k), el("dd", v)); }
+}
+
+const ACTIONS = ["restart", "reload", "stop", "start", "flush", "delete"];
+
+function metricsText(metrics) {
+  return Object.entries(metrics || {})
+    .map(([k, v]) => k + ": " + (v && typeof v === "object" ? v.value : v) +
+      (v && v.unit ? " " + v.unit : ""))
+    .join(" · ");
+}
+
+function renderTable(rows) {
+  const body = document.querySelector("#processes tbody");
+  body.replaceChildren();
+  for (const p of rows) {
+    const tr = el("tr");
+    tr.dataset.id = p.pm_id;
+    tr.dataset.name = p.name;
+    const name = el("a", p.name, "app");
+    name.addEventListener("click", () => openLogs(p.pm_id, p.name));
+    const nameTd = el("td"); nameTd.append(name);
+    const status = el("td", p.status, "status status-" + p.status.split(" ")[0]);
+    if (p.km_monitored === false) status.append(el("small", " (unmonitored)"));
+    status.dataset.field = "status";
+    const restarts = el("td", p.restarts); restarts.dataset.field = "restarts";
+    tr.append(el("td", p.pm_id), nameTd, el("td", p.namespace), el("td", p.exec_mode), status,
+      el("td", p.cpu + "%"), el("td", bytes(p.memory)), restarts, el("td", duration(p.uptime_ms)),
+      el("td", metricsText(p.metrics), "metrics"));
+    const actions = el("td");
+    for (const a of ACTIONS) {
+      const b = el("button", a);
+      b.type = "button";
+      b.dataset.action = a;
+      b.dataset.id = p.pm_id;
+      b.addEventListener("click", () => act(p.pm_id, p.name, a));
+      actions.append(b);
+    }
+    for (const custom of p.actions || []) {
+      const b = el("button", "▶ " + custom, "custom");
+      b.type = "button";
+      b.dataset.custom = custom;
+      b.addEventListener("click", () => act(p.pm_id, p.name, "trigger", { action: custom }));
+      actions.append(b);
+    }
+    tr.append(actions);
+    body.append(tr);
+  }
+}
+
+async function act(id, name, action, params) {
+  const what = params && params.action ? action + " " + params.action : action;
+  if (!window.confirm(what + " on " + name + " (id " + id + ")?")) return;
+  say(action + " " + name + "…");
+  const r = await api("/api/processes/" + encodeURIComponent(id) + "/" + action, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": state.csrf },
+    body: JSON.stringify(params || {}),
+  });
+  const answer = await r.json();
+  const reply = (answer.replies || []).map(x => JSON.stringify(x.value)).join(" ");
+  say(what + " " + name + ": " + (r.ok ? "done " + reply : answer.error));
+}
+
+function live() {
+  const badge = document.getElementById("live");
+  const source = new EventSource("/api/events");
+  source.addEventListener("processes", e => {
+    renderTable(JSON.parse(e.data));
+    badge.textContent = "live";
+    badge.className = "badge on";
+  });
+  source.addEventListener("error", () => {
+    badge.textContent = "reconnecting…";
+    badge.className = "badge off";
+  });
+}
+
+function openLogs(id, name) {
+  if (state.logs) state.logs.close();
+  const section = document.getElementById("logs");
+  const pre = document.getElementById("logs-lines");
+  section.hidden = false;
+  document.getElementById("logs-app").textContent = id === "all" ? name : name + " (" + id + ")";
+  pre.replaceChildren();
+  state.logs = new EventSource("/api/logs?app=" + encodeURIComponent(id));
+  state.logs.addEventListener("log", e => {
+    if (document.getElementById("logs-pause").checked) return;
+    const c = JSON.parse(e.data);
+    const filter = document.getElementById("logs-filter").value;
+    if (filter && !c.data.includes(filter)) return;
+    pre.append(el("span", c.name + " | " + c.data.replace(/\n?$/, "\n"), c.kind === "err" ? "log-err" : ""));
+    while (pre.childNodes.length > 1000) pre.removeChild(pre.firstChild);
+    pre.scrollTop = pre.scrollHeight;
+  });
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  document.getElementById("logs-all").addEventListener("click", () => openLogs("all", "every app"));
+  document.getElementById("logs-close").addEventListener("click", () => {
+    if (state.logs) state.logs.close();
+    state.logs = null;
+    document.getElementById("logs").hidden = true;
+  });
+  await loadSession();
+  await loadServer();
+  setInterval(loadServer, 10000);
+  live();
+});

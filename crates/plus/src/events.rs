@@ -1,0 +1,119 @@
+//! Live updates as server-sent events: the process table every second
+//! (`/api/events`, event `processes`, one fetch a second shared by every browser), and one
+//! app's log lines as the daemon's log hub relays them (`/api/logs?app=<id|name>`, event
+//! `log`). Each stream is a task that ends when the browser goes away (its channel
+//! closes) or the daemon does.
+
+use crate::body::Body;
+use crate::state::State;
+use crate::table;
+use bytes::Bytes;
+use pm2_proto::{LogsRequest, Request, Response, Target};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How often the table is sent.
+pub const TABLE_EVERY: Duration = Duration::from_secs(1);
+/// Chunks queued for a slow browser before the stream waits.
+const QUEUE: usize = 64;
+
+/// The table stream: the latest table at once (when there is one), then each new one.
+/// Every browser reads the same table, fetched once a second by [`poll_table`].
+pub fn processes(state: Arc<State>) -> Body {
+    let (tx, rx) = mpsc::channel(QUEUE);
+    let mut table = state.table.subscribe();
+    state.table_wanted.notify_one();
+    tokio::spawn(async move {
+        let first = table.borrow_and_update().clone();
+        if let Some(frame) = first {
+            if tx.send(frame).await.is_err() {
+                return;
+            }
+        }
+        while table.changed().await.is_ok() {
+            let frame = table.borrow_and_update().clone();
+            if let Some(frame) = frame {
+                if tx.send(frame).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    Body::Stream(rx)
+}
+
+/// Fetches the table every [`TABLE_EVERY`] while at least one browser watches it, and
+/// not at all otherwise (an idle dashboard costs the daemon nothing).
+pub async fn poll_table(state: Arc<State>) {
+    let mut tick = tokio::time::interval(TABLE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        if state.table.receiver_count() == 0 {
+            state.table_wanted.notified().await;
+            tick.reset_immediately();
+            continue;
+        }
+        tick.tick().await;
+        let frame = match state.daemon.request(Request::Summary).await {
+            Ok(Response::List { processes }) => {
+                frame("processes", &table::rows(&processes, pm2_home::now_ms()))
+            }
+            Ok(other) => frame("error", &json!({"error": format!("{other:?}")})),
+            Err(e) => frame("error", &json!({ "error": e })),
+        };
+        state.table.send_replace(Some(frame));
+    }
+}
+
+/// The log stream of `app` (an id or a name; `all` for every app).
+pub fn logs(state: Arc<State>, app: &str) -> Body {
+    let (tx, rx) = mpsc::channel(QUEUE);
+    let targets = match app {
+        "" | "all" => Vec::new(),
+        app => vec![Target::parse(app)],
+    };
+    tokio::spawn(async move {
+        let request = Request::Logs(LogsRequest {
+            targets,
+            daemon: false,
+        });
+        let mut stream = match state.daemon.open(request).await {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = tx.send(frame("error", &json!({ "error": e }))).await;
+                return;
+            }
+        };
+        let _ = tx.send(Bytes::from_static(b": streaming\n\n")).await;
+        loop {
+            // A browser gone while its app is quiet must not keep the daemon's stream open.
+            let response = tokio::select! {
+                next = stream.next() => match next {
+                    Ok(Some(response)) => response,
+                    _ => return,
+                },
+                () = tx.closed() => return,
+            };
+            let event = match response {
+                Response::Log(c) => frame(
+                    "log",
+                    &json!({"pm_id": c.pm_id, "name": c.name, "kind": c.kind, "at": c.at, "data": c.data}),
+                ),
+                Response::LogsMissed { lines } => frame("missed", &json!({ "lines": lines })),
+                Response::Error { message } => frame("error", &json!({ "error": message })),
+                _ => continue,
+            };
+            if tx.send(event).await.is_err() {
+                return;
+            }
+        }
+    });
+    Body::Stream(rx)
+}
+
+/// One event: `event: <name>` and its JSON on one `data:` line (JSON has no newline).
+fn frame(name: &str, data: &Value) -> Bytes {
+    Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
+}

@@ -1,0 +1,39 @@
+//! The process table's rows: what the dashboard shows of each instance (the API's
+//! `/api/processes` and each SSE `processes` event), a compact shape without the app's
+//! environment.
+
+use pm2_proto::ProcessInfo;
+use serde_json::{json, Value};
+
+/// One instance as the dashboard shows it.
+pub fn row(p: &ProcessInfo, now_ms: u64) -> Value {
+    let running = p.status.is_running();
+    let actions: Vec<&Value> = p
+        .axm_actions
+        .iter()
+        .filter_map(|a| a.get("action_name"))
+        .collect();
+    json!({
+        "pm_id": p.pm_id,
+        "name": p.spec.name,
+        "namespace": p.spec.namespace,
+        "status": p.status.as_str(),
+        "pid": p.pid.filter(|_| running),
+        "cpu": if running { p.monit.cpu } else { 0.0 },
+        "memory": if running { p.monit.memory } else { 0 },
+        "restarts": p.restart_time,
+        "unstable_restarts": p.unstable_restarts,
+        "uptime_ms": if running { now_ms.saturating_sub(p.pm_uptime) } else { 0 },
+        "pm_uptime": p.pm_uptime,
+        "exec_mode": p.spec.exec_mode.as_str(),
+        "instances": p.spec.instances,
+        "metrics": p.axm_monitor,
+        "actions": actions,
+        "km_monitored": p.km_monitored,
+    })
+}
+
+/// Every instance, in id order.
+pub fn rows(processes: &[ProcessInfo], now_ms: u64) -> Value {
+    Value::Array(processes.iter().map(|p| row(p, now_ms)).collect())
+}
