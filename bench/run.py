@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side benchmarks of pm2-rs against real PM2 7 (Python 3 stdlib only).
 
-Subcommands: list, coldstart, rss, crash, logs, cluster, idle, nodeapi, all, report. See bench/README.md;
+Subcommands: list, start, coldstart, rss, crash, logs, cluster, idle, nodeapi, all, report. See bench/README.md;
 the code is the `pm2bench` package next to this file.
 """
 

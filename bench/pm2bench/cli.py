@@ -1,6 +1,6 @@
 """Side-by-side benchmarks of pm2-rs against real PM2 7 (Python 3 stdlib only).
 
-Subcommands: list, coldstart, rss, crash, logs, cluster, idle, nodeapi, all, report. See bench/README.md.
+Subcommands: list, start, coldstart, rss, crash, logs, cluster, idle, nodeapi, all, report. See bench/README.md.
 
 Every benchmark gives each manager its own temporary PM2_HOME and always stops
 that manager's daemon at the end (`pm2 kill`, then SIGKILL of the pid in
@@ -35,6 +35,7 @@ def _int_list(s):
 #: (flag, type, default) of the numeric knobs of the benchmarks
 KNOBS = (
     ("--runs", int, 30), ("--warmup", int, 5), ("--list-apps", _int_list, [5, 100]),
+    ("--start-apps", _int_list, [0, 100]),
     ("--cold-runs", int, 10), ("--rss-apps", int, 100), ("--settle", float, 5.0),
     ("--crash-starts", int, 200), ("--crash-timeout", float, 60.0),
     ("--log-lines", int, 1000000), ("--log-runs", int, 3), ("--log-timeout", float, 120.0),

@@ -100,9 +100,18 @@ def idle_note(idle, info):
         + (separate if idle.get("pm2_rs") != info.get("pm2_rs") else ""))
 
 
+START_NOTE = (
+    "- `pm2 start` of one app: with N apps (`app.sh`, as for `list`) online, the wall time of "
+    "`pm2 start app.sh --name x` (table printed, output to /dev/null), each timed start "
+    "followed by an untimed `pm2 delete x`, so every run starts from the same N; median and "
+    "p90 as for `list`.")
+
+
 def notes(res, opts, info):
     """All the "Notes:" bullets, those of benchmarks without results left out."""
     out = fixed_notes(res, opts)
+    if any(k.startswith("start_") for k in res):
+        out.append(START_NOTE)
     if res.get("logs"):
         out.append(logs_note(res["logs"]))
     cl = res.get("cluster")

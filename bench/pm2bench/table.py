@@ -34,6 +34,27 @@ def list_rows(res, opts):
     return rows
 
 
+def start_rows(res, opts):
+    """`pm2 start` of one more app with each --start-apps running, then how flat it is."""
+    rows, ours = [], []
+    t = TARGETS["start"]
+    for n in opts.start_apps:
+        r = res.get(f"start_{n}")
+        if not both(r):
+            continue
+        b = r["pm2-rs"]["median"]
+        ours.append((n, b))
+        rows.append((f"`pm2 start` of one app, {n} apps running", fmt_ms(r["pm2"]),
+                     fmt_ms(r["pm2-rs"]), f"{r['pm2']['median'] / b:.1f}x faster", t.text,
+                     verdict(t.met(b))))
+    if len(ours) >= 2:
+        (n0, b0), (n1, b1) = min(ours), max(ours)
+        f = TARGETS["start_flat"]
+        rows.append((f"`pm2 start`: {n1} apps running against {n0}", "", "",
+                     f"pm2-rs {b1 / b0:.2f}x", f.text, verdict(f.met(b1 / b0))))
+    return rows
+
+
 def coldstart_rows(res, opts):
     """The cold start row (no goal)."""
     r = res.get("coldstart")
@@ -201,7 +222,7 @@ def nodeapi_rows(res, opts):
 
 
 #: the table's sections, in the order of `all`
-ROW_BUILDERS = (list_rows, coldstart_rows, rss_rows, crash_rows, logs_rows, cluster_rows,
+ROW_BUILDERS = (list_rows, start_rows, coldstart_rows, rss_rows, crash_rows, logs_rows, cluster_rows,
                 idle_rows, nodeapi_rows)
 
 

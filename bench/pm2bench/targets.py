@@ -27,6 +27,10 @@ class Target:
 TARGETS = {
     # PM2 median / pm2-rs median of `pm2 list` (5 and 100 apps)
     "list": Target("≥20x", ">=", 20),
+    # pm2-rs median of `pm2 start` of one more app (each of --start-apps), ms (issue 19)
+    "start": Target("≤3 ms", "<=", 3.0),
+    # pm2-rs median of `pm2 start` with the most apps / with the fewest: flat in N
+    "start_flat": Target("≤1.2x", "<=", 1.2),
     # pm2-rs daemon VmRSS / PM2 daemon VmRSS (0 and --rss-apps apps)
     "rss": Target("≤0.1", "<=", 0.1),
     # pm2-rs median crash→respawn interval minus the bare `sh` loop's, ms

@@ -28,6 +28,8 @@ class TargetTest(unittest.TestCase):
         # (target, value that meets it, value that does not)
         cases = [
             ("list", 20.0, 19.9),
+            ("start", 3.0, 3.01),
+            ("start_flat", 1.2, 1.21),
             ("rss", 0.1, 0.147),
             ("crash", 5.0, 5.01),
             ("logs_time", 1.1, 1.11),

@@ -53,6 +53,7 @@ mod settings;
 mod source_maps;
 mod start;
 mod startup;
+mod state_journal;
 mod stdin_monitor;
 mod stop;
 mod targets;

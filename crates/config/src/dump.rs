@@ -111,7 +111,7 @@ pub fn app_from_dump_entry(v: &Value, path_var: &str) -> Result<DumpedApp, DumpE
         exec_mode,
         instances: 1,
         instances_given: !merge_logs,
-        env,
+        env: env.into(),
         merge_logs,
         version: text(v, "version").filter(|s| s != "N/A"),
         node_version: None,

@@ -162,7 +162,7 @@ pub async fn run(
     // and starts its module itself, so the two never race to start it.
     crate::modules::start_installed(&daemon).await;
     // Before the first reply, so a client never sees the home change after it was answered.
-    state_file::write_state(&daemon);
+    state_file::compact(&daemon);
     tokio::spawn(crate::logs::rotation::rotator::run(Arc::clone(&daemon)));
     tokio::spawn(crate::housekeeping::tick::run(Arc::clone(&daemon)));
     tokio::spawn(reload_logs_on_sigusr2(Arc::clone(&daemon)));

@@ -62,6 +62,13 @@ impl Registry {
         }
     }
 
+    /// Visits every instance's handle with its id, in id order, without cloning them.
+    pub fn for_each_handle(&self, mut f: impl FnMut(u32, &InstanceHandle)) {
+        for (id, h) in &self.instances {
+            f(*id, h);
+        }
+    }
+
     /// Every instance's handle, by id.
     pub fn handles(&self) -> Vec<InstanceHandle> {
         self.instances.values().cloned().collect()

@@ -19,8 +19,10 @@ pub(crate) struct Daemon {
     pub config_changed: Notify,
     /// The Node cluster primary shared by every cluster-mode app.
     pub primary: pm2_cluster::primary::Primary,
-    /// What the state file last recorded (ids, names, statuses).
-    pub last_state: Mutex<u64>,
+    /// The environments apps run with, so equal ones are stored once.
+    pub env_pool: Mutex<pm2_proto::EnvPool>,
+    /// The crash-recovery state files' writer (snapshot and journal).
+    pub state_store: Mutex<crate::persist::store::StateStore>,
     /// A request was answered since memory was last handed back to the OS (its buffers,
     /// which grow with the number of apps, are free now): trim on the next housekeeping tick.
     pub trim_due: AtomicBool,
@@ -41,7 +43,8 @@ impl Daemon {
             hub,
             config_changed: Notify::new(),
             primary: pm2_cluster::primary::Primary::start(),
-            last_state: Mutex::new(0),
+            env_pool: Mutex::default(),
+            state_store: Mutex::default(),
             trim_due: AtomicBool::new(false),
             node_bus: Default::default(),
             started_at: std::time::SystemTime::now()

@@ -142,6 +142,12 @@ impl Pm2Home {
     pub fn daemon_state(&self) -> PathBuf {
         self.root.join("daemon-state.json")
     }
+    /// The changes to [`Pm2Home::daemon_state`] since it was last written whole, one record
+    /// per line, fsync'd before each reply (so a change costs the same with 1 app or 1,000);
+    /// removed with it on a clean exit.
+    pub fn daemon_state_journal(&self) -> PathBuf {
+        self.root.join("daemon-state.journal")
+    }
     /// `module_conf.json`: module settings (`pm2 set`) and installed modules
     /// (`PM2_MODULE_CONF_FILE`).
     pub fn module_conf(&self) -> PathBuf {

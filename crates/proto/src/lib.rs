@@ -14,11 +14,15 @@ pub mod model;
 pub mod patch;
 pub mod pm2json;
 pub mod request;
+pub mod shared_env;
+pub mod table_row;
 
 pub use health::{Condition, Dependency, HealthCheck, HealthInfo, HealthStatus, Probe};
 pub use model::*;
 pub use patch::{Change, SpecPatch};
 pub use request::*;
+pub use shared_env::{EnvPool, SharedEnv};
+pub use table_row::TableRow;
 
 /// Version of this build, reported in handshakes, `pm2 --version` and `jlist`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

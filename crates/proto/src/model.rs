@@ -2,7 +2,6 @@
 //! right now ([`ProcessInfo`]).
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// PM2's process statuses; the serialized form is the string PM2 shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,8 +113,9 @@ pub struct AppSpec {
     pub instances: u32,
     /// Whether `-i`/`instances` was given at all: PM2 then writes per-id log files.
     pub instances_given: bool,
-    /// The environment the app runs with: the CLI's environment with the app's env over it.
-    pub env: BTreeMap<String, String>,
+    /// The environment the app runs with: the CLI's environment with the app's env over it
+    /// (shared with the apps that have the same one, copied when changed).
+    pub env: crate::SharedEnv,
     /// Restart when the process exits (unless stopped or the code is in `stop_exit_codes`).
     pub autorestart: bool,
     /// Exit codes that mean "do not restart".
@@ -271,7 +271,7 @@ impl Default for AppSpec {
             exec_mode: ExecMode::Fork,
             instances: 1,
             instances_given: false,
-            env: BTreeMap::new(),
+            env: Default::default(),
             autorestart: true,
             stop_exit_codes: vec![],
             min_uptime: DEFAULT_MIN_UPTIME_MS,

@@ -30,6 +30,9 @@ pub enum Request {
     /// The same snapshot without each app's environment (what the table needs; the
     /// environments are most of the bytes with many apps).
     Summary,
+    /// Only the table's columns of every instance ([`crate::TableRow`]): what the table
+    /// printed after `list`, `start`, `stop`, `restart`... asks for.
+    Table,
     /// Resolve targets to ids without acting (for `pm2 pid`, `pm2 id`).
     Resolve(ResolveRequest),
     /// Stop every app gracefully, then the daemon.
@@ -365,6 +368,11 @@ pub enum Response {
     List {
         /// The instances.
         processes: Vec<ProcessInfo>,
+    },
+    /// Answer to [`Request::Table`]: one row per instance, sorted by id.
+    Table {
+        /// The rows.
+        rows: Vec<crate::TableRow>,
     },
     /// Answers to a trigger, in id order.
     TriggerReplies {

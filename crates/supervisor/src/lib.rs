@@ -6,6 +6,7 @@
 
 pub mod credentials;
 pub mod policy;
+mod proc_tree;
 pub mod process;
 
 pub use credentials::Credentials;

@@ -3,7 +3,7 @@
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use pm2_home::liveness::ExitWatch;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::{ExitStatus, Stdio};
@@ -166,12 +166,7 @@ pub fn parse_signal(raw: &str) -> Option<Signal> {
 
 /// Every descendant of `root`, deepest first, from one snapshot of /proc.
 pub fn descendants(root: i32) -> Vec<i32> {
-    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
-    if let Ok(all) = procfs::process::all_processes() {
-        for stat in all.flatten().filter_map(|p| p.stat().ok()) {
-            children.entry(stat.ppid).or_default().push(stat.pid);
-        }
-    }
+    let children = crate::proc_tree::children_by_parent();
     let mut order = Vec::new();
     let mut frontier = vec![root];
     let mut seen = HashSet::from([root]);

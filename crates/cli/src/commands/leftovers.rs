@@ -34,6 +34,7 @@ pub(crate) fn stop_left_running(home: &Pm2Home) -> Result<usize> {
         stop(&pids, kill_timeout());
     }
     remove_if_present(&home.daemon_state())?;
+    remove_if_present(&home.daemon_state_journal())?;
     Ok(pids.len())
 }
 

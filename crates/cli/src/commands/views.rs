@@ -22,13 +22,13 @@ pub(crate) fn fetch_list(client: &mut Client) -> Result<Vec<ProcessInfo>> {
     }
 }
 
-/// Prints PM2's table.
+/// Prints PM2's table, asking the daemon for its columns only.
 pub(crate) fn print_table(client: &mut Client) -> Result<()> {
-    let processes = match expect(client, Request::Summary)? {
-        Response::List { processes } => processes,
-        other => bail!("unexpected reply to list: {other:?}"),
+    let rows = match expect(client, Request::Table)? {
+        Response::Table { rows } => rows,
+        other => bail!("unexpected reply to table: {other:?}"),
     };
-    let table = render::list_table(&processes, now_ms(), out::color());
+    let table = render::rows_table(&rows, now_ms(), out::color());
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(table.as_bytes())?;
     if !table.ends_with('\n') {

@@ -3,7 +3,7 @@
 
 use super::format::{Sgr, BOLD, GREEN, GREY, RED};
 use super::grid::Cell;
-use pm2_proto::{HealthStatus, ProcessInfo};
+use pm2_proto::{HealthStatus, TableRow};
 
 /// The column's title.
 pub(super) const TITLE: &str = "health";
@@ -11,14 +11,13 @@ pub(super) const TITLE: &str = "health";
 pub(super) const WIDTH: usize = 11;
 
 /// Whether the table gets the column.
-pub(super) fn wanted(processes: &[&ProcessInfo]) -> bool {
-    processes
-        .iter()
-        .any(|p| p.spec.health_check.is_some() || p.health.is_some())
+pub(super) fn wanted(rows: &[&TableRow]) -> bool {
+    rows.iter()
+        .any(|p| p.has_health_check || p.health.is_some())
 }
 
 /// One row's cell: the check's verdict, `-` for an app without a check or not running.
-pub(super) fn cell(p: &ProcessInfo) -> Cell {
+pub(super) fn cell(p: &TableRow) -> Cell {
     let health = p.health.as_ref().filter(|_| p.status.is_running());
     let Some(h) = health else {
         return Cell::styled("-", &[GREY]);

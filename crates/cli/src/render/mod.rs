@@ -19,4 +19,4 @@ mod table;
 pub use describe::{describe, env_listing};
 pub use format::{bytes_to_size, format_uptime};
 pub use inspect::prettylist;
-pub use table::list_table;
+pub use table::{list_table, rows_table};

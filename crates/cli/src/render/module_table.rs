@@ -4,7 +4,7 @@
 
 use super::format::{bytes_to_size, js_number_to_string, paint, BOLD};
 use super::grid::{status_cell, Cell, Grid};
-use pm2_proto::ProcessInfo;
+use pm2_proto::TableRow;
 
 /// PM2's module columns.
 const COLUMNS: [&str; 9] = [
@@ -15,12 +15,8 @@ const COLUMNS: [&str; 9] = [
 const WIDTHS: [usize; 8] = [30, 15, 10, 10, 6, 10, 10, 10];
 
 /// The heading and table of the modules among `sorted`, or None when there is none.
-pub(super) fn module_section(
-    sorted: &[&ProcessInfo],
-    id_width: usize,
-    color: bool,
-) -> Option<String> {
-    let modules: Vec<&&ProcessInfo> = sorted.iter().filter(|p| p.spec.pmx_module).collect();
+pub(super) fn module_section(sorted: &[&TableRow], id_width: usize, color: bool) -> Option<String> {
+    let modules: Vec<&&TableRow> = sorted.iter().filter(|p| p.pmx_module).collect();
     if modules.is_empty() {
         return None;
     }
@@ -44,18 +40,18 @@ pub(super) fn module_section(
 }
 
 /// One module's cells: PM2 shows its version and pid, status, restarts, cpu and memory.
-fn module_row(p: &ProcessInfo) -> Vec<Cell> {
+fn module_row(p: &TableRow) -> Vec<Cell> {
     let running = p.status.is_running();
     let monit = if running { p.monit } else { Default::default() };
     vec![
         Cell::plain(p.pm_id.to_string()),
-        Cell::plain(p.spec.name.as_str()),
-        Cell::plain(p.spec.version.as_deref().unwrap_or("N/A")),
+        Cell::plain(p.name.as_str()),
+        Cell::plain(p.version.as_deref().unwrap_or("N/A")),
         Cell::plain(p.pid.filter(|_| running).unwrap_or(0).to_string()),
         status_cell(p.status),
         Cell::plain(p.restart_time.to_string()),
         Cell::plain(format!("{}%", js_number_to_string(monit.cpu))),
         Cell::plain(bytes_to_size(monit.memory)),
-        Cell::styled(p.spec.username.as_str(), &[BOLD]),
+        Cell::styled(p.username.as_str(), &[BOLD]),
     ]
 }

@@ -8,7 +8,7 @@ use super::format::{
 use super::grid::{status_cell, Cell, Grid};
 use super::health_column;
 use pm2_logfmt::js_len;
-use pm2_proto::{ExecMode, ProcessInfo, Status};
+use pm2_proto::{ExecMode, ProcessInfo, Status, TableRow};
 
 /// Column titles of PM2's full (non-condensed) list table.
 const COLUMNS: [&str; 13] = [
@@ -41,8 +41,14 @@ const FIXED_WIDTHS: [usize; 11] = [13, 9, 9, 10, 8, 6, 11, 10, 10, 10, 10];
 /// PM2 prints on a terminal; without it the text has no escape codes at all. No trailing
 /// newline.
 pub fn list_table(processes: &[ProcessInfo], now_ms: u64, color: bool) -> String {
-    let mut sorted: Vec<&ProcessInfo> = processes.iter().collect();
-    sorted.sort_by(|a, b| a.spec.name.encode_utf16().cmp(b.spec.name.encode_utf16()));
+    let rows: Vec<TableRow> = processes.iter().map(TableRow::of).collect();
+    rows_table(&rows, now_ms, color)
+}
+
+/// [`list_table`] of the rows the daemon sends for the table (`Request::Table`).
+pub fn rows_table(rows: &[TableRow], now_ms: u64, color: bool) -> String {
+    let mut sorted: Vec<&TableRow> = rows.iter().collect();
+    sorted.sort_by(|a, b| a.name.encode_utf16().cmp(b.name.encode_utf16()));
     let mut head: Vec<Cell> = COLUMNS.iter().map(|c| Cell::plain(*c)).collect();
     let mut widths = column_widths(&sorted);
     let id_width = widths[0];
@@ -52,7 +58,7 @@ pub fn list_table(processes: &[ProcessInfo], now_ms: u64, color: bool) -> String
         widths.push(health_column::WIDTH);
     }
     let mut grid = Grid::fixed(widths, head, color);
-    for p in sorted.iter().filter(|p| !p.spec.pmx_module) {
+    for p in sorted.iter().filter(|p| !p.pmx_module) {
         let mut row = list_row(p, now_ms);
         if health {
             row.push(health_column::cell(p));
@@ -68,8 +74,8 @@ pub fn list_table(processes: &[ProcessInfo], now_ms: u64, color: bool) -> String
 }
 
 /// PM2's column widths for this list (see [`list_table`]).
-fn column_widths(processes: &[&ProcessInfo]) -> Vec<usize> {
-    let name = match processes.iter().map(|p| js_len(&p.spec.name)).max() {
+fn column_widths(processes: &[&TableRow]) -> Vec<usize> {
+    let name = match processes.iter().map(|p| js_len(&p.name)).max() {
         Some(longest) => longest + 5,
         None => 11,
     };
@@ -79,15 +85,15 @@ fn column_widths(processes: &[&ProcessInfo]) -> Vec<usize> {
 }
 
 /// The cells of one process row.
-fn list_row(p: &ProcessInfo, now_ms: u64) -> Vec<Cell> {
+fn list_row(p: &TableRow, now_ms: u64) -> Vec<Cell> {
     let running = p.status.is_running();
     let monit = if running { p.monit } else { Default::default() };
     vec![
         Cell::plain(p.pm_id.to_string()),
-        Cell::plain(p.spec.name.as_str()),
-        Cell::plain(p.spec.namespace.as_str()),
-        Cell::plain(p.spec.version.as_deref().unwrap_or("N/A")),
-        mode_cell(p.spec.exec_mode),
+        Cell::plain(p.name.as_str()),
+        Cell::plain(p.namespace.as_str()),
+        Cell::plain(p.version.as_deref().unwrap_or("N/A")),
+        mode_cell(p.exec_mode),
         Cell::plain(p.pid.filter(|_| running).unwrap_or(0).to_string()),
         Cell::plain(uptime_cell(p.status == Status::Online, p.pm_uptime, now_ms)),
         Cell::plain(p.restart_time.to_string()),
@@ -95,8 +101,8 @@ fn list_row(p: &ProcessInfo, now_ms: u64) -> Vec<Cell> {
         Cell::plain(format!("{}%", js_number_to_string(monit.cpu))),
         // PM2's bytesToSize leaves a trailing space, which matters when the cell is truncated.
         Cell::plain(format!("{} ", bytes_to_size(monit.memory))),
-        Cell::styled(p.spec.username.as_str(), &[BOLD]),
-        watch_cell(p.spec.watch),
+        Cell::styled(p.username.as_str(), &[BOLD]),
+        watch_cell(p.watch),
     ]
 }
 

@@ -338,7 +338,7 @@ fn finish(spec: &mut AppSpec, extras: Extras, mut env: BTreeMap<String, String>)
     if spec.interpreter.starts_with("python") {
         env.insert("PYTHONUNBUFFERED".into(), "1".into());
     }
-    spec.env = env;
+    spec.env = env.into();
     if let Some(args) = extras.interpreter_args {
         spec.interpreter_args = args;
     }

@@ -93,7 +93,7 @@ fn assemble(
         exec_mode: exec_mode_for(&interpreter, instances_given, opts.execute_command),
         instances: flags.instances.map(|i| i.resolve(ctx.cpus)).unwrap_or(1),
         instances_given,
-        env,
+        env: env.into(),
         autorestart: !opts.no_autorestart,
         stop_exit_codes: flags.stop_exit_codes.clone(),
         min_uptime: flags.min_uptime.unwrap_or(DEFAULT_MIN_UPTIME_MS),

@@ -1,20 +1,41 @@
 //! `list`/`jlist` snapshots and target resolution.
 
 use crate::state::Daemon;
-use pm2_proto::{Response, Target};
+use pm2_proto::{Monit, Response, Status, TableRow, Target};
 
 /// Every instance with its latest cpu/memory; without environments unless `with_env`.
 pub(crate) fn list(daemon: &Daemon, with_env: bool) -> Response {
     let mut processes = daemon.registry().snapshot();
     for p in &mut processes {
         if !with_env {
-            p.spec.env.clear();
+            // Dropping this reference: clearing would copy an environment other apps share.
+            p.spec.env = Default::default();
         }
-        if let (Some(pid), true) = (p.pid, p.status.is_running()) {
-            p.monit = daemon.sampler.fresh(p.pm_id, pid);
+        if let Some(monit) = monit(daemon, p.pm_id, p.pid, p.status) {
+            p.monit = monit;
         }
     }
     Response::List { processes }
+}
+
+/// The table's columns of every instance, read in place (nothing else is copied or
+/// encoded: the table costs a few short strings per app).
+pub(crate) fn table(daemon: &Daemon) -> Response {
+    let mut rows = Vec::with_capacity(daemon.registry().len());
+    daemon.registry().for_each(|p| rows.push(TableRow::of(p)));
+    for row in &mut rows {
+        if let Some(monit) = monit(daemon, row.pm_id, row.pid, row.status) {
+            row.monit = monit;
+        }
+    }
+    Response::Table { rows }
+}
+
+/// A running instance's cpu/memory as a view shows it (read now when the last reading is
+/// older than the sampler's freshness bound).
+fn monit(daemon: &Daemon, pm_id: u32, pid: Option<u32>, status: Status) -> Option<Monit> {
+    let pid = pid.filter(|_| status.is_running())?;
+    Some(daemon.sampler.fresh(pm_id, pid))
 }
 
 /// Ids for targets, or an error naming the unknown target.

@@ -36,6 +36,7 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         },
         Request::List => list::list(daemon, true),
         Request::Summary => list::list(daemon, false),
+        Request::Table => list::table(daemon),
         Request::Resolve(req) => list::resolve(daemon, &req.targets),
         Request::Start(req) => start::start(daemon, req).await,
         Request::Action(req) => action::apply(daemon, req).await,
@@ -62,7 +63,7 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         }
     };
     if mutates {
-        state_file::write_state(daemon);
+        state_file::record_changes(daemon);
     }
     daemon
         .trim_due

@@ -173,9 +173,16 @@ struct Launch {
 type FirstLaunch = tokio::sync::oneshot::Receiver<Outcome>;
 
 /// Registers every instance of every app, then waits for each first launch.
-pub(crate) async fn start(daemon: &Daemon, req: StartRequest) -> Response {
+pub(crate) async fn start(daemon: &Daemon, mut req: StartRequest) -> Response {
     if let Some(err) = req.apps.iter().find_map(|s| validate(s).err()) {
         return refuse(err);
+    }
+    {
+        // Apps started from one shell share one copy of its environment.
+        let mut pool = daemon.env_pool.lock().unwrap_or_else(|p| p.into_inner());
+        for spec in &mut req.apps {
+            pool.share(&mut spec.env);
+        }
     }
     let adding = req.apps.iter().map(|a| a.instances as usize).sum();
     if let Err(err) = limits::check_count(daemon.registry().len(), adding) {

@@ -1,7 +1,7 @@
 //! The housekeeping timer: every tick reads the instances with a memory limit and enforces
 //! it, every [`SWEEP_EVERY_TICKS`] ticks reads all of them (views read what they show
-//! themselves, see `sampler.rs`), rewrites the state file when the table changed, and hands
-//! freed memory back to the OS.
+//! themselves, see `sampler.rs`), journals what changed in the table (compacting the
+//! journal once it outgrew its snapshot), and hands freed memory back to the OS.
 
 use super::memory_limit::MemoryLimit;
 use crate::instance::InstanceHandle;
@@ -40,7 +40,8 @@ pub(crate) async fn run(daemon: Arc<Daemon>) {
         tick.tick().await;
         ticks += 1;
         sample_due(&daemon, &limits, ticks % SWEEP_EVERY_TICKS == 1);
-        state_file::write_state_if_changed(&daemon);
+        state_file::record_changes(&daemon);
+        state_file::compact_if_due(&daemon);
         let after_request = daemon.trim_due.swap(false, Ordering::Relaxed);
         if after_request || ticks % TRIM_EVERY_TICKS == 0 {
             release_freed_memory();

@@ -44,6 +44,21 @@ impl InstanceHandle {
         f(&self.state.borrow())
     }
 
+    /// Whether a state was published since this copy of the handle last asked, marking it
+    /// seen: the state journal's way to skip, at no cost, the instances that did not change.
+    /// A task that ended counts as changed (its last state is what to record).
+    pub fn take_changed(&mut self) -> bool {
+        let changed = self.state.has_changed().unwrap_or(true);
+        self.state.mark_unchanged();
+        changed
+    }
+
+    /// Whether both handles reach the same instance task (an id given again after the
+    /// table emptied belongs to a new one).
+    pub fn same_instance(&self, other: &InstanceHandle) -> bool {
+        self.ctl.same_channel(&other.ctl)
+    }
+
     /// Sends a control and waits for its outcome.
     pub async fn call(&self, make: impl FnOnce(oneshot::Sender<Outcome>) -> Control) -> Outcome {
         let (tx, rx) = oneshot::channel();

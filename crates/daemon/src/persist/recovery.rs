@@ -7,7 +7,7 @@
 //! start); the caller starts the apps, so recovery does not depend on the request
 //! handlers.
 
-use super::state_file::clear_state;
+use super::state_file::{clear_state, read_state};
 use crate::state::Daemon;
 use pm2_proto::StartRequest;
 
@@ -16,12 +16,10 @@ use pm2_proto::StartRequest;
 /// it had stopped. `None` when there is nothing to recover.
 pub(crate) async fn take_over(daemon: &Daemon) -> Option<StartRequest> {
     let home = &daemon.settings.home;
-    let path = home.daemon_state();
-    let text = std::fs::read(&path).ok()?;
-    let entries: Vec<serde_json::Value> = match serde_json::from_slice(&text) {
+    let entries = match read_state(home)? {
         Ok(e) => e,
         Err(e) => {
-            tracing::warn!("ignoring unreadable {}: {e}", path.display());
+            tracing::warn!("ignoring unreadable {e}");
             clear_state(home);
             return None;
         }
