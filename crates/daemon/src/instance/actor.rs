@@ -147,12 +147,7 @@ impl Instance {
                 return true;
             }
             Control::Reset(reply) => {
-                self.info.restart_time = 0;
-                self.info.unstable_restarts = 0;
-                if let Some(h) = self.info.health.as_mut() {
-                    h.restarts = 0;
-                }
-                self.publish();
+                self.reset_counters();
                 let _ = reply.send(Ok(()));
             }
             Control::Signal(sig, reply) => {
@@ -163,12 +158,7 @@ impl Instance {
                 let _ = reply.send(self.send_line(&line).await);
             }
             Control::Watch(on, reply) => {
-                let on = on.unwrap_or(!self.info.spec.watch);
-                if on != self.info.spec.watch {
-                    self.info.spec.watch = on;
-                    self.sync_watcher();
-                    self.publish();
-                }
+                self.set_watch(on.unwrap_or(!self.info.spec.watch));
                 let _ = reply.send(Ok(()));
             }
             Control::Message(message, reply) => {
@@ -181,6 +171,25 @@ impl Instance {
             }
         }
         false
+    }
+
+    /// `pm2 reset`: the restart counters (the health check's too) back to 0.
+    fn reset_counters(&mut self) {
+        self.info.restart_time = 0;
+        self.info.unstable_restarts = 0;
+        if let Some(h) = self.info.health.as_mut() {
+            h.restarts = 0;
+        }
+        self.publish();
+    }
+
+    /// Turns watching on or off (no change, no publish).
+    fn set_watch(&mut self, on: bool) {
+        if on != self.info.spec.watch {
+            self.info.spec.watch = on;
+            self.sync_watcher();
+            self.publish();
+        }
     }
 
     /// Waits, serving the child's events, while a new instance is `launching`: a cluster
