@@ -14,6 +14,7 @@
 //! OpenAPI file), `body` and `reply` (HTTP plumbing), `log` (the app's own lines).
 
 mod actions;
+mod alerts;
 mod api;
 mod assets;
 mod audit;
@@ -21,6 +22,8 @@ mod auth;
 mod body;
 mod daemon;
 mod events;
+mod issues;
+mod issues_api;
 mod log;
 mod login;
 mod metrics;
