@@ -30,6 +30,7 @@ pub async fn run(state: Arc<State>, settings: AlertSettings, mut signals: mpsc::
     let outbox = Outbox::start(&state, &settings.urls, settings.format);
     let mut storms: HashMap<(String, Option<u32>), Storm> = HashMap::new();
     let mut watched: HashMap<u32, Watched> = HashMap::new();
+    let mut seen_once = false;
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -41,9 +42,10 @@ pub async fn run(state: Arc<State>, settings: AlertSettings, mut signals: mpsc::
             _ = tick.tick() => {
                 if let Ok(Response::List { processes }) = state.daemon.request(Request::Summary).await {
                     let now = pm2_home::now_ms();
-                    for a in on_table(&settings, &mut watched, &processes, now) {
+                    for a in on_table(&settings, &mut watched, &processes, now, seen_once) {
                         outbox.send(&a);
                     }
+                    seen_once = true;
                 }
             }
         }
@@ -110,12 +112,16 @@ pub fn on_signal(
     }
 }
 
-/// The alerts one read of the table makes.
+/// The alerts one read of the table makes. On the first read (`seen_once` false) the
+/// statuses are only noted: an app errored before the dashboard started is no news; an
+/// instance that appears later counts as new, so one already errored when first seen (it
+/// gave up between two reads) still gets its alert.
 fn on_table(
     settings: &AlertSettings,
     watched: &mut HashMap<u32, Watched>,
     processes: &[ProcessInfo],
     now: u64,
+    seen_once: bool,
 ) -> Vec<Alert> {
     watched.retain(|id, _| processes.iter().any(|p| p.pm_id == *id));
     let mut alerts = Vec::new();
@@ -125,7 +131,11 @@ fn on_table(
             continue;
         }
         let w = watched.entry(p.pm_id).or_insert_with(|| Watched {
-            status: p.status,
+            status: if seen_once {
+                Status::Launching
+            } else {
+                p.status
+            },
             cpu: settings.cpu_percent.map(|l| Sustained::new(l, sustained)),
             memory: settings
                 .memory_bytes
