@@ -11,7 +11,10 @@
 //! `api` (the JSON endpoints), `table` (the process rows), `overview` (the host),
 //! `events` (SSE: the table every second, an app's logs), `metrics` (Prometheus),
 //! `actions` (start/stop/... with the `audit` log), `assets` (the embedded page and
-//! OpenAPI file), `body` and `reply` (HTTP plumbing), `log` (the app's own lines).
+//! OpenAPI file), `body` and `reply` (HTTP plumbing), `log` (the app's own lines),
+//! `issues` (the inbox of crashes and reported exceptions, and its collector),
+//! `issues_api` (its endpoints and the alerts'), `alerts` (webhooks: rules, engine,
+//! delivery, the HTTP client).
 
 mod actions;
 mod alerts;

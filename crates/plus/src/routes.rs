@@ -137,11 +137,8 @@ async fn post(
             "missing or wrong X-CSRF-Token (from /api/session)",
         );
     }
-    if let Some(id) = path
-        .strip_prefix("/api/issues/")
-        .and_then(|rest| rest.strip_suffix("/resolve"))
-    {
-        return issues_api::resolve(&state, caller, &peer.ip().to_string(), id);
+    if let Some(done) = issue_post(&state, caller, path, peer) {
+        return done;
     }
     let Some(rest) = path.strip_prefix("/api/processes/") else {
         return reply::error(StatusCode::NOT_FOUND, "no such endpoint");
@@ -178,6 +175,24 @@ async fn post(
     )
     .await;
     reply::json(done.status, &done.body)
+}
+
+/// `POST /api/issues/{id}/resolve`, when that is the path.
+fn issue_post(
+    state: &State,
+    caller: &Caller,
+    path: &str,
+    peer: SocketAddr,
+) -> Option<Response<Body>> {
+    let id = path
+        .strip_prefix("/api/issues/")?
+        .strip_suffix("/resolve")?;
+    Some(issues_api::resolve(
+        state,
+        caller,
+        &peer.ip().to_string(),
+        id,
+    ))
 }
 
 fn not_allowed() -> Response<Body> {

@@ -141,50 +141,73 @@ fn on_table(
                 .memory_bytes
                 .map(|l| Sustained::new(l as f64, sustained)),
         });
-        let alert = |event: &'static str, message: String, detail| Alert {
-            event,
-            app: p.spec.name.clone(),
-            pm_id: Some(p.pm_id),
-            message,
-            detail,
-            at: now,
-        };
+        let alert = |event, message, detail| instance_alert(p, now, event, message, detail);
         let who = label(&p.spec.name, Some(p.pm_id));
         if p.status == Status::Errored && w.status != Status::Errored {
             let m = format!("{who} is errored: too many unstable restarts, not restarted again");
             alerts.push(alert("errored", m, json!({"restarts": p.restart_time})));
         }
         w.status = p.status;
-        let running = p.status.is_running();
-        let (cpu, memory) = if running {
-            (p.monit.cpu, p.monit.memory)
-        } else {
-            (0.0, 0)
-        };
-        if let (Some(rule), Some(limit)) = (w.cpu.as_mut(), settings.cpu_percent) {
-            if rule.sample(cpu, now) {
-                let m = format!(
-                    "{who} cpu {cpu:.0}% over {limit}% for {} s",
-                    settings.sustained.as_secs_f64()
-                );
-                alerts.push(alert("cpu", m, json!({"cpu": cpu, "limit": limit})));
-            }
-        }
-        if let (Some(rule), Some(limit)) = (w.memory.as_mut(), settings.memory_bytes) {
-            if rule.sample(memory as f64, now) {
-                let m = format!(
-                    "{who} memory {memory} bytes over {limit} for {} s",
-                    settings.sustained.as_secs_f64()
-                );
-                alerts.push(alert(
-                    "memory",
-                    m,
-                    json!({"memory": memory, "limit": limit}),
-                ));
-            }
-        }
+        thresholds(settings, w, p, now, &mut alerts);
     }
     alerts
+}
+
+/// cpu and memory against their thresholds.
+fn thresholds(
+    settings: &AlertSettings,
+    w: &mut Watched,
+    p: &ProcessInfo,
+    now: u64,
+    alerts: &mut Vec<Alert>,
+) {
+    let who = label(&p.spec.name, Some(p.pm_id));
+    let alert = |event, message, detail| instance_alert(p, now, event, message, detail);
+    let running = p.status.is_running();
+    let (cpu, memory) = if running {
+        (p.monit.cpu, p.monit.memory)
+    } else {
+        (0.0, 0)
+    };
+    if let (Some(rule), Some(limit)) = (w.cpu.as_mut(), settings.cpu_percent) {
+        if rule.sample(cpu, now) {
+            let m = format!(
+                "{who} cpu {cpu:.0}% over {limit}% for {} s",
+                settings.sustained.as_secs_f64()
+            );
+            alerts.push(alert("cpu", m, json!({"cpu": cpu, "limit": limit})));
+        }
+    }
+    if let (Some(rule), Some(limit)) = (w.memory.as_mut(), settings.memory_bytes) {
+        if rule.sample(memory as f64, now) {
+            let m = format!(
+                "{who} memory {memory} bytes over {limit} for {} s",
+                settings.sustained.as_secs_f64()
+            );
+            alerts.push(alert(
+                "memory",
+                m,
+                json!({"memory": memory, "limit": limit}),
+            ));
+        }
+    }
+}
+
+fn instance_alert(
+    p: &ProcessInfo,
+    now: u64,
+    event: &'static str,
+    message: String,
+    detail: serde_json::Value,
+) -> Alert {
+    Alert {
+        event,
+        app: p.spec.name.clone(),
+        pm_id: Some(p.pm_id),
+        message,
+        detail,
+        at: now,
+    }
 }
 
 fn label(app: &str, pm_id: Option<u32>) -> String {
