@@ -5,12 +5,14 @@
 //! errored and memory alerts (JSON or Slack's `{"text"}`), a receiver that fails at first
 //! gets them after retries, and one that never answers holds nothing else up.
 
+use crate::harness::browser::Browser;
 use crate::harness::cluster::free_port;
 use crate::harness::http::{request, Reply};
 use crate::harness::webhook::Webhook;
 use crate::harness::*;
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const T: Duration = Duration::from_secs(30);
@@ -33,6 +35,8 @@ setInterval(() => {}, 1000);\n";
 struct Dashboard {
     port: u16,
     bearer: String,
+    /// The one-time login token `pm2 plus` printed.
+    login: String,
 }
 
 impl Dashboard {
@@ -42,12 +46,20 @@ impl Dashboard {
         for (key, value) in settings {
             p.ok(&["set", &format!("pm2-plus:{key}"), value]);
         }
-        p.ok(&["plus"]);
+        let out = p.ok(&["plus"]);
+        let link = "/login?token=";
+        let login = out.stdout.find(link).map_or_else(String::new, |at| {
+            out.stdout[at + link.len()..]
+                .chars()
+                .take_while(char::is_ascii_hexdigit)
+                .collect()
+        });
         let token = std::fs::read_to_string(p.home.join("plus").join("api-token"))
             .unwrap_or_else(|e| p.fail(&format!("no API token: {e}"), None));
         Dashboard {
             port,
             bearer: format!("Bearer {}", token.trim()),
+            login,
         }
     }
 
@@ -306,7 +318,7 @@ fn a_failing_webhook_gets_its_alerts_after_retries_and_a_dead_one_holds_nothing_
     let r = d.call(&p, "GET", "/api/issues");
     assert_eq!(r.status, 200);
     assert!(
-        quick.elapsed() < Duration::from_secs(1),
+        quick.elapsed() < Duration::from_secs(2),
         "the API waits for no webhook"
     );
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -349,4 +361,58 @@ fn bad_alert_settings_are_refused_naming_the_key() {
         );
         p.ok(&["unset", &format!("pm2-plus:{key}")]);
     }
+}
+
+#[test]
+fn the_page_lists_an_issue_opens_its_stack_and_lines_and_resolves_it() {
+    require(
+        have("chromium"),
+        "chromium not on PATH (scripts/install-deps.sh)",
+    );
+    require(have("node"), "node not on PATH (scripts/install-deps.sh)");
+    let p = Pm2::new("plus_issues_page");
+    let d = Dashboard::start(&p, &[]);
+    write(&p, "crasher.js", CRASHER);
+    p.ok(&["start", "crasher.js", "--no-autorestart"]);
+    let issue = d.wait_issue(&p, "crasher", "the crash in the inbox", |_| true);
+    let mut browser = Browser::launch(&p.dir).unwrap_or_else(|e| p.fail(&e, None));
+    let login = format!("http://127.0.0.1:{}/login?token={}", d.port, d.login);
+    browser
+        .navigate(&login)
+        .unwrap_or_else(|e| p.fail(&e, None));
+    let open =
+        "(() => { const b = Array.from(document.querySelectorAll('#issues-table tbody tr')) \
+                .find(r => r.textContent.includes('crasher'))?.querySelector('button'); \
+                if (b) b.click(); return !!b; })()";
+    p.wait_until(T, "the issue listed and opened", || {
+        browser.eval(open).ok() == Some(Value::Bool(true))
+    });
+    let text = |browser: &mut Browser, id: &str| {
+        let js = format!("document.getElementById('{id}').textContent");
+        browser
+            .eval(&js)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    };
+    p.wait_until(T, "the stack and the lines before it", || {
+        text(&mut browser, "issue-stack").contains("Error: boom")
+            && text(&mut browser, "issue-logs").contains("err | about to fail at")
+    });
+    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/plus-issues.png");
+    browser
+        .screenshot(&shot)
+        .unwrap_or_else(|e| p.fail(&e, None));
+    let resolve =
+        "window.confirm = () => true; document.getElementById('issue-resolve').click(); true";
+    assert_eq!(browser.eval(resolve).ok(), Some(Value::Bool(true)));
+    let id = issue["id"].as_str().unwrap_or_default().to_string();
+    p.wait_until(T, "the issue resolved from the page", || {
+        d.json(&p, &format!("/api/issues/{id}"))["resolved"] == true
+    });
+    let audit = std::fs::read_to_string(p.home.join("plus").join("audit.log")).unwrap_or_default();
+    assert!(
+        audit.contains("login link") && audit.contains("\"resolve\""),
+        "{audit}"
+    );
 }
