@@ -43,6 +43,7 @@ mod node_ipc;
 mod npm_package;
 mod persistence;
 mod plus;
+mod plus_alerts;
 mod restart_options;
 mod restart_policy;
 mod run_as;

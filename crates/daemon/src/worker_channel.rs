@@ -179,5 +179,6 @@ fn publish_message(hub: &LogHub, who: &WorkerInfo, v: &Value) {
         kind: LogKind::Message,
         data: Arc::from(v.to_string().into_bytes()),
         at: now_ms(),
+        exit: None,
     });
 }

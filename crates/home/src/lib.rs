@@ -18,6 +18,7 @@ pub mod module_conf;
 pub mod orphans;
 pub mod overrides;
 pub mod plus;
+pub mod plus_alerts;
 
 pub use atomic::{write_atomic, write_atomic_mode};
 pub use clock::now_ms;

@@ -1,9 +1,10 @@
 // The dashboard page: the server overview, the live process table (SSE, every second),
-// per-app actions (confirmed, POSTed with the session's CSRF token) and live logs.
+// per-app actions (confirmed, POSTed with the session's CSRF token), live logs, and the
+// issues inbox (every 5 s; an issue's stack and log lines, marking it resolved).
 // Everything the daemon or an app says is set as text, never parsed as HTML.
 "use strict";
 
-const state = { csrf: null, logs: null, logsApp: null };
+const state = { csrf: null, logs: null, logsApp: null, issue: null };
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -152,7 +153,61 @@ function openLogs(id, name) {
   });
 }
 
+function when(ms) { return ms ? new Date(ms).toLocaleString() : ""; }
+
+async function loadIssues() {
+  const all = await (await api("/api/issues")).json();
+  const showResolved = document.getElementById("issues-resolved").checked;
+  const rows = all.filter(i => showResolved || !i.resolved);
+  document.getElementById("issues-count").textContent = "(" + all.filter(i => !i.resolved).length + " open)";
+  const body = document.querySelector("#issues-table tbody");
+  body.replaceChildren();
+  for (const i of rows) {
+    const tr = el("tr", null, i.resolved ? "resolved" : "");
+    tr.append(el("td", i.app), el("td", i.kind), el("td", i.message, "issue-message"),
+      el("td", i.count), el("td", when(i.first_seen)), el("td", when(i.last_seen)));
+    const open = el("button", "open");
+    open.type = "button";
+    open.addEventListener("click", () => openIssue(i.id));
+    const td = el("td");
+    td.append(open);
+    tr.append(td);
+    body.append(tr);
+  }
+}
+
+async function openIssue(id) {
+  const r = await api("/api/issues/" + encodeURIComponent(id));
+  if (!r.ok) return;
+  const i = await r.json();
+  state.issue = id;
+  document.getElementById("issue").hidden = false;
+  document.getElementById("issue-title").textContent = i.app + ": " + i.message;
+  document.getElementById("issue-meta").textContent = i.kind + ", " + i.count + " times, first " +
+    when(i.first_seen) + ", last " + when(i.last_seen) + (i.resolved ? ", resolved" : "");
+  document.getElementById("issue-stack").textContent = i.stack || "(no stack)";
+  document.getElementById("issue-logs").textContent =
+    (i.logs || []).map(l => (l.kind === "err" ? "err | " : "out | ") + l.line).join("\n");
+}
+
+async function resolveIssue() {
+  if (!state.issue || !window.confirm("mark this issue resolved?")) return;
+  const r = await api("/api/issues/" + encodeURIComponent(state.issue) + "/resolve", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": state.csrf },
+    body: "{}",
+  });
+  say(r.ok ? "issue resolved" : (await r.json()).error);
+  document.getElementById("issue").hidden = true;
+  await loadIssues();
+}
+
 document.addEventListener("DOMContentLoaded", async () => {
+  document.getElementById("issues-resolved").addEventListener("change", loadIssues);
+  document.getElementById("issue-resolve").addEventListener("click", resolveIssue);
+  document.getElementById("issue-close").addEventListener("click", () => {
+    document.getElementById("issue").hidden = true;
+  });
   document.getElementById("logs-all").addEventListener("click", () => openLogs("all", "every app"));
   document.getElementById("logs-close").addEventListener("click", () => {
     if (state.logs) state.logs.close();
@@ -162,5 +217,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   await loadSession();
   await loadServer();
   setInterval(loadServer, 10000);
+  await loadIssues();
+  setInterval(loadIssues, 5000);
   live();
 });

@@ -11,9 +11,13 @@
 //! `api` (the JSON endpoints), `table` (the process rows), `overview` (the host),
 //! `events` (SSE: the table every second, an app's logs), `metrics` (Prometheus),
 //! `actions` (start/stop/... with the `audit` log), `assets` (the embedded page and
-//! OpenAPI file), `body` and `reply` (HTTP plumbing), `log` (the app's own lines).
+//! OpenAPI file), `body` and `reply` (HTTP plumbing), `log` (the app's own lines),
+//! `issues` (the inbox of crashes and reported exceptions, and its collector),
+//! `issues_api` (its endpoints and the alerts'), `alerts` (webhooks: rules, engine,
+//! delivery, the HTTP client).
 
 mod actions;
+mod alerts;
 mod api;
 mod assets;
 mod audit;
@@ -21,6 +25,8 @@ mod auth;
 mod body;
 mod daemon;
 mod events;
+mod issues;
+mod issues_api;
 mod log;
 mod login;
 mod metrics;

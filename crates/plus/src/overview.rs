@@ -36,6 +36,11 @@ pub fn node_version() -> Option<String> {
     (out.status.success() && !text.is_empty()).then_some(text)
 }
 
+/// This machine's name (`/proc/sys/kernel/hostname`; `localhost` without it).
+pub fn host_name() -> String {
+    read("/proc/sys/kernel/hostname").unwrap_or_else(|| "localhost".into())
+}
+
 fn read(path: &str) -> Option<String> {
     std::fs::read_to_string(path)
         .ok()

@@ -7,7 +7,7 @@
 use crate::auth::{self, Caller};
 use crate::body::{self, Body};
 use crate::state::State;
-use crate::{actions, api, assets, events, login, reply};
+use crate::{actions, api, assets, events, issues_api, login, reply};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap};
 use hyper::{Method, Request, Response, StatusCode};
@@ -26,6 +26,10 @@ pub const DOCUMENTED: &[&str] = &[
     "/api/events",
     "/api/logs",
     "/api/openapi.json",
+    "/api/issues",
+    "/api/issues/{id}",
+    "/api/issues/{id}/resolve",
+    "/api/alerts",
     "/metrics",
 ];
 
@@ -92,6 +96,11 @@ async fn get(state: Arc<State>, caller: &Caller, path: &str, query: &str) -> Res
             assets::OPENAPI_JSON.to_string(),
         ),
         "/metrics" => api::prometheus(&state).await,
+        "/api/issues" => issues_api::list(&state),
+        "/api/alerts" => issues_api::alerts(&state),
+        _ if path.starts_with("/api/issues/") => {
+            issues_api::one(&state, &path["/api/issues/".len()..])
+        }
         "/api/events" => reply::with(
             StatusCode::OK,
             "text/event-stream",
@@ -128,6 +137,9 @@ async fn post(
             "missing or wrong X-CSRF-Token (from /api/session)",
         );
     }
+    if let Some(done) = issue_post(&state, caller, path, peer) {
+        return done;
+    }
     let Some(rest) = path.strip_prefix("/api/processes/") else {
         return reply::error(StatusCode::NOT_FOUND, "no such endpoint");
     };
@@ -163,6 +175,24 @@ async fn post(
     )
     .await;
     reply::json(done.status, &done.body)
+}
+
+/// `POST /api/issues/{id}/resolve`, when that is the path.
+fn issue_post(
+    state: &State,
+    caller: &Caller,
+    path: &str,
+    peer: SocketAddr,
+) -> Option<Response<Body>> {
+    let id = path
+        .strip_prefix("/api/issues/")?
+        .strip_suffix("/resolve")?;
+    Some(issues_api::resolve(
+        state,
+        caller,
+        &peer.ip().to_string(),
+        id,
+    ))
 }
 
 fn not_allowed() -> Response<Body> {

@@ -3,12 +3,14 @@
 //! writes `plus/listening.json` (its pid and URL), which `pm2 plus` waits for.
 
 use crate::daemon::Daemon;
+use crate::issues::store::Inbox;
 use crate::settings::Settings;
 use crate::state::State;
-use crate::{events, log, overview, routes};
+use crate::{alerts, events, issues, log, overview, routes};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use pm2_home::plus_alerts::AlertSettings;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// A client that has not sent its request headers by then is dropped.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Signals from the issue collector waiting for the alert engine.
+const SIGNALS: usize = 256;
 /// Pause after a failed accept (EMFILE, ...), so the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
@@ -31,6 +35,27 @@ pub fn run(settings: Settings) -> i32 {
             ));
         }
     };
+    let (alert_settings, alert_error) = match AlertSettings::load(&settings.home) {
+        Ok(s) => (s, None),
+        Err(e) => {
+            log::error(&format!("alerts off: {e}"));
+            (AlertSettings::default(), Some(e))
+        }
+    };
+    let issues = Inbox::load(settings.files.dir().join("issues.json"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let rt = match runtime {
+        Ok(rt) => rt,
+        Err(e) => return log::fatal(&format!("cannot start the runtime: {e}")),
+    };
+    let (signals, engine) = if alert_settings.urls.is_empty() {
+        (None, None)
+    } else {
+        let (tx, rx) = tokio::sync::mpsc::channel(SIGNALS);
+        (Some(tx), Some(rx))
+    };
     let state = State {
         daemon: Daemon::at(settings.home.socket()),
         settings,
@@ -40,14 +65,22 @@ pub fn run(settings: Settings) -> i32 {
         last_failed_login: Mutex::new(None),
         table: tokio::sync::watch::Sender::new(None),
         table_wanted: tokio::sync::Notify::new(),
+        issues: Mutex::new(issues),
+        alert_settings,
+        alert_error,
+        signals,
+        deliveries: Mutex::default(),
+        host_name: overview::host_name(),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
-    match runtime {
-        Ok(rt) => rt.block_on(serve(Arc::new(state))),
-        Err(e) => log::fatal(&format!("cannot start the runtime: {e}")),
-    }
+    let state = Arc::new(state);
+    rt.block_on(async move {
+        if let Some(rx) = engine {
+            let settings = state.alert_settings.clone();
+            tokio::spawn(alerts::engine::run(Arc::clone(&state), settings, rx));
+        }
+        tokio::spawn(issues::collect::run(Arc::clone(&state)));
+        serve(state).await
+    })
 }
 
 async fn serve(state: Arc<State>) -> i32 {

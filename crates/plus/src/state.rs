@@ -1,13 +1,18 @@
 //! What every request handler shares: the settings, the daemon's client, the sessions,
 //! and the facts read once at start.
 
+use crate::alerts::Signal;
 use crate::auth::Sessions;
 use crate::daemon::Daemon;
+use crate::issues::store::Inbox;
 use crate::settings::Settings;
 use bytes::Bytes;
+use pm2_home::plus_alerts::AlertSettings;
+use serde_json::Value;
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Instant;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 
 /// The dashboard's state.
 pub struct State {
@@ -27,4 +32,25 @@ pub struct State {
     pub table: watch::Sender<Option<Bytes>>,
     /// Wakes the table's poller when the first browser subscribes.
     pub table_wanted: Notify,
+    /// The issues inbox.
+    pub issues: Mutex<Inbox>,
+    /// The alert settings read at start (defaults, no URL, when they were invalid).
+    pub alert_settings: AlertSettings,
+    /// Why the alert settings were refused, if they were.
+    pub alert_error: Option<String>,
+    /// Where the collector's signals go, when alerts are on.
+    pub signals: Option<mpsc::Sender<Signal>>,
+    /// The last alert deliveries, for `GET /api/alerts`.
+    pub deliveries: Mutex<VecDeque<Value>>,
+    /// This machine's name, in every alert.
+    pub host_name: String,
+}
+
+impl State {
+    /// Hands a signal to the alert engine; dropped (never waited for) when it is behind.
+    pub fn alert(&self, signal: Signal) {
+        if let Some(tx) = &self.signals {
+            let _ = tx.try_send(signal);
+        }
+    }
 }

@@ -201,6 +201,21 @@ pub struct LogChunk {
     pub at: u64,
     /// The text (invalid UTF-8 replaced; the files keep the raw bytes).
     pub data: String,
+    /// For an `exit` event: how the process ended (absent from daemons before it, and
+    /// on every other chunk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<ExitNote>,
+}
+
+/// How a process that exited on its own ended, on its `exit` event: what the dashboard
+/// needs to tell a crash (non-zero code or a signal) from a clean exit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitNote {
+    /// The exit code (0 when a signal ended it).
+    pub code: i32,
+    /// The signal's name (`SIGKILL`...), when one ended it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
 }
 
 /// Register and launch apps.

@@ -18,6 +18,7 @@ fn chunk(id: u32, kind: LogChunkKind, data: &str) -> LogChunk {
         kind,
         at: 0,
         data: data.into(),
+        exit: None,
     }
 }
 

@@ -24,6 +24,7 @@ fn chunk(e: &LogEvent) -> LogChunk {
         },
         at: e.at,
         data: String::from_utf8_lossy(&e.data).into_owned(),
+        exit: e.exit.clone(),
     }
 }
 

@@ -18,7 +18,7 @@ impl Instance {
             exit.signal.unwrap_or("SIGINT")
         );
         drain(running.relays).await;
-        self.event("exit");
+        self.exit_event(exit.code, exit.signal);
         self.forget_axm();
         self.remove_pid_file();
         self.info.pid = None;

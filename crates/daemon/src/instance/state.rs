@@ -5,7 +5,7 @@ use super::phase::{Effect, Event, Phase};
 use super::process::Running;
 use super::triggers::Triggers;
 use super::versioning::VersioningRead;
-use crate::logs::hub::LogKind;
+use crate::logs::hub::{LogEvent, LogKind};
 use crate::logs::relay::RelayTarget;
 use crate::settings::DaemonSettings;
 use pm2_cluster::primary::Primary;
@@ -87,6 +87,17 @@ impl Instance {
         self.relay
             .hub
             .publish_with(|| self.relay.event(LogKind::Event, what.as_bytes()));
+    }
+
+    /// Tells live readers the process exited on its own, and how.
+    pub(super) fn exit_event(&self, code: i32, signal: Option<&str>) {
+        self.relay.hub.publish_with(|| LogEvent {
+            exit: Some(pm2_proto::ExitNote {
+                code,
+                signal: signal.map(str::to_string),
+            }),
+            ..self.relay.event(LogKind::Event, b"exit")
+        });
     }
 
     /// The process is gone: its actions and metrics go with it.

@@ -72,6 +72,7 @@ impl Write for Pm2LogWriter {
                 kind: LogKind::Pm2,
                 data: Arc::from(buf),
                 at: now_ms(),
+                exit: None,
             });
         }
         Ok(buf.len())

@@ -33,4 +33,6 @@ pub struct LogEvent {
     pub data: Arc<[u8]>,
     /// When it was read, ms since the epoch.
     pub at: u64,
+    /// On an `exit` event: the code and the signal.
+    pub exit: Option<pm2_proto::ExitNote>,
 }

@@ -119,6 +119,7 @@ impl RelayTarget {
             kind,
             data: Arc::from(data),
             at: now_ms(),
+            exit: None,
         }
     }
 }

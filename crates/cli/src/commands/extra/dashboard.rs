@@ -35,6 +35,10 @@ pub(super) fn start(home: &Pm2Home, open_browser: bool) -> Result<i32> {
         out::error(&why);
         return Ok(1);
     }
+    if let Err(e) = pm2_home::plus_alerts::AlertSettings::load(home) {
+        out::error(&format!("{e} (alerts: see `pm2 plus` in the README)"));
+        return Ok(1);
+    }
     let token_path = files.api_token();
     files
         .ensure_api_token()

@@ -9,6 +9,7 @@ fn event(name: &str, data: &[u8]) -> LogEvent {
         kind: LogKind::Out,
         data: data.into(),
         at: 0,
+        exit: None,
     }
 }
 

@@ -1,0 +1,218 @@
+//! Turns what happens into alerts: the collector's signals (crash, exit, first-seen
+//! issue) and, once a second, the daemon's table (an instance that became `errored`; cpu
+//! or memory over its threshold for the configured time). Every restart storm, threshold
+//! and status is per instance; the rules themselves are in `rules`.
+
+use super::deliver::Outbox;
+use super::rules::{Storm, Sustained};
+use super::{Alert, Signal};
+use crate::state::State;
+use pm2_home::plus_alerts::AlertSettings;
+use pm2_proto::{ProcessInfo, Request, Response, Status};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How often the table is read for `errored`, cpu and memory.
+pub const POLL: Duration = Duration::from_secs(1);
+
+/// What the engine remembers of one instance.
+struct Watched {
+    status: Status,
+    cpu: Option<Sustained>,
+    memory: Option<Sustained>,
+}
+
+/// Runs until the collector goes away.
+pub async fn run(state: Arc<State>, settings: AlertSettings, mut signals: mpsc::Receiver<Signal>) {
+    let outbox = Outbox::start(&state, &settings.urls, settings.format);
+    let mut storms: HashMap<(String, Option<u32>), Storm> = HashMap::new();
+    let mut watched: HashMap<u32, Watched> = HashMap::new();
+    let mut seen_once = false;
+    let mut tick = tokio::time::interval(POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            signal = signals.recv() => match signal {
+                Some(s) => on_signal(&settings, &mut storms, s).into_iter().for_each(|a| outbox.send(&a)),
+                None => return,
+            },
+            _ = tick.tick() => {
+                if let Ok(Response::List { processes }) = state.daemon.request(Request::Summary).await {
+                    let now = pm2_home::now_ms();
+                    for a in on_table(&settings, &mut watched, &processes, now, seen_once) {
+                        outbox.send(&a);
+                    }
+                    seen_once = true;
+                }
+            }
+        }
+    }
+}
+
+/// The alerts a signal makes.
+pub fn on_signal(
+    settings: &AlertSettings,
+    storms: &mut HashMap<(String, Option<u32>), Storm>,
+    signal: Signal,
+) -> Vec<Alert> {
+    let now = pm2_home::now_ms();
+    match signal {
+        Signal::Crash {
+            app,
+            pm_id,
+            how,
+            message,
+        } => vec![Alert {
+            event: "crash",
+            message: format!("{} {how}: {message}", label(&app, pm_id)),
+            detail: json!({ "how": how, "error": message }),
+            app,
+            pm_id,
+            at: now,
+        }],
+        Signal::Exit { app, pm_id, at } => {
+            let window = settings.storm_window;
+            let storm = storms
+                .entry((app.clone(), pm_id))
+                .or_insert_with(|| Storm::new(settings.storm_restarts, window.as_millis() as u64));
+            if !storm.restart(at) {
+                return Vec::new();
+            }
+            vec![Alert {
+                event: "restart_storm",
+                message: format!(
+                    "{} restarted {} times within {} s",
+                    label(&app, pm_id),
+                    storm.count(),
+                    window.as_secs_f64()
+                ),
+                detail: json!({"restarts": storm.count(), "window_ms": window.as_millis() as u64}),
+                app,
+                pm_id,
+                at: now,
+            }]
+        }
+        Signal::FirstSeen { issue } => vec![Alert {
+            event: "issue_first_seen",
+            app: issue["app"].as_str().unwrap_or_default().to_string(),
+            pm_id: issue["pm_id"]
+                .as_u64()
+                .and_then(|id| u32::try_from(id).ok()),
+            message: format!(
+                "new issue in {}: {}",
+                issue["app"].as_str().unwrap_or_default(),
+                issue["message"].as_str().unwrap_or_default()
+            ),
+            detail: issue,
+            at: now,
+        }],
+    }
+}
+
+/// The alerts one read of the table makes. On the first read (`seen_once` false) the
+/// statuses are only noted: an app errored before the dashboard started is no news; an
+/// instance that appears later counts as new, so one already errored when first seen (it
+/// gave up between two reads) still gets its alert.
+fn on_table(
+    settings: &AlertSettings,
+    watched: &mut HashMap<u32, Watched>,
+    processes: &[ProcessInfo],
+    now: u64,
+    seen_once: bool,
+) -> Vec<Alert> {
+    watched.retain(|id, _| processes.iter().any(|p| p.pm_id == *id));
+    let mut alerts = Vec::new();
+    let sustained = settings.sustained.as_millis() as u64;
+    for p in processes {
+        if p.spec.name == pm2_home::plus::APP_NAME {
+            continue;
+        }
+        let w = watched.entry(p.pm_id).or_insert_with(|| Watched {
+            status: if seen_once {
+                Status::Launching
+            } else {
+                p.status
+            },
+            cpu: settings.cpu_percent.map(|l| Sustained::new(l, sustained)),
+            memory: settings
+                .memory_bytes
+                .map(|l| Sustained::new(l as f64, sustained)),
+        });
+        let alert = |event, message, detail| instance_alert(p, now, event, message, detail);
+        let who = label(&p.spec.name, Some(p.pm_id));
+        if p.status == Status::Errored && w.status != Status::Errored {
+            let m = format!("{who} is errored: too many unstable restarts, not restarted again");
+            alerts.push(alert("errored", m, json!({"restarts": p.restart_time})));
+        }
+        w.status = p.status;
+        thresholds(settings, w, p, now, &mut alerts);
+    }
+    alerts
+}
+
+/// cpu and memory against their thresholds.
+fn thresholds(
+    settings: &AlertSettings,
+    w: &mut Watched,
+    p: &ProcessInfo,
+    now: u64,
+    alerts: &mut Vec<Alert>,
+) {
+    let who = label(&p.spec.name, Some(p.pm_id));
+    let alert = |event, message, detail| instance_alert(p, now, event, message, detail);
+    let running = p.status.is_running();
+    let (cpu, memory) = if running {
+        (p.monit.cpu, p.monit.memory)
+    } else {
+        (0.0, 0)
+    };
+    if let (Some(rule), Some(limit)) = (w.cpu.as_mut(), settings.cpu_percent) {
+        if rule.sample(cpu, now) {
+            let m = format!(
+                "{who} cpu {cpu:.0}% over {limit}% for {} s",
+                settings.sustained.as_secs_f64()
+            );
+            alerts.push(alert("cpu", m, json!({"cpu": cpu, "limit": limit})));
+        }
+    }
+    if let (Some(rule), Some(limit)) = (w.memory.as_mut(), settings.memory_bytes) {
+        if rule.sample(memory as f64, now) {
+            let m = format!(
+                "{who} memory {memory} bytes over {limit} for {} s",
+                settings.sustained.as_secs_f64()
+            );
+            alerts.push(alert(
+                "memory",
+                m,
+                json!({"memory": memory, "limit": limit}),
+            ));
+        }
+    }
+}
+
+fn instance_alert(
+    p: &ProcessInfo,
+    now: u64,
+    event: &'static str,
+    message: String,
+    detail: serde_json::Value,
+) -> Alert {
+    Alert {
+        event,
+        app: p.spec.name.clone(),
+        pm_id: Some(p.pm_id),
+        message,
+        detail,
+        at: now,
+    }
+}
+
+fn label(app: &str, pm_id: Option<u32>) -> String {
+    match pm_id {
+        Some(id) => format!("{app} ({id})"),
+        None => app.to_string(),
+    }
+}

@@ -1,0 +1,138 @@
+//! Reads every app's output and events from the daemon (`daemon.sock`'s `Logs`, all
+//! apps) for as long as the dashboard runs, reconnecting when the daemon goes away: keeps
+//! each app's last lines, records crashes (`exit` events with a non-zero code or a
+//! signal) and `process:exception` messages in the inbox, and tells the alerts.
+
+use super::recent::{last_error, Line, Recent};
+use super::store::{Occurrence, Recorded};
+use crate::alerts::Signal;
+use crate::state::State;
+use pm2_proto::{LogChunk, LogChunkKind, LogsRequest, Request, Response};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Pause before reconnecting to a daemon that is gone.
+const RECONNECT: Duration = Duration::from_secs(1);
+
+/// Runs forever.
+pub async fn run(state: Arc<State>) {
+    let mut recent = Recent::default();
+    loop {
+        let request = Request::Logs(LogsRequest {
+            targets: Vec::new(),
+            daemon: false,
+        });
+        if let Ok(mut stream) = state.daemon.open(request).await {
+            while let Ok(Some(response)) = stream.next().await {
+                if let Response::Log(chunk) = response {
+                    on_chunk(&state, &mut recent, &chunk);
+                }
+            }
+        }
+        tokio::time::sleep(RECONNECT).await;
+    }
+}
+
+fn on_chunk(state: &State, recent: &mut Recent, chunk: &LogChunk) {
+    if chunk.name == pm2_home::plus::APP_NAME {
+        return; // The dashboard's own crash is seen by the next one, in `pm2 logs`.
+    }
+    match chunk.kind {
+        LogChunkKind::Out => recent.push(&chunk.name, "out", chunk.at, &chunk.data),
+        LogChunkKind::Err => recent.push(&chunk.name, "err", chunk.at, &chunk.data),
+        LogChunkKind::Event if chunk.data == "exit" => {
+            let code = chunk.exit.as_ref().map_or(0, |e| e.code);
+            let signal = chunk.exit.as_ref().and_then(|e| e.signal.clone());
+            state.alert(Signal::Exit {
+                app: chunk.name.clone(),
+                pm_id: chunk.pm_id,
+                at: chunk.at,
+            });
+            if code != 0 || signal.is_some() {
+                crashed(state, recent, chunk, code, signal);
+            }
+        }
+        LogChunkKind::Message => {
+            if let Some(o) = exception(chunk, &recent.of(&chunk.name)) {
+                record(state, o);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn crashed(state: &State, recent: &Recent, chunk: &LogChunk, code: i32, signal: Option<String>) {
+    let lines = recent.of(&chunk.name);
+    let how = match &signal {
+        Some(s) => format!("killed by {s}"),
+        None => format!("exited with code {code}"),
+    };
+    let (message, stack) = match last_error(&lines) {
+        Some((headline, stack)) => (headline, Some(stack)),
+        None => (how.clone(), None),
+    };
+    state.alert(Signal::Crash {
+        app: chunk.name.clone(),
+        pm_id: chunk.pm_id,
+        how: how.clone(),
+        message: message.clone(),
+    });
+    record(
+        state,
+        Occurrence {
+            kind: "crash",
+            app: chunk.name.clone(),
+            pm_id: chunk.pm_id,
+            message,
+            stack,
+            detail: json!({"exit_code": code, "signal": signal, "how": how}),
+            logs: Recent::json(&lines),
+            at: chunk.at,
+        },
+    );
+}
+
+/// PM2's `{type: 'process:exception', data: {message, stack, name, ...}}` (or `data` a
+/// string), as `@pm2/io` sends for an uncaught exception or `notifyError`.
+fn exception(chunk: &LogChunk, lines: &[Line]) -> Option<Occurrence> {
+    let v: Value = serde_json::from_str(&chunk.data).ok()?;
+    if v.get("type").and_then(Value::as_str) != Some("process:exception") {
+        return None;
+    }
+    let data = v.get("data")?;
+    let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_string);
+    let message = match data {
+        Value::String(s) => s.clone(),
+        _ => text("message").unwrap_or_else(|| data.to_string()),
+    };
+    let name = text("name");
+    let message = match &name {
+        Some(n) if !message.starts_with(n.as_str()) => format!("{n}: {message}"),
+        _ => message,
+    };
+    Some(Occurrence {
+        kind: "exception",
+        app: chunk.name.clone(),
+        pm_id: chunk.pm_id,
+        message,
+        stack: text("stack"),
+        detail: json!({ "name": name }),
+        logs: Recent::json(lines),
+        at: chunk.at,
+    })
+}
+
+fn record(state: &State, o: Occurrence) {
+    let Ok(mut inbox) = state.issues.lock() else {
+        return;
+    };
+    let outcome = inbox.record(o);
+    inbox.save(&state.settings.files);
+    if let Recorded::New(id) = outcome {
+        if let Some(issue) = inbox.get(&id).cloned() {
+            drop(inbox);
+            state.alert(Signal::FirstSeen { issue });
+        }
+    }
+}

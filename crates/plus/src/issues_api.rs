@@ -1,0 +1,93 @@
+//! The issues inbox and alert endpoints: `GET /api/issues` (the groups without their
+//! stacks and log lines), `GET /api/issues/{id}` (all of one), `POST
+//! /api/issues/{id}/resolve` (audited), `GET /api/alerts` (settings and the last
+//! deliveries).
+
+use crate::auth::Caller;
+use crate::body::Body;
+use crate::state::State;
+use crate::{audit, log, reply};
+use hyper::{Response, StatusCode};
+use pm2_home::plus_alerts::AlertFormat;
+use serde_json::{json, Value};
+
+/// `GET /api/issues`.
+pub fn list(state: &State) -> Response<Body> {
+    let Ok(inbox) = state.issues.lock() else {
+        return reply::error(StatusCode::INTERNAL_SERVER_ERROR, "inbox unavailable");
+    };
+    let rows: Vec<Value> = inbox
+        .list()
+        .into_iter()
+        .map(|mut g| {
+            if let Some(o) = g.as_object_mut() {
+                o.remove("logs");
+                o.remove("stack");
+            }
+            g
+        })
+        .collect();
+    reply::json(StatusCode::OK, &Value::Array(rows))
+}
+
+/// `GET /api/issues/{id}`.
+pub fn one(state: &State, id: &str) -> Response<Body> {
+    let found = state.issues.lock().ok().and_then(|i| i.get(id).cloned());
+    match found {
+        Some(issue) => reply::json(StatusCode::OK, &issue),
+        None => reply::error(StatusCode::NOT_FOUND, &format!("no issue {id}")),
+    }
+}
+
+/// `POST /api/issues/{id}/resolve`.
+pub fn resolve(state: &State, caller: &Caller, remote: &str, id: &str) -> Response<Body> {
+    let done = match state.issues.lock() {
+        Ok(mut inbox) => {
+            let found = inbox.resolve(id);
+            if found {
+                inbox.save(&state.settings.files);
+            }
+            found
+        }
+        Err(_) => false,
+    };
+    let entry = audit::Entry {
+        who: caller.who(),
+        remote: remote.to_string(),
+        action: "resolve",
+        target: id,
+        params: json!({}),
+        ids: Vec::new(),
+        error: (!done).then(|| format!("no issue {id}")),
+    };
+    if let Err(e) = audit::append(&state.settings.files.audit_log(), &entry) {
+        log::error(&format!("cannot write the audit log: {e}"));
+    }
+    if done {
+        reply::json(StatusCode::OK, &json!({"id": id, "resolved": true}))
+    } else {
+        reply::error(StatusCode::NOT_FOUND, &format!("no issue {id}"))
+    }
+}
+
+/// `GET /api/alerts`.
+pub fn alerts(state: &State) -> Response<Body> {
+    let s = &state.alert_settings;
+    let deliveries: Vec<Value> = state
+        .deliveries
+        .lock()
+        .map(|d| d.iter().cloned().collect())
+        .unwrap_or_default();
+    let body = json!({
+        "enabled": !s.urls.is_empty(),
+        "urls": s.urls,
+        "format": match s.format { AlertFormat::Json => "json", AlertFormat::Slack => "slack" },
+        "storm": {"restarts": s.storm_restarts, "window_ms": s.storm_window.as_millis() as u64},
+        "cpu_percent": s.cpu_percent,
+        "memory_bytes": s.memory_bytes,
+        "for_ms": s.sustained.as_millis() as u64,
+        "error": state.alert_error,
+        "deliveries": deliveries,
+    });
+    reply::json(StatusCode::OK, &body)
+}
