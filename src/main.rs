@@ -5,6 +5,8 @@
 //!   (`pm2-runtime` crate);
 //! - `pm2 __daemon` (hidden; how the CLI spawns the daemon): the daemon (`pm2-daemon`);
 //! - `pm2-dev` (by name): PM2's development mode, in the foreground (`pm2-runtime` crate);
+//! - `pm2 __listen-exec` (hidden; how an app with `listen` sockets is started): sets
+//!   `LISTEN_PID` and execs the app (`pm2-daemon`);
 //! - `pm2 __serve` (hidden; the app `pm2 serve` starts): the static file server
 //!   (`pm2-serve`);
 //! - `pm2 __plus` (hidden; the app `pm2 plus` starts): the self-hosted dashboard
@@ -21,6 +23,9 @@ fn main() {
         pm2_daemon::daemon_main(pm2_daemon::DaemonSettings::from_env(
             pm2_home::Pm2Home::from_env(),
         ))
+    } else if argv.get(1).is_some_and(|a| a == "__listen-exec") {
+        // An app with `listen` sockets: set LISTEN_PID, then exec the app in this pid.
+        pm2_daemon::exec_with_listen_pid(&argv[2..])
     } else if pm2_serve::wants(&argv) {
         // `pm2 serve`'s app: the static file server, before clap for the same reason.
         pm2_serve::main(&argv[2..])

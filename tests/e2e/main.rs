@@ -28,6 +28,7 @@ mod export;
 mod health;
 mod inspect;
 mod install;
+mod listen;
 mod logs_command;
 mod logs_disk_full;
 mod logs_gaps;

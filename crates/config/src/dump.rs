@@ -176,6 +176,10 @@ fn set_restart_policy(spec: &mut AppSpec, v: &Value) {
         .get("depends_on")
         .and_then(|d| serde_json::from_value(d.clone()).ok())
         .unwrap_or_default();
+    spec.listen = v
+        .get("listen")
+        .and_then(|l| crate::ecosystem::listen_addresses(l).ok())
+        .unwrap_or_default();
 }
 
 /// Where the output goes and how its lines look.

@@ -9,6 +9,7 @@ mod health;
 mod housekeeping;
 mod instance;
 mod life;
+mod listen;
 mod logs;
 mod modules;
 mod nodeapi;
@@ -23,4 +24,5 @@ mod worker_channel;
 
 pub use entry::{daemon_main, InProcess};
 pub use life::{run, StartError};
+pub use listen::exec_with_listen_pid;
 pub use settings::DaemonSettings;

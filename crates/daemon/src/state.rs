@@ -13,6 +13,8 @@ pub(crate) struct Daemon {
     pub settings: Arc<DaemonSettings>,
     pub registry: Mutex<Registry>,
     pub sampler: Sampler,
+    /// The apps' `listen` sockets, bound once per app and shared by its instances.
+    pub listen: crate::listen::ListenSets,
     pub shutdown: Notify,
     pub hub: LogHub,
     /// Signalled when `module_conf.json` changed (`pm2 set`, `pm2 install`).
@@ -39,6 +41,7 @@ impl Daemon {
             settings: Arc::new(settings),
             registry: Mutex::new(Registry::default()),
             sampler: Sampler::default(),
+            listen: Default::default(),
             shutdown: Notify::new(),
             hub,
             config_changed: Notify::new(),

@@ -225,6 +225,11 @@ pub struct AppSpec {
     /// stopped after it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<crate::Dependency>,
+    /// `listen` (beyond PM2): sockets the daemon binds for the app and hands to every
+    /// process of it as systemd does (`LISTEN_FDS`, fds from 3), so the port stays open
+    /// across restarts. Canonical forms: `<ip>:<port>`, `[<ipv6>]:<port>`, `unix:<path>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listen: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -312,6 +317,7 @@ impl Default for AppSpec {
             pmx_module: false,
             health_check: None,
             depends_on: vec![],
+            listen: vec![],
         }
     }
 }

@@ -230,13 +230,16 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if let Some(monitored) = p.km_monitored {
         put("_km_monitored", json!(monitored));
     }
-    // pm2-rs's own keys (no PM2 key has these names): the health check and the
-    // dependencies (kept by `pm2 save`), and the check's state.
+    // pm2-rs's own keys (no PM2 key has these names): the health check, the dependencies
+    // and the `listen` sockets (kept by `pm2 save`), and the check's state.
     if let Some(h) = &p.spec.health_check {
         put("health_check", json!(h));
     }
     if !p.spec.depends_on.is_empty() {
         put("depends_on", json!(p.spec.depends_on));
+    }
+    if !p.spec.listen.is_empty() {
+        put("listen", json!(p.spec.listen));
     }
     if let Some(h) = &p.health {
         put("health", json!(h));

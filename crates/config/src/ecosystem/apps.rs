@@ -81,6 +81,7 @@ pub(crate) fn resolve_app(
     let file_env = cwd.as_deref().map(|dir| env_files(r, scope, dir));
     let env = app_env(r, scope, ctx, file_env.unwrap_or_default());
     let health = r.get("health_check", super::health::health_check);
+    let listen = r.get("listen", super::listen::listen_addresses);
     r.check_unsupported();
     let cwd = cwd?;
     if !r.errors.is_empty() {
@@ -102,6 +103,16 @@ pub(crate) fn resolve_app(
     };
     finish(&mut spec, extras, env);
     spec.health_check = health;
+    if let Some(listen) = listen {
+        if spec.exec_mode == ExecMode::Cluster {
+            r.error_at(
+                "listen",
+                "is for fork mode (cluster mode shares its ports through the primary): set exec_mode \"fork\"",
+            );
+            return None;
+        }
+        spec.listen = listen;
+    }
     Some(spec)
 }
 

@@ -64,6 +64,8 @@ const OPTIONS: &[(&str, Support)] = &[
     ("env_file", Mapped),
     ("health_check", Mapped),
     ("depends_on", Mapped),
+    // Beyond PM2 (issue 18): sockets the daemon binds and hands to the app.
+    ("listen", Mapped),
     ("instance_var", Mapped),
     ("increment_var", Mapped),
     ("uid", Mapped),

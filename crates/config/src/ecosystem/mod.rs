@@ -13,6 +13,8 @@ mod expr;
 mod fields;
 mod health;
 mod keys;
+mod listen;
+pub(crate) use listen::listen_addresses;
 mod load;
 mod node;
 mod reader;

@@ -3,6 +3,7 @@
 use super::start_limits as limits;
 use crate::instance::credentials;
 use crate::instance::{spawn_instance, status_before_start, ControlError, Outcome};
+use crate::listen::ListenSet;
 use crate::logs::sinks::LogFiles;
 use crate::registry::Registry;
 use crate::state::Daemon;
@@ -13,6 +14,7 @@ use pm2_proto::{
     StartRequest,
 };
 use std::path::Path;
+use std::sync::Arc;
 
 /// PM2's per-id rewrite: `x.log` → `x-<id>.log` (also replacing an existing `-N` suffix).
 fn with_id_suffix(path: &str, id: u32, ext: &str) -> String {
@@ -221,11 +223,17 @@ fn register(daemon: &Daemon, req: &StartRequest) -> Result<Vec<Launch>, Response
         prepare_app(daemon, &mut registry, spec, &mut prepared)?;
     }
     let mut launches = Vec::new();
-    for (info, files, launch) in prepared {
+    for Prepared {
+        info,
+        files,
+        launch,
+        listen,
+    } in prepared
+    {
         let (pm_id, name) = (info.pm_id, info.spec.name.clone());
         let settings = daemon.settings.clone();
         let shared = (daemon.hub.clone(), daemon.primary.clone());
-        let (handle, first) = spawn_instance(info, files, settings, shared, launch);
+        let (handle, first) = spawn_instance(info, (files, listen), settings, shared, launch);
         registry.insert(pm_id, handle);
         launches.push(Launch { pm_id, name, first });
     }
@@ -241,13 +249,28 @@ fn open_logs(info: &ProcessInfo) -> std::io::Result<LogFiles> {
     Ok(files)
 }
 
-/// Allocates the ids and slots of every instance of `spec` and opens their log files.
+/// One instance ready to be spawned.
+struct Prepared {
+    info: ProcessInfo,
+    files: LogFiles,
+    /// Whether it starts now (`autostart`).
+    launch: bool,
+    /// The app's `listen` sockets, shared by its instances.
+    listen: Option<Arc<ListenSet>>,
+}
+
+/// Binds the app's `listen` sockets (or finds those its instances hold), allocates the ids
+/// and slots of every instance of `spec` and opens their log files.
 fn prepare_app(
     daemon: &Daemon,
     registry: &mut Registry,
     spec: &AppSpec,
-    prepared: &mut Vec<(ProcessInfo, LogFiles, bool)>,
+    prepared: &mut Vec<Prepared>,
 ) -> Result<(), Response> {
+    let listen = daemon
+        .listen
+        .for_app(&spec.name, &spec.listen)
+        .map_err(|e| refuse(format!("app {}: cannot bind {e}", spec.name)))?;
     let mut taken = Vec::new();
     let mut last_increment = None;
     for _ in 0..spec.instances {
@@ -261,7 +284,12 @@ fn prepare_app(
         });
         let info = new_instance(daemon, spec, id, Slot { index, increment });
         match open_logs(&info) {
-            Ok(files) => prepared.push((info, files, spec.autostart)),
+            Ok(files) => prepared.push(Prepared {
+                info,
+                files,
+                launch: spec.autostart,
+                listen: listen.clone(),
+            }),
             Err(e) => {
                 registry.release_ids(prepared.len() as u32 + 1);
                 return Err(refuse(format!(

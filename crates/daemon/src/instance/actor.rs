@@ -9,6 +9,7 @@ use super::process::{exit_of, Running};
 use super::state::Instance;
 use super::triggers::{sleep_until, Fired};
 use super::{axm, control};
+use crate::listen::ListenSet;
 use crate::logs::hub::LogHub;
 use crate::logs::relay::RelayTarget;
 use crate::logs::sinks::LogFiles;
@@ -24,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 /// errors.
 pub fn spawn_instance(
     info: ProcessInfo,
-    files: LogFiles,
+    (files, listen): (LogFiles, Option<Arc<ListenSet>>),
     settings: Arc<DaemonSettings>,
     (hub, primary): (LogHub, Primary),
     launch: bool,
@@ -39,7 +40,8 @@ pub fn spawn_instance(
         namespace: Arc::from(info.spec.namespace.as_str()),
         format: crate::logs::line_format::LineFormat::for_app(&info.spec, info.pm_id),
     };
-    let (instance, state) = Instance::new(info, relay, settings, primary);
+    let (mut instance, state) = Instance::new(info, relay, settings, primary);
+    instance.listen = listen;
     tokio::spawn(instance.run(ctl_rx, launch, first_tx));
     (InstanceHandle::new(ctl_tx, state, files), first_rx)
 }

@@ -19,11 +19,15 @@ use std::time::Duration;
 use tokio::process::Child;
 use tokio::time::Instant;
 
-/// Variables that set up a Node IPC channel; never inherited from the CLI's environment.
-const CHANNEL_VARS: [&str; 3] = [
+/// Variables that hand a child descriptors (a Node IPC channel; systemd's sockets); never
+/// inherited from the CLI's environment: only the daemon sets them, for what it passes.
+const CHANNEL_VARS: [&str; 6] = [
     "NODE_CHANNEL_FD",
     "NODE_CHANNEL_SERIALIZATION_MODE",
     "NODE_UNIQUE_ID",
+    "LISTEN_FDS",
+    "LISTEN_PID",
+    "LISTEN_FDNAMES",
 ];
 
 impl Instance {
@@ -86,16 +90,21 @@ impl Instance {
         let ipc = self.speaks_node_ipc();
         let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;
         let worker_id = worker_channel::next_worker_id();
+        let listen_fds = self
+            .listen
+            .as_ref()
+            .map(|l| l.raw_fds())
+            .unwrap_or_default();
         let channel = if ipc {
             let (parent, child_end) = ipc::channel_pair().map_err(SpawnError::IpcChannel)?;
             spec.env
                 .extend(ipc::child_env(cluster.then_some(worker_id)));
-            let raw = child_end.as_raw_fd();
-            spec.pre_exec = Some(Arc::new(move || ipc::install_child_end(raw)));
             Some((parent, child_end))
         } else {
             None
         };
+        let channel_fd = channel.as_ref().map(|(_, child_end)| child_end.as_raw_fd());
+        self.hand_over_fds(&mut spec, listen_fds, channel_fd);
         let mut child = pm2_supervisor::spawn(&spec).map_err(|error| SpawnError::Exec {
             program: spec.program.clone(),
             error,
@@ -132,6 +141,28 @@ impl Instance {
             link,
             stdin,
         })
+    }
+
+    /// What the child inherits: the app's `listen` sockets at fds 3.. (with the systemd
+    /// variables, started through the `__listen-exec` trampoline for `LISTEN_PID`), then
+    /// the Node IPC channel (at 3 without sockets, as Node's own `fork` places it).
+    fn hand_over_fds(&self, spec: &mut SpawnSpec, listen: Vec<i32>, channel: Option<i32>) {
+        let Some(set) = self.listen.as_ref().filter(|_| !listen.is_empty()) else {
+            if let Some(raw) = channel {
+                spec.pre_exec = Some(Arc::new(move || ipc::install_child_end(raw)));
+            }
+            return;
+        };
+        spec.env.extend(set.env());
+        if channel.is_some() {
+            let at = (3 + listen.len()).to_string();
+            spec.env.retain(|(k, _)| k != "NODE_CHANNEL_FD");
+            spec.env.push(("NODE_CHANNEL_FD".into(), at));
+        }
+        let mut fds = listen;
+        fds.extend(channel);
+        spec.pre_exec = Some(Arc::new(move || crate::listen::place_fds(&fds)));
+        trampoline(spec);
     }
 
     fn start_relays(&self, child: &mut Child) -> Vec<tokio::task::JoinHandle<()>> {
@@ -226,6 +257,17 @@ fn initialises_its_agent(s: &pm2_proto::AppSpec, env: &[(String, String)]) -> bo
         && s.automation
         && s.interpreter == "node"
         && !env.iter().any(|(k, _)| k == AGENT_SELF_INIT)
+}
+
+/// Runs `spec`'s program through `pm2 __listen-exec` (this executable), which sets
+/// `LISTEN_PID` to the pid it then execs the program in.
+fn trampoline(spec: &mut SpawnSpec) {
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let program = std::mem::replace(&mut spec.program, exe.to_string_lossy().into_owned());
+    spec.args.insert(0, program);
+    spec.args.insert(0, "__listen-exec".to_string());
 }
 
 /// Node's own switch for source-mapped stack traces.

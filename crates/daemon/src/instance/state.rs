@@ -31,6 +31,8 @@ pub(super) struct Instance {
     pub(super) settings: Arc<DaemonSettings>,
     /// The cluster primary that routes connections to workers.
     pub(super) primary: Primary,
+    /// The app's `listen` sockets, which every process of it inherits (beyond PM2).
+    pub(super) listen: Option<Arc<crate::listen::ListenSet>>,
     /// The health check's probing and counts (idle without `health_check`).
     pub(super) health: crate::health::Gate,
     publish: watch::Sender<ProcessInfo>,
@@ -56,6 +58,7 @@ impl Instance {
             relay,
             settings,
             primary,
+            listen: None,
             health: Default::default(),
             publish,
         };
