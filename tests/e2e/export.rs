@@ -23,7 +23,7 @@ fn ecosystem(p: &Pm2) -> PathBuf {
     let conf = serde_json::json!({"apps": [
         {"name": "api", "script": app, "instances": 2, "exec_mode": "cluster",
          "env": {"PORT": "3000", "TRICKY": TRICKY}, "max_memory_restart": "200M",
-         "kill_timeout": 3000},
+         "kill_timeout": 3000, "health_check": {"http": 3000, "path": "/health"}},
         {"name": "worker", "script": app, "args": ["--queue", "a b"], "autorestart": false,
          "stop_exit_codes": [3], "env": {"TRICKY": TRICKY}},
     ]});
@@ -124,6 +124,10 @@ fn kubernetes_manifests_and_the_compose_file_pass_their_schemas() {
     );
     let manifests = read(&k8s);
     assert!(manifests.contains("replicas: 2"), "{manifests}");
+    assert!(
+        manifests.contains("readinessProbe:") && manifests.contains("path: /health"),
+        "probes from health_check: {manifests}"
+    );
     assert!(
         manifests.contains("$$(touch /tmp/pm2-export-marker)"),
         "no $(...) expansion: {manifests}"

@@ -1,13 +1,13 @@
 //! Kubernetes manifests: a Deployment per app (`replicas` from `instances`, its command as
-//! an argument vector, env, memory limit, grace period) and a Service when the app's port
-//! is known (`PORT` in its env). The files run from an image: the app's paths are those of
+//! an argument vector, env, memory limit, grace period, readiness and liveness probes from
+//! its `health_check`) and a Service when the app's port is known (`PORT` in its env). The files run from an image: the app's paths are those of
 //! this machine, so the image must hold the app at the same place (a comment says so).
 
 use crate::command::{container_argv, dns_label, image, port, seconds_up, DEFAULT_KILL_TIMEOUT_MS};
 use crate::file::ExportedFile;
 use crate::notes::{header, untranslated};
 use crate::yaml::document;
-use pm2_proto::AppSpec;
+use pm2_proto::{AppSpec, HealthCheck, Probe};
 use serde_json::{json, Map, Value};
 
 /// One multi-document YAML file for all `apps`.
@@ -88,7 +88,42 @@ fn container(app: &AppSpec) -> Value {
             json!({"limits": {"memory": bytes.to_string()}}),
         );
     }
+    if let Some(check) = &app.health_check {
+        c.insert(
+            "readinessProbe".into(),
+            probe(check, check.success_threshold),
+        );
+        if check.liveness {
+            c.insert("livenessProbe".into(), probe(check, 1));
+        }
+    }
     Value::Object(c)
+}
+
+/// A Kubernetes probe doing what the app's `health_check` does, with its timings (whole
+/// seconds, at least 1, as Kubernetes counts). A liveness probe's success threshold must
+/// be 1.
+fn probe(check: &HealthCheck, success_threshold: u32) -> Value {
+    let secs = |ms: u64| seconds_up(ms).max(1);
+    let mut p = match &check.probe {
+        Probe::Http { port, path, .. } => json!({"httpGet": {"path": path, "port": port}}),
+        Probe::Tcp { port, .. } => json!({"tcpSocket": {"port": port}}),
+        Probe::Exec { argv } => {
+            let argv: Vec<String> = argv.iter().map(|w| no_expansion(w)).collect();
+            json!({"exec": {"command": argv}})
+        }
+    };
+    let timings = json!({
+        "periodSeconds": secs(check.interval),
+        "timeoutSeconds": secs(check.timeout),
+        "failureThreshold": check.failure_threshold.max(1),
+        "successThreshold": success_threshold.max(1),
+        "initialDelaySeconds": seconds_up(check.start_period),
+    });
+    if let (Some(obj), Some(t)) = (p.as_object_mut(), timings.as_object()) {
+        obj.extend(t.clone());
+    }
+    p
 }
 
 /// `text` with Kubernetes' `$(VAR)` references made literal (`$$(VAR)`): in `command`,
@@ -116,5 +151,32 @@ mod tests {
     #[test]
     fn references_are_literal() {
         assert_eq!(no_expansion("a $(HOME) $$(X) $Y"), "a $$(HOME) $$$(X) $Y");
+    }
+}
+
+#[cfg(test)]
+mod probe_tests {
+    use super::*;
+
+    #[test]
+    fn a_health_check_becomes_probes_with_its_timings() {
+        let mut check = HealthCheck::new(Probe::Http {
+            host: "127.0.0.1".into(),
+            port: 3000,
+            path: "/health".into(),
+            status: None,
+        });
+        check.interval = 2500;
+        let p = probe(&check, 2);
+        assert_eq!(p["httpGet"], json!({"path": "/health", "port": 3000}));
+        assert_eq!(p["periodSeconds"], 3);
+        assert_eq!(p["successThreshold"], 2);
+        let exec = HealthCheck::new(Probe::Exec {
+            argv: vec!["check".into(), "$(x)".into()],
+        });
+        assert_eq!(
+            probe(&exec, 1)["exec"]["command"],
+            json!(["check", "$$(x)"])
+        );
     }
 }

@@ -40,6 +40,28 @@ pub(crate) fn untranslated(app: &AppSpec) -> Vec<String> {
             "log_date_format/log_type: not translated (the engine timestamps its own log)".into(),
         );
     }
+    if let Some(check) = &app.health_check {
+        notes.push(format!(
+            "health_check ({}): Kubernetes probes only; systemd and Compose get no check (Compose's healthcheck runs inside the image, which may lack a client)",
+            match check.probe {
+                pm2_proto::Probe::Http { .. } => "http",
+                pm2_proto::Probe::Tcp { .. } => "tcp",
+                pm2_proto::Probe::Exec { .. } => "exec",
+            }
+        ));
+    }
+    if !app.listen.is_empty() {
+        notes.push(
+            "listen: not translated (use a systemd socket unit, or let the app bind its port)"
+                .into(),
+        );
+    }
+    if !app.depends_on.is_empty() {
+        notes.push(
+            "depends_on: not translated (systemd After=/Requires=, Compose depends_on by hand)"
+                .into(),
+        );
+    }
     if !app.treekill {
         notes.push("treekill false: only the main process gets the stop signal".into());
     }
