@@ -33,8 +33,8 @@ fn served_pid(port: u16) -> Result<i64, String> {
         .ok_or_else(|| format!("unexpected body {:?}", reply.text()))
 }
 
-/// Requests in a loop while `web` restarts three times: every result, and the pids that
-/// served them.
+/// Requests in a loop (a new connection each) while `web` is reloaded three times (a fork
+/// app's reload replaces its process, as a restart does): every result.
 fn restarts_under_load(p: &Pm2, port: u16) -> Vec<Result<i64, String>> {
     let log = p.home.join("logs/web-out.log");
     let first = p.wait_online(0);
@@ -52,7 +52,7 @@ fn restarts_under_load(p: &Pm2, port: u16) -> Vec<Result<i64, String>> {
     };
     let mut pids = vec![first];
     for _ in 0..3 {
-        p.ok(&["restart", "web"]);
+        p.ok(&["reload", "web"]);
         let new = p.wait_until(T, "a new process online", || {
             let app = p.app(0);
             let now = app["pid"].as_i64().unwrap_or(0) as i32;
@@ -77,7 +77,7 @@ fn restarts_under_load(p: &Pm2, port: u16) -> Vec<Result<i64, String>> {
 }
 
 #[test]
-fn a_restart_refuses_no_connection_on_the_daemons_socket() {
+fn three_reloads_under_load_fail_no_request_on_the_daemons_socket() {
     let p = Pm2::new("listen_restart");
     let port = free_port();
     let file = ecosystem(&p, serde_json::json!([format!("127.0.0.1:{port}")]));
@@ -110,9 +110,9 @@ fn a_restart_refuses_no_connection_on_the_daemons_socket() {
 }
 
 /// The contrast, so the test above can fail: the same app binding its port itself is
-/// refused connections while it restarts.
+/// refused connections while it is reloaded.
 #[test]
-fn without_listen_the_same_restarts_refuse_connections() {
+fn without_listen_the_same_reloads_refuse_connections() {
     let p = Pm2::new("listen_contrast");
     let port = free_port();
     let app = p.fixture("listen_app.py");
