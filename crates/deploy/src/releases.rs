@@ -3,7 +3,7 @@
 //! newest N releases are kept. A failing build leaves `current`, and so the release the
 //! apps run from, as it was.
 //!
-//! Layout: `P/releases/<YYYYmmddHHMMSS>-<sha7>-<rand>/`, each a `git worktree` of
+//! Layout: `P/releases/<YYYYmmddHHMMSSnnnnnnnnn>-<sha7>-<rand>/`, each a `git worktree` of
 //! `P/source` (so the app still has its git metadata), and `current` → the live release.
 //! `source/`, `shared/` and `.deploys` stay as in PM2's layout.
 
@@ -11,7 +11,7 @@
 pub const RELEASE: &str = r#"
 step release
 mkdir -p "$P/releases" || fail 'release folder failed'
-R=$(mktemp -d "$P/releases/$(date +%Y%m%d%H%M%S)-$(printf %.7s "$SHA")-XXXX") || fail 'release folder failed'
+R=$(mktemp -d "$P/releases/$(release_stamp)-$(printf %.7s "$SHA")-XXXX") || fail 'release folder failed'
 git -C "$S" worktree add --detach "$R" "$SHA" || { rmdir "$R"; fail 'release checkout failed'; }
 export RELEASE="$R"
 if ! hook post-deploy "$POST_DEPLOY" "$R"; then
@@ -27,6 +27,15 @@ record
 
 /// The helpers of [`RELEASE`], defined before it runs.
 pub const RELEASE_HELPERS: &str = r#"
+# A release's name starts with the time to the nanosecond, so names sort in deploy order
+# even for two deploys within one second (the pruning keeps the newest by that order); a
+# `date` without %N (it prints N) gets nine zeros.
+release_stamp() {
+  local stamp
+  stamp=$(date +%Y%m%d%H%M%S%N)
+  case $stamp in *N) stamp="$(date +%Y%m%d%H%M%S)000000000" ;; esac
+  printf %s "$stamp"
+}
 drop_release() {
   git -C "$S" worktree remove --force "$1" >/dev/null 2>&1 || rm -rf "$1"
   git -C "$S" worktree prune >/dev/null 2>&1
@@ -39,3 +48,34 @@ prune_releases() {
     while read -r old; do [ "$old" = "$live" ] || drop_release "$old"; done
 }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::RELEASE_HELPERS;
+    use std::process::Command;
+
+    /// Two release names made within one second still sort in the order they were made
+    /// (pruning keeps the newest by that order; with whole seconds two deploys in one
+    /// second sorted by their sha instead).
+    #[test]
+    fn release_stamps_sort_in_the_order_they_are_made() {
+        let script = format!("{RELEASE_HELPERS}\nfor i in 1 2 3; do release_stamp; echo; done");
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .expect("run bash");
+        let stamps: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(String::from)
+            .collect();
+        assert_eq!(stamps.len(), 3, "{stamps:?}");
+        assert!(stamps
+            .iter()
+            .all(|s| s.len() == 23 && s.bytes().all(|b| b.is_ascii_digit())));
+        let mut sorted = stamps.clone();
+        sorted.sort();
+        assert_eq!(sorted, stamps, "made in this order");
+        assert!(stamps[0] < stamps[2]);
+    }
+}

@@ -40,6 +40,16 @@ pub(crate) fn untranslated(app: &AppSpec) -> Vec<String> {
             "log_date_format/log_type: not translated (the engine timestamps its own log)".into(),
         );
     }
+    beyond_pm2(app, &mut notes);
+    if !app.treekill {
+        notes.push("treekill false: only the main process gets the stop signal".into());
+    }
+    notes
+}
+
+/// The keys pm2-rs adds to PM2's (health checks, `listen`, `depends_on`): none of the
+/// targets but Kubernetes (probes) takes them.
+fn beyond_pm2(app: &AppSpec, notes: &mut Vec<String>) {
     if let Some(check) = &app.health_check {
         notes.push(format!(
             "health_check ({}): Kubernetes probes only; systemd and Compose get no check (Compose's healthcheck runs inside the image, which may lack a client)",
@@ -62,10 +72,6 @@ pub(crate) fn untranslated(app: &AppSpec) -> Vec<String> {
                 .into(),
         );
     }
-    if !app.treekill {
-        notes.push("treekill false: only the main process gets the stop signal".into());
-    }
-    notes
 }
 
 /// The header every file starts with: where it came from and the `notes`, as `#` comment
