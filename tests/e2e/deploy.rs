@@ -260,9 +260,26 @@ fn releases_keep_n_and_current_moves_only_after_a_successful_build() {
         "{:?}",
         releases('a')
     );
-    // Revert builds the previous commit as a new release; setup again keeps current.
-    ok(deploy(&h, &p, &["production", "revert"]));
+    // Revert to a kept release is instant: its folder goes live again, nothing is rebuilt;
+    // setup again keeps current.
+    let kept = releases('b')
+        .into_iter()
+        .find(|n| n.contains(&shas[1][..7]))
+        .expect("the release of the previous deploy is kept");
+    let out = ok(deploy(&h, &p, &["production", "revert"]));
+    assert!(
+        out.stdout.contains("reverting to the kept release"),
+        "{}",
+        out.report()
+    );
     assert_eq!(live_head('b'), shas[1]);
+    assert_eq!(live('b').file_name().unwrap().to_string_lossy(), kept);
+    assert_eq!(
+        releases('b').len(),
+        2,
+        "no new release: {:?}",
+        releases('b')
+    );
     ok(deploy(&h, &p, &["production", "setup"]));
     assert_eq!(live_head('b'), shas[1]);
     let out = ok(deploy(&h, &p, &["production", "curr"]));

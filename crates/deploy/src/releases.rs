@@ -5,17 +5,28 @@
 //!
 //! Layout: `P/releases/<YYYYmmddHHMMSSnnnnnnnnn>-<sha7>-<rand>/`, each a `git worktree` of
 //! `P/source` (so the app still has its git metadata), and `current` → the live release.
-//! `source/`, `shared/` and `.deploys` stay as in PM2's layout.
+//! `source/`, `shared/` and `.deploys` stay as in PM2's layout. A revert to a commit whose
+//! release is still kept is instant: that folder (already built) gets the post-deploy hook
+//! again (which reloads the apps) and goes live, nothing is checked out or rebuilt.
 
 /// The release flow, run after the common part of a deploy resolved `$SHA`.
 pub const RELEASE: &str = r#"
 step release
 mkdir -p "$P/releases" || fail 'release folder failed'
-R=$(mktemp -d "$P/releases/$(release_stamp)-$(printf %.7s "$SHA")-XXXX") || fail 'release folder failed'
-git -C "$S" worktree add --detach "$R" "$SHA" || { rmdir "$R"; fail 'release checkout failed'; }
+R=
+# A revert to a release still kept is instant: that folder, already built, goes live again.
+[ "$KIND" = revert ] && R=$(kept_release "$SHA")
+if [ -n "$R" ]; then
+  REUSED=1
+  say "reverting to the kept release $R"
+else
+  REUSED=
+  R=$(mktemp -d "$P/releases/$(release_stamp)-$(printf %.7s "$SHA")-XXXX") || fail 'release folder failed'
+  git -C "$S" worktree add --detach "$R" "$SHA" || { rmdir "$R"; fail 'release checkout failed'; }
+fi
 export RELEASE="$R"
 if ! hook post-deploy "$POST_DEPLOY" "$R"; then
-  drop_release "$R"
+  [ -n "$REUSED" ] || drop_release "$R"
   fail 'post-deploy hook failed (current still points at the previous release)'
 fi
 step switch
@@ -39,6 +50,15 @@ release_stamp() {
 drop_release() {
   git -C "$S" worktree remove --force "$1" >/dev/null 2>&1 || rm -rf "$1"
   git -C "$S" worktree prune >/dev/null 2>&1
+}
+# The newest kept release folder checked out at commit $1, if any.
+kept_release() {
+  local dir found=
+  for dir in "$P/releases"/*-"$(printf %.7s "$1")"-*/; do
+    [ -d "$dir" ] || continue
+    [ "$(git -C "$dir" rev-parse HEAD 2>/dev/null)" = "$1" ] && found=${dir%/}
+  done
+  printf %s "$found"
 }
 # Keeps the newest $RELEASES release folders, and always the one current points at.
 prune_releases() {
