@@ -62,3 +62,4 @@ mod targets;
 mod triggers;
 mod versioning;
 mod views;
+mod whole_tree;

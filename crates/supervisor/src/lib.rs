@@ -4,6 +4,7 @@
 //! without processes); [`process`] spawns children in their own session and stops whole
 //! process trees gracefully (signal, grace period, SIGKILL).
 
+pub mod cgroup;
 pub mod credentials;
 pub mod policy;
 mod proc_tree;

@@ -36,6 +36,9 @@ pub struct SpawnSpec {
     pub pre_exec: Option<PreExec>,
     /// Run the child as this user and group (the caller is root), after `pre_exec`.
     pub credentials: Option<Credentials>,
+    /// The instance's `cgroup.procs`, open: the child joins that cgroup before anything
+    /// else (whole-tree tracking, see [`crate::cgroup`]); `None` where cgroups are not used.
+    pub cgroup_procs: Option<std::os::fd::RawFd>,
 }
 
 /// Spawns a child with piped stdin/stdout/stderr in a new session (stdin is a pipe, as
@@ -55,12 +58,16 @@ pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
         .kill_on_drop(false);
     let extra = spec.pre_exec.clone();
     let credentials = spec.credentials.clone();
+    let cgroup = spec.cgroup_procs;
     // SAFETY: the closure only calls async-signal-safe functions (setsid, syscall, and the
     // caller's hook, which must be async-signal-safe too).
     unsafe {
         cmd.pre_exec(move || {
             if libc::setsid() == -1 {
                 return Err(io::Error::last_os_error());
+            }
+            if let Some(fd) = cgroup {
+                crate::cgroup::join_from_child(fd)?;
             }
             mark_inherited_fds_cloexec();
             restore_app_scheduling();
@@ -164,8 +171,21 @@ pub fn parse_signal(raw: &str) -> Option<Signal> {
     Signal::from_str(&name).ok()
 }
 
-/// Every descendant of `root`, deepest first, from one snapshot of /proc.
+/// Every descendant of `root`, deepest first, from one snapshot of /proc; first of all the
+/// processes that share `root`'s pm2-rs instance cgroup without being in its tree (a
+/// daemonised grandchild, re-parented to init).
 pub fn descendants(root: i32) -> Vec<i32> {
+    let mut order = tree_below(root);
+    let mates: Vec<i32> = crate::cgroup::cgroup_mates(root)
+        .into_iter()
+        .filter(|p| !order.contains(p))
+        .collect();
+    order.splice(0..0, mates);
+    order
+}
+
+/// `root`'s descendants in the /proc tree, deepest first.
+fn tree_below(root: i32) -> Vec<i32> {
     let children = crate::proc_tree::children_by_parent();
     let mut order = Vec::new();
     let mut frontier = vec![root];
@@ -306,6 +326,7 @@ mod tests {
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             pre_exec: None,
             credentials: None,
+            cgroup_procs: None,
         }
     }
 

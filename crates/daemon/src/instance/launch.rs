@@ -85,7 +85,11 @@ impl Instance {
     }
 
     /// Spawns a new process for this instance (not yet installed as the running one).
-    pub(super) async fn spawn_process(&self) -> Result<Running, SpawnError> {
+    pub(super) async fn spawn_process(&mut self) -> Result<Running, SpawnError> {
+        if self.cgroup.is_none() {
+            self.cgroup =
+                pm2_supervisor::cgroup::InstanceCgroup::for_instance(&self.info.unique_id);
+        }
         let mut spec = self.spawn_spec()?;
         let ipc = self.speaks_node_ipc();
         let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;
@@ -235,6 +239,7 @@ impl Instance {
             env,
             pre_exec: None,
             credentials: run_as.map(|r| r.credentials),
+            cgroup_procs: self.cgroup.as_ref().map(|c| c.procs_fd()),
         })
     }
 }

@@ -33,6 +33,9 @@ pub(super) struct Instance {
     pub(super) primary: Primary,
     /// The app's `listen` sockets, which every process of it inherits (beyond PM2).
     pub(super) listen: Option<Arc<crate::listen::ListenSet>>,
+    /// The instance's cgroup (whole-tree tracking, beyond PM2), made at its first spawn;
+    /// `None` where the machine gives none.
+    pub(super) cgroup: Option<pm2_supervisor::cgroup::InstanceCgroup>,
     /// The health check's probing and counts (idle without `health_check`).
     pub(super) health: crate::health::Gate,
     publish: watch::Sender<ProcessInfo>,
@@ -59,6 +62,7 @@ impl Instance {
             settings,
             primary,
             listen: None,
+            cgroup: None,
             health: Default::default(),
             publish,
         };

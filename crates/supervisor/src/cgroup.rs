@@ -1,0 +1,186 @@
+//! Whole-tree tracking (beyond PM2): each instance's processes live in a cgroup v2 of
+//! their own, so a descendant that left the app's process group or daemonised (a double
+//! fork re-parents it to init, out of reach of a `/proc` tree walk) is still found, sent
+//! the stop signal and killed with the app. Where the machine gives no writable cgroup v2
+//! hierarchy (no mount, not root, no delegation) or `PM2_RS_NO_CGROUPS` is set, nothing
+//! changes: the tree walk alone is used, as before.
+//!
+//! Layout: `<cgroup2 mount><the daemon's own cgroup>/pm2-rs-<daemon pid>/<instance id>/`.
+//! No controller is enabled (only membership is used), so the no-internal-process rule
+//! does not apply and nothing about resources changes for the apps. A base left by a
+//! daemon that died is removed by the next one when empty.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The folder name prefix of a daemon's base cgroup.
+const BASE_PREFIX: &str = "pm2-rs-";
+
+/// This process's base cgroup, made on first use; `None` when cgroups cannot be used.
+fn base() -> Option<&'static Path> {
+    static BASE: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BASE.get_or_init(make_base).as_deref()
+}
+
+fn make_base() -> Option<PathBuf> {
+    if std::env::var_os("PM2_RS_NO_CGROUPS").is_some_and(|v| !v.is_empty()) {
+        return None;
+    }
+    let mount = cgroup2_mount()?;
+    let own = own_cgroup()?;
+    let parent = mount.join(own.trim_start_matches('/'));
+    remove_stale_bases(&parent);
+    let base = parent.join(format!("{BASE_PREFIX}{}", std::process::id()));
+    match std::fs::create_dir(&base) {
+        Ok(()) => Some(base),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Some(base),
+        Err(_) => None,
+    }
+}
+
+/// Where the cgroup v2 hierarchy is mounted (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified`
+/// on a hybrid system), from `/proc/self/mountinfo`.
+fn cgroup2_mount() -> Option<PathBuf> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    info.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        let fstype = right.split_whitespace().next()?;
+        let mount_point = left.split_whitespace().nth(4)?;
+        (fstype == "cgroup2").then(|| PathBuf::from(mount_point))
+    })
+}
+
+/// This process's cgroup v2 path (`0::<path>` in `/proc/self/cgroup`).
+fn own_cgroup() -> Option<String> {
+    cgroup_of("self")
+}
+
+fn cgroup_of(pid: &str) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .map(|p| p.trim().to_string())
+}
+
+/// Removes the bases of daemons that no longer run (only empty ones: `rmdir` refuses the
+/// others, whose processes the new daemon's recovery deals with).
+fn remove_stale_bases(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(BASE_PREFIX)
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid as u32 != std::process::id() && !crate::process::alive(pid) {
+            for child in std::fs::read_dir(entry.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let _ = std::fs::remove_dir(child.path());
+            }
+            let _ = std::fs::remove_dir(entry.path());
+        }
+    }
+}
+
+/// One instance's cgroup: its processes, and the descriptor a new child writes itself into.
+pub struct InstanceCgroup {
+    dir: PathBuf,
+    procs: File,
+}
+
+impl InstanceCgroup {
+    /// The cgroup for the instance `id` (unique in this process), made if missing; `None`
+    /// when cgroups cannot be used here.
+    pub fn for_instance(id: &str) -> Option<InstanceCgroup> {
+        let name: String = id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        let dir = base()?.join(name);
+        if let Err(e) = std::fs::create_dir(&dir) {
+            if e.kind() != io::ErrorKind::AlreadyExists {
+                return None;
+            }
+        }
+        let procs = OpenOptions::new()
+            .write(true)
+            .open(dir.join("cgroup.procs"))
+            .ok()?;
+        Some(InstanceCgroup { dir, procs })
+    }
+
+    /// The descriptor a child writes `0` to, between fork and exec, to join (see
+    /// [`join_from_child`]).
+    pub fn procs_fd(&self) -> RawFd {
+        self.procs.as_raw_fd()
+    }
+
+    /// The folder, for messages.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for InstanceCgroup {
+    fn drop(&mut self) {
+        // Refused while a process is still in it; the next daemon sweeps the base.
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// In a child between fork and exec: moves the calling process into the cgroup whose
+/// `cgroup.procs` is open as `fd` (only `write` is called, which is async-signal-safe).
+pub fn join_from_child(fd: RawFd) -> io::Result<()> {
+    // SAFETY: write(2) of two bytes from a static buffer to an inherited descriptor.
+    let n = unsafe { libc::write(fd, b"0\n".as_ptr().cast(), 2) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The other processes in the pm2-rs instance cgroup that `pid` belongs to (none when it is
+/// not in one): what a tree stop must also reach.
+pub fn cgroup_mates(pid: i32) -> Vec<i32> {
+    let Some(mount) = cgroup2_mount() else {
+        return vec![];
+    };
+    let Some(path) = cgroup_of(&pid.to_string()) else {
+        return vec![];
+    };
+    if !path.split('/').any(|part| part.starts_with(BASE_PREFIX)) {
+        return vec![];
+    }
+    let procs = mount
+        .join(path.trim_start_matches('/'))
+        .join("cgroup.procs");
+    std::fs::read_to_string(procs)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse::<i32>().ok())
+        .filter(|p| *p != pid)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_v2_mount_is_found_in_mountinfo() {
+        // Every Linux this runs on has one; the test only checks the parse.
+        if let Some(mount) = cgroup2_mount() {
+            assert!(mount.is_absolute());
+        }
+    }
+}
