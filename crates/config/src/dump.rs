@@ -180,6 +180,7 @@ fn set_restart_policy(spec: &mut AppSpec, v: &Value) {
         .get("listen")
         .and_then(|l| crate::ecosystem::listen_addresses(l).ok())
         .unwrap_or_default();
+    spec.notify = v.get("notify").and_then(Value::as_bool).unwrap_or(false);
 }
 
 /// Where the output goes and how its lines look.

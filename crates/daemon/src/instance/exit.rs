@@ -17,6 +17,7 @@ impl Instance {
             exit.code,
             exit.signal.unwrap_or("SIGINT")
         );
+        self.unroute_notify(running.pid);
         drain(running.relays).await;
         self.exit_event(exit.code, exit.signal);
         self.forget_axm();

@@ -21,13 +21,14 @@ use tokio::time::Instant;
 
 /// Variables that hand a child descriptors (a Node IPC channel; systemd's sockets); never
 /// inherited from the CLI's environment: only the daemon sets them, for what it passes.
-const CHANNEL_VARS: [&str; 6] = [
+const CHANNEL_VARS: [&str; 7] = [
     "NODE_CHANNEL_FD",
     "NODE_CHANNEL_SERIALIZATION_MODE",
     "NODE_UNIQUE_ID",
     "LISTEN_FDS",
     "LISTEN_PID",
     "LISTEN_FDNAMES",
+    "NOTIFY_SOCKET",
 ];
 
 impl Instance {
@@ -39,6 +40,7 @@ impl Instance {
         self.info.exit_code = None;
         // A new process says anew what it is (PM2 empties them on each start).
         self.info.axm_options.clear();
+        self.info.notify_status = None;
         self.write_pid_file(running.pid);
         if self.health_gated() {
             // Readiness is the health check's: launching until it passes.
@@ -46,6 +48,7 @@ impl Instance {
             return Some(Self::health_launch_deadline());
         }
         let waits = self.info.spec.wait_ready
+            || self.waits_for_notify()
             || (self.info.spec.exec_mode == ExecMode::Cluster && running.link.is_some());
         waits.then(|| Instant::now() + self.listen_timeout())
     }
@@ -87,6 +90,7 @@ impl Instance {
     /// Spawns a new process for this instance (not yet installed as the running one).
     pub(super) async fn spawn_process(&self) -> Result<Running, SpawnError> {
         let mut spec = self.spawn_spec()?;
+        self.notify_env(&mut spec);
         let ipc = self.speaks_node_ipc();
         let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;
         let worker_id = worker_channel::next_worker_id();
@@ -110,6 +114,8 @@ impl Instance {
             error,
         })?;
         let pid = child.id().unwrap_or(0);
+        // Before the child can have run far: its first datagram must find its instance.
+        self.route_notify(pid);
         let relays = self.start_relays(&mut child);
         let stdin = child.stdin.take();
         let link = match channel {

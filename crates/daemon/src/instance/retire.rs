@@ -171,6 +171,7 @@ impl Instance {
         status: std::io::Result<std::process::ExitStatus>,
     ) -> i32 {
         let exit = exit_of(status);
+        self.unroute_notify(running.pid);
         tracing::info!(
             "App [{}] exited with code [{}] via signal [{}]",
             self.label(),

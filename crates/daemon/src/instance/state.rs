@@ -33,6 +33,8 @@ pub(super) struct Instance {
     pub(super) primary: Primary,
     /// The app's `listen` sockets, which every process of it inherits (beyond PM2).
     pub(super) listen: Option<Arc<crate::listen::ListenSet>>,
+    /// Its end of the daemon's `NOTIFY_SOCKET` (beyond PM2; see `notify_gate.rs`).
+    pub(super) notify: Option<crate::notify::NotifyLink>,
     /// The health check's probing and counts (idle without `health_check`).
     pub(super) health: crate::health::Gate,
     publish: watch::Sender<ProcessInfo>,
@@ -59,6 +61,7 @@ impl Instance {
             settings,
             primary,
             listen: None,
+            notify: None,
             health: Default::default(),
             publish,
         };
