@@ -262,32 +262,38 @@ mod tests {
     #[test]
     fn status_is_bounded_and_has_no_control_characters() {
         let long = format!("STATUS={}\u{7}x", "a".repeat(1000));
-        let [Notice::Status(s)] = parse(long.as_bytes()).try_into().unwrap() else {
-            panic!("one status expected");
+        let got = parse(long.as_bytes());
+        let [Notice::Status(s)] = got.as_slice() else {
+            panic!("one status expected: {got:?}");
         };
         assert_eq!(s.chars().count(), MAX_STATUS);
         assert!(!s.contains('\u{7}'));
     }
 
     #[tokio::test]
-    async fn a_datagram_reaches_the_instance_of_its_sender_only() {
+    async fn a_datagram_reaches_the_instance_its_sender_is_routed_to_and_no_other() {
         let dir = std::env::temp_dir().join(format!("pm2-notify-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let hub = NotifyHub::bind(dir.join("n.sock")).unwrap();
-        let mut link = hub.link();
+        let (mut a, mut b) = (hub.link(), hub.link());
+        let me = std::process::id();
         let client = std::os::unix::net::UnixDatagram::unbound().unwrap();
-        // Not routed yet: dropped.
-        client.send_to(b"STATUS=early", hub.path()).unwrap();
-        link.route(std::process::id());
-        client.send_to(b"\x00garbage", hub.path()).unwrap();
+        let within = std::time::Duration::from_secs(5);
+        a.route(me);
+        client.send_to(b"\x00garbage\nREADY=0", hub.path()).unwrap();
         client.send_to(b"READY=1", hub.path()).unwrap();
-        let note = tokio::time::timeout(std::time::Duration::from_secs(5), link.next())
-            .await
-            .unwrap();
-        assert_eq!((note.pid, note.notice), (std::process::id(), Notice::Ready));
-        link.unroute(std::process::id());
-        drop(link);
+        let note = tokio::time::timeout(within, a.next()).await.unwrap();
+        assert_eq!((note.pid, note.notice), (me, Notice::Ready));
+        b.route(me);
+        client.send_to(b"STATUS=b", hub.path()).unwrap();
+        let note = tokio::time::timeout(within, b.next()).await.unwrap();
+        assert_eq!(note.notice, Notice::Status("b".into()));
+        // Datagrams arrive in order: what reached b was not delivered to a.
+        assert!(a.rx.try_recv().is_err());
+        drop((a, b));
+        assert!(hub.routes().is_empty(), "a dropped link leaves no route");
         drop(hub);
+        assert!(!dir.join("n.sock").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
