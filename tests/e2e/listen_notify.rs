@@ -149,6 +149,9 @@ fn served_pid(port: u16) -> Result<i64, String> {
         .ok_or_else(|| format!("unexpected body {:?}", reply.text()))
 }
 
+/// Each request's result and when it came (seconds since the epoch).
+type Served = Vec<(f64, Result<i64, String>)>;
+
 fn now_secs() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -180,7 +183,7 @@ fn three_overlap_reloads_of_a_slow_to_ready_app_fail_no_request() {
     p.ok(&["start", &file]);
     let first = p.wait_online(0);
     let stop = Arc::new(AtomicBool::new(false));
-    let results: Arc<Mutex<Vec<(f64, Result<i64, String>)>>> = Arc::default();
+    let results: Arc<Mutex<Served>> = Arc::default();
     let client = {
         let (stop, results) = (Arc::clone(&stop), Arc::clone(&results));
         std::thread::spawn(move || {

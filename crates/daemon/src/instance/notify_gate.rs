@@ -99,19 +99,13 @@ impl Instance {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             tokio::select! {
-                note = link.next() => match note.notice {
-                    Notice::Ready if note.pid == fresh.pid => {
-                        tracing::info!("App [{}] new process sent READY=1", self.label());
+                note = link.next() => {
+                    if note.pid != fresh.pid {
+                        Box::pin(self.on_note(note)).await;
+                    } else if self.fresh_notice(note.notice) {
                         return Ok(());
                     }
-                    Notice::Status(s) if note.pid == fresh.pid => self.set_notify_status(s),
-                    notice if note.pid != fresh.pid => {
-                        if self.phase.child().map(|c| c.pid) == Some(note.pid) {
-                            Box::pin(self.take_notice(notice)).await;
-                        }
-                    }
-                    _ => {}
-                },
+                }
                 status = fresh.child.wait() => {
                     let code = super::process::exit_of(status).code;
                     return Err(super::failure::ReloadFailure::Exited(code));
@@ -125,6 +119,23 @@ impl Instance {
                     return Ok(());
                 }
             }
+        }
+    }
+}
+
+impl Instance {
+    /// A notice from a reload's new process; true when it is ready.
+    fn fresh_notice(&mut self, notice: Notice) -> bool {
+        match notice {
+            Notice::Ready => {
+                tracing::info!("App [{}] new process sent READY=1", self.label());
+                true
+            }
+            Notice::Status(status) => {
+                self.set_notify_status(status);
+                false
+            }
+            _ => false,
         }
     }
 }
