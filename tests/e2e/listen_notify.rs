@@ -139,6 +139,60 @@ fn garbage_and_datagrams_from_other_processes_are_ignored() {
     assert!(log.contains("App [web:0] sent READY=1"), "{log}");
 }
 
+#[test]
+fn a_process_that_stops_sending_watchdog_is_restarted_after_watchdog_sec() {
+    let p = Pm2::new("notify_watchdog");
+    let port = free_port();
+    let file = ecosystem(
+        &p,
+        port,
+        serde_json::json!({"PET_FOR": "2.5"}),
+        serde_json::json!({"watchdog_sec": 1}),
+    );
+    p.ok(&["start", &file]);
+    let online = Instant::now();
+    let first = p.wait_online(0);
+    let out = p.log_path("web-out.log");
+    p.wait_file_contains(&out, "watchdog=1000000", T);
+    p.wait_until(T, "a restart by the watchdog", || {
+        p.app(0)["pm2_env"]["restart_time"].as_i64() == Some(1)
+    });
+    let lived = online.elapsed();
+    assert!(
+        lived >= Duration::from_millis(2500),
+        "restarted while it sent WATCHDOG=1: after {lived:?}"
+    );
+    let again = p.wait_online(0);
+    assert_ne!(again, first);
+    let log = std::fs::read_to_string(p.home.join("pm2.log")).unwrap_or_default();
+    assert!(
+        log.contains(
+            "App [web:0] restarted because it sent no WATCHDOG=1 within watchdog_sec (1000 ms)"
+        ),
+        "{log}"
+    );
+}
+
+#[test]
+fn bad_notify_and_watchdog_values_are_refused_naming_the_key() {
+    let p = Pm2::new("notify_errors");
+    for (key, value) in [
+        ("notify", serde_json::json!("yes")),
+        ("watchdog_sec", serde_json::json!(0)),
+        ("watchdog_sec", serde_json::json!("soon")),
+    ] {
+        let file = ecosystem(
+            &p,
+            free_port(),
+            serde_json::json!({}),
+            serde_json::json!({ key: value }),
+        );
+        let out = p.fails(&["start", &file], 1);
+        p.expect_output(&out, key);
+        assert_eq!(p.app_count(), 0, "nothing registered for {key}: {value}");
+    }
+}
+
 /// One request on a new connection: the pid that served it.
 fn served_pid(port: u16) -> Result<i64, String> {
     let reply = http::get(port, "/")?;

@@ -17,9 +17,11 @@ use std::io::{self, IoSliceMut};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 use tokio::io::Interest;
 use tokio::net::UnixDatagram;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 /// Bytes read of one datagram (systemd's own messages are far smaller).
 pub const MAX_DATAGRAM: usize = 4096;
@@ -50,6 +52,49 @@ pub struct Note {
     pub pid: u32,
     /// What it said.
     pub notice: Notice,
+}
+
+/// A process's watchdog (`watchdog_sec`): when it is due, re-armed by each `WATCHDOG=1`.
+#[derive(Default, Debug)]
+pub struct Watchdog {
+    every: Option<Duration>,
+    due: Option<Instant>,
+}
+
+impl Watchdog {
+    /// Arms it for a new process (off without an interval).
+    pub fn arm(&mut self, every: Option<Duration>) {
+        self.every = every;
+        self.pet();
+    }
+
+    /// `WATCHDOG=1`: due one interval from now.
+    pub fn pet(&mut self) {
+        self.due = self.every.map(|every| Instant::now() + every);
+    }
+
+    /// `WATCHDOG_USEC=`: a new interval (only for a process that has a watchdog), from now.
+    pub fn set_interval(&mut self, every: Duration) {
+        if self.every.is_some() {
+            self.every = Some(every.max(Duration::from_millis(1)));
+            self.pet();
+        }
+    }
+
+    /// Off until armed again (the process is gone or being replaced).
+    pub fn disarm(&mut self) {
+        self.due = None;
+    }
+
+    /// When it fires, if armed.
+    pub fn due(&self) -> Option<Instant> {
+        self.due
+    }
+
+    /// The interval, if any.
+    pub fn every(&self) -> Option<Duration> {
+        self.every
+    }
 }
 
 /// The notices in one datagram (`KEY=VALUE` lines), in order; the rest is ignored.
@@ -268,6 +313,27 @@ mod tests {
         };
         assert_eq!(s.chars().count(), MAX_STATUS);
         assert!(!s.contains('\u{7}'));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_watchdog_is_due_one_interval_after_each_pet_and_never_without_one() {
+        let mut w = Watchdog::default();
+        w.arm(None);
+        assert!(w.due().is_none());
+        w.set_interval(Duration::from_secs(1));
+        assert!(
+            w.due().is_none(),
+            "WATCHDOG_USEC= alone does not turn it on"
+        );
+        w.arm(Some(Duration::from_secs(2)));
+        let first = w.due().unwrap();
+        tokio::time::advance(Duration::from_secs(1)).await;
+        w.pet();
+        assert_eq!(w.due().unwrap() - first, Duration::from_secs(1));
+        w.set_interval(Duration::ZERO);
+        assert_eq!(w.every(), Some(Duration::from_millis(1)));
+        w.disarm();
+        assert!(w.due().is_none());
     }
 
     #[tokio::test]

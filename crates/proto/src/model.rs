@@ -235,6 +235,11 @@ pub struct AppSpec {
     /// `listen_timeout`, as `--wait-ready` waits for Node's `process.send('ready')`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub notify: bool,
+    /// `watchdog_sec` (beyond PM2), in ms: a running process that sends no `WATCHDOG=1` on
+    /// `NOTIFY_SOCKET` for this long is restarted, as systemd's `WatchdogSec=` does. The
+    /// child gets it as `WATCHDOG_USEC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watchdog_ms: Option<u64>,
 }
 
 fn yes() -> bool {
@@ -324,6 +329,7 @@ impl Default for AppSpec {
             depends_on: vec![],
             listen: vec![],
             notify: false,
+            watchdog_ms: None,
         }
     }
 }

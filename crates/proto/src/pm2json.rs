@@ -244,6 +244,9 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if p.spec.notify {
         put("notify", json!(true));
     }
+    if let Some(ms) = p.spec.watchdog_ms {
+        put("watchdog_ms", json!(ms));
+    }
     if let Some(h) = &p.health {
         put("health", json!(h));
     }

@@ -68,6 +68,7 @@ const OPTIONS: &[(&str, Support)] = &[
     ("listen", Mapped),
     // Beyond PM2 (issue 18): readiness through sd_notify's NOTIFY_SOCKET.
     ("notify", Mapped),
+    ("watchdog_sec", Mapped),
     ("instance_var", Mapped),
     ("increment_var", Mapped),
     ("uid", Mapped),

@@ -116,6 +116,7 @@ impl Instance {
                 meta = self.versioning.done() => self.on_versioning(meta),
                 report = self.health.monitor.next() => Box::pin(self.on_health(report)).await,
                 note = next_note(&mut self.notify) => Box::pin(self.on_note(note)).await,
+                _ = sleep_until(self.watchdog.due()) => Box::pin(self.on_watchdog_due()).await,
                 ctl = rx.recv() => match ctl {
                     Some(ctl) => if Box::pin(self.handle(ctl)).await { return },
                     None => { Box::pin(self.stop()).await; return }

@@ -19,9 +19,10 @@ use std::time::Duration;
 use tokio::process::Child;
 use tokio::time::Instant;
 
-/// Variables that hand a child descriptors (a Node IPC channel; systemd's sockets); never
-/// inherited from the CLI's environment: only the daemon sets them, for what it passes.
-const CHANNEL_VARS: [&str; 7] = [
+/// Variables that hand a child descriptors or the daemon's sockets (a Node IPC channel;
+/// systemd's sockets, `NOTIFY_SOCKET` and its watchdog); never inherited from the CLI's
+/// environment: only the daemon sets them, for what it passes.
+const CHANNEL_VARS: [&str; 9] = [
     "NODE_CHANNEL_FD",
     "NODE_CHANNEL_SERIALIZATION_MODE",
     "NODE_UNIQUE_ID",
@@ -29,6 +30,8 @@ const CHANNEL_VARS: [&str; 7] = [
     "LISTEN_PID",
     "LISTEN_FDNAMES",
     "NOTIFY_SOCKET",
+    "WATCHDOG_USEC",
+    "WATCHDOG_PID",
 ];
 
 impl Instance {
@@ -41,6 +44,7 @@ impl Instance {
         // A new process says anew what it is (PM2 empties them on each start).
         self.info.axm_options.clear();
         self.info.notify_status = None;
+        self.arm_watchdog();
         self.write_pid_file(running.pid);
         if self.health_gated() {
             // Readiness is the health check's: launching until it passes.

@@ -2,19 +2,23 @@
 //! processes get it, whose messages count, and what they do. `READY=1` from the current
 //! process ends `launching` for an app with `notify`, as Node's `ready` does under
 //! `--wait-ready` (bounded by `listen_timeout` the same way); `STATUS=` shows in
-//! `describe`; `STOPPING=1` is logged.
+//! `describe`; `STOPPING=1` is logged; `WATCHDOG=1` re-arms the `watchdog_sec` timer,
+//! whose expiry restarts the process.
 
 use super::phase::{Event, Phase};
 use super::process::Running;
 use super::state::Instance;
 use crate::notify::{Note, Notice, NotifyLink};
 use pm2_supervisor::SpawnSpec;
+use std::time::Duration;
 
 impl Instance {
     /// Whether the app's processes get `NOTIFY_SOCKET`: with `notify`, and with `listen`
     /// (socket-activated apps expect both, as under systemd).
     fn gets_notify_socket(&self) -> bool {
-        self.info.spec.notify || !self.info.spec.listen.is_empty()
+        self.info.spec.notify
+            || !self.info.spec.listen.is_empty()
+            || self.info.spec.watchdog_ms.is_some()
     }
 
     /// Whether a new process is `launching` until it sends `READY=1`.
@@ -29,6 +33,34 @@ impl Instance {
         };
         let path = link.socket_path().to_string_lossy().into_owned();
         spec.env.push(("NOTIFY_SOCKET".into(), path));
+        if let Some(ms) = self.info.spec.watchdog_ms {
+            spec.env
+                .push(("WATCHDOG_USEC".into(), (ms * 1000).to_string()));
+        }
+    }
+
+    /// A new process: its watchdog starts (`watchdog_sec`).
+    pub(super) fn arm_watchdog(&mut self) {
+        let every = self.info.spec.watchdog_ms.map(Duration::from_millis);
+        self.watchdog.arm(every);
+    }
+
+    /// The watchdog fired: a process online that sent no `WATCHDOG=1` in time is restarted
+    /// as `pm2 restart` does (counted in `restart_time`), with the reason in pm2.log; one
+    /// still launching gets another interval (`listen_timeout` governs it).
+    pub(super) async fn on_watchdog_due(&mut self) {
+        match self.phase {
+            Phase::Online { .. } => {}
+            Phase::Launching { .. } => return self.watchdog.pet(),
+            _ => return self.watchdog.disarm(),
+        }
+        let ms = self.watchdog.every().unwrap_or_default().as_millis();
+        tracing::warn!(
+            "App [{}] restarted because it sent no WATCHDOG=1 within watchdog_sec ({ms} ms)",
+            self.label()
+        );
+        self.watchdog.disarm();
+        let _ = self.manual_restart(super::control::Update::default()).await;
     }
 
     /// Messages from process `pid` come to this instance.
@@ -64,7 +96,8 @@ impl Instance {
             }
             Notice::Status(status) => self.set_notify_status(status),
             Notice::Stopping => tracing::info!("App [{}] sent STOPPING=1", self.label()),
-            Notice::Watchdog | Notice::WatchdogUsec(_) => {}
+            Notice::Watchdog => self.watchdog.pet(),
+            Notice::WatchdogUsec(us) => self.watchdog.set_interval(Duration::from_micros(us)),
         }
     }
 

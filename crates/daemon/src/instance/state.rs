@@ -35,6 +35,8 @@ pub(super) struct Instance {
     pub(super) listen: Option<Arc<crate::listen::ListenSet>>,
     /// Its end of the daemon's `NOTIFY_SOCKET` (beyond PM2; see `notify_gate.rs`).
     pub(super) notify: Option<crate::notify::NotifyLink>,
+    /// Its process's `watchdog_sec` timer (beyond PM2).
+    pub(super) watchdog: crate::notify::Watchdog,
     /// The health check's probing and counts (idle without `health_check`).
     pub(super) health: crate::health::Gate,
     publish: watch::Sender<ProcessInfo>,
@@ -62,6 +64,7 @@ impl Instance {
             primary,
             listen: None,
             notify: None,
+            watchdog: Default::default(),
             health: Default::default(),
             publish,
         };
