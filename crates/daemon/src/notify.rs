@@ -7,12 +7,14 @@
 //! One socket per daemon rather than one per instance: a hundred apps cost one fd and one
 //! small task, and the pid from the kernel (not a path the app could guess) says who
 //! spoke. Messages are bounded: a datagram is read into [`MAX_DATAGRAM`] bytes (the rest is
-//! cut off), `STATUS=` keeps [`MAX_STATUS`] characters, and each instance has a queue of
-//! [`QUEUE`] messages; what does not fit is dropped, so a chatty app costs nothing more.
+//! cut off), `STATUS=` keeps [`MAX_STATUS`] characters, and what a process said is kept
+//! merged until its instance reads it ([`Pending`]: the last `STATUS=`, whether `READY=1`
+//! came...), so a flood costs a constant amount of memory and never hides a `READY=1`.
 //! Unknown or malformed lines are ignored.
 
 use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags};
 use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::io::{self, IoSliceMut};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -20,15 +22,13 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::io::Interest;
 use tokio::net::UnixDatagram;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// Bytes read of one datagram (systemd's own messages are far smaller).
 pub const MAX_DATAGRAM: usize = 4096;
 /// Characters of `STATUS=` kept.
 pub const MAX_STATUS: usize = 256;
-/// Messages an instance may have waiting; beyond, they are dropped.
-const QUEUE: usize = 32;
 
 /// One thing a process said, of those pm2-rs acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,14 +131,67 @@ fn parse_line(line: &str) -> Option<Notice> {
 /// The daemon's notify socket and which pid's messages go to which instance.
 pub struct NotifyHub {
     path: PathBuf,
-    routes: Mutex<HashMap<u32, mpsc::Sender<Note>>>,
+    routes: Mutex<HashMap<u32, Arc<Inbox>>>,
+}
+
+/// What one process said since its instance last read, merged: a constant size however
+/// much it sends.
+#[derive(Default, Debug)]
+struct Pending {
+    status: Option<String>,
+    watchdog_usec: Option<u64>,
+    watchdog: bool,
+    ready: bool,
+    stopping: bool,
+}
+
+impl Pending {
+    fn add(&mut self, notice: Notice) {
+        match notice {
+            Notice::Ready => self.ready = true,
+            Notice::Stopping => self.stopping = true,
+            Notice::Status(s) => self.status = Some(s),
+            Notice::Watchdog => self.watchdog = true,
+            Notice::WatchdogUsec(us) => self.watchdog_usec = Some(us),
+        }
+    }
+
+    /// The notices, in the order they matter: what the process says of itself, then its
+    /// watchdog, then its readiness.
+    fn into_notes(self, pid: u32) -> impl Iterator<Item = Note> {
+        let notices = [
+            self.status.map(Notice::Status),
+            self.watchdog_usec.map(Notice::WatchdogUsec),
+            self.watchdog.then_some(Notice::Watchdog),
+            self.ready.then_some(Notice::Ready),
+            self.stopping.then_some(Notice::Stopping),
+        ];
+        notices
+            .into_iter()
+            .flatten()
+            .map(move |notice| Note { pid, notice })
+    }
+}
+
+/// An instance's mailbox: each of its processes' [`Pending`], and the wake-up.
+#[derive(Default)]
+struct Inbox {
+    pending: Mutex<HashMap<u32, Pending>>,
+    wake: Notify,
+}
+
+impl Inbox {
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Pending>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// An instance's end of the hub: its queue, and the hub to route its pids.
 pub struct NotifyLink {
     hub: Arc<NotifyHub>,
-    tx: mpsc::Sender<Note>,
-    rx: mpsc::Receiver<Note>,
+    inbox: Arc<Inbox>,
+    /// Notes taken from the inbox, not yet handed out.
+    ready: VecDeque<Note>,
 }
 
 impl NotifyHub {
@@ -167,29 +220,33 @@ impl NotifyHub {
 
     /// A new instance's end.
     pub fn link(self: &Arc<Self>) -> NotifyLink {
-        let (tx, rx) = mpsc::channel(QUEUE);
         NotifyLink {
             hub: Arc::clone(self),
-            tx,
-            rx,
+            inbox: Arc::default(),
+            ready: VecDeque::new(),
         }
     }
 
-    fn routes(&self) -> std::sync::MutexGuard<'_, HashMap<u32, mpsc::Sender<Note>>> {
+    fn routes(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Arc<Inbox>>> {
         self.routes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Hands one datagram's notices to the instance of `pid`, as far as its queue has room.
+    /// Merges one datagram's notices into what the instance of `pid` has to read.
     fn deliver(&self, pid: u32, datagram: &[u8]) {
-        let routes = self.routes();
-        let Some(tx) = routes.get(&pid) else {
+        let Some(inbox) = self.routes().get(&pid).cloned() else {
             return;
         };
-        for notice in parse(datagram) {
-            if tx.try_send(Note { pid, notice }).is_err() {
-                break;
-            }
+        let notices = parse(datagram);
+        if notices.is_empty() {
+            return;
         }
+        let mut pending = inbox.pending();
+        let merged = pending.entry(pid).or_default();
+        for notice in notices {
+            merged.add(notice);
+        }
+        drop(pending);
+        inbox.wake.notify_one();
     }
 }
 
@@ -207,28 +264,36 @@ impl NotifyLink {
 
     /// Messages from `pid` come to this instance from now on.
     pub fn route(&self, pid: u32) {
-        self.hub.routes().insert(pid, self.tx.clone());
+        self.hub.routes().insert(pid, Arc::clone(&self.inbox));
     }
 
     /// `pid` is gone: its messages (and a later process's with a reused pid) go nowhere.
     pub fn unroute(&self, pid: u32) {
         self.hub.routes().remove(&pid);
+        self.inbox.pending().remove(&pid);
     }
 
     /// The next message for this instance.
     pub async fn next(&mut self) -> Note {
-        match self.rx.recv().await {
-            Some(note) => note,
-            // Never: the link holds a sender itself.
-            None => std::future::pending().await,
+        loop {
+            if let Some(note) = self.ready.pop_front() {
+                return note;
+            }
+            let taken = std::mem::take(&mut *self.inbox.pending());
+            for (pid, pending) in taken {
+                self.ready.extend(pending.into_notes(pid));
+            }
+            if self.ready.is_empty() {
+                self.inbox.wake.notified().await;
+            }
         }
     }
 }
 
 impl Drop for NotifyLink {
     fn drop(&mut self) {
-        let tx = &self.tx;
-        self.hub.routes().retain(|_, t| !t.same_channel(tx));
+        let inbox = &self.inbox;
+        self.hub.routes().retain(|_, i| !Arc::ptr_eq(i, inbox));
     }
 }
 
@@ -315,6 +380,42 @@ mod tests {
         assert!(!s.contains('\u{7}'));
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flood_of_datagrams_is_merged_and_keeps_its_ready() {
+        let dir = std::env::temp_dir().join(format!("pm2-notify-flood-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let hub = NotifyHub::bind(dir.join("n.sock")).unwrap();
+        let mut link = hub.link();
+        link.route(std::process::id());
+        let path = hub.path().to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let client = std::os::unix::net::UnixDatagram::unbound().unwrap();
+            for i in 0..2000 {
+                client
+                    .send_to(format!("STATUS={i}").as_bytes(), &path)
+                    .unwrap();
+            }
+            client.send_to(b"READY=1", &path).unwrap();
+            client.send_to(b"STATUS=last", &path).unwrap();
+        })
+        .await
+        .unwrap();
+        let within = std::time::Duration::from_secs(5);
+        let mut seen = Vec::new();
+        while !seen.contains(&Notice::Ready) || !seen.contains(&Notice::Status("last".into())) {
+            let note = tokio::time::timeout(within, link.next()).await.unwrap();
+            seen.push(note.notice);
+        }
+        assert!(
+            seen.len() < 2000,
+            "merged, not queued: {} notes",
+            seen.len()
+        );
+        drop(link);
+        drop(hub);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn the_watchdog_is_due_one_interval_after_each_pet_and_never_without_one() {
         let mut w = Watchdog::default();
@@ -361,7 +462,7 @@ mod tests {
         let note = tokio::time::timeout(within, b.next()).await.unwrap();
         assert_eq!(note.notice, Notice::Status("b".into()));
         // Datagrams arrive in order: what reached b was not delivered to a.
-        assert!(a.rx.try_recv().is_err());
+        assert!(a.ready.is_empty() && a.inbox.pending().is_empty());
         drop((a, b));
         assert!(hub.routes().is_empty(), "a dropped link leaves no route");
         drop(hub);
