@@ -203,8 +203,58 @@ fn served_pid(port: u16) -> Result<i64, String> {
         .ok_or_else(|| format!("unexpected body {:?}", reply.text()))
 }
 
-/// Each request's result and when it came (seconds since the epoch).
-type Served = Vec<(f64, Result<i64, String>)>;
+/// One request of the client loop.
+#[derive(Clone)]
+struct Request {
+    /// When its reply came, seconds since the epoch.
+    at: f64,
+    /// How long it took.
+    took: Duration,
+    /// The pid that served it.
+    pid: Result<i64, String>,
+}
+
+/// A client sending requests in a loop, a new connection each, until [`Load::finish`].
+struct Load {
+    stop: Arc<AtomicBool>,
+    results: Arc<Mutex<Vec<Request>>>,
+    client: std::thread::JoinHandle<()>,
+}
+
+impl Load {
+    fn start(port: u16) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let results: Arc<Mutex<Vec<Request>>> = Arc::default();
+        let client = {
+            let (stop, results) = (Arc::clone(&stop), Arc::clone(&results));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let began = Instant::now();
+                    let pid = served_pid(port);
+                    let (took, at) = (began.elapsed(), now_secs());
+                    results.lock().unwrap().push(Request { at, took, pid });
+                }
+            })
+        };
+        Load {
+            stop,
+            results,
+            client,
+        }
+    }
+
+    fn served_by(&self, pid: i64) -> bool {
+        let results = self.results.lock().unwrap();
+        results.iter().any(|r| r.pid.as_ref().ok() == Some(&pid))
+    }
+
+    fn finish(self) -> Vec<Request> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.client.join().expect("client thread");
+        let results = self.results.lock().unwrap();
+        results.clone()
+    }
+}
 
 fn now_secs() -> f64 {
     SystemTime::now()
@@ -224,58 +274,55 @@ fn ready_times(p: &Pm2) -> std::collections::HashMap<i64, f64> {
         .collect()
 }
 
-#[test]
-fn three_overlap_reloads_of_a_slow_to_ready_app_fail_no_request() {
-    let p = Pm2::new("notify_reload");
-    let port = free_port();
+/// `web`, a notify app that takes a second to be ready, started and online.
+fn slow_to_ready(p: &Pm2, port: u16) -> i64 {
     let file = ecosystem(
-        &p,
+        p,
         port,
         serde_json::json!({"READY_DELAY": "1"}),
         serde_json::json!({"listen_timeout": 20000}),
     );
     p.ok(&["start", &file]);
-    let first = p.wait_online(0);
-    let stop = Arc::new(AtomicBool::new(false));
-    let results: Arc<Mutex<Served>> = Arc::default();
-    let client = {
-        let (stop, results) = (Arc::clone(&stop), Arc::clone(&results));
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                let r = served_pid(port);
-                results.lock().unwrap().push((now_secs(), r));
-            }
-        })
-    };
-    let mut pids = vec![i64::from(first)];
+    i64::from(p.wait_online(0))
+}
+
+/// Runs `pm2 <action> web` three times under load: every request, and the pids in order.
+fn three_times_under_load(p: &Pm2, port: u16, action: &str) -> (Vec<Request>, Vec<i64>) {
+    let mut pids = vec![slow_to_ready(p, port)];
+    let load = Load::start(port);
     for _ in 0..3 {
         let began = Instant::now();
-        p.ok(&["reload", "web"]);
+        p.ok(&[action, "web"]);
         let took = began.elapsed();
         assert!(
             took >= Duration::from_millis(900),
-            "the reload reply came after {took:?}"
+            "the {action} reply came after {took:?}"
         );
         let app = p.app(0);
-        assert_eq!(st(&app), "online");
+        assert_eq!(st(&app), "online", "online when the {action} reply comes");
         let new = app["pid"].as_i64().unwrap_or(0);
-        assert!(!pids.contains(&new), "a new process after reload: {new}");
+        assert!(!pids.contains(&new), "a new process after {action}: {new}");
         pids.push(new);
     }
     let last = *pids.last().unwrap();
     p.wait_until(T, "a request served by the last process", || {
-        results
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|(_, r)| r.as_ref().ok() == Some(&last))
+        load.served_by(last)
     });
-    stop.store(true, Ordering::Relaxed);
-    client.join().expect("client thread");
-    let results = results.lock().unwrap().clone();
+    (load.finish(), pids)
+}
+
+fn slowest(results: &[Request]) -> Duration {
+    results.iter().map(|r| r.took).max().unwrap_or_default()
+}
+
+#[test]
+fn three_overlap_reloads_of_a_slow_to_ready_app_fail_no_request() {
+    let p = Pm2::new("notify_reload");
+    let port = free_port();
+    let (results, _) = three_times_under_load(&p, port, "reload");
     let failed: Vec<&String> = results
         .iter()
-        .filter_map(|(_, r)| r.as_ref().err())
+        .filter_map(|r| r.pid.as_ref().err())
         .collect();
     assert!(
         failed.is_empty(),
@@ -285,24 +332,27 @@ fn three_overlap_reloads_of_a_slow_to_ready_app_fail_no_request() {
         &failed[..failed.len().min(5)]
     );
     let ready = ready_times(&p);
-    for (at, r) in &results {
-        let pid = r.as_ref().expect("no failure");
+    for r in &results {
+        let pid = r.pid.as_ref().expect("no failure");
         let said = ready.get(pid).copied().unwrap_or(f64::MAX);
         assert!(
-            *at >= said,
-            "pid {pid} served at {at} before its READY=1 at {said}"
+            r.at >= said,
+            "pid {pid} served at {} before its READY=1 at {said}",
+            r.at
         );
     }
+    // No request waited for a process to start: the old one served until the new was ready.
+    let slowest = slowest(&results);
+    assert!(
+        slowest < Duration::from_millis(800),
+        "a request took {slowest:?}"
+    );
     // Each old process was stopped only after its successor's READY=1.
     let log = std::fs::read_to_string(p.home.join("pm2.log")).unwrap_or_default();
     let lines: Vec<&str> = log.lines().collect();
     let at = |needle: &str| -> Vec<usize> {
-        lines
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| l.contains(needle))
-            .map(|(i, _)| i)
-            .collect()
+        let found = lines.iter().enumerate().filter(|(_, l)| l.contains(needle));
+        found.map(|(i, _)| i).collect()
     };
     let readies = at("App [web:0] new process sent READY=1");
     let retired = at("Stopping app:web id:_old_0");
@@ -315,7 +365,21 @@ fn three_overlap_reloads_of_a_slow_to_ready_app_fail_no_request() {
     }
     let served: std::collections::BTreeSet<i64> = results
         .iter()
-        .filter_map(|(_, r)| r.as_ref().ok().copied())
+        .filter_map(|r| r.pid.as_ref().ok().copied())
         .collect();
     assert!(served.len() >= 4, "every process served: {served:?}");
+}
+
+/// The contrast, so the test above can fail: `pm2 restart` stops first, then starts, and
+/// requests wait (in the kept socket's backlog) for the new process to be ready.
+#[test]
+fn restarts_of_the_same_app_make_requests_wait_for_the_new_process() {
+    let p = Pm2::new("notify_restart");
+    let port = free_port();
+    let (results, _) = three_times_under_load(&p, port, "restart");
+    let slowest = slowest(&results);
+    assert!(
+        slowest >= Duration::from_millis(900),
+        "the slowest request took {slowest:?}"
+    );
 }
