@@ -193,6 +193,30 @@ fn bad_notify_and_watchdog_values_are_refused_naming_the_key() {
     }
 }
 
+/// `pm2 save` keeps `notify` and `watchdog_sec`, and the resurrected app waits for READY=1.
+#[test]
+fn save_and_resurrect_keep_notify_and_the_watchdog() {
+    let p = Pm2::new("notify_resurrect");
+    let port = free_port();
+    let file = ecosystem(
+        &p,
+        port,
+        serde_json::json!({"PET_FOR": "60"}),
+        serde_json::json!({"watchdog_sec": "1500ms"}),
+    );
+    p.ok(&["start", &file]);
+    p.wait_online(0);
+    p.ok(&["save"]);
+    p.ok(&["kill"]);
+    p.ok(&["resurrect"]);
+    let app = p.wait_status(0, "online", T);
+    assert_eq!(app["pm2_env"]["notify"], true, "{app}");
+    assert_eq!(app["pm2_env"]["watchdog_ms"], 1500, "{app}");
+    let log = std::fs::read_to_string(p.home.join("pm2.log")).unwrap_or_default();
+    let readies = log.matches("App [web:0] sent READY=1").count();
+    assert_eq!(readies, 2, "before and after the resurrect: {log}");
+}
+
 /// One request on a new connection: the pid that served it.
 fn served_pid(port: u16) -> Result<i64, String> {
     let reply = http::get(port, "/")?;
