@@ -193,6 +193,51 @@ fn bad_notify_and_watchdog_values_are_refused_naming_the_key() {
     }
 }
 
+/// A reload's new process that exits before READY=1 fails the reload; the old one stays.
+/// One that never says it is ready takes over at `listen_timeout`, logged.
+#[test]
+fn a_reload_whose_process_dies_before_ready_keeps_the_old_and_a_silent_one_takes_over_late() {
+    let p = Pm2::new("notify_reload_fail");
+    let port = free_port();
+    let old = slow_to_ready(&p, port);
+    let out = p.run_with(
+        &p.dir,
+        &[("EXIT_BEFORE_READY", "1")],
+        &["reload", "web", "--update-env"],
+    );
+    p.check(out.code.is_some_and(|c| c != 0), "reload must fail", &out);
+    p.expect_output(&out, "reload of web:0 failed");
+    let app = p.app(0);
+    p.check(
+        app["pid"].as_i64() == Some(old),
+        "the old process stays",
+        &out,
+    );
+    p.check(st(&app) == "online", "still online", &out);
+    assert_eq!(served_pid(port), Ok(old));
+    let file = ecosystem(
+        &p,
+        port,
+        serde_json::json!({"NO_READY": "1"}),
+        serde_json::json!({"listen_timeout": 1500}),
+    );
+    let began = Instant::now();
+    p.ok(&["reload", &file]);
+    let took = began.elapsed();
+    assert!(
+        took >= Duration::from_millis(1400),
+        "the reply came after {took:?}"
+    );
+    let new = p.app(0)["pid"].as_i64().unwrap_or(0);
+    assert_ne!(new, old);
+    p.wait_until(T, "the new process serving", || served_pid(port) == Ok(new));
+    let log = std::fs::read_to_string(p.home.join("pm2.log")).unwrap_or_default();
+    assert!(
+        log.contains("new process sent no READY=1 within listen_timeout (1500 ms)"),
+        "{log}"
+    );
+}
+
 /// `pm2 save` keeps `notify` and `watchdog_sec`, and the resurrected app waits for READY=1.
 #[test]
 fn save_and_resurrect_keep_notify_and_the_watchdog() {
