@@ -1,5 +1,6 @@
 //! The asked-for ways to stop and start again: stop, start, restart, and `reload`, whose
-//! cluster form replaces the worker without downtime.
+//! overlapping form (cluster mode; fork mode with `listen`) replaces the process without
+//! downtime.
 
 use super::control::{Outcome, Update};
 use super::failure::{ControlError, ReloadFailure};
