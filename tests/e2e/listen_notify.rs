@@ -437,6 +437,8 @@ fn three_overlap_reloads_of_a_slow_to_ready_app_fail_no_request() {
         .filter_map(|r| r.pid.as_ref().ok().copied())
         .collect();
     assert!(served.len() >= 4, "every process served: {served:?}");
+    // The new process's own STATUS= is what describe shows after the reload.
+    assert_eq!(p.app(0)["pm2_env"]["notify_status"], "serving");
 }
 
 /// The contrast, so the test above can fail: `pm2 restart` stops first, then starts, and

@@ -21,6 +21,7 @@ impl Instance {
         drain(running.relays).await;
         self.exit_event(exit.code, exit.signal);
         self.forget_axm();
+        self.info.notify_status = None;
         self.remove_pid_file();
         self.info.pid = None;
         self.info.exit_code = Some(exit.code);

@@ -43,7 +43,6 @@ impl Instance {
         self.info.exit_code = None;
         // A new process says anew what it is (PM2 empties them on each start).
         self.info.axm_options.clear();
-        self.info.notify_status = None;
         self.arm_watchdog();
         self.write_pid_file(running.pid);
         if self.health_gated() {

@@ -53,6 +53,7 @@ impl Instance {
         let code = self.end_process(running, farewell).await;
         self.event("stop");
         self.forget_axm();
+        self.info.notify_status = None;
         self.remove_pid_file();
         self.info.exit_code = Some(code);
         self.info.pid = None;
