@@ -1,17 +1,8 @@
-//! `sd_notify` readiness (beyond PM2; the ecosystem key `notify`, and every app with
-//! `listen`): the daemon owns one unix datagram socket, `notify.sock` in PM2_HOME (0600),
-//! whose path each such process gets as `NOTIFY_SOCKET`. The kernel stamps every datagram
-//! with the sender's pid (`SO_PASSCRED`), which routes it to the instance that spawned that
-//! pid; a datagram from any other pid is dropped.
-//!
-//! One socket per daemon rather than one per instance: a hundred apps cost one fd and one
-//! small task, and the pid from the kernel (not a path the app could guess) says who
-//! spoke. Messages are bounded: a datagram is read into [`MAX_DATAGRAM`] bytes (the rest is
-//! cut off), `STATUS=` keeps [`MAX_STATUS`] characters, and what a process said is kept
-//! merged until its instance reads it ([`Pending`]: the last `STATUS=`, whether `READY=1`
-//! came...), so a flood costs a constant amount of memory and never hides a `READY=1`.
-//! Unknown or malformed lines are ignored.
+//! The daemon's notify socket and the routing of each datagram, by the pid the kernel
+//! stamps it with, to the instance that started that pid; what a process says is merged
+//! per pid until its instance reads it.
 
+use super::message::{parse, Note, Notice, MAX_DATAGRAM};
 use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags};
 use std::collections::HashMap;
 use std::collections::VecDeque;
@@ -25,113 +16,18 @@ use tokio::net::UnixDatagram;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Bytes read of one datagram (systemd's own messages are far smaller).
-pub const MAX_DATAGRAM: usize = 4096;
-/// Characters of `STATUS=` kept.
-pub const MAX_STATUS: usize = 256;
-
-/// One thing a process said, of those pm2-rs acts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Notice {
-    /// `READY=1`: done starting up.
-    Ready,
-    /// `STOPPING=1`: shutting down.
-    Stopping,
-    /// `STATUS=...`: a line for `describe`.
-    Status(String),
-    /// `WATCHDOG=1`: still alive.
-    Watchdog,
-    /// `WATCHDOG_USEC=n`: the watchdog interval the process asks for.
-    WatchdogUsec(u64),
-}
-
-/// A notice and the pid the kernel says sent it.
-#[derive(Debug)]
-pub struct Note {
-    /// The sender's pid (from `SCM_CREDENTIALS`).
-    pub pid: u32,
-    /// What it said.
-    pub notice: Notice,
-}
-
-/// A process's watchdog (`watchdog_sec`): when it is due, re-armed by each `WATCHDOG=1`.
-#[derive(Default, Debug)]
-pub struct Watchdog {
-    every: Option<Duration>,
-    due: Option<Instant>,
-}
-
-impl Watchdog {
-    /// Arms it for a new process (off without an interval).
-    pub fn arm(&mut self, every: Option<Duration>) {
-        self.every = every;
-        self.pet();
-    }
-
-    /// `WATCHDOG=1`: due one interval from now.
-    pub fn pet(&mut self) {
-        self.due = self.every.map(|every| Instant::now() + every);
-    }
-
-    /// `WATCHDOG_USEC=`: a new interval (only for a process that has a watchdog), from now.
-    pub fn set_interval(&mut self, every: Duration) {
-        if self.every.is_some() {
-            self.every = Some(every.max(Duration::from_millis(1)));
-            self.pet();
-        }
-    }
-
-    /// Off until armed again (the process is gone or being replaced).
-    pub fn disarm(&mut self) {
-        self.due = None;
-    }
-
-    /// When it fires, if armed.
-    pub fn due(&self) -> Option<Instant> {
-        self.due
-    }
-
-    /// The interval, if any.
-    pub fn every(&self) -> Option<Duration> {
-        self.every
-    }
-}
-
-/// The notices in one datagram (`KEY=VALUE` lines), in order; the rest is ignored.
-pub fn parse(datagram: &[u8]) -> Vec<Notice> {
-    String::from_utf8_lossy(datagram)
-        .split('\n')
-        .filter_map(parse_line)
-        .collect()
-}
-
-fn parse_line(line: &str) -> Option<Notice> {
-    let (key, value) = line.split_once('=')?;
-    let one = value == "1";
-    match key {
-        "READY" => one.then_some(Notice::Ready),
-        "STOPPING" => one.then_some(Notice::Stopping),
-        "WATCHDOG" => one.then_some(Notice::Watchdog),
-        "STATUS" => Some(Notice::Status(
-            value
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(MAX_STATUS)
-                .collect(),
-        )),
-        "WATCHDOG_USEC" => value
-            .parse()
-            .ok()
-            .filter(|v| *v > 0)
-            .map(Notice::WatchdogUsec),
-        _ => None,
-    }
-}
+/// Senders without an instance whose messages are kept for a moment, in case their
+/// instance is about to route them (a fast child can speak before its spawn returned).
+const ORPHANS: usize = 64;
+/// How long such messages are kept.
+const ORPHAN_LIFE: Duration = Duration::from_secs(1);
 
 /// The daemon's notify socket and which pid's messages go to which instance.
 pub struct NotifyHub {
     path: PathBuf,
     routes: Mutex<HashMap<u32, Arc<Inbox>>>,
+    /// What unrouted pids said lately (at most [`ORPHANS`], for [`ORPHAN_LIFE`]).
+    orphans: Mutex<HashMap<u32, (Instant, Pending)>>,
 }
 
 /// What one process said since its instance last read, merged: a constant size however
@@ -208,6 +104,7 @@ impl NotifyHub {
         let hub = Arc::new(NotifyHub {
             path,
             routes: Mutex::default(),
+            orphans: Mutex::default(),
         });
         tokio::spawn(receive(sock, Arc::downgrade(&hub)));
         Ok(hub)
@@ -231,15 +128,16 @@ impl NotifyHub {
         self.routes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Merges one datagram's notices into what the instance of `pid` has to read.
+    /// Merges one datagram's notices into what the instance of `pid` has to read (kept
+    /// apart for a moment when `pid` has no instance yet).
     fn deliver(&self, pid: u32, datagram: &[u8]) {
-        let Some(inbox) = self.routes().get(&pid).cloned() else {
-            return;
-        };
         let notices = parse(datagram);
         if notices.is_empty() {
             return;
         }
+        let Some(inbox) = self.routes().get(&pid).cloned() else {
+            return self.keep_orphan(pid, notices);
+        };
         let mut pending = inbox.pending();
         let merged = pending.entry(pid).or_default();
         for notice in notices {
@@ -247,6 +145,40 @@ impl NotifyHub {
         }
         drop(pending);
         inbox.wake.notify_one();
+    }
+}
+
+impl NotifyHub {
+    fn orphans(&self) -> std::sync::MutexGuard<'_, HashMap<u32, (Instant, Pending)>> {
+        self.orphans.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps what an unrouted pid said, evicting the stale and, when full, the oldest.
+    fn keep_orphan(&self, pid: u32, notices: Vec<Notice>) {
+        let mut orphans = self.orphans();
+        orphans.retain(|_, (at, _)| at.elapsed() < ORPHAN_LIFE);
+        if orphans.len() >= ORPHANS && !orphans.contains_key(&pid) {
+            let oldest = orphans
+                .iter()
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(p, _)| *p);
+            if let Some(oldest) = oldest {
+                orphans.remove(&oldest);
+            }
+        }
+        let (at, merged) = orphans
+            .entry(pid)
+            .or_insert_with(|| (Instant::now(), Pending::default()));
+        *at = Instant::now();
+        for notice in notices {
+            merged.add(notice);
+        }
+    }
+
+    /// What `pid` said before it was routed, if lately.
+    fn adopt(&self, pid: u32) -> Option<Pending> {
+        let (at, pending) = self.orphans().remove(&pid)?;
+        (at.elapsed() < ORPHAN_LIFE).then_some(pending)
     }
 }
 
@@ -265,6 +197,10 @@ impl NotifyLink {
     /// Messages from `pid` come to this instance from now on.
     pub fn route(&self, pid: u32) {
         self.hub.routes().insert(pid, Arc::clone(&self.inbox));
+        if let Some(early) = self.hub.adopt(pid) {
+            self.inbox.pending().insert(pid, early);
+            self.inbox.wake.notify_one();
+        }
     }
 
     /// `pid` is gone: its messages (and a later process's with a reused pid) go nowhere.
@@ -351,33 +287,41 @@ fn recv_with_pid(sock: &UnixDatagram, buf: &mut [u8]) -> io::Result<Option<(u32,
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_known_keys_are_read_and_the_rest_ignored() {
-        let got =
-            parse(b"READY=1\nSTATUS=warming up\nWATCHDOG=1\nWATCHDOG_USEC=500000\nSTOPPING=1");
-        assert_eq!(
-            got,
-            vec![
-                Notice::Ready,
-                Notice::Status("warming up".into()),
-                Notice::Watchdog,
-                Notice::WatchdogUsec(500_000),
-                Notice::Stopping,
-            ]
-        );
-        assert!(parse(b"READY=0\nREADY\nFOO=1\n=\n\n\xff\xfe").is_empty());
-        assert!(parse(b"WATCHDOG_USEC=soon\nWATCHDOG_USEC=0").is_empty());
+    #[tokio::test]
+    async fn what_a_process_says_before_it_is_routed_reaches_its_instance() {
+        let dir = std::env::temp_dir().join(format!("pm2-notify-early-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let hub = NotifyHub::bind(dir.join("n.sock")).unwrap();
+        let mut link = hub.link();
+        let client = std::os::unix::net::UnixDatagram::unbound().unwrap();
+        client.send_to(b"READY=1", hub.path()).unwrap();
+        // Read by the hub before or after the route: it arrives either way.
+        tokio::task::yield_now().await;
+        link.route(std::process::id());
+        let within = std::time::Duration::from_secs(5);
+        let note = tokio::time::timeout(within, link.next()).await.unwrap();
+        assert_eq!(note.notice, Notice::Ready);
+        drop(link);
+        drop(hub);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
-    fn status_is_bounded_and_has_no_control_characters() {
-        let long = format!("STATUS={}\u{7}x", "a".repeat(1000));
-        let got = parse(long.as_bytes());
-        let [Notice::Status(s)] = got.as_slice() else {
-            panic!("one status expected: {got:?}");
+    fn orphans_are_bounded() {
+        let hub = NotifyHub {
+            path: std::env::temp_dir().join("pm2-notify-never-bound"),
+            routes: Mutex::default(),
+            orphans: Mutex::default(),
         };
-        assert_eq!(s.chars().count(), MAX_STATUS);
-        assert!(!s.contains('\u{7}'));
+        for pid in 0..(ORPHANS as u32 * 3) {
+            hub.keep_orphan(pid, vec![Notice::Ready]);
+        }
+        assert_eq!(hub.orphans().len(), ORPHANS);
+        assert!(
+            hub.adopt(ORPHANS as u32 * 3 - 1).is_some(),
+            "the newest is kept"
+        );
+        assert!(hub.adopt(0).is_none(), "the oldest is gone");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -414,33 +358,6 @@ mod tests {
         drop(link);
         drop(hub);
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn the_watchdog_is_due_one_interval_after_each_pet_and_never_without_one() {
-        let mut w = Watchdog::default();
-        w.arm(None);
-        assert!(w.due().is_none());
-        w.set_interval(Duration::from_secs(1));
-        assert!(
-            w.due().is_none(),
-            "WATCHDOG_USEC= alone does not turn it on"
-        );
-        let before = Instant::now();
-        w.arm(Some(Duration::from_secs(60)));
-        let due = w.due().unwrap();
-        assert!(
-            due >= before + Duration::from_secs(60)
-                && due <= Instant::now() + Duration::from_secs(60)
-        );
-        w.set_interval(Duration::from_secs(1));
-        assert!(w.due().unwrap() <= Instant::now() + Duration::from_secs(1));
-        w.pet();
-        assert!(w.due().unwrap() <= Instant::now() + Duration::from_secs(1));
-        w.set_interval(Duration::ZERO);
-        assert_eq!(w.every(), Some(Duration::from_millis(1)));
-        w.disarm();
-        assert!(w.due().is_none());
     }
 
     #[tokio::test]
