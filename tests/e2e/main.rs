@@ -29,6 +29,7 @@ mod health;
 mod inspect;
 mod install;
 mod listen;
+mod listen_notify;
 mod logs_command;
 mod logs_disk_full;
 mod logs_gaps;

@@ -180,6 +180,11 @@ fn set_restart_policy(spec: &mut AppSpec, v: &Value) {
         .get("listen")
         .and_then(|l| crate::ecosystem::listen_addresses(l).ok())
         .unwrap_or_default();
+    spec.notify = v.get("notify").and_then(Value::as_bool).unwrap_or(false);
+    spec.watchdog_ms = v
+        .get("watchdog_ms")
+        .and_then(Value::as_u64)
+        .filter(|ms| *ms > 0);
 }
 
 /// Where the output goes and how its lines look.

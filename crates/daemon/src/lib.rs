@@ -13,6 +13,7 @@ mod listen;
 mod logs;
 mod modules;
 mod nodeapi;
+mod notify;
 mod persist;
 mod ready_pipe;
 mod registry;

@@ -181,6 +181,7 @@ pub async fn run(
     let _ = std::fs::remove_file(home.socket());
     let _ = std::fs::remove_file(home.rpc_socket());
     let _ = std::fs::remove_file(home.pub_socket());
+    let _ = std::fs::remove_file(crate::state::notify_socket(home));
     let _ = std::fs::remove_file(home.daemon_pid());
     tracing::info!("PM2 daemon stopped");
     Ok(())

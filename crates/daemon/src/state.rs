@@ -15,6 +15,9 @@ pub(crate) struct Daemon {
     pub sampler: Sampler,
     /// The apps' `listen` sockets, bound once per app and shared by its instances.
     pub listen: crate::listen::ListenSets,
+    /// The `NOTIFY_SOCKET` of apps with `notify` or `listen` (`None`: it could not be bound,
+    /// said in pm2.log; those apps then go online at `listen_timeout`).
+    pub notify: Option<Arc<crate::notify::NotifyHub>>,
     pub shutdown: Notify,
     pub hub: LogHub,
     /// Signalled when `module_conf.json` changed (`pm2 set`, `pm2 install`).
@@ -34,10 +37,30 @@ pub(crate) struct Daemon {
     pub started_at: u64,
 }
 
+/// Binds the daemon's notify socket, `notify.sock` in the home.
+fn bind_notify(home: &pm2_home::Pm2Home) -> Option<Arc<crate::notify::NotifyHub>> {
+    let path = notify_socket(home);
+    crate::notify::NotifyHub::bind(path.clone())
+        .map_err(|e| {
+            tracing::warn!(
+                "cannot bind {}: {e}; NOTIFY_SOCKET is not given to apps",
+                path.display()
+            )
+        })
+        .ok()
+}
+
+/// Where the daemon's notify socket lives.
+pub(crate) fn notify_socket(home: &pm2_home::Pm2Home) -> std::path::PathBuf {
+    home.root().join("notify.sock")
+}
+
 impl Daemon {
     /// Fresh state for a daemon starting with an empty table.
     pub fn new(settings: DaemonSettings, hub: LogHub) -> Daemon {
+        let notify = bind_notify(&settings.home);
         Daemon {
+            notify,
             settings: Arc::new(settings),
             registry: Mutex::new(Registry::default()),
             sampler: Sampler::default(),

@@ -230,6 +230,16 @@ pub struct AppSpec {
     /// across restarts. Canonical forms: `<ip>:<port>`, `[<ipv6>]:<port>`, `unix:<path>`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub listen: Vec<String>,
+    /// `notify` (beyond PM2): the app tells the daemon it is ready as systemd's `sd_notify`
+    /// does (`READY=1` on `NOTIFY_SOCKET`); it stays `launching` until then, bounded by
+    /// `listen_timeout`, as `--wait-ready` waits for Node's `process.send('ready')`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notify: bool,
+    /// `watchdog_sec` (beyond PM2), in ms: a running process that sends no `WATCHDOG=1` on
+    /// `NOTIFY_SOCKET` for this long is restarted, as systemd's `WatchdogSec=` does. The
+    /// child gets it as `WATCHDOG_USEC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watchdog_ms: Option<u64>,
 }
 
 fn yes() -> bool {
@@ -318,6 +328,8 @@ impl Default for AppSpec {
             health_check: None,
             depends_on: vec![],
             listen: vec![],
+            notify: false,
+            watchdog_ms: None,
         }
     }
 }
@@ -413,4 +425,7 @@ pub struct ProcessInfo {
     /// The health check's state (beyond PM2), for apps that have one: `pm2_env.health`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<crate::HealthInfo>,
+    /// The last `STATUS=` the process sent on `NOTIFY_SOCKET` (beyond PM2), for `describe`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_status: Option<String>,
 }

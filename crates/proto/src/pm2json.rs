@@ -241,8 +241,17 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if !p.spec.listen.is_empty() {
         put("listen", json!(p.spec.listen));
     }
+    if p.spec.notify {
+        put("notify", json!(true));
+    }
+    if let Some(ms) = p.spec.watchdog_ms {
+        put("watchdog_ms", json!(ms));
+    }
     if let Some(h) = &p.health {
         put("health", json!(h));
+    }
+    if let Some(status) = &p.notify_status {
+        put("notify_status", json!(status));
     }
 }
 
@@ -322,6 +331,7 @@ mod tests {
             versioning: None,
             vizion_running: false,
             health: None,
+            notify_status: None,
         }
     }
 

@@ -171,6 +171,7 @@ pub(crate) mod tests {
             versioning: None,
             vizion_running: false,
             health: None,
+            notify_status: None,
         }
     }
 

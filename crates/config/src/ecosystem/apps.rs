@@ -82,6 +82,8 @@ pub(crate) fn resolve_app(
     let env = app_env(r, scope, ctx, file_env.unwrap_or_default());
     let health = r.get("health_check", super::health::health_check);
     let listen = r.get("listen", super::listen::listen_addresses);
+    let notify = r.flag("notify").unwrap_or(false);
+    let watchdog = r.get("watchdog_sec", fields::watchdog);
     r.check_unsupported();
     let cwd = cwd?;
     if !r.errors.is_empty() {
@@ -103,6 +105,8 @@ pub(crate) fn resolve_app(
     };
     finish(&mut spec, extras, env);
     spec.health_check = health;
+    spec.notify = notify;
+    spec.watchdog_ms = watchdog;
     if let Some(listen) = listen {
         if spec.exec_mode == ExecMode::Cluster {
             r.error_at(

@@ -99,6 +99,26 @@ pub(crate) fn duration(v: &Value) -> Result<u64, String> {
     })
 }
 
+/// `watchdog_sec`, in milliseconds: seconds as systemd's `WatchdogSec=` takes them (a
+/// number, fractions allowed) or a duration string (`"500ms"`, `"2s"`); more than 0, at
+/// most a day.
+pub(crate) fn watchdog(v: &Value) -> Result<u64, String> {
+    let ms = match v {
+        Value::Number(n) => n
+            .as_f64()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(|s| (s * 1000.0).ceil() as u64),
+        Value::String(s) => parse_duration_ms("", s).ok(),
+        _ => None,
+    };
+    ms.filter(|ms| (1..=86_400_000).contains(ms)).ok_or_else(|| {
+        format!(
+            "{} is not a watchdog interval (seconds, more than 0 and at most a day, or a string like \"500ms\")",
+            show(v)
+        )
+    })
+}
+
 /// A size in bytes: a number or `^\d+(K|M|G)?$` with 1024 multiples (PM2 rejects lowercase
 /// units and decimals, and so does this).
 pub(crate) fn size(v: &Value) -> Result<u64, String> {

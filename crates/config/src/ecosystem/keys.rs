@@ -66,6 +66,9 @@ const OPTIONS: &[(&str, Support)] = &[
     ("depends_on", Mapped),
     // Beyond PM2 (issue 18): sockets the daemon binds and hands to the app.
     ("listen", Mapped),
+    // Beyond PM2 (issue 18): readiness through sd_notify's NOTIFY_SOCKET.
+    ("notify", Mapped),
+    ("watchdog_sec", Mapped),
     ("instance_var", Mapped),
     ("increment_var", Mapped),
     ("uid", Mapped),

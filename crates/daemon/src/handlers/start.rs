@@ -120,6 +120,7 @@ fn new_instance(daemon: &Daemon, spec: &AppSpec, id: u32, slot: Slot) -> Process
         versioning: None,
         vizion_running: false,
         health: None,
+        notify_status: None,
     }
 }
 
@@ -233,7 +234,9 @@ fn register(daemon: &Daemon, req: &StartRequest) -> Result<Vec<Launch>, Response
         let (pm_id, name) = (info.pm_id, info.spec.name.clone());
         let settings = daemon.settings.clone();
         let shared = (daemon.hub.clone(), daemon.primary.clone());
-        let (handle, first) = spawn_instance(info, (files, listen), settings, shared, launch);
+        let notify = daemon.notify.as_ref().map(|hub| hub.link());
+        let (handle, first) =
+            spawn_instance(info, (files, listen, notify), settings, shared, launch);
         registry.insert(pm_id, handle);
         launches.push(Launch { pm_id, name, first });
     }

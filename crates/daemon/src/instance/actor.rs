@@ -4,6 +4,7 @@
 use super::control::{Control, Outcome};
 use super::failure::ControlError;
 use super::handle::InstanceHandle;
+use super::notify_gate::next_note;
 use super::phase::{Event, Phase};
 use super::process::{exit_of, Running};
 use super::state::Instance;
@@ -13,6 +14,7 @@ use crate::listen::ListenSet;
 use crate::logs::hub::LogHub;
 use crate::logs::relay::RelayTarget;
 use crate::logs::sinks::LogFiles;
+use crate::notify::NotifyLink;
 use crate::settings::DaemonSettings;
 use crate::worker_channel::WorkerEvent;
 use pm2_cluster::primary::Primary;
@@ -25,7 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 /// errors.
 pub fn spawn_instance(
     info: ProcessInfo,
-    (files, listen): (LogFiles, Option<Arc<ListenSet>>),
+    (files, listen, notify): (LogFiles, Option<Arc<ListenSet>>, Option<NotifyLink>),
     settings: Arc<DaemonSettings>,
     (hub, primary): (LogHub, Primary),
     launch: bool,
@@ -42,6 +44,7 @@ pub fn spawn_instance(
     };
     let (mut instance, state) = Instance::new(info, relay, settings, primary);
     instance.listen = listen;
+    instance.notify = notify;
     tokio::spawn(instance.run(ctl_rx, launch, first_tx));
     (InstanceHandle::new(ctl_tx, state, files), first_rx)
 }
@@ -112,6 +115,8 @@ impl Instance {
                 fired = self.triggers.next(watch_delay) => Box::pin(self.on_fired(fired)).await,
                 meta = self.versioning.done() => self.on_versioning(meta),
                 report = self.health.monitor.next() => Box::pin(self.on_health(report)).await,
+                note = next_note(&mut self.notify) => Box::pin(self.on_note(note)).await,
+                _ = sleep_until(self.watchdog.due()) => Box::pin(self.on_watchdog_due()).await,
                 ctl = rx.recv() => match ctl {
                     Some(ctl) => if Box::pin(self.handle(ctl)).await { return },
                     None => { Box::pin(self.stop()).await; return }
@@ -195,7 +200,8 @@ impl Instance {
     }
 
     /// Waits, serving the child's events, while a new instance is `launching`: a cluster
-    /// worker before its `online`, a `--wait-ready` app (fork or cluster) before its `ready`.
+    /// worker before its `online`, a `--wait-ready` app (fork or cluster) before its `ready`,
+    /// a `notify` app before its `READY=1`.
     /// The reply to start, restart and reload then comes once it is online, as PM2's does,
     /// and a `list` right after never shows it launching. Bounded by the phase's own
     /// deadline (`listen_timeout`, after which the instance counts as online, as in PM2); an
@@ -211,6 +217,7 @@ impl Instance {
             tokio::select! {
                 input = next_input(&mut self.phase) => self.on_input(input).await,
                 report = self.health.monitor.next() => Box::pin(self.on_health(report)).await,
+                note = next_note(&mut self.notify) => Box::pin(self.on_note(note)).await,
                 _ = sleep_until(bound) => return,
             }
         }

@@ -17,9 +17,11 @@ impl Instance {
             exit.code,
             exit.signal.unwrap_or("SIGINT")
         );
+        self.unroute_notify(running.pid);
         drain(running.relays).await;
         self.exit_event(exit.code, exit.signal);
         self.forget_axm();
+        self.info.notify_status = None;
         self.remove_pid_file();
         self.info.pid = None;
         self.info.exit_code = Some(exit.code);

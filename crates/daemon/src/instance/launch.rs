@@ -19,15 +19,19 @@ use std::time::Duration;
 use tokio::process::Child;
 use tokio::time::Instant;
 
-/// Variables that hand a child descriptors (a Node IPC channel; systemd's sockets); never
-/// inherited from the CLI's environment: only the daemon sets them, for what it passes.
-const CHANNEL_VARS: [&str; 6] = [
+/// Variables that hand a child descriptors or the daemon's sockets (a Node IPC channel;
+/// systemd's sockets, `NOTIFY_SOCKET` and its watchdog); never inherited from the CLI's
+/// environment: only the daemon sets them, for what it passes.
+const CHANNEL_VARS: [&str; 9] = [
     "NODE_CHANNEL_FD",
     "NODE_CHANNEL_SERIALIZATION_MODE",
     "NODE_UNIQUE_ID",
     "LISTEN_FDS",
     "LISTEN_PID",
     "LISTEN_FDNAMES",
+    "NOTIFY_SOCKET",
+    "WATCHDOG_USEC",
+    "WATCHDOG_PID",
 ];
 
 impl Instance {
@@ -39,6 +43,7 @@ impl Instance {
         self.info.exit_code = None;
         // A new process says anew what it is (PM2 empties them on each start).
         self.info.axm_options.clear();
+        self.arm_watchdog();
         self.write_pid_file(running.pid);
         if self.health_gated() {
             // Readiness is the health check's: launching until it passes.
@@ -46,6 +51,7 @@ impl Instance {
             return Some(Self::health_launch_deadline());
         }
         let waits = self.info.spec.wait_ready
+            || self.waits_for_notify()
             || (self.info.spec.exec_mode == ExecMode::Cluster && running.link.is_some());
         waits.then(|| Instant::now() + self.listen_timeout())
     }
@@ -91,6 +97,7 @@ impl Instance {
                 pm2_supervisor::cgroup::InstanceCgroup::for_instance(&self.info.unique_id);
         }
         let mut spec = self.spawn_spec()?;
+        self.notify_env(&mut spec);
         let ipc = self.speaks_node_ipc();
         let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;
         let worker_id = worker_channel::next_worker_id();
@@ -114,6 +121,8 @@ impl Instance {
             error,
         })?;
         let pid = child.id().unwrap_or(0);
+        // Before the child can have run far: its first datagram must find its instance.
+        self.route_notify(pid);
         let relays = self.start_relays(&mut child);
         let stdin = child.stdin.take();
         let link = match channel {

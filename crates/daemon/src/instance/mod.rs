@@ -23,6 +23,7 @@
 //! - `retire.rs`: ending a child (stop, reload's old worker);
 //! - `exit.rs`: a child that exited on its own, and the restart policy;
 //! - `health_gate.rs`: the health check's verdicts (ready, liveness restart);
+//! - `notify_gate.rs`: `NOTIFY_SOCKET` messages (`READY=1` gates `online`, `STATUS=`);
 //! - `drive.rs`: carrying out a transition's effects;
 //! - `restart.rs`: stop, start, restart, reload;
 //! - `stdin.rs`: a line for the app's stdin (`pm2 send`), bounded in time;
@@ -40,6 +41,7 @@ mod failure;
 mod handle;
 mod health_gate;
 mod launch;
+mod notify_gate;
 mod phase;
 mod process;
 mod restart;

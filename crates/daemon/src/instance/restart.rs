@@ -1,9 +1,11 @@
 //! The asked-for ways to stop and start again: stop, start, restart, and `reload`, whose
-//! cluster form replaces the worker without downtime.
+//! overlapping form (cluster mode; fork mode with `listen`) replaces the process without
+//! downtime.
 
 use super::control::{Outcome, Update};
 use super::failure::{ControlError, ReloadFailure};
 use super::phase::Event;
+use super::process::Running;
 use super::state::{now_ms, Instance};
 use pm2_proto::ExecMode;
 
@@ -32,11 +34,14 @@ impl Instance {
         self.start_fresh().await
     }
 
-    /// `pm2 reload`: in cluster mode a new worker takes over before the old one leaves;
-    /// other apps (and a stopped cluster app) are restarted, as PM2 does.
+    /// `pm2 reload`: in cluster mode, and for a fork-mode app with `listen` sockets (beyond
+    /// PM2: both processes hold them, the kernel hands connections to either), a new
+    /// process takes over before the old one leaves; other apps (and a stopped app) are
+    /// restarted, as PM2 does.
     pub(super) async fn reload(&mut self, update: Update) -> Outcome {
         let cluster = self.info.spec.exec_mode == ExecMode::Cluster;
-        if !cluster || self.phase.child().is_none() {
+        let overlaps = cluster || self.listen.is_some();
+        if !overlaps || self.phase.child().is_none() {
             return self.manual_restart(update).await;
         }
         self.apply_update(update);
@@ -51,18 +56,15 @@ impl Instance {
         }
     }
 
-    /// Reload of a cluster worker: start the new one, wait until it listens (or sends
-    /// `ready` with `--wait-ready`), then retire the old one gracefully. A new worker that
+    /// Reload by overlap: start the new process, wait until it can take over (see
+    /// [`Self::wait_until_taking_over`]), then retire the old one gracefully. A new worker that
     /// dies or never becomes ready is removed and the old one keeps serving.
     async fn replace_worker(&mut self) -> Outcome {
         let mut fresh = match self.spawn_process().await {
             Ok(r) => r,
             Err(e) => return Err(self.reload_failed(e.into())),
         };
-        let serving = match self.wait_until_serving(&mut fresh).await {
-            Ok(()) => self.wait_until_healthy(&mut fresh).await,
-            Err(why) => Err(why),
-        };
+        let serving = self.wait_until_taking_over(&mut fresh).await;
         if let Err(why) = serving {
             // The old worker is probed again (a reload that fails changes nothing).
             let old = self
@@ -92,6 +94,19 @@ impl Instance {
             self.write_pid_file(pid);
         }
         Ok(())
+    }
+
+    /// Waits until a reload's new process can take over: a cluster worker (or a
+    /// `--wait-ready` fork app with its channel) listening or `ready`, a `notify` app's
+    /// `READY=1`, then the health check's readiness, each bounded.
+    async fn wait_until_taking_over(&mut self, fresh: &mut Running) -> Result<(), ReloadFailure> {
+        let cluster = self.info.spec.exec_mode == ExecMode::Cluster;
+        if cluster || (self.info.spec.wait_ready && fresh.link.is_some()) {
+            self.wait_until_serving(fresh).await?;
+        } else if self.waits_for_notify() {
+            self.wait_until_notified(fresh).await?;
+        }
+        self.wait_until_healthy(fresh).await
     }
 
     /// Takes a new env or definition into account for the next process.

@@ -53,6 +53,7 @@ impl Instance {
         let code = self.end_process(running, farewell).await;
         self.event("stop");
         self.forget_axm();
+        self.info.notify_status = None;
         self.remove_pid_file();
         self.info.exit_code = Some(code);
         self.info.pid = None;
@@ -171,6 +172,7 @@ impl Instance {
         status: std::io::Result<std::process::ExitStatus>,
     ) -> i32 {
         let exit = exit_of(status);
+        self.unroute_notify(running.pid);
         tracing::info!(
             "App [{}] exited with code [{}] via signal [{}]",
             self.label(),

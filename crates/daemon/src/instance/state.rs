@@ -36,6 +36,10 @@ pub(super) struct Instance {
     /// The instance's cgroup (whole-tree tracking, beyond PM2), made at its first spawn;
     /// `None` where the machine gives none.
     pub(super) cgroup: Option<pm2_supervisor::cgroup::InstanceCgroup>,
+    /// Its end of the daemon's `NOTIFY_SOCKET` (beyond PM2; see `notify_gate.rs`).
+    pub(super) notify: Option<crate::notify::NotifyLink>,
+    /// Its process's `watchdog_sec` timer (beyond PM2).
+    pub(super) watchdog: crate::notify::Watchdog,
     /// The health check's probing and counts (idle without `health_check`).
     pub(super) health: crate::health::Gate,
     publish: watch::Sender<ProcessInfo>,
@@ -63,6 +67,8 @@ impl Instance {
             primary,
             listen: None,
             cgroup: None,
+            notify: None,
+            watchdog: Default::default(),
             health: Default::default(),
             publish,
         };
