@@ -3,6 +3,7 @@
 //! writes `plus/listening.json` (its pid and URL), which `pm2 plus` waits for.
 
 use crate::daemon::Daemon;
+use crate::history::store::Store;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
 use crate::state::State;
@@ -43,6 +44,14 @@ pub fn run(settings: Settings) -> i32 {
         }
     };
     let issues = Inbox::load(settings.files.dir().join("issues.json"));
+    let history_file = settings.files.dir().join("history.db");
+    let history = match Store::open(&history_file) {
+        Ok(store) => Some(Arc::new(Mutex::new(store))),
+        Err(e) => {
+            log::error(&format!("history charts off: {e}"));
+            None
+        }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
@@ -71,6 +80,7 @@ pub fn run(settings: Settings) -> i32 {
         signals,
         deliveries: Mutex::default(),
         host_name: overview::host_name(),
+        history,
     };
     let state = Arc::new(state);
     rt.block_on(async move {
