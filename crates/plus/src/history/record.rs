@@ -22,10 +22,7 @@ pub fn samples(processes: &[ProcessInfo]) -> Vec<Sample> {
             });
         };
         add("cpu", if running { p.monit.cpu } else { 0.0 });
-        add(
-            "memory",
-            if running { p.monit.memory as f64 } else { 0.0 },
-        );
+        add("memory", if running { p.monit.memory as f64 } else { 0.0 });
         add("restarts", f64::from(p.restart_time));
         if !running {
             continue;

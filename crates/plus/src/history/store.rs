@@ -240,7 +240,9 @@ mod tests {
         assert!(one.iter().all(|(_, v)| *v == 1.0));
         // Minute 0 (0..59, mean 29.5) closed at second 60, minute 1 at 120, once the
         // reopened store ticks on.
-        store.tick(start + 120, &[sample("web", 0, "cpu", 0.0)]).unwrap();
+        store
+            .tick(start + 120, &[sample("web", 0, "cpu", 0.0)])
+            .unwrap();
         let minutes = store.points("web", "cpu", Some(0), 1, start).unwrap();
         assert_eq!(
             minutes,
