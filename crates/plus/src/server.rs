@@ -3,11 +3,10 @@
 //! writes `plus/listening.json` (its pid and URL), which `pm2 plus` waits for.
 
 use crate::daemon::Daemon;
-use crate::history::store::Store;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
 use crate::state::State;
-use crate::{alerts, events, issues, log, overview, routes};
+use crate::{alerts, events, history, issues, log, overview, routes};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -44,14 +43,7 @@ pub fn run(settings: Settings) -> i32 {
         }
     };
     let issues = Inbox::load(settings.files.dir().join("issues.json"));
-    let history_file = settings.files.dir().join("history.db");
-    let history = match Store::open(&history_file) {
-        Ok(store) => Some(Arc::new(Mutex::new(store))),
-        Err(e) => {
-            log::error(&format!("history charts off: {e}"));
-            None
-        }
-    };
+    let history = history::open(settings.files.dir());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();

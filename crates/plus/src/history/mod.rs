@@ -9,3 +9,18 @@ pub mod api;
 pub mod record;
 pub mod store;
 pub mod tiers;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// The store in `dir/history.db`, shared by the recorder and the API; None (logged, the
+/// dashboard runs on without charts) when it cannot be opened.
+pub fn open(dir: &Path) -> Option<Arc<Mutex<store::Store>>> {
+    match store::Store::open(&dir.join("history.db")) {
+        Ok(store) => Some(Arc::new(Mutex::new(store))),
+        Err(e) => {
+            crate::log::error(&format!("history charts off: {e}"));
+            None
+        }
+    }
+}
