@@ -103,14 +103,25 @@ impl Store {
                 params![id, now, s.value],
             )?;
         }
-        for r in tiers::due(self.last.unwrap_or(now), now) {
-            roll_up(&tx, r)?;
+        let due = tiers::due(self.last.unwrap_or(now), now);
+        for r in &due {
+            roll_up(&tx, *r)?;
         }
         for (tier, cutoff) in tiers::cutoffs(now).iter().enumerate() {
             tx.execute(
                 "DELETE FROM points WHERE rowid IN (SELECT rowid FROM points WHERE tier = ?1 AND t < ?2 LIMIT ?3)",
                 params![tier as i64, cutoff, PRUNE_PER_TICK],
             )?;
+        }
+        let hour_closed = due.iter().any(|r| r.from == 1);
+        if hour_closed {
+            // Apps gone for 90 days: their series go too, so names that come and go do
+            // not grow the table.
+            tx.execute(
+                "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM points WHERE points.series = series.id)",
+                [],
+            )?;
+            self.ids.clear();
         }
         tx.commit()?;
         self.last = Some(now);
@@ -259,6 +270,13 @@ mod tests {
         assert_eq!(store.points("web", "cpu", Some(0), 1, 0).unwrap().len(), 3);
         let hours = store.points("web", "cpu", Some(0), 2, 0).unwrap();
         assert_eq!(hours.len(), 1, "the first hour rolled up: {hours:?}");
+        // 91 days on, every tier has pruned the app's points, and its series went with them.
+        store.tick(start + 91 * 86_400, &[]).unwrap();
+        assert!(store.metrics("web").unwrap().is_empty());
+        store
+            .tick(start + 91 * 86_400 + 1, &[sample("web", 0, "cpu", 3.0)])
+            .unwrap();
+        assert_eq!(store.metrics("web").unwrap(), vec!["cpu".to_string()]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
