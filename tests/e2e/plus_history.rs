@@ -198,3 +198,25 @@ fn plus_history_page_in_chromium_draws_live_charts_of_cpu_memory_and_a_custom_me
             == Some(Value::String("7d".into()))
     });
 }
+
+#[test]
+fn plus_without_a_usable_history_store_runs_on_and_says_why() {
+    let p = Pm2::new("plus_history_unusable");
+    // A directory where the database should be: SQLite cannot open it.
+    std::fs::create_dir_all(p.home.join("plus/history.db/x")).expect("mkdir");
+    let port = free_port();
+    p.ok(&["set", "pm2-plus:port", &port.to_string()]);
+    p.ok(&["plus"]);
+    let auth = bearer(&p);
+    let with = [("Authorization", auth.as_str())];
+    let table = request(port, "GET", "/api/processes", &with).expect("reply");
+    assert_eq!(table.status, 200, "the rest of the dashboard works");
+    let r = request(port, "GET", "/api/history?app=pm2-plus", &with).expect("reply");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.text().contains("history store"), "{}", r.text());
+    let log = p.home.join("logs/pm2-plus-error.log");
+    p.wait_until(T, "the reason in pm2-plus's error log", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.contains("history charts off") && text.contains("history.db")
+    });
+}
