@@ -96,6 +96,21 @@ fn plus_history_records_every_second_and_survives_restarts_of_dashboard_and_daem
         & 0o777;
     assert_eq!(mode, 0o600, "{}", db.display());
     bad_queries_are_refused(&p, port);
+    // A restart of the app shows in its restarts series.
+    p.ok_env(
+        &[("NODE_PATH", node_path.as_str())],
+        &["restart", "io-metric"],
+    );
+    p.wait_until(T, "the restarts series at 1", || {
+        points(&p, port, "io-metric", "restarts")
+            .last()
+            .is_some_and(|pt| pt.1 == 1.0)
+    });
+    let auth = bearer(&p);
+    let week = "/api/history?app=io-metric&metric=memory&range=7d";
+    let r = request(port, "GET", week, &[("Authorization", auth.as_str())]).expect("reply");
+    let body: Value = serde_json::from_slice(&r.body).expect("JSON");
+    assert_eq!(body["step_s"], 60, "7d reads the minute tier: {body}");
 
     // A restart of the dashboard keeps the points and records on.
     let first = points(&p, port, "io-metric", "cpu")[0].0;
