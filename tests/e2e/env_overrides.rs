@@ -376,15 +376,6 @@ fn axm_options_merge_key_by_key_and_a_name_renames_the_app_reference() {
     axm_by_hand_scenario(&Pm2::reference("env_axm_by_hand_ref"));
 }
 
-/// `NODE_PATH` for apps that load the npm `@pm2/io` that `scripts/install-deps.sh` put in
-/// `target/pm2-io`.
-fn pm2_io_path() -> String {
-    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pm2-io/node_modules");
-    let found = modules.join("@pm2/io/package.json").is_file();
-    require(found, "@pm2/io not installed (scripts/install-deps.sh)");
-    modules.to_string_lossy().into_owned()
-}
-
 /// Observed with PM2 7.0.4 for an app whose own code calls `@pm2/io`'s `init`:
 /// `axm_options` holds what it sent (`module_name` the app's name, the metrics options it
 /// gave, `apm.type` node, `module_conf` {}, `error` true), and holds it again after a

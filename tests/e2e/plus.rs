@@ -20,7 +20,7 @@ const TALKER: &str =
     "setInterval(() => console.log('talker says <script>window.pwned=1</script>'), 200);\n";
 
 /// Two apps (`axm`, reporting a custom metric, and `talker`) and the dashboard's port.
-fn world(p: &Pm2) -> u16 {
+pub(crate) fn world(p: &Pm2) -> u16 {
     p.fixture("axm.js");
     std::fs::write(p.dir.join("talker.js"), TALKER).expect("write talker.js");
     p.ok(&["start", "axm.js", "--name", "axm"]);
@@ -31,7 +31,7 @@ fn world(p: &Pm2) -> u16 {
 }
 
 /// `pm2 plus`, checked to print the URL; the one-time login token it printed.
-fn plus(p: &Pm2, port: u16) -> String {
+pub(crate) fn plus(p: &Pm2, port: u16) -> String {
     let out = p.ok(&["plus"]);
     let url = format!("http://127.0.0.1:{port}");
     p.expect_output(&out, &format!("PM2 Plus dashboard: {url}"));

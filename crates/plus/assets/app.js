@@ -1,10 +1,13 @@
 // The dashboard page: the server overview, the live process table (SSE, every second),
 // per-app actions (confirmed, POSTed with the session's CSRF token), live logs, and the
-// issues inbox (every 5 s; an issue's stack and log lines, marking it resolved).
+// issues inbox (every 5 s; an issue's stack and log lines, marking it resolved), and an
+// app's history charts (GET /api/history; drawn here as SVG, no library; every second
+// for the last hour, every minute for the longer ranges).
 // Everything the daemon or an app says is set as text, never parsed as HTML.
 "use strict";
 
-const state = { csrf: null, logs: null, logsApp: null, issue: null };
+const state = { csrf: null, logs: null, logsApp: null, issue: null,
+  chartApp: null, chartRange: "1h", chartTimer: null };
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -86,6 +89,11 @@ function renderTable(rows) {
       el("td", p.cpu + "%"), el("td", bytes(p.memory)), restarts, el("td", duration(p.uptime_ms)),
       el("td", metricsText(p.metrics), "metrics"));
     const actions = el("td");
+    const chart = el("button", "chart", "chart");
+    chart.type = "button";
+    chart.dataset.chart = p.name;
+    chart.addEventListener("click", () => openCharts(p.name));
+    actions.append(chart);
     for (const a of ACTIONS) {
       const b = el("button", a);
       b.type = "button";
@@ -153,6 +161,88 @@ function openLogs(id, name) {
   });
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+const CHART_W = 600, CHART_H = 120, CHARTS_MAX = 12;
+
+function svg(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  return e;
+}
+
+function valueText(metric, v) {
+  if (metric === "memory") return bytes(v);
+  if (metric === "cpu") return v.toFixed(1) + "%";
+  return Number.isInteger(v) ? String(v) : v.toFixed(2);
+}
+
+// One chart: a polyline of the points scaled to the box, the range's largest value and
+// the first and last times as text.
+function drawChart(metric, points) {
+  const box = document.getElementById("charts");
+  let figure = box.querySelector('figure[data-metric="' + CSS.escape(metric) + '"]');
+  if (!figure) {
+    figure = el("figure", null, "chart");
+    figure.dataset.metric = metric;
+    figure.append(el("figcaption", metric));
+    box.append(figure);
+  }
+  const t0 = points.length ? points[0][0] : 0;
+  const t1 = points.length ? points[points.length - 1][0] : 1;
+  const top = Math.max(1e-9, ...points.map(p => p[1]));
+  const x = t => ((t - t0) / Math.max(1, t1 - t0)) * CHART_W;
+  const y = v => CHART_H - (v / top) * (CHART_H - 14);
+  const chart = svg("svg", { viewBox: "0 0 " + CHART_W + " " + CHART_H, "data-points": points.length });
+  chart.append(svg("polyline", {
+    points: points.map(p => x(p[0]).toFixed(1) + "," + y(p[1]).toFixed(1)).join(" "),
+  }));
+  const label = (text, at, anchor) => {
+    const t = svg("text", { x: at, y: 11, "text-anchor": anchor });
+    t.textContent = text;
+    return t;
+  };
+  chart.append(label("max " + valueText(metric, top === 1e-9 ? 0 : top), 2, "start"));
+  if (points.length) {
+    const time = ms => new Date(ms).toLocaleTimeString();
+    chart.append(label(time(t0) + " – " + time(t1), CHART_W - 2, "end"));
+  }
+  const old = figure.querySelector("svg");
+  if (old) old.replaceWith(chart); else figure.append(chart);
+}
+
+async function history(app, metric) {
+  const q = "app=" + encodeURIComponent(app) + "&metric=" + encodeURIComponent(metric) +
+    "&range=" + state.chartRange;
+  const r = await api("/api/history?" + q);
+  return r.ok ? r.json() : null;
+}
+
+async function refreshCharts() {
+  const app = state.chartApp;
+  if (!app) return;
+  const cpu = await history(app, "cpu");
+  if (!cpu || app !== state.chartApp) return;
+  drawChart("cpu", cpu.points);
+  for (const metric of cpu.metrics.filter(m => m !== "cpu").slice(0, CHARTS_MAX - 1)) {
+    const h = await history(app, metric);
+    if (h && app === state.chartApp) drawChart(metric, h.points);
+  }
+}
+
+function chartEvery() {
+  clearInterval(state.chartTimer);
+  state.chartTimer = setInterval(refreshCharts, state.chartRange === "1h" ? 1000 : 60000);
+}
+
+function openCharts(name) {
+  state.chartApp = name;
+  document.getElementById("history").hidden = false;
+  document.getElementById("history-app").textContent = name;
+  document.getElementById("charts").replaceChildren();
+  refreshCharts();
+  chartEvery();
+}
+
 function when(ms) { return ms ? new Date(ms).toLocaleString() : ""; }
 
 async function loadIssues() {
@@ -207,6 +297,21 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("issue-resolve").addEventListener("click", resolveIssue);
   document.getElementById("issue-close").addEventListener("click", () => {
     document.getElementById("issue").hidden = true;
+  });
+  for (const b of document.querySelectorAll("#history button[data-range]")) {
+    b.addEventListener("click", () => {
+      state.chartRange = b.dataset.range;
+      for (const o of document.querySelectorAll("#history button[data-range]")) {
+        o.className = o === b ? "on" : "";
+      }
+      refreshCharts();
+      chartEvery();
+    });
+  }
+  document.getElementById("history-close").addEventListener("click", () => {
+    clearInterval(state.chartTimer);
+    state.chartApp = null;
+    document.getElementById("history").hidden = true;
   });
   document.getElementById("logs-all").addEventListener("click", () => openLogs("all", "every app"));
   document.getElementById("logs-close").addEventListener("click", () => {

@@ -6,7 +6,7 @@
 
 use crate::body::Body;
 use crate::state::State;
-use crate::table;
+use crate::{history, table};
 use bytes::Bytes;
 use pm2_proto::{LogsRequest, Request, Response, Target};
 use serde_json::{json, Value};
@@ -44,13 +44,15 @@ pub fn processes(state: Arc<State>) -> Body {
     Body::Stream(rx)
 }
 
-/// Fetches the table every [`TABLE_EVERY`] while at least one browser watches it, and
-/// not at all otherwise (an idle dashboard costs the daemon nothing).
+/// Fetches the table every [`TABLE_EVERY`] and hands it to the history store, with or
+/// without a browser watching (the charts must have no holes). Only when the store could
+/// not be opened does it wait for the first browser (then an idle dashboard costs the
+/// daemon nothing).
 pub async fn poll_table(state: Arc<State>) {
     let mut tick = tokio::time::interval(TABLE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        if state.table.receiver_count() == 0 {
+        if state.table.receiver_count() == 0 && state.history.is_none() {
             state.table_wanted.notified().await;
             tick.reset_immediately();
             continue;
@@ -58,7 +60,13 @@ pub async fn poll_table(state: Arc<State>) {
         tick.tick().await;
         let frame = match state.daemon.request(Request::Summary).await {
             Ok(Response::List { processes }) => {
-                frame("processes", &table::rows(&processes, pm2_home::now_ms()))
+                let now_ms = pm2_home::now_ms();
+                if let Some(store) = &state.history {
+                    let samples = history::record::samples(&processes);
+                    let now = (now_ms / 1000) as i64;
+                    tokio::spawn(history::record::tick(Arc::clone(store), now, samples));
+                }
+                frame("processes", &table::rows(&processes, now_ms))
             }
             Ok(other) => frame("error", &json!({"error": format!("{other:?}")})),
             Err(e) => frame("error", &json!({ "error": e })),

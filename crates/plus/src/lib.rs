@@ -14,7 +14,8 @@
 //! OpenAPI file), `body` and `reply` (HTTP plumbing), `log` (the app's own lines),
 //! `issues` (the inbox of crashes and reported exceptions, and its collector),
 //! `issues_api` (its endpoints and the alerts'), `alerts` (webhooks: rules, engine,
-//! delivery, the HTTP client).
+//! delivery, the HTTP client), `history` (the charts' data: recorded every second into
+//! SQLite, rolled up into three tiers, served by `GET /api/history`).
 
 mod actions;
 mod alerts;
@@ -25,6 +26,7 @@ mod auth;
 mod body;
 mod daemon;
 mod events;
+mod history;
 mod issues;
 mod issues_api;
 mod log;

@@ -90,7 +90,7 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
 }
 
 /// A JSON number, or a string holding one (`@pm2/io` sends both); finite only.
-fn numeric(v: &serde_json::Value) -> Option<f64> {
+pub(crate) fn numeric(v: &serde_json::Value) -> Option<f64> {
     let n = match v {
         serde_json::Value::Number(n) => n.as_f64(),
         serde_json::Value::String(s) => s.trim().parse().ok(),

@@ -7,7 +7,7 @@
 use crate::auth::{self, Caller};
 use crate::body::{self, Body};
 use crate::state::State;
-use crate::{actions, api, assets, events, issues_api, login, reply};
+use crate::{actions, api, assets, events, history, issues_api, login, reply};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap};
 use hyper::{Method, Request, Response, StatusCode};
@@ -30,6 +30,7 @@ pub const DOCUMENTED: &[&str] = &[
     "/api/issues/{id}",
     "/api/issues/{id}/resolve",
     "/api/alerts",
+    "/api/history",
     "/metrics",
 ];
 
@@ -98,6 +99,7 @@ async fn get(state: Arc<State>, caller: &Caller, path: &str, query: &str) -> Res
         "/metrics" => api::prometheus(&state).await,
         "/api/issues" => issues_api::list(&state),
         "/api/alerts" => issues_api::alerts(&state),
+        "/api/history" => history::api::get(state, query).await,
         _ if path.starts_with("/api/issues/") => {
             issues_api::one(&state, &path["/api/issues/".len()..])
         }

@@ -6,7 +6,7 @@ use crate::daemon::Daemon;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
 use crate::state::State;
-use crate::{alerts, events, issues, log, overview, routes};
+use crate::{alerts, events, history, issues, log, overview, routes};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -43,6 +43,7 @@ pub fn run(settings: Settings) -> i32 {
         }
     };
     let issues = Inbox::load(settings.files.dir().join("issues.json"));
+    let history = history::open(settings.files.dir());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
@@ -71,6 +72,7 @@ pub fn run(settings: Settings) -> i32 {
         signals,
         deliveries: Mutex::default(),
         host_name: overview::host_name(),
+        history,
     };
     let state = Arc::new(state);
     rt.block_on(async move {

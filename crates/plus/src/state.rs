@@ -4,13 +4,14 @@
 use crate::alerts::Signal;
 use crate::auth::Sessions;
 use crate::daemon::Daemon;
+use crate::history::store::Store;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
 use bytes::Bytes;
 use pm2_home::plus_alerts::AlertSettings;
 use serde_json::Value;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{mpsc, watch, Notify};
 
@@ -44,6 +45,9 @@ pub struct State {
     pub deliveries: Mutex<VecDeque<Value>>,
     /// This machine's name, in every alert.
     pub host_name: String,
+    /// The history charts' store (None when it could not be opened: the dashboard runs
+    /// on without charts).
+    pub history: Option<Arc<Mutex<Store>>>,
 }
 
 impl State {

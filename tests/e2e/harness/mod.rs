@@ -23,4 +23,4 @@ pub use jlist::*;
 pub use pm2::*;
 pub use poll::{during, poll_until};
 pub use procs::*;
-pub use require::{optional_part, require};
+pub use require::{optional_part, pm2_io_path, require};

@@ -27,3 +27,13 @@ pub fn optional_part(found: bool, reason: &str) -> bool {
     }
     found
 }
+
+/// `NODE_PATH` for apps that load the npm `@pm2/io` that `scripts/install-deps.sh` put in
+/// `target/pm2-io` (the test fails without it, see [`require`]).
+pub fn pm2_io_path() -> String {
+    let modules =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pm2-io/node_modules");
+    let found = modules.join("@pm2/io/package.json").is_file();
+    require(found, "@pm2/io not installed (scripts/install-deps.sh)");
+    modules.to_string_lossy().into_owned()
+}

@@ -1,0 +1,68 @@
+//! `GET /api/history?app=<name>&metric=<cpu|memory|restarts|custom>&range=<1h|24h|7d|90d>`
+//! (and `&pm_id=<id>` for one instance): the points `[t_ms, value]` of one chart, read
+//! from the finest tier that holds the range, and the metrics recorded for the app.
+
+use super::tiers::{self, RANGES, TIERS};
+use crate::body::Body;
+use crate::login::query_param;
+use crate::reply;
+use crate::state::State;
+use hyper::{Response, StatusCode};
+use serde_json::json;
+use std::sync::Arc;
+
+/// Answers one history query.
+pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
+    let Some(store) = state.history.clone() else {
+        return reply::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the history store could not be opened (see the pm2-plus app's error log)",
+        );
+    };
+    let app = query_param(query, "app").unwrap_or_default();
+    if app.is_empty() {
+        return reply::error(StatusCode::BAD_REQUEST, "missing app=<name>");
+    }
+    let metric = query_param(query, "metric").unwrap_or_else(|| "cpu".into());
+    let range = query_param(query, "range").unwrap_or_else(|| "1h".into());
+    let pm_id = match query_param(query, "pm_id").map(|v| v.parse::<u32>()) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => return reply::error(StatusCode::BAD_REQUEST, "pm_id must be a number"),
+    };
+    let now = (pm2_home::now_ms() / 1000) as i64;
+    let Some((tier, since)) = tiers::for_range(&range, now) else {
+        let known = RANGES.join(", ");
+        return reply::error(
+            StatusCode::BAD_REQUEST,
+            &format!("unknown range {range:?}: one of {known}"),
+        );
+    };
+    let read = {
+        let (app, metric) = (app.clone(), metric.clone());
+        tokio::task::spawn_blocking(move || {
+            let store = store.lock().map_err(|_| "lock poisoned".to_string())?;
+            let points = store
+                .points(&app, &metric, pm_id, tier, since)
+                .map_err(|e| e.to_string())?;
+            let metrics = store.metrics(&app).map_err(|e| e.to_string())?;
+            Ok::<_, String>((points, metrics))
+        })
+        .await
+    };
+    match read {
+        Ok(Ok((points, metrics))) => reply::json(
+            StatusCode::OK,
+            &json!({
+                "app": app,
+                "metric": metric,
+                "range": range,
+                "step_s": TIERS[tier].width_s,
+                "metrics": metrics,
+                "points": points,
+            }),
+        ),
+        Ok(Err(e)) => reply::error(StatusCode::INTERNAL_SERVER_ERROR, &format!("history: {e}")),
+        Err(e) => reply::error(StatusCode::INTERNAL_SERVER_ERROR, &format!("history: {e}")),
+    }
+}

@@ -1,0 +1,237 @@
+//! The dashboard's history charts (pm2-rs beyond PM2 7, whose charts live in the hosted
+//! PM2 Plus service, so no reference twin): recorded every second with no browser
+//! connected into `PM2_HOME/plus/history.db` (mode 0600), served by `GET /api/history`
+//! for cpu, memory and a custom metric an app reports with the npm `@pm2/io`, and still
+//! there after a restart of the dashboard and of the daemon.
+
+use crate::harness::cluster::free_port;
+use crate::harness::http::request;
+use crate::harness::*;
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(30);
+
+/// The bearer header of this home's API token.
+fn bearer(p: &Pm2) -> String {
+    let token = std::fs::read_to_string(p.home.join("plus/api-token"))
+        .unwrap_or_else(|e| p.fail(&format!("no api-token: {e}"), None));
+    format!("Bearer {}", token.trim())
+}
+
+/// `GET /api/history` for one chart; None while the dashboard does not answer 200.
+fn history(p: &Pm2, port: u16, app: &str, metric: &str) -> Option<Value> {
+    let auth = bearer(p);
+    let path = format!("/api/history?app={app}&metric={metric}&range=1h");
+    let r = request(port, "GET", &path, &[("Authorization", auth.as_str())]).ok()?;
+    if r.status != 200 {
+        return None;
+    }
+    serde_json::from_slice(&r.body).ok()
+}
+
+/// The `[t, value]` points of one chart (empty while it does not answer).
+fn points(p: &Pm2, port: u16, app: &str, metric: &str) -> Vec<(u64, f64)> {
+    let Some(body) = history(p, port, app, metric) else {
+        return Vec::new();
+    };
+    body["points"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|pt| Some((pt[0].as_u64()?, pt[1].as_f64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Starts the app that reports `queue` with `@pm2/io`.
+fn start_app(p: &Pm2, node_path: &str) {
+    p.ok_env(
+        &[("NODE_PATH", node_path)],
+        &["start", "pm2io_metric.js", "--name", "io-metric"],
+    );
+}
+
+#[test]
+#[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
+#[cfg_attr(no_pm2_io, ignore = "@pm2/io not installed (scripts/install-deps.sh)")]
+fn plus_history_records_every_second_and_survives_restarts_of_dashboard_and_daemon() {
+    let p = Pm2::new("plus_history");
+    let node_path = pm2_io_path();
+    p.fixture("pm2io_metric.js");
+    start_app(&p, &node_path);
+    let port = free_port();
+    p.ok(&["set", "pm2-plus:port", &port.to_string()]);
+    p.ok(&["plus"]);
+
+    // No browser is connected: the dashboard records anyway.
+    p.wait_until(T, "5 cpu and memory points", || {
+        points(&p, port, "io-metric", "cpu").len() >= 5
+            && points(&p, port, "io-metric", "memory").len() >= 5
+    });
+    let memory = points(&p, port, "io-metric", "memory");
+    assert!(memory.iter().all(|(_, m)| *m > 0.0), "{memory:?}");
+    p.wait_until(T, "the custom metric `queue` as a series", || {
+        let q = points(&p, port, "io-metric", "queue");
+        q.len() >= 3 && q.iter().all(|(_, v)| (1.0..=9.0).contains(v))
+    });
+    let listed = history(&p, port, "io-metric", "cpu").expect("history");
+    let metrics: Vec<&str> = listed["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    // Built-in ones first, then `queue` among @pm2/io's own (heap, event loop, ...).
+    assert_eq!(metrics[..3], ["cpu", "memory", "restarts"], "{listed}");
+    assert!(metrics.contains(&"queue"), "{listed}");
+    assert_eq!(listed["step_s"], 1);
+    let db = p.home.join("plus/history.db");
+    let mode = std::fs::metadata(&db)
+        .expect("history.db")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "{}", db.display());
+    bad_queries_are_refused(&p, port);
+    // A restart of the app shows in its restarts series.
+    p.ok_env(
+        &[("NODE_PATH", node_path.as_str())],
+        &["restart", "io-metric"],
+    );
+    p.wait_until(T, "the restarts series at 1", || {
+        points(&p, port, "io-metric", "restarts")
+            .last()
+            .is_some_and(|pt| pt.1 == 1.0)
+    });
+    let auth = bearer(&p);
+    let week = "/api/history?app=io-metric&metric=memory&range=7d";
+    let r = request(port, "GET", week, &[("Authorization", auth.as_str())]).expect("reply");
+    let body: Value = serde_json::from_slice(&r.body).expect("JSON");
+    assert_eq!(body["step_s"], 60, "7d reads the minute tier: {body}");
+
+    // A restart of the dashboard keeps the points and records on.
+    let first = points(&p, port, "io-metric", "cpu")[0].0;
+    p.ok(&["restart", "pm2-plus"]);
+    let restarted = now_ms();
+    p.wait_until(
+        T,
+        "points from before and after the dashboard's restart",
+        || {
+            let cpu = points(&p, port, "io-metric", "cpu");
+            cpu.first().is_some_and(|pt| pt.0 == first)
+                && cpu.last().is_some_and(|pt| pt.0 > restarted)
+        },
+    );
+
+    // So does a restart of the daemon (`pm2 kill`, then `pm2 plus` again).
+    p.ok(&["kill"]);
+    let killed = now_ms();
+    start_app(&p, &node_path);
+    p.ok(&["plus"]);
+    p.wait_until(
+        T,
+        "points from before and after the daemon's restart",
+        || {
+            let cpu = points(&p, port, "io-metric", "cpu");
+            cpu.first().is_some_and(|pt| pt.0 == first)
+                && cpu.last().is_some_and(|pt| pt.0 > killed)
+        },
+    );
+    let queue = points(&p, port, "io-metric", "queue");
+    assert!(queue.first().is_some_and(|pt| pt.0 < killed), "{queue:?}");
+}
+
+/// An unknown range, no app: 400 with what to send; no token: 401.
+fn bad_queries_are_refused(p: &Pm2, port: u16) {
+    let auth = bearer(p);
+    let with = [("Authorization", auth.as_str())];
+    let r = request(port, "GET", "/api/history?app=io-metric&range=1y", &with).expect("reply");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("1h, 24h, 7d, 90d"), "{}", r.text());
+    let r = request(port, "GET", "/api/history?metric=cpu", &with).expect("reply");
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = request(port, "GET", "/api/history?app=io-metric", &[]).expect("reply");
+    assert_eq!(r.status, 401, "{}", r.text());
+}
+
+/// The number of points the page's chart of `metric` draws (-1 while there is none).
+fn drawn(browser: &mut browser::Browser, metric: &str) -> i64 {
+    let js = format!(
+        "(() => {{ const s = document.querySelector('#charts figure[data-metric=\"{metric}\"] svg'); \
+         return s ? Number(s.dataset.points) : -1; }})()"
+    );
+    browser
+        .eval(&js)
+        .ok()
+        .and_then(|v| v.as_i64())
+        .unwrap_or(-1)
+}
+
+#[test]
+#[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
+#[cfg_attr(no_chromium, ignore = "chromium not on PATH (scripts/install-deps.sh)")]
+fn plus_history_page_in_chromium_draws_live_charts_of_cpu_memory_and_a_custom_metric() {
+    require(
+        have("chromium"),
+        "chromium not on PATH (scripts/install-deps.sh)",
+    );
+    let p = Pm2::new("plus_history_browser");
+    let port = crate::plus::world(&p);
+    let token = crate::plus::plus(&p, port);
+    let mut browser = browser::Browser::launch(&p.dir).unwrap_or_else(|e| p.fail(&e, None));
+    browser
+        .navigate(&format!("http://127.0.0.1:{port}/login?token={token}"))
+        .unwrap_or_else(|e| p.fail(&e, None));
+    let open = "(() => { const b = document.querySelector('#processes tr[data-name=\"axm\"] button[data-chart]'); \
+                if (b) b.click(); return !!b; })()";
+    p.wait_until(T, "axm's chart button, clicked", || {
+        browser.eval(open).ok() == Some(Value::Bool(true))
+    });
+    p.wait_until(T, "charts of cpu, memory and Req/min with points", || {
+        drawn(&mut browser, "cpu") >= 3
+            && drawn(&mut browser, "memory") >= 3
+            && drawn(&mut browser, "Req/min") >= 1
+    });
+    let before = drawn(&mut browser, "memory");
+    p.wait_until(T, "the memory chart growing live", || {
+        drawn(&mut browser, "memory") > before
+    });
+    let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/plus-history.png");
+    browser
+        .screenshot(&shot)
+        .unwrap_or_else(|e| p.fail(&e, None));
+    // The 7-day range reads the minute tier: the page asks for it and draws what it gets.
+    let week = "document.querySelector('#history button[data-range=\"7d\"]').click(); true";
+    assert_eq!(browser.eval(week).ok(), Some(Value::Bool(true)));
+    p.wait_until(T, "the 7d button marked", || {
+        browser
+            .eval("document.querySelector('#history button.on').dataset.range")
+            .ok()
+            == Some(Value::String("7d".into()))
+    });
+}
+
+#[test]
+fn plus_without_a_usable_history_store_runs_on_and_says_why() {
+    let p = Pm2::new("plus_history_unusable");
+    // A directory where the database should be: SQLite cannot open it.
+    std::fs::create_dir_all(p.home.join("plus/history.db/x")).expect("mkdir");
+    let port = free_port();
+    p.ok(&["set", "pm2-plus:port", &port.to_string()]);
+    p.ok(&["plus"]);
+    let auth = bearer(&p);
+    let with = [("Authorization", auth.as_str())];
+    let table = request(port, "GET", "/api/processes", &with).expect("reply");
+    assert_eq!(table.status, 200, "the rest of the dashboard works");
+    let r = request(port, "GET", "/api/history?app=pm2-plus", &with).expect("reply");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.text().contains("history store"), "{}", r.text());
+    let log = p.home.join("logs/pm2-plus-error.log");
+    p.wait_until(T, "the reason in pm2-plus's error log", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.contains("history charts off") && text.contains("history.db")
+    });
+}
