@@ -79,7 +79,7 @@ fn remove_stale_bases(parent: &Path) {
         else {
             continue;
         };
-        if pid as u32 != std::process::id() && !crate::process::alive(pid) {
+        if pid as u32 != std::process::id() && !pm2_home::liveness::alive(pid) {
             for child in std::fs::read_dir(entry.path())
                 .into_iter()
                 .flatten()

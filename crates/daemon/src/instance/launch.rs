@@ -92,20 +92,13 @@ impl Instance {
 
     /// Spawns a new process for this instance (not yet installed as the running one).
     pub(super) async fn spawn_process(&mut self) -> Result<Running, SpawnError> {
-        if self.cgroup.is_none() {
-            self.cgroup =
-                pm2_supervisor::cgroup::InstanceCgroup::for_instance(&self.info.unique_id);
-        }
+        self.ensure_cgroup();
         let mut spec = self.spawn_spec()?;
         self.notify_env(&mut spec);
         let ipc = self.speaks_node_ipc();
         let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;
         let worker_id = worker_channel::next_worker_id();
-        let listen_fds = self
-            .listen
-            .as_ref()
-            .map(|l| l.raw_fds())
-            .unwrap_or_default();
+        let listen_fds = self.listen.as_ref().map(|l| l.raw_fds());
         let channel = if ipc {
             let (parent, child_end) = ipc::channel_pair().map_err(SpawnError::IpcChannel)?;
             spec.env
@@ -115,7 +108,7 @@ impl Instance {
             None
         };
         let channel_fd = channel.as_ref().map(|(_, child_end)| child_end.as_raw_fd());
-        self.hand_over_fds(&mut spec, listen_fds, channel_fd);
+        self.hand_over_fds(&mut spec, listen_fds.unwrap_or_default(), channel_fd);
         let mut child = pm2_supervisor::spawn(&spec).map_err(|error| SpawnError::Exec {
             program: spec.program.clone(),
             error,
@@ -154,6 +147,15 @@ impl Instance {
             link,
             stdin,
         })
+    }
+
+    /// The instance's cgroup, made at its first spawn (whole-tree tracking; stays `None`
+    /// where the machine gives none).
+    fn ensure_cgroup(&mut self) {
+        if self.cgroup.is_none() {
+            self.cgroup =
+                pm2_supervisor::cgroup::InstanceCgroup::for_instance(&self.info.unique_id);
+        }
     }
 
     /// What the child inherits: the app's `listen` sockets at fds 3.. (with the systemd
