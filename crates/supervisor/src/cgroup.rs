@@ -5,7 +5,9 @@
 //! hierarchy (no mount, not root, no delegation) or `PM2_RS_NO_CGROUPS` is set, nothing
 //! changes: the tree walk alone is used, as before.
 //!
-//! Layout: `<cgroup2 mount><the daemon's own cgroup>/pm2-rs-<daemon pid>/<instance id>/`.
+//! Layout: `<cgroup2 mount><the daemon's own cgroup>/pm2-rs-<pid namespace>-<daemon
+//! pid>/<instance id>/`. Joining is best-effort: a child that cannot join (its cgroup was
+//! removed under it) runs all the same, tracked by the tree walk.
 //! No controller is enabled (only membership is used), so the no-internal-process rule
 //! does not apply and nothing about resources changes for the apps. A base left by a
 //! daemon that died is removed by the next one when empty.
@@ -18,6 +20,20 @@ use std::sync::OnceLock;
 
 /// The folder name prefix of a daemon's base cgroup.
 const BASE_PREFIX: &str = "pm2-rs-";
+
+/// This process's PID namespace (the inode in `/proc/self/ns/pid`): a base is named by it
+/// and the daemon's pid, and only bases of this namespace are swept, since a pid means
+/// nothing in another one (a daemon in a container is pid 1 there).
+fn pid_namespace() -> String {
+    std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .and_then(|l| {
+            let text = l.to_string_lossy().into_owned();
+            let inode = text.strip_prefix("pid:[")?.strip_suffix(']')?.to_string();
+            Some(inode)
+        })
+        .unwrap_or_else(|| "0".into())
+}
 
 /// This process's base cgroup, made on first use; `None` when cgroups cannot be used.
 fn base() -> Option<&'static Path> {
@@ -33,7 +49,11 @@ fn make_base() -> Option<PathBuf> {
     let own = own_cgroup()?;
     let parent = mount.join(own.trim_start_matches('/'));
     remove_stale_bases(&parent);
-    let base = parent.join(format!("{BASE_PREFIX}{}", std::process::id()));
+    let base = parent.join(format!(
+        "{BASE_PREFIX}{}-{}",
+        pid_namespace(),
+        std::process::id()
+    ));
     match std::fs::create_dir(&base) {
         Ok(()) => Some(base),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Some(base),
@@ -71,10 +91,11 @@ fn remove_stale_bases(parent: &Path) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
+    let ours = format!("{BASE_PREFIX}{}-", pid_namespace());
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(pid) = name
-            .strip_prefix(BASE_PREFIX)
+            .strip_prefix(ours.as_str())
             .and_then(|p| p.parse::<i32>().ok())
         else {
             continue;

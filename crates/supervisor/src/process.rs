@@ -67,7 +67,8 @@ pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
                 return Err(io::Error::last_os_error());
             }
             if let Some(fd) = cgroup {
-                crate::cgroup::join_from_child(fd)?;
+                // Best-effort: an app never fails to start over its tracking cgroup.
+                let _ = crate::cgroup::join_from_child(fd);
             }
             mark_inherited_fds_cloexec();
             restore_app_scheduling();
