@@ -1,7 +1,8 @@
-//! Whole-tree tracking (beyond PM2): each instance's processes live in a cgroup v2 of
-//! their own, so a descendant that left the app's process group or daemonised (a double
-//! fork re-parents it to init, out of reach of a `/proc` tree walk) is still found, sent
-//! the stop signal and killed with the app. Where the machine gives no writable cgroup v2
+//! Whole-tree tracking (beyond PM2): each process an instance starts lives, with what it
+//! starts, in a cgroup v2 of its own (one per process: an overlapping reload's old and new
+//! processes never share one), so a descendant that left the app's process group or
+//! daemonised (a double fork re-parents it to init, out of reach of a `/proc` tree walk)
+//! is still found, sent the stop signal and killed with the app. Where the machine gives no writable cgroup v2
 //! hierarchy (no mount, not root, no delegation) or `PM2_RS_NO_CGROUPS` is set, nothing
 //! changes: the tree walk alone is used, as before.
 //!

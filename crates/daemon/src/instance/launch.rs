@@ -19,6 +19,9 @@ use std::time::Duration;
 use tokio::process::Child;
 use tokio::time::Instant;
 
+/// Numbers the processes' cgroups (unique in the daemon's process, with the instance's id).
+static NEXT_CGROUP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Variables that hand a child descriptors or the daemon's sockets (a Node IPC channel;
 /// systemd's sockets, `NOTIFY_SOCKET` and its watchdog); never inherited from the CLI's
 /// environment: only the daemon sets them, for what it passes.
@@ -91,9 +94,10 @@ impl Instance {
     }
 
     /// Spawns a new process for this instance (not yet installed as the running one).
-    pub(super) async fn spawn_process(&mut self) -> Result<Running, SpawnError> {
-        self.ensure_cgroup();
+    pub(super) async fn spawn_process(&self) -> Result<Running, SpawnError> {
+        let cgroup = self.process_cgroup();
         let mut spec = self.spawn_spec()?;
+        spec.cgroup_procs = cgroup.as_ref().map(|c| c.procs_fd());
         self.notify_env(&mut spec);
         let ipc = self.speaks_node_ipc();
         let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;
@@ -146,16 +150,20 @@ impl Instance {
             relays,
             link,
             stdin,
+            _cgroup: cgroup,
         })
     }
 
-    /// The instance's cgroup, made at its first spawn (whole-tree tracking; stays `None`
-    /// where the machine gives none).
-    fn ensure_cgroup(&mut self) {
-        if self.cgroup.is_none() {
-            self.cgroup =
-                pm2_supervisor::cgroup::InstanceCgroup::for_instance(&self.info.unique_id);
-        }
+    /// A cgroup for the process about to be spawned (whole-tree tracking; `None` where the
+    /// machine gives none). One per process, not per instance: during an overlapping
+    /// reload the old process's tree is stopped while the new one runs, and stopping the
+    /// old one's cgroup must not reach the new one.
+    fn process_cgroup(&self) -> Option<pm2_supervisor::cgroup::InstanceCgroup> {
+        let generation = NEXT_CGROUP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        pm2_supervisor::cgroup::InstanceCgroup::for_instance(&format!(
+            "{}-{generation}",
+            self.info.unique_id
+        ))
     }
 
     /// What the child inherits: the app's `listen` sockets at fds 3.. (with the systemd
@@ -250,7 +258,7 @@ impl Instance {
             env,
             pre_exec: None,
             credentials: run_as.map(|r| r.credentials),
-            cgroup_procs: self.cgroup.as_ref().map(|c| c.procs_fd()),
+            cgroup_procs: None,
         })
     }
 }

@@ -33,9 +33,6 @@ pub(super) struct Instance {
     pub(super) primary: Primary,
     /// The app's `listen` sockets, which every process of it inherits (beyond PM2).
     pub(super) listen: Option<Arc<crate::listen::ListenSet>>,
-    /// The instance's cgroup (whole-tree tracking, beyond PM2), made at its first spawn;
-    /// `None` where the machine gives none.
-    pub(super) cgroup: Option<pm2_supervisor::cgroup::InstanceCgroup>,
     /// Its end of the daemon's `NOTIFY_SOCKET` (beyond PM2; see `notify_gate.rs`).
     pub(super) notify: Option<crate::notify::NotifyLink>,
     /// Its process's `watchdog_sec` timer (beyond PM2).
@@ -66,7 +63,6 @@ impl Instance {
             settings,
             primary,
             listen: None,
-            cgroup: None,
             notify: None,
             watchdog: Default::default(),
             health: Default::default(),
