@@ -25,7 +25,8 @@ fn ecosystem(p: &Pm2) -> PathBuf {
          "env": {"PORT": "3000", "TRICKY": TRICKY}, "max_memory_restart": "200M",
          "kill_timeout": 3000, "health_check": {"http": 3000, "path": "/health"}},
         {"name": "worker", "script": app, "args": ["--queue", "a b"], "autorestart": false,
-         "stop_exit_codes": [3], "env": {"TRICKY": TRICKY}},
+         "stop_exit_codes": [3], "env": {"TRICKY": TRICKY}, "notify": true,
+         "watchdog_sec": 5},
     ]});
     std::fs::write(&file, format!("module.exports = {conf};\n")).expect("ecosystem");
     file
@@ -87,6 +88,11 @@ fn systemd_units_pass_systemd_analyze_verify() {
         "{worker}"
     );
     assert!(worker.contains(r#""--queue" "a b""#), "{worker}");
+    assert!(
+        worker.contains("Type=notify") && worker.contains("WatchdogSec=5000ms"),
+        "notify and watchdog_sec: {worker}"
+    );
+    assert!(api.contains("Type=simple"), "{api}");
     // A template is verified as one of its instances.
     std::fs::copy(out.join("pm2-api@.service"), out.join("pm2-api@0.service")).expect("copy");
     for unit in ["pm2-api@0.service", "pm2-worker.service"] {

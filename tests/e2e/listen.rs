@@ -24,7 +24,9 @@ fn ecosystem(p: &Pm2, listen: serde_json::Value) -> String {
     file.to_string_lossy().into_owned()
 }
 
-fn served_pid(port: u16) -> Result<i64, String> {
+/// One request on a new connection: the pid that served it (the fixtures answer
+/// `pid=<pid>`).
+pub(crate) fn served_pid(port: u16) -> Result<i64, String> {
     let reply = http::get(port, "/")?;
     reply
         .text()

@@ -5,6 +5,7 @@
 
 use crate::harness::cluster::free_port;
 use crate::harness::*;
+use crate::listen::served_pid;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -260,16 +261,6 @@ fn save_and_resurrect_keep_notify_and_the_watchdog() {
     let log = std::fs::read_to_string(p.home.join("pm2.log")).unwrap_or_default();
     let readies = log.matches("App [web:0] sent READY=1").count();
     assert_eq!(readies, 2, "before and after the resurrect: {log}");
-}
-
-/// One request on a new connection: the pid that served it.
-fn served_pid(port: u16) -> Result<i64, String> {
-    let reply = http::get(port, "/")?;
-    reply
-        .text()
-        .strip_prefix("pid=")
-        .and_then(|p| p.parse().ok())
-        .ok_or_else(|| format!("unexpected body {:?}", reply.text()))
 }
 
 /// One request of the client loop.

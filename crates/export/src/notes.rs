@@ -60,6 +60,9 @@ fn beyond_pm2(app: &AppSpec, notes: &mut Vec<String>) {
             }
         ));
     }
+    if app.notify || app.watchdog_ms.is_some() {
+        notes.push("notify/watchdog_sec: systemd units use Type=notify and WatchdogSec=; Kubernetes and Compose have no equivalent".into());
+    }
     if !app.listen.is_empty() {
         notes.push(
             "listen: not translated (use a systemd socket unit, or let the app bind its port)"

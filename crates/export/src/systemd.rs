@@ -55,7 +55,13 @@ fn unit_section(body: &mut String, app: &AppSpec) {
 
 fn service_section(body: &mut String, app: &AppSpec, template: bool, notes: &mut Vec<String>) {
     let _ = writeln!(body, "\n[Service]");
-    let _ = writeln!(body, "Type=simple");
+    // A `notify` app says READY=1 itself, as systemd's Type=notify expects; the watchdog
+    // is systemd's own (WatchdogSec=, WATCHDOG=1 on the same socket).
+    let kind = if app.notify { "notify" } else { "simple" };
+    let _ = writeln!(body, "Type={kind}");
+    if let Some(ms) = app.watchdog_ms {
+        let _ = writeln!(body, "WatchdogSec={ms}ms");
+    }
     match file_path(&app.cwd) {
         Some(cwd) => {
             let _ = writeln!(body, "WorkingDirectory={cwd}");
