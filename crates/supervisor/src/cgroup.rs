@@ -63,8 +63,14 @@ fn make_base() -> Option<PathBuf> {
 }
 
 /// Where the cgroup v2 hierarchy is mounted (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified`
-/// on a hybrid system), from `/proc/self/mountinfo`.
+/// on a hybrid system), read from `/proc/self/mountinfo` once per process (every tree stop
+/// asks).
 fn cgroup2_mount() -> Option<PathBuf> {
+    static MOUNT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    MOUNT.get_or_init(read_cgroup2_mount).clone()
+}
+
+fn read_cgroup2_mount() -> Option<PathBuf> {
     let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     info.lines().find_map(|line| {
         let (left, right) = line.split_once(" - ")?;
