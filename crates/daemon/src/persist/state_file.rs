@@ -94,18 +94,7 @@ pub(crate) fn compact_if_due(daemon: &Daemon) {
 fn compact_locked(daemon: &Daemon, store: &mut StateStore) {
     let home = &daemon.settings.home;
     let generation = store.generation + 1;
-    let mut apps = Vec::new();
-    {
-        let registry = daemon.registry();
-        registry.for_each(|p| {
-            let mut entry = pm2_proto::pm2json::dump_entry(p);
-            if let Value::Object(map) = &mut entry {
-                map.insert("pm_id".into(), p.pm_id.into());
-            }
-            apps.push(entry);
-        });
-        store.tracker.recorded_all(&registry);
-    }
+    let apps = store.tracker.record_all(&daemon.registry());
     let snapshot = serde_json::to_vec(&Snapshot { generation, apps }).unwrap_or_default();
     let mut header = Vec::new();
     journal::encode(&Record::Generation(generation), &mut header);

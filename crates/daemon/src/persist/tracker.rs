@@ -7,6 +7,7 @@ use super::journal::Record;
 use crate::instance::InstanceHandle;
 use crate::registry::Registry;
 use pm2_proto::{pm2json, ProcessInfo};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
@@ -76,15 +77,24 @@ impl Tracker {
         records
     }
 
-    /// Everything is recorded as it is now (a compaction wrote the whole table).
-    pub(crate) fn recorded_all(&mut self, registry: &Registry) {
+    /// The whole table as `dump.pm2` entries (each with its `pm_id`), for a compaction's
+    /// snapshot, with everything marked recorded as it is in those entries. Each entry and
+    /// its fingerprint come from one look at the instance, its change flag taken before:
+    /// a change made while the snapshot is built is journaled next time, never lost.
+    pub(crate) fn record_all(&mut self, registry: &Registry) -> Vec<Value> {
         self.tracked.clear();
+        let mut apps = Vec::with_capacity(registry.len());
         registry.for_each_handle(|id, handle| {
             let mut handle = handle.clone();
             handle.take_changed();
-            let recorded = handle.peek(fingerprint);
+            let (recorded, mut entry) = handle.peek(|p| (fingerprint(p), pm2json::dump_entry(p)));
+            if let Value::Object(map) = &mut entry {
+                map.insert("pm_id".into(), id.into());
+            }
+            apps.push(entry);
             self.tracked.insert(id, Tracked { handle, recorded });
         });
+        apps
     }
 }
 
