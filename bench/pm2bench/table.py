@@ -5,6 +5,8 @@ Every builder takes the results dict (as saved in the JSON dump) and returns its
 no row.
 """
 
+from .scaling_view import COMMANDS as SCALING_COMMANDS
+from .scaling_view import fmt, medians
 from .targets import TARGETS, verdict
 
 
@@ -221,9 +223,53 @@ def nodeapi_rows(res, opts):
     return rows
 
 
+def _span(points):
+    return f"{fmt(points[0][1])} → {fmt(points[-1][1])}"
+
+
+def scaling_rows(res, opts):
+    """One row per `scaling` command: median at the fewest → the most apps, and how much
+    pm2-rs grows over that span (the goal: flat)."""
+    sc = res.get("scaling")
+    if not sc or not sc.get("by_n"):
+        return []
+    t, rows = TARGETS["scaling_flat"], []
+    for cmd in SCALING_COMMANDS:
+        a, b = medians(sc, "pm2", cmd), medians(sc, "pm2-rs", cmd)
+        if len(a) < 2 or len(b) < 2 or a[-1][0] != b[-1][0]:
+            continue
+        grow, grow_pm2 = b[-1][1] / b[0][1], a[-1][1] / a[0][1]
+        rows.append((f"`pm2 {cmd}`, {b[0][0]:,} → {b[-1][0]:,} apps running (scaling)",
+                     _span(a), _span(b), f"pm2-rs grows {grow:.2f}x, PM2 {grow_pm2:.2f}x; "
+                     f"{a[-1][1] / b[-1][1]:.0f}x faster at {b[-1][0]:,}", t.text,
+                     verdict(t.met(grow))))
+    return rows
+
+
+def _reload_cell(x):
+    return (f"{x['failed']} of {x['sent']} failed "
+            f"({'/'.join(str(v) for v in x['failed_per_run'])}), "
+            f"no answer for {x['outage_ms']:.0f} ms; p50 {x['p50_ms']:.2f} ms, p99 {x['p99_ms']:.2f} ms")
+
+
+def fork_reload_rows(res, opts):
+    """Failed requests and latency during 3 reloads of a fork-mode Python app: PM2, and
+    pm2-rs with and without `listen`."""
+    r = res.get("fork_reload")
+    if not r or "pm2" not in r or "pm2-rs listen" not in r:
+        return []
+    t = TARGETS["fork_reload_listen"]
+    ours = "with `listen`: " + _reload_cell(r["pm2-rs listen"])
+    if "pm2-rs" in r:
+        ours += "; without: " + _reload_cell(r["pm2-rs"])
+    return [("Fork-mode Python HTTP app, 3 × `pm2 reload`, connection per request",
+             _reload_cell(r["pm2"]), ours, "", t.text,
+             verdict(t.met(r["pm2-rs listen"]["failed"])))]
+
+
 #: the table's sections, in the order of `all`
 ROW_BUILDERS = (list_rows, start_rows, coldstart_rows, rss_rows, crash_rows, logs_rows, cluster_rows,
-                idle_rows, nodeapi_rows)
+                idle_rows, nodeapi_rows, scaling_rows, fork_reload_rows)
 
 
 def render_table(res, opts, pm2_version):
