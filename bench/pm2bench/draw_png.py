@@ -25,10 +25,22 @@ def style(name):
 
 
 def draw(series, out):
-    """Write the PNG."""
-    panels = series["panels"]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4), sharey=True)
-    for ax, panel in zip(axes, panels):
+    """Write the PNG: a row of panels per measure (wall time, CPU time)."""
+    rows = series["rows"]
+    ncols = len(rows[0]["panels"])
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(4 * ncols, 3.6 * len(rows)),
+                             sharey="row", squeeze=False)
+    for row, ax_row in zip(rows, axes):
+        draw_row(row, ax_row)
+    axes[0][0].legend(fontsize="small")
+    fig.suptitle(series["title"], fontsize="medium")
+    fig.tight_layout()
+    fig.savefig(out, dpi=72)
+
+
+def draw_row(row, axes):
+    """One measure: a panel per command."""
+    for ax, panel in zip(axes, row["panels"]):
         for line in panel["lines"]:
             xs = [p[0] for p in line["points"]]
             ys = [p[1] for p in line["points"]]
@@ -40,11 +52,7 @@ def draw(series, out):
         ax.set_title(f"pm2 {panel['cmd']}")
         ax.set_xlabel("apps running")
         ax.grid(True, which="both", alpha=0.3)
-    axes[0].set_ylabel("median wall time (ms)")
-    axes[0].legend(fontsize="small")
-    fig.suptitle(series["title"], fontsize="medium")
-    fig.tight_layout()
-    fig.savefig(out, dpi=80)
+    axes[0].set_ylabel(row["ylabel"])
 
 
 if __name__ == "__main__":

@@ -12,22 +12,25 @@ from pm2bench.table import scaling_rows
 
 
 class FakeManager:
-    """Records the CLI calls; a timed call takes 2 ms, `list` 1 ms."""
+    """Records the CLI calls."""
 
     def __init__(self):
         self.calls = []
-
-    def time_cmd(self, *args, timeout=None):
-        self.calls.append(("timed", *args))
-        return 1.0 if args[0] == "list" else 2.0
 
     def run(self, *args, timeout=None):
         self.calls.append(("run", *args))
 
 
+def fake_cost(m, *args, timeout=None):
+    """A timed call: 2 ms wall (`list` 1 ms), 0.5 ms of CLI CPU, 0.25 ms of the daemon's."""
+    m.calls.append(("timed", *args))
+    return {"wall": 1.0 if args[0] == "list" else 2.0, "cli_cpu": 0.5, "daemon_cpu": 0.25}
+
+
 def block(ms, runs=15):
     """One manager's results at one N, every command taking `ms`."""
-    r = {c: {"median": ms, "p90": ms} for c in ("start", "restart", "stop", "list")}
+    r = {c: {"median": ms, "p90": ms, "cli_cpu_median": ms / 2, "daemon_cpu_median": ms / 4,
+             "cpu_median": ms * 0.75} for c in ("start", "restart", "stop", "list")}
     r["floor"] = {"median": 1.0, "p90": 1.2}
     r["runs"] = runs
     return r
@@ -52,17 +55,20 @@ class ScalingBenchTest(unittest.TestCase):
 
     def test_a_repetition_times_four_commands_and_undoes_its_app(self):
         m = FakeManager()
-        r = one_repetition(m, "/w/app.sh", 60)
+        r = one_repetition(m, "/w/app.sh", 60, fake_cost)
         self.assertEqual(m.calls, [("timed", "start", "/w/app.sh", "--name", "x"),
                                    ("timed", "restart", "x"), ("timed", "stop", "x"),
                                    ("run", "delete", "x"), ("timed", "list")])
-        self.assertEqual(r, {"start": 2.0, "restart": 2.0, "stop": 2.0, "list": 1.0})
+        self.assertEqual({c: x["wall"] for c, x in r.items()},
+                         {"start": 2.0, "restart": 2.0, "stop": 2.0, "list": 1.0})
 
     def test_time_commands_summarises_each_command_and_the_floor(self):
         m = FakeManager()
-        s = time_commands(m, "/w/app.sh", runs=3, warm=1, timeout=60)
+        s = time_commands(m, "/w/app.sh", runs=3, warm=1, timeout=60, cost=fake_cost)
         self.assertEqual(len(m.calls), 5 * 4)
         self.assertEqual((s["start"]["n"], s["list"]["median"], s["runs"]), (3, 1.0, 3))
+        self.assertEqual((s["stop"]["cli_cpu_median"], s["stop"]["daemon_cpu_median"],
+                          s["stop"]["cpu_median"]), (0.5, 0.25, 0.75))
         self.assertEqual(s["floor"]["n"], 3 * 4)
 
     def test_pm2_gets_fewer_runs_at_1000_apps_only(self):
@@ -90,11 +96,23 @@ class ScalingBenchTest(unittest.TestCase):
 
     def test_plot_series_has_a_panel_per_command_with_the_floor(self):
         s = plot_series(saved([300, 310, 400, 900], [3.0, 3.1, 3.2, 3.3]))
-        self.assertEqual([p["cmd"] for p in s["panels"]], ["start", "restart", "stop", "list"])
-        lines = s["panels"][0]["lines"]
+        wall, cpu = s["rows"]
+        self.assertEqual([p["cmd"] for p in wall["panels"]],
+                         ["start", "restart", "stop", "list"])
+        lines = wall["panels"][0]["lines"]
         self.assertEqual([ln["name"] for ln in lines],
                          ["PM2 7.0.4", "pm2-rs", "floor (spawn /bin/true)"])
         self.assertEqual(lines[1]["points"], [(1, 3.0), (10, 3.1), (100, 3.2), (1000, 3.3)])
+        cpu_lines = cpu["panels"][0]["lines"]
+        self.assertEqual([ln["name"] for ln in cpu_lines], ["PM2 7.0.4", "pm2-rs"])
+        self.assertEqual(cpu_lines[1]["points"][0], (1, 2.25))
+
+    def test_the_cpu_table_shows_cli_plus_daemon(self):
+        t = scaling_table(saved([300, 310, 400, 900], [4.0, 4.0, 4.0, 8.0]), cpu=True)
+        lines = t.splitlines()
+        self.assertEqual(lines[3], "| `start` | pm2-rs | 2.00 ms + 1.00 ms | 2.00 ms + 1.00 ms"
+                                   " | 2.00 ms + 1.00 ms | 4.00 ms + 2.00 ms | 2.00x |")
+        self.assertNotIn("floor", t)
 
     def test_results_rows_say_how_much_pm2_rs_grows(self):
         rows = scaling_rows({"scaling": saved([300, 310, 400, 900], [3.0, 3.1, 3.2, 3.3])},

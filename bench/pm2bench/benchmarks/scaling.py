@@ -3,7 +3,9 @@ running, each manager in the same run, against the floor of spawning `/bin/true`
 
 A cost that grows with the number of apps (state rewritten whole, every app encoded for the
 table printed after a command) shows as a line that climbs with N in the plot; a flat line
-is the goal. Per N and manager: a fresh daemon in its own PM2_HOME, N idle `sleep` apps
+is the goal. Each call's CPU time (the CLI's and the daemon's) is kept beside its wall
+time: on a loaded machine wall time includes waiting for a CPU, CPU time does not.
+Per N and manager: a fresh daemon in its own PM2_HOME, N idle `sleep` apps
 from one ecosystem JSON (interpreter none, as `idle`), then repetitions of
 `start app.sh --name x`, `restart x`, `stop x` (timed), `delete x` (not timed) and `list`
 (timed), so every repetition sees the same N. PM2 7 at 1,000 apps needs seconds per call:
@@ -16,6 +18,7 @@ import shutil
 import statistics
 import time
 
+from ..callcost import call_cost
 from ..common import log
 from ..limits import check_for
 from ..machine import utc_now
@@ -47,28 +50,39 @@ def write_idle_ecosystem(m, n):
     return eco
 
 
-def one_repetition(m, app, timeout):
-    """One timed start/restart/stop/list of app `x` with the N apps running: {cmd: ms}."""
-    out = {"start": m.time_cmd("start", app, "--name", "x", timeout=timeout),
-           "restart": m.time_cmd("restart", "x", timeout=timeout),
-           "stop": m.time_cmd("stop", "x", timeout=timeout)}
+def one_repetition(m, app, timeout, cost=call_cost):
+    """One timed start/restart/stop/list of app `x` with the N apps running:
+    {cmd: {"wall", "cli_cpu", "daemon_cpu"}} (ms, from `cost`)."""
+    out = {"start": cost(m, "start", app, "--name", "x", timeout=timeout),
+           "restart": cost(m, "restart", "x", timeout=timeout),
+           "stop": cost(m, "stop", "x", timeout=timeout)}
     m.run("delete", "x", timeout=timeout)
-    out["list"] = m.time_cmd("list", timeout=timeout)
+    out["list"] = cost(m, "list", timeout=timeout)
     return out
 
 
-def time_commands(m, app, runs, warm, timeout):
+def summarise(costs):
+    """The wall-time summary of one command's calls, with the medians of their CPU
+    (the CLI's, the daemon's, and of their sum per call)."""
+    s = summary([c["wall"] for c in costs])
+    for key in ("cli_cpu", "daemon_cpu"):
+        s[f"{key}_median"] = statistics.median(c[key] for c in costs)
+    s["cpu_median"] = statistics.median(c["cli_cpu"] + c["daemon_cpu"] for c in costs)
+    return s
+
+
+def time_commands(m, app, runs, warm, timeout, cost=call_cost):
     """{cmd: summary} over `runs` repetitions after `warm` untimed ones, plus the floor
     measured between them (one `/bin/true` per timed call)."""
     for _ in range(warm):
-        one_repetition(m, app, timeout)
+        one_repetition(m, app, timeout, cost)
     samples = {c: [] for c in COMMANDS}
     floor = []
     for _ in range(runs):
-        for c, ms in one_repetition(m, app, timeout).items():
-            samples[c].append(ms)
+        for c, x in one_repetition(m, app, timeout, cost).items():
+            samples[c].append(x)
         floor += spawn_true(len(COMMANDS))
-    out = {c: summary(xs) for c, xs in samples.items()}
+    out = {c: summarise(xs) for c, xs in samples.items()}
     out["floor"] = summary(floor)
     out["runs"] = runs
     return out
@@ -90,10 +104,9 @@ def session(ctx, label, n):
         r["online_s"] = round(online_s, 1)
         r["loadavg"] = loadavg()
         log(f"[scaling] {label} {n} apps ({runs} runs): " + ", ".join(
-            f"{c} {r[c]['median']:.1f} ms" for c in COMMANDS)
+            f"{c} {r[c]['median']:.1f} ms (CPU {r[c]['cpu_median']:.1f})" for c in COMMANDS)
             + f"; floor {r['floor']['median']:.2f} ms")
-        m.run("delete", "all", check=False, timeout=600)
-        return r
+        return r  # the Session's `pm2 kill` stops the N apps
 
 
 def preflight(ctx):
@@ -132,6 +145,8 @@ def run(ctx, res):
         out["by_n"][str(n)] = per
     out["loadavg_end"] = loadavg()
     print(scaling_table(out), flush=True)
+    print(flush=True)
+    print(scaling_table(out, cpu=True), flush=True)
     if not a.no_plot:
         out["png"] = write_scaling_png(out, a.plot, a.plot_venv)
         log(f"[scaling] wrote {out['png']}")
