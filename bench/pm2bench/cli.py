@@ -18,15 +18,18 @@ import signal
 import sys
 
 from .benchmarks import BENCHES, PREFLIGHTS
-from .common import BENCH_DIR, REPO
+from .common import BENCH_DIR, REPO, log
 from .context import Ctx
 from .machine import machine_info
 from .procfs import loadavg
+from .plot import write_scaling_png
 from .report import write_markdown
+from .scaling_view import scaling_table
 from .table import render_table
 
 #: options of a saved run that `report` does not take over (they concern this call)
-NOT_RESTORED = ("bench", "from_json", "write", "notes_file", "json")
+NOT_RESTORED = ("bench", "from_json", "write", "notes_file", "json", "plot", "plot_venv",
+                "no_plot")
 
 
 def _int_list(s):
@@ -95,6 +98,11 @@ def report(args):
     restore_options(args, saved)
     table = render_table(saved["results"], args, saved["machine"].get("pm2"))
     print(table)
+    sc = saved["results"].get("scaling")
+    if sc:  # the scaling tables, and its plot drawn again from the saved medians
+        print(f"\n{scaling_table(sc)}\n\n{scaling_table(sc, cpu=True)}")
+        if not args.no_plot:
+            log(f"[scaling] wrote {write_scaling_png(sc, args.plot, args.plot_venv)}")
     if args.write:
         write_markdown(saved["results"], table, saved["machine"], saved["command"], args)
 

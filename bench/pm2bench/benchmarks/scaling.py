@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import time
 
 from ..callcost import call_cost
@@ -147,6 +148,11 @@ def run(ctx, res):
     print(scaling_table(out), flush=True)
     print(flush=True)
     print(scaling_table(out, cpu=True), flush=True)
-    if not a.no_plot:
-        out["png"] = write_scaling_png(out, a.plot, a.plot_venv)
-        log(f"[scaling] wrote {out['png']}")
+    if not a.no_plot:  # a failing plot must not lose the measurements (--json keeps them)
+        try:
+            out["png"] = write_scaling_png(out, a.plot, a.plot_venv)
+            log(f"[scaling] wrote {out['png']}")
+        except (OSError, subprocess.SubprocessError, SystemExit) as e:
+            out["png_error"] = str(e)
+            log(f"[scaling] the plot failed: {e}; `report --from-json FILE --plot PNG` "
+                f"draws it again")
