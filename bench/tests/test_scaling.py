@@ -2,11 +2,16 @@
 apps, the table and the plot's series from saved results, its Results rows, and the limit
 check that stops a run before 1,000 apps would hit RLIMIT_NOFILE or RLIMIT_NPROC."""
 
+import contextlib
+import io
+import json
+import tempfile
 import unittest
 
 from pm2bench.benchmarks.scaling import floor_of, one_repetition, repetitions, time_commands
-from pm2bench.cli import parser
+from pm2bench.cli import main, parser
 from pm2bench.limits import limit_problem
+from pm2bench.plot import ensure_plot_python
 from pm2bench.scaling_view import plot_series, scaling_table
 from pm2bench.table import scaling_rows
 
@@ -128,6 +133,31 @@ class ScalingBenchTest(unittest.TestCase):
 
     def test_no_rows_without_scaling_results(self):
         self.assertEqual(scaling_rows({}, self.opts), [])
+
+
+class PlotPythonTest(unittest.TestCase):
+    def test_a_venv_that_cannot_be_made_stops_the_run_saying_how(self):
+        with self.assertRaises(SystemExit) as e:
+            ensure_plot_python("/proc/no-such-venv")
+        msg = str(e.exception)
+        self.assertIn("python3 -m venv /proc/no-such-venv", msg)
+        self.assertIn("pip install 'matplotlib", msg)
+        self.assertIn("--no-plot", msg)
+
+
+class ReportTest(unittest.TestCase):
+    def test_report_prints_the_scaling_tables_from_a_dump(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump({"results": {"scaling": saved([300, 900], [3.0, 6.0], ns=(1, 1000))},
+                       "machine": {"pm2": "7.0.4"}, "command": "x", "args": {}}, f)
+            f.flush()
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                main(["report", "--from-json", f.name, "--no-plot"])
+        text = out.getvalue()
+        self.assertIn("| `start` | pm2-rs | 3.00 ms | 6.00 ms | 2.00x |", text)
+        self.assertIn("| `start` | pm2-rs | 1.50 ms + 0.75 ms | 3.00 ms + 1.50 ms | 2.00x |", text)
+        self.assertIn("`pm2 start`, 1 → 1,000 apps running (scaling)", text)
 
 
 class LimitTest(unittest.TestCase):
