@@ -1,6 +1,7 @@
 """Side-by-side benchmarks of pm2-rs against real PM2 7 (Python 3 stdlib only).
 
-Subcommands: list, start, coldstart, rss, crash, logs, cluster, idle, nodeapi, all, report. See bench/README.md.
+Subcommands: list, start, coldstart, rss, crash, logs, cluster, idle, nodeapi, scaling,
+reload, all, report. See bench/README.md.
 
 Every benchmark gives each manager its own temporary PM2_HOME and always stops
 that manager's daemon at the end (`pm2 kill`, then SIGKILL of the pid in
@@ -16,16 +17,19 @@ import shlex
 import signal
 import sys
 
-from .benchmarks import BENCHES
-from .common import BENCH_DIR, REPO
+from .benchmarks import BENCHES, PREFLIGHTS
+from .common import BENCH_DIR, REPO, log
 from .context import Ctx
 from .machine import machine_info
 from .procfs import loadavg
+from .plot import write_scaling_png
 from .report import write_markdown
+from .scaling_view import scaling_table
 from .table import render_table
 
 #: options of a saved run that `report` does not take over (they concern this call)
-NOT_RESTORED = ("bench", "from_json", "write", "notes_file", "json")
+NOT_RESTORED = ("bench", "from_json", "write", "notes_file", "json", "plot", "plot_venv",
+                "no_plot")
 
 
 def _int_list(s):
@@ -42,6 +46,9 @@ KNOBS = (
     ("--cluster-runs", int, 3), ("--wrk-secs", int, 10), ("--reload-secs", int, 12),
     ("--reload-gap", float, 2.0), ("--idle-apps", int, 1000), ("--idle-secs", float, 30.0),
     ("--idle-settle", float, 10.0),
+    ("--scale-apps", _int_list, [1, 10, 100, 1000]), ("--scale-runs", int, 15),
+    ("--scale-slow-runs", int, 3), ("--scale-settle", float, 2.0),
+    ("--fork-reload-runs", int, 3),
 )
 
 
@@ -63,6 +70,11 @@ def parser():
     ap.add_argument("--idle-start-timeout", type=float, default=300.0,
                     help="give up waiting for all --idle-apps to be online after this long "
                     "and measure with those that are")
+    ap.add_argument("--plot", default=os.path.join(REPO, "target", "bench", "scaling.png"),
+                    help="the PNG `scaling` writes (default target/bench/scaling.png)")
+    ap.add_argument("--plot-venv", help="the venv with matplotlib for the plot (default "
+                    "target/py-bench, created with pip on first use)")
+    ap.add_argument("--no-plot", action="store_true", help="`scaling` without its PNG")
     ap.add_argument("--write", action="store_true", help="write BENCHMARKS.md")
     ap.add_argument("--notes-file", default=os.path.join(BENCH_DIR, "analysis.md"),
                     help="markdown appended to BENCHMARKS.md (default bench/analysis.md, "
@@ -86,6 +98,11 @@ def report(args):
     restore_options(args, saved)
     table = render_table(saved["results"], args, saved["machine"].get("pm2"))
     print(table)
+    sc = saved["results"].get("scaling")
+    if sc:  # the scaling tables, and its plot drawn again from the saved medians
+        print(f"\n{scaling_table(sc)}\n\n{scaling_table(sc, cpu=True)}")
+        if not args.no_plot:
+            log(f"[scaling] wrote {write_scaling_png(sc, args.plot, args.plot_venv)}")
     if args.write:
         write_markdown(saved["results"], table, saved["machine"], saved["command"], args)
 
@@ -95,9 +112,12 @@ def measure(args):
     ctx = Ctx(args)
     res = {}
     start = loadavg()
+    names = list(BENCHES) if args.bench == "all" else [args.bench]
     try:
         ctx.setup()
-        names = list(BENCHES) if args.bench == "all" else [args.bench]
+        for name in names:  # what would stop a benchmark half way stops the run now
+            if name in PREFLIGHTS:
+                PREFLIGHTS[name](ctx)
         for name in names:
             BENCHES[name](ctx, res)
     finally:

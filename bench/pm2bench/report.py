@@ -107,6 +107,21 @@ START_NOTE = (
     "p90 as for `list`.")
 
 
+SCALING_NOTE = (
+    "- Scaling: per N (`--scale-apps`) and manager a fresh daemon with N idle `sleep` apps "
+    "(one ecosystem JSON, interpreter none); per repetition `start app.sh --name x`, "
+    "`restart x`, `stop x`, `delete x` (not timed), `list`; medians of `--scale-runs` "
+    "repetitions (PM2 at 1,000 apps: `--scale-slow-runs`), each call's CPU time (CLI via "
+    "RUSAGE_CHILDREN, daemon via schedstat) in the raw results; the floor is `/bin/true` "
+    "spawned once per timed call. The PNG is written by the run (`--plot`).")
+FORK_RELOAD_NOTE = (
+    "- Fork-mode reload: `tests/e2e/fixtures/listen_app.py` (Python `http.server`) reloaded "
+    "3 times per run under a connection-per-request client loop (2 s timeout); PM2 7 and "
+    "pm2-rs without `listen`: the app binds its own port; pm2-rs with `listen`: the daemon "
+    "binds it and passes fd 3. \"No answer for\": the summed time from a first failed "
+    "request to the next answered one.")
+
+
 def notes(res, opts, info):
     """All the "Notes:" bullets, those of benchmarks without results left out."""
     out = fixed_notes(res, opts)
@@ -120,6 +135,10 @@ def notes(res, opts, info):
     idle = res.get("idle")
     if idle and "pm2" in idle and "pm2-rs" in idle:
         out.append(idle_note(idle, info))
+    if res.get("scaling"):
+        out.append(SCALING_NOTE)
+    if res.get("fork_reload"):
+        out.append(FORK_RELOAD_NOTE)
     return out
 
 

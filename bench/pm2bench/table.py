@@ -1,16 +1,26 @@
 """The Results table of BENCHMARKS.md: one row builder per benchmark, goals from `targets`.
 
 Every builder takes the results dict (as saved in the JSON dump) and returns its rows, each
-(metric, PM2, pm2-rs, ratio, target, met); a benchmark without both managers' results adds
-no row.
+(metric, PM2, pm2-rs, ratio, target, met) and, where the harness measured one, a 7th cell:
+the floor (what the same work costs without a manager: spawning `/bin/true` for a CLI
+call, a plain `> file` for the log relay), shown after pm2-rs. A benchmark without both
+managers' results adds no row.
 """
 
+from .scaling_view import COMMANDS as SCALING_COMMANDS
+from .scaling_view import floor_series, fmt, medians
 from .targets import TARGETS, verdict
 
 
 def fmt_ms(s):
     """A latency summary as "median ms (p90 x)"."""
     return f"{s['median']:.2f} ms (p90 {s['p90']:.2f})"
+
+
+def true_floor(s):
+    """The `/bin/true` floor measured right after a block of CLI calls, or ""."""
+    f = s.get("true_floor_median")
+    return f"`/bin/true` {f:.2f} ms" if f is not None else ""
 
 
 def both(r):
@@ -30,7 +40,7 @@ def list_rows(res, opts):
             t = TARGETS["list"]
             tgt, ok = (t.text, verdict(t.met(ratio))) if cmd == "list" else ("", "")
             rows.append((f"`pm2 {cmd}`, {n} apps", fmt_ms(r["pm2"]), fmt_ms(r["pm2-rs"]),
-                         f"{ratio:.1f}x faster", tgt, ok))
+                         f"{ratio:.1f}x faster", tgt, ok, true_floor(r["pm2-rs"])))
     return rows
 
 
@@ -46,7 +56,7 @@ def start_rows(res, opts):
         ours.append((n, b))
         rows.append((f"`pm2 start` of one app, {n} apps running", fmt_ms(r["pm2"]),
                      fmt_ms(r["pm2-rs"]), f"{r['pm2']['median'] / b:.1f}x faster", t.text,
-                     verdict(t.met(b))))
+                     verdict(t.met(b)), true_floor(r["pm2-rs"])))
     if len(ours) >= 2:
         (n0, b0), (n1, b1) = min(ours), max(ours)
         f = TARGETS["start_flat"]
@@ -61,8 +71,10 @@ def coldstart_rows(res, opts):
     if not both(r):
         return []
     ratio = r["pm2"]["median"] / r["pm2-rs"]["median"]
+    spawn = res.get("spawn_true_ms")
+    floor = f"`/bin/true` {spawn['median']:.2f} ms" if spawn else ""
     return [("Daemon cold start (`pm2 ping`, no daemon)", fmt_ms(r["pm2"]),
-             fmt_ms(r["pm2-rs"]), f"{ratio:.1f}x faster", "", "")]
+             fmt_ms(r["pm2-rs"]), f"{ratio:.1f}x faster", "", "", floor)]
 
 
 def rss_rows(res, opts):
@@ -92,7 +104,7 @@ def crash_rows(res, opts):
              f"{fmt_ms(r['bare_py'])}", "", ""),
             ("Crash→respawn interval", fmt_ms(r["pm2"]), fmt_ms(r["pm2-rs"]),
              f"ours − bare = {ours:+.2f} ms; PM2 − bare = {theirs:+.2f} ms",
-             t.text, verdict(t.met(ours)))]
+             t.text, verdict(t.met(ours)), f"bare `sh` loop {bare:.2f} ms")]
 
 
 def _best(x):
@@ -111,7 +123,7 @@ def logs_time_row(r):
             f"ours {b['ms'] / base:.2f}x plain file by medians, {_best(b) / best_file:.2f}x "
             f"by minima ({b['ms'] / pipe:.2f}x / {_best(b) / best_pipe:.2f}x "
             f"`\\| cat`); PM2 {a['ms'] / base:.2f}x / {_best(a) / best_file:.2f}x",
-            t.text, verdict(ok))
+            t.text, verdict(ok), f"`> file` {base:.1f} ms (min {best_file:.1f})")
 
 
 def logs_rows(res, opts):
@@ -221,15 +233,65 @@ def nodeapi_rows(res, opts):
     return rows
 
 
+def _span(points):
+    return f"{fmt(points[0][1])} → {fmt(points[-1][1])}"
+
+
+def scaling_rows(res, opts):
+    """One row per `scaling` command: median at the fewest → the most apps, and how much
+    pm2-rs grows over that span (the goal: flat)."""
+    sc = res.get("scaling")
+    if not sc or not sc.get("by_n"):
+        return []
+    t, rows = TARGETS["scaling_flat"], []
+    for cmd in SCALING_COMMANDS:
+        a, b = medians(sc, "pm2", cmd), medians(sc, "pm2-rs", cmd)
+        if len(a) < 2 or len(b) < 2 or a[-1][0] != b[-1][0]:
+            continue
+        grow, grow_pm2 = b[-1][1] / b[0][1], a[-1][1] / a[0][1]
+        rows.append((f"`pm2 {cmd}`, {b[0][0]:,} → {b[-1][0]:,} apps running (scaling)",
+                     _span(a), _span(b), f"pm2-rs grows {grow:.2f}x, PM2 {grow_pm2:.2f}x; "
+                     f"{a[-1][1] / b[-1][1]:.0f}x faster at {b[-1][0]:,}", t.text,
+                     verdict(t.met(grow)), "`/bin/true` " + _span(floor_series(sc))))
+    return rows
+
+
+def _reload_cell(x):
+    return (f"{x['failed']} of {x['sent']} failed "
+            f"({'/'.join(str(v) for v in x['failed_per_run'])}), "
+            f"no answer for {x['outage_ms']:.0f} ms; "
+            f"p50 {x['p50_ms']:.2f} ms, p99 {x['p99_ms']:.2f} ms")
+
+
+def fork_reload_rows(res, opts):
+    """Failed requests and latency during 3 reloads of a fork-mode Python app: PM2, and
+    pm2-rs with and without `listen`."""
+    r = res.get("fork_reload")
+    if not r or "pm2" not in r or "pm2-rs listen" not in r:
+        return []
+    t = TARGETS["fork_reload_listen"]
+    ours = "with `listen`: " + _reload_cell(r["pm2-rs listen"])
+    if "pm2-rs" in r:
+        ours += "; without: " + _reload_cell(r["pm2-rs"])
+    return [("Fork-mode Python HTTP app, 3 × `pm2 reload`, connection per request",
+             _reload_cell(r["pm2"]), ours, "", t.text,
+             verdict(t.met(r["pm2-rs listen"]["failed"])))]
+
+
 #: the table's sections, in the order of `all`
 ROW_BUILDERS = (list_rows, start_rows, coldstart_rows, rss_rows, crash_rows, logs_rows, cluster_rows,
-                idle_rows, nodeapi_rows)
+                idle_rows, nodeapi_rows, scaling_rows, fork_reload_rows)
 
 
 def render_table(res, opts, pm2_version):
     """The markdown Results table. `opts` carries list_apps and rss_apps (the run's options)."""
     rows = [row for build in ROW_BUILDERS for row in build(res, opts)]
-    out = ["| Metric | PM2 " + str(pm2_version) + " | pm2-rs | Ratio | Target | Met |",
-           "|---|---|---|---|---|---|"]
-    out += ["| " + " | ".join(row) + " |" for row in rows]
+    out = ["| Metric | PM2 " + str(pm2_version) + " | pm2-rs | Floor | Ratio | Target | Met |",
+           "|---|---|---|---|---|---|---|"]
+    out += ["| " + " | ".join(with_floor(row)) + " |" for row in rows]
     return "\n".join(out)
+
+
+def with_floor(row):
+    """A builder's row in the table's column order: the floor (7th cell, or "") third."""
+    return (*row[:3], row[6] if len(row) > 6 else "", *row[3:6])

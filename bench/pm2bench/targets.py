@@ -31,6 +31,8 @@ TARGETS = {
     "start": Target("≤3 ms", "<=", 3.0),
     # pm2-rs median of `pm2 start` with the most apps / with the fewest: flat in N
     "start_flat": Target("≤1.2x", "<=", 1.2),
+    # pm2-rs median of each `scaling` command at the most apps / at the fewest: flat in N
+    "scaling_flat": Target("≤1.2x (flat in N)", "<=", 1.2),
     # pm2-rs daemon VmRSS / PM2 daemon VmRSS (0 and --rss-apps apps)
     "rss": Target("≤0.1", "<=", 0.1),
     # pm2-rs median crash→respawn interval minus the bare `sh` loop's, ms
@@ -51,6 +53,8 @@ TARGETS = {
     "reload_close": Target("0", "==", 0),
     # pm2-rs failed requests minus PM2's during the reloads, keep-alive, all runs
     "reload_keepalive": Target("< PM2", "<", 0),
+    # pm2-rs with `listen`: failed requests during 3 fork-mode reloads, all runs
+    "fork_reload_listen": Target("0 (with `listen`)", "==", 0),
     # pm2-rs daemon CPU in the idle window, % of one core
     "idle_cpu": Target("<1 % of a core", "<", 1.0),
 }

@@ -29,10 +29,16 @@ class ReportTest(unittest.TestCase):
         return render_table(results, self.opts, self.saved["machine"]["pm2"])
 
     def rows(self, results):
-        """{metric: (pm2, pm2-rs, ratio, target, met)} of the rendered table."""
+        """{metric: (pm2, pm2-rs, ratio, target, met)} of the rendered table (the floor,
+        the 4th column, is in floors())."""
         lines = self.table(results).splitlines()[2:]
         cells = [line[2:-2].split(" | ") for line in lines]  # "| " + " | ".join(row) + " |"
-        return {c[0]: tuple(c[1:]) for c in cells}
+        return {c[0]: (*c[1:3], *c[4:]) for c in cells}
+
+    def floors(self, results):
+        """{metric: floor cell} of the rendered table."""
+        lines = self.table(results).splitlines()[2:]
+        return {c[0]: c[3] for c in (line[2:-2].split(" | ") for line in lines)}
 
     def test_document_matches_the_golden_file(self):
         res = self.saved["results"]
@@ -45,6 +51,15 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(rows["`pm2 list`, 5 apps"][3:], ("≥20x", "yes"))
         self.assertEqual(rows["Daemon VmRSS, 100 apps"][3:], ("≤0.1", "**no**"))
         self.assertEqual(rows["`pm2 jlist`, 5 apps"][3:], ("", ""))
+
+    def test_the_floor_column_of_cli_and_log_rows(self):
+        floors = self.floors(self.saved["results"])
+        self.assertTrue(floors["`pm2 list`, 5 apps"].startswith("`/bin/true` "))
+        self.assertTrue(floors["Daemon cold start (`pm2 ping`, no daemon)"]
+                        .startswith("`/bin/true` "))
+        log_row = "Log relay: app start → last line on disk in the out log"
+        self.assertTrue(floors[log_row].startswith("`> file` "), floors[log_row])
+        self.assertEqual(floors["Daemon VmRSS, 100 apps"], "")
 
     def test_a_worse_result_turns_the_row_to_no(self):
         res = copy.deepcopy(self.saved["results"])

@@ -40,6 +40,8 @@ class TargetTest(unittest.TestCase):
             ("reload_close", 0, 1),
             ("reload_keepalive", -1, 0),
             ("idle_cpu", 0.97, 1.0),
+            ("scaling_flat", 1.2, 1.21),
+            ("fork_reload_listen", 0, 1),
         ]
         self.assertEqual({c[0] for c in cases} | {"logs_lost"}, set(TARGETS))
         for key, ok, not_ok in cases:
