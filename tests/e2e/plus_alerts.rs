@@ -349,7 +349,7 @@ fn bad_alert_settings_are_refused_naming_the_key() {
     p.ok(&["set", "pm2-plus:port", &free_port().to_string()]);
     for (key, value) in [
         ("alert_storm", "five"),
-        ("alert_url", "https://hooks.slack.com/x"),
+        ("alert_url", "ftp://hooks.example/x"),
         ("alert_memory", "lots"),
     ] {
         p.ok(&["set", &format!("pm2-plus:{key}"), value]);

@@ -78,16 +78,18 @@ impl Bind {
         ))
     }
 
-    /// The base URL a browser on this machine (or, for a public address, elsewhere) uses.
-    pub fn url(&self) -> String {
+    /// The base URL a browser on this machine (or, for a public address, elsewhere) uses:
+    /// `https://` when the dashboard serves TLS (`pm2-plus:tls_cert`/`tls_key`).
+    pub fn url(&self, tls: bool) -> String {
+        let scheme = if tls { "https" } else { "http" };
         let host = match self.host.as_str() {
             "0.0.0.0" | "::" => "127.0.0.1",
             h => h,
         };
         if host.contains(':') && !host.starts_with('[') {
-            format!("http://[{host}]:{}", self.port)
+            format!("{scheme}://[{host}]:{}", self.port)
         } else {
-            format!("http://{host}:{}", self.port)
+            format!("{scheme}://{host}:{}", self.port)
         }
     }
 }
@@ -225,7 +227,8 @@ mod tests {
         assert!(bind("localhost").is_loopback());
         assert!(!bind("0.0.0.0").is_loopback());
         assert!(!bind("192.168.1.2").is_loopback());
-        assert_eq!(bind("::1").url(), "http://[::1]:1");
+        assert_eq!(bind("::1").url(false), "http://[::1]:1");
+        assert_eq!(bind("0.0.0.0").url(true), "https://127.0.0.1:1");
     }
 
     #[test]

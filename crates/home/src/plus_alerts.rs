@@ -21,7 +21,7 @@ pub enum AlertFormat {
 /// What the alerts fire on and where they go.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertSettings {
-    /// Webhook URLs (`http://` only); none: alerts off.
+    /// Webhook URLs (`http://` or `https://`); none: alerts off.
     pub urls: Vec<String>,
     /// The body's shape.
     pub format: AlertFormat,
@@ -155,14 +155,15 @@ fn text_of(v: &Value) -> String {
     }
 }
 
-/// Comma-separated `http://host[:port]/path` URLs (TLS is not supported yet).
+/// Comma-separated `http://` or `https://host[:port]/path` URLs.
 fn parse_urls(raw: &str) -> Result<Vec<String>, String> {
     let mut urls = Vec::new();
     for url in raw.split(',').map(str::trim).filter(|u| !u.is_empty()) {
-        let Some(rest) = url.strip_prefix("http://") else {
-            return Err(format!(
-                "{url} is not an http:// URL (https is not supported yet: use a local relay)"
-            ));
+        let Some(rest) = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"))
+        else {
+            return Err(format!("{url} is not an http:// or https:// URL"));
         };
         let host = rest.split('/').next().unwrap_or("");
         if host.is_empty() || host.contains('@') {
@@ -223,9 +224,9 @@ mod tests {
     #[test]
     fn every_key_parses_and_bad_values_name_the_key() {
         let mut s = AlertSettings::default();
-        s.apply("alert_url", "http://127.0.0.1:9/a, http://h/b")
+        s.apply("alert_url", "http://127.0.0.1:9/a, https://h/b")
             .unwrap();
-        assert_eq!(s.urls, ["http://127.0.0.1:9/a", "http://h/b"]);
+        assert_eq!(s.urls, ["http://127.0.0.1:9/a", "https://h/b"]);
         s.apply("alert_format", "slack").unwrap();
         assert_eq!(s.format, AlertFormat::Slack);
         s.apply("alert_storm", "3/10s").unwrap();
@@ -243,8 +244,8 @@ mod tests {
         assert_eq!(s.cpu_percent, None);
 
         for (key, value) in [
-            ("alert_url", "https://hooks.slack.com/x"),
             ("alert_url", "ftp://x"),
+            ("alert_url", "https://user:pw@h/x"),
             ("alert_format", "xml"),
             ("alert_storm", "1/10"),
             ("alert_storm", "five"),

@@ -120,14 +120,29 @@ impl Sessions {
     }
 }
 
-/// The `Set-Cookie` value of a new session.
-pub fn set_cookie(value: &str) -> String {
-    format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200")
+/// The `Set-Cookie` value of a new session; `secure` (over HTTPS) keeps the browser from
+/// ever sending it over plain HTTP.
+pub fn set_cookie(value: &str, secure: bool) -> String {
+    format!(
+        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200{}",
+        secure_attr(secure)
+    )
 }
 
 /// The `Set-Cookie` value that ends it in the browser.
-pub fn clear_cookie() -> String {
-    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure_attr(secure)
+    )
+}
+
+fn secure_attr(secure: bool) -> &'static str {
+    if secure {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 /// The session cookie's value in the request, if any.

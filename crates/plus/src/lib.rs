@@ -15,7 +15,8 @@
 //! `issues` (the inbox of crashes and reported exceptions, and its collector),
 //! `issues_api` (its endpoints and the alerts'), `alerts` (webhooks: rules, engine,
 //! delivery, the HTTP client), `history` (the charts' data: recorded every second into
-//! SQLite, rolled up into three tiers, served by `GET /api/history`).
+//! SQLite, rolled up into three tiers, served by `GET /api/history`), `tls` (HTTPS with
+//! `pm2-plus:tls_cert|tls_key`, and the client connector of `https://` webhooks).
 
 mod actions;
 mod alerts;
@@ -39,6 +40,7 @@ mod server;
 mod settings;
 mod state;
 mod table;
+pub mod tls;
 
 use std::ffi::OsString;
 
@@ -47,10 +49,24 @@ pub fn wants(argv: &[OsString]) -> bool {
     argv.get(1).is_some_and(|a| a == pm2_home::plus::MODE_ARG)
 }
 
+/// The argument after [`pm2_home::plus::MODE_ARG`] that only checks the settings.
+pub const CHECK_ARG: &str = "--check";
+
 /// Runs the dashboard until it is stopped; returns the exit code (1 when the settings are
-/// invalid or unsafe, or the address cannot be bound).
+/// invalid or unsafe, or the address cannot be bound). `pm2 __plus --check` only loads
+/// the settings, certificate and key and webhook CA included, and exits 0 or 1 with the
+/// error: how `pm2 plus` refuses bad TLS files before it starts anything, without the CLI
+/// linking a TLS library.
 pub fn main() -> i32 {
+    let check = std::env::args_os().nth(2).is_some_and(|a| a == CHECK_ARG);
     match settings::Settings::load(pm2_home::Pm2Home::from_env()) {
+        Ok(settings) if check => match settings.tls.webhook_ca.as_ref() {
+            Some(ca) => match tls::client::connector(Some(ca)) {
+                Ok(_) => 0,
+                Err(e) => log::fatal(&e),
+            },
+            None => 0,
+        },
         Ok(settings) => server::run(settings),
         Err(e) => log::fatal(&e),
     }

@@ -83,7 +83,10 @@ fn session(state: &State, via: Via) -> Response<Body> {
             "no randomness for a session",
         );
     };
-    with_cookie(reply::see_other("/"), &auth::set_cookie(&cookie))
+    with_cookie(
+        reply::see_other("/"),
+        &auth::set_cookie(&cookie, state.settings.acceptor.is_some()),
+    )
 }
 
 /// `POST /logout`.
@@ -91,7 +94,10 @@ pub fn logout(state: &State, headers: &hyper::HeaderMap) -> Response<Body> {
     if let (Some(cookie), Ok(mut s)) = (auth::cookie_value(headers), state.sessions.lock()) {
         s.close(&cookie);
     }
-    with_cookie(reply::see_other("/"), &auth::clear_cookie())
+    with_cookie(
+        reply::see_other("/"),
+        &auth::clear_cookie(state.settings.acceptor.is_some()),
+    )
 }
 
 fn with_cookie(mut r: Response<Body>, cookie: &str) -> Response<Body> {

@@ -1,12 +1,16 @@
 //! The listener and one HTTP/1 connection per accepted socket, on a single-threaded
 //! runtime (a dashboard for one machine needs no more, and stays small). Once bound, it
-//! writes `plus/listening.json` (its pid and URL), which `pm2 plus` waits for.
+//! writes `plus/listening.json` (its pid and URL), which `pm2 plus` waits for. With a
+//! certificate (`pm2-plus:tls_cert|tls_key`) it serves HTTPS only: each connection's task
+//! shakes hands under the header timeout first, so a failed handshake, a client that
+//! says nothing, or plain HTTP sent to the port (answered 400, saying to use https://)
+//! ends that connection only.
 
 use crate::daemon::Daemon;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
 use crate::state::State;
-use crate::{alerts, events, history, issues, log, overview, routes};
+use crate::{alerts, events, history, issues, log, overview, routes, tls};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -14,7 +18,9 @@ use pm2_home::plus_alerts::AlertSettings;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 
 /// A client that has not sent its request headers by then is dropped.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,6 +28,10 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 const SIGNALS: usize = 256;
 /// Pause after a failed accept (EMFILE, ...), so the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// The first byte of a TLS record carrying a handshake (a ClientHello).
+const TLS_HANDSHAKE: u8 = 0x16;
+/// What HTTPS responses add: browsers then use https:// for this host for a year.
+const HSTS: &str = "max-age=31536000";
 
 /// Binds and serves forever; returns 1 if it cannot.
 pub fn run(settings: Settings) -> i32 {
@@ -35,13 +45,7 @@ pub fn run(settings: Settings) -> i32 {
             ));
         }
     };
-    let (alert_settings, alert_error) = match AlertSettings::load(&settings.home) {
-        Ok(s) => (s, None),
-        Err(e) => {
-            log::error(&format!("alerts off: {e}"));
-            (AlertSettings::default(), Some(e))
-        }
-    };
+    let (alert_settings, alert_error, webhook_tls) = alert_settings(&settings);
     let issues = Inbox::load(settings.files.dir().join("issues.json"));
     let history = history::open(settings.files.dir());
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -70,6 +74,7 @@ pub fn run(settings: Settings) -> i32 {
         alert_settings,
         alert_error,
         signals,
+        webhook_tls,
         deliveries: Mutex::default(),
         host_name: overview::host_name(),
         history,
@@ -85,6 +90,32 @@ pub fn run(settings: Settings) -> i32 {
     })
 }
 
+/// The alert settings, why they are off if they are, and the connector of `https://`
+/// receivers when there is one (a webhook CA that cannot be used turns the alerts off,
+/// as bad alert settings do: the dashboard itself runs on).
+fn alert_settings(
+    settings: &Settings,
+) -> (
+    AlertSettings,
+    Option<String>,
+    Option<tokio_rustls::TlsConnector>,
+) {
+    let loaded = AlertSettings::load(&settings.home).and_then(|s| {
+        if !s.urls.iter().any(|u| u.starts_with("https://")) {
+            return Ok((s, None));
+        }
+        let connector = tls::client::connector(settings.tls.webhook_ca.as_ref())?;
+        Ok((s, Some(connector)))
+    });
+    match loaded {
+        Ok((s, connector)) => (s, None, connector),
+        Err(e) => {
+            log::error(&format!("alerts off: {e}"));
+            (AlertSettings::default(), Some(e), None)
+        }
+    }
+}
+
 async fn serve(state: Arc<State>) -> i32 {
     let bind = &state.settings.bind;
     let listener = match TcpListener::bind((bind.host.as_str(), bind.port)).await {
@@ -96,7 +127,7 @@ async fn serve(state: Arc<State>) -> i32 {
         ))
         }
     };
-    let url = bind.url();
+    let url = state.settings.url();
     let listening = serde_json::json!({"pid": std::process::id(), "url": url}).to_string();
     let path = state.settings.files.listening();
     if let Err(e) = pm2_home::write_atomic(&path, listening.as_bytes()) {
@@ -107,7 +138,11 @@ async fn serve(state: Arc<State>) -> i32 {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                tokio::spawn(connection(stream, peer, Arc::clone(&state)));
+                let state = Arc::clone(&state);
+                match state.settings.acceptor.clone() {
+                    None => tokio::spawn(connection(stream, peer, state, false)),
+                    Some(tls) => tokio::spawn(tls_connection(tls, stream, peer, state)),
+                };
             }
             Err(e) => {
                 log::error(&format!("accept failed: {e}"));
@@ -117,11 +152,62 @@ async fn serve(state: Arc<State>) -> i32 {
     }
 }
 
-/// Serves the requests of one connection (keep-alive) until the client leaves.
-async fn connection(stream: TcpStream, peer: std::net::SocketAddr, state: Arc<State>) {
+/// Shakes hands (within [`HEADER_TIMEOUT`]), then serves the connection's requests; a
+/// client that is not speaking TLS gets a plain-text 400 naming the https:// URL.
+async fn tls_connection(
+    tls: TlsAcceptor,
+    stream: TcpStream,
+    peer: std::net::SocketAddr,
+    state: Arc<State>,
+) {
+    let handshake = async {
+        let mut first = [0u8; 1];
+        if stream.peek(&mut first).await.ok()? == 0 {
+            return None;
+        }
+        if first[0] != TLS_HANDSHAKE {
+            refuse_plaintext(stream, &state.settings.url()).await;
+            return None;
+        }
+        tls.accept(stream).await.ok()
+    };
+    let Ok(Some(stream)) = tokio::time::timeout(HEADER_TIMEOUT, handshake).await else {
+        return;
+    };
+    let stream = tokio_rustls::TlsStream::Server(stream);
+    connection(stream, peer, state, true).await;
+}
+
+/// Answers a plain HTTP request sent to the HTTPS port, then closes.
+async fn refuse_plaintext(mut stream: TcpStream, url: &str) {
+    let text = format!("This PM2 Plus dashboard serves HTTPS only: open {url}\n");
+    let reply = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        text.len()
+    );
+    let _ = stream.write_all(reply.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// Serves the requests of one connection (keep-alive) until the client leaves; over TLS,
+/// every response carries `Strict-Transport-Security`.
+async fn connection<S>(stream: S, peer: std::net::SocketAddr, state: Arc<State>, tls: bool)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |request| {
         let state = Arc::clone(&state);
-        async move { Ok::<_, Infallible>(routes::handle(state, request, peer).await) }
+        async move {
+            let mut response = routes::handle(state, request, peer).await;
+            if tls {
+                response.headers_mut().insert(
+                    hyper::header::STRICT_TRANSPORT_SECURITY,
+                    hyper::header::HeaderValue::from_static(HSTS),
+                );
+            }
+            Ok::<_, Infallible>(response)
+        }
     });
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())

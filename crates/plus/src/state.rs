@@ -41,6 +41,8 @@ pub struct State {
     pub alert_error: Option<String>,
     /// Where the collector's signals go, when alerts are on.
     pub signals: Option<mpsc::Sender<Signal>>,
+    /// Verifies `https://` webhook receivers (built at start when a URL is one).
+    pub webhook_tls: Option<tokio_rustls::TlsConnector>,
     /// The last alert deliveries, for `GET /api/alerts`.
     pub deliveries: Mutex<VecDeque<Value>>,
     /// This machine's name, in every alert.

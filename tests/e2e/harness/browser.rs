@@ -25,6 +25,12 @@ struct Group(Child);
 impl Browser {
     /// Launches Chromium with a new profile under `dir` and opens a session on its page.
     pub fn launch(dir: &Path) -> Result<Browser, String> {
+        Browser::launch_with(dir, &[])
+    }
+
+    /// [`Browser::launch`] with extra command line flags (e.g. accepting a test
+    /// certificate).
+    pub fn launch_with(dir: &Path, flags: &[&str]) -> Result<Browser, String> {
         let profile = dir.join("chromium-profile");
         std::fs::create_dir_all(&profile).map_err(|e| e.to_string())?;
         let mut cmd = Command::new("chromium");
@@ -40,6 +46,7 @@ impl Browser {
             "--remote-debugging-port=0",
             "--window-size=1400,900",
         ])
+        .args(flags)
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("about:blank")
         .stdin(Stdio::null())

@@ -79,7 +79,8 @@ pub fn get(port: u16, path: &str) -> Result<Reply, String> {
     request(port, "GET", path, &[])
 }
 
-fn parse(raw: &[u8]) -> Result<Reply, String> {
+/// A raw answer (status line, headers, body) as a [`Reply`].
+pub fn parse(raw: &[u8]) -> Result<Reply, String> {
     let end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

@@ -16,6 +16,7 @@ pub mod prometheus;
 pub mod require;
 pub mod sse;
 pub mod ssh_hosts;
+pub mod tls;
 pub mod turns;
 pub mod webhook;
 

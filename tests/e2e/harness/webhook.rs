@@ -2,10 +2,12 @@
 //! chat notifications): every POST's body is kept, and each is answered `200 ok`, the
 //! reply Slack's incoming webhooks give. [`Webhook::failing_first`] answers the first
 //! POSTs `500` (a receiver that recovers), [`Webhook::silent`] reads requests and never
-//! answers (a receiver that hangs).
+//! answers (a receiver that hangs), [`Webhook::https`] serves TLS with a given certificate
+//! (a receiver behind `https://`; a client that does not trust it sends nothing).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ pub struct Webhook {
     pub port: u16,
     bodies: Arc<Mutex<Vec<String>>>,
     posts: Arc<Mutex<usize>>,
+    tls: bool,
 }
 
 /// How the receiver answers.
@@ -29,59 +32,73 @@ enum Answer {
 impl Webhook {
     /// Binds 127.0.0.1 on a port the OS picks and serves in a thread.
     pub fn start() -> Webhook {
-        Webhook::serve(Answer::FailFirst(0))
+        Webhook::serve(Answer::FailFirst(0), None)
+    }
+
+    /// [`Webhook::start`] over TLS, serving `cert` with `key` (PEM files).
+    pub fn https(cert: &Path, key: &Path) -> Webhook {
+        Webhook::serve(
+            Answer::FailFirst(0),
+            Some(super::tls::server_config(cert, key)),
+        )
     }
 
     /// Answers `500 Internal Server Error` to the first `n` POSTs (their bodies are not
     /// kept), then `200 ok`.
     pub fn failing_first(n: usize) -> Webhook {
-        Webhook::serve(Answer::FailFirst(n))
+        Webhook::serve(Answer::FailFirst(n), None)
     }
 
     /// Reads every request and never answers it.
     pub fn silent() -> Webhook {
-        Webhook::serve(Answer::Never)
+        Webhook::serve(Answer::Never, None)
     }
 
-    fn serve(answer: Answer) -> Webhook {
+    fn serve(answer: Answer, tls: Option<Arc<rustls::ServerConfig>>) -> Webhook {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the webhook receiver");
         let port = listener.local_addr().expect("its address").port();
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let posts = Arc::new(Mutex::new(0));
-        let (kept, seen) = (Arc::clone(&bodies), Arc::clone(&posts));
+        let receiver = Receiver {
+            answer,
+            kept: Arc::clone(&bodies),
+            seen: Arc::clone(&posts),
+        };
+        let is_tls = tls.is_some();
         std::thread::spawn(move || {
-            let mut held = Vec::new();
+            let mut held: Vec<Box<dyn Send>> = Vec::new();
             for stream in listener.incoming().flatten() {
-                let Some((body, stream)) = read_post(stream) else {
+                if stream
+                    .set_read_timeout(Some(Duration::from_secs(5)))
+                    .is_err()
+                {
                     continue;
-                };
-                let n = {
-                    let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-                    *seen += 1;
-                    *seen
-                };
-                match answer {
-                    Answer::Never => held.push(stream),
-                    Answer::FailFirst(first) if n <= first => {
-                        reply(stream, "500 Internal Server Error")
-                    }
-                    Answer::FailFirst(_) => {
-                        reply(stream, "200 OK");
-                        kept.lock().unwrap_or_else(|e| e.into_inner()).push(body);
-                    }
                 }
+                let hold = match &tls {
+                    None => receiver.one(stream).map(|s| Box::new(s) as Box<dyn Send>),
+                    Some(config) => {
+                        let Ok(conn) = rustls::ServerConnection::new(Arc::clone(config)) else {
+                            continue;
+                        };
+                        let stream = rustls::StreamOwned::new(conn, stream);
+                        receiver.one(stream).map(|s| Box::new(s) as Box<dyn Send>)
+                    }
+                };
+                held.extend(hold);
             }
         });
         Webhook {
             port,
             bodies,
             posts,
+            tls: is_tls,
         }
     }
 
-    /// `http://127.0.0.1:<port><path>`.
+    /// `http://127.0.0.1:<port><path>` (`https://` when it serves TLS).
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}{path}", self.port)
     }
 
     /// The bodies answered `200` so far, oldest first.
@@ -98,7 +115,38 @@ impl Webhook {
     }
 }
 
-fn reply(mut stream: TcpStream, status: &str) {
+/// What one receiver does with each connection.
+struct Receiver {
+    answer: Answer,
+    kept: Arc<Mutex<Vec<String>>>,
+    seen: Arc<Mutex<usize>>,
+}
+
+impl Receiver {
+    /// Reads one POST and answers it; the stream when it is to be held unanswered.
+    fn one<S: Read + Write>(&self, stream: S) -> Option<S> {
+        let (body, stream) = read_post(stream)?;
+        let n = {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            *seen += 1;
+            *seen
+        };
+        match self.answer {
+            Answer::Never => return Some(stream),
+            Answer::FailFirst(first) if n <= first => reply(stream, "500 Internal Server Error"),
+            Answer::FailFirst(_) => {
+                reply(stream, "200 OK");
+                self.kept
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(body);
+            }
+        }
+        None
+    }
+}
+
+fn reply<S: Write>(mut stream: S, status: &str) {
     let text = if status.starts_with("200") {
         "ok"
     } else {
@@ -108,13 +156,13 @@ fn reply(mut stream: TcpStream, status: &str) {
         "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{text}"
     );
     let _ = stream.write_all(reply.as_bytes());
+    let _ = stream.flush();
 }
 
 /// Reads one request (headers, then `Content-Length` bytes of body); the body and the
 /// stream to answer on, or `None` when the request was not a readable POST.
-fn read_post(stream: TcpStream) -> Option<(String, TcpStream)> {
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
+fn read_post<S: Read>(stream: S) -> Option<(String, S)> {
+    let mut reader = BufReader::new(stream);
     let mut request_line = String::new();
     reader.read_line(&mut request_line).ok()?;
     let mut length = 0usize;
@@ -135,7 +183,10 @@ fn read_post(stream: TcpStream) -> Option<(String, TcpStream)> {
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    request_line
-        .starts_with("POST ")
-        .then(|| (String::from_utf8_lossy(&body).into_owned(), stream))
+    request_line.starts_with("POST ").then(|| {
+        (
+            String::from_utf8_lossy(&body).into_owned(),
+            reader.into_inner(),
+        )
+    })
 }

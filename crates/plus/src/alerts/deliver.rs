@@ -53,8 +53,10 @@ impl Outbox {
         for (url, queue) in &self.queues {
             if queue.try_send(alert.clone()).is_err() {
                 log::error(&format!(
-                    "alert {} for {} dropped: {url} is {QUEUE} alerts behind",
-                    alert.event, alert.app
+                    "alert {} for {} dropped: {} is {QUEUE} alerts behind",
+                    alert.event,
+                    alert.app,
+                    http::shown(url)
                 ));
             }
         }
@@ -90,7 +92,7 @@ async fn deliver(state: &State, url: &str, format: AlertFormat, alert: &Alert) {
     let mut tries = 0;
     for attempt in 1..=ATTEMPTS {
         tries = attempt;
-        last = http::post(url, body.clone(), DEADLINE).await;
+        last = http::post(url, body.clone(), DEADLINE, state.webhook_tls.as_ref()).await;
         match &last {
             Ok(status) if (200..300).contains(status) => break,
             Ok(status) if (400..500).contains(status) && ![408, 429].contains(status) => break,
@@ -104,9 +106,10 @@ async fn deliver(state: &State, url: &str, format: AlertFormat, alert: &Alert) {
     let ok = matches!(last, Ok(s) if (200..300).contains(&s));
     if !ok {
         log::error(&format!(
-            "alert {} for {} not delivered to {url} after {tries} tries: {}",
+            "alert {} for {} not delivered to {} after {tries} tries: {}",
             alert.event,
             alert.app,
+            http::shown(url),
             match &last {
                 Ok(s) => format!("HTTP {s}"),
                 Err(e) => e.clone(),

@@ -1,7 +1,7 @@
 //! `pm2 plus` and `pm2 plus stop`: the self-hosted dashboard as a supervised app named
 //! `pm2-plus` (the pm2 binary run as `pm2 __plus`, interpreter none). `pm2 plus` starts it
 //! when it does not run (or restarts it when it listens elsewhere than `pm2 set
-//! pm2-plus:host|port` now says), waits until it listens, and prints its URL with a
+//! pm2-plus:host|port|tls_cert` now say), waits until it listens, and prints its URL with a
 //! one-time login link; `pm2 plus stop` deletes the app. The CLI never runs the server.
 
 use crate::client::{try_connect, Client};
@@ -39,12 +39,19 @@ pub(super) fn start(home: &Pm2Home, open_browser: bool) -> Result<i32> {
         out::error(&format!("{e} (alerts: see `pm2 plus` in the README)"));
         return Ok(1);
     }
+    let tls = match super::dashboard_tls::check(home)? {
+        Ok(tls) => tls,
+        Err(e) => {
+            out::error(&format!("{e} (TLS: see `pm2 plus` in the README)"));
+            return Ok(1);
+        }
+    };
     let token_path = files.api_token();
     files
         .ensure_api_token()
         .with_context(|| format!("cannot write {}", token_path.display()))?;
     let mut client = connect(home)?;
-    let app = ensure_running(home, &mut client, &files, &bind)?;
+    let app = ensure_running(home, &mut client, &files, &bind, tls)?;
     let url = wait_listening(&mut client, &files, &app)?;
     let login = files
         .issue_login_token(pm2_home::now_ms())
@@ -93,6 +100,7 @@ fn ensure_running(
     client: &mut Client,
     files: &PlusFiles,
     bind: &Bind,
+    tls: bool,
 ) -> Result<ProcessInfo> {
     match find(client)? {
         None => {
@@ -105,7 +113,7 @@ fn ensure_running(
             )?;
             failed(outcomes)?;
         }
-        Some(app) if !app.status.is_running() || listens_elsewhere(files, bind) => {
+        Some(app) if !app.status.is_running() || listens_elsewhere(files, bind, tls) => {
             failed(expect(client, action(Action::Restart))?)?;
         }
         Some(app) => return Ok(app),
@@ -168,8 +176,8 @@ fn listening(files: &PlusFiles) -> Option<(u32, String)> {
 }
 
 /// Whether the running dashboard was started with another address than the settings'.
-fn listens_elsewhere(files: &PlusFiles, bind: &Bind) -> bool {
-    listening(files).is_some_and(|(_, url)| url != bind.url())
+fn listens_elsewhere(files: &PlusFiles, bind: &Bind, tls: bool) -> bool {
+    listening(files).is_some_and(|(_, url)| url != bind.url(tls))
 }
 
 /// Waits until the dashboard's current process says it listens; its URL.

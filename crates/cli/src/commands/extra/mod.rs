@@ -2,6 +2,7 @@
 
 mod completion;
 mod dashboard;
+mod dashboard_tls;
 mod deploy;
 mod examples;
 mod logrotate;
