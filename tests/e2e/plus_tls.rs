@@ -201,6 +201,12 @@ fn bad_tls_settings_are_refused_naming_the_setting_and_the_file() {
             "nothing started for {setting}={file}"
         );
     }
+    // Valid files do not open a public address without a password.
+    p.ok(&["set", "pm2-plus:tls_key", &path(&pki.key)]);
+    p.ok(&["set", "pm2-plus:host", "0.0.0.0"]);
+    let out = p.fails(&["plus"], 1);
+    p.expect_output(&out, "without a password");
+    p.ok(&["unset", "pm2-plus:host"]);
     p.ok(&["unset", "pm2-plus:tls_key"]);
     let out = p.fails(&["plus"], 1);
     p.expect_output(&out, "pm2-plus:tls_key is not");
