@@ -20,9 +20,13 @@ use std::time::Duration;
 
 const T: Duration = Duration::from_secs(30);
 
-/// Sets the port and the certificate and key; the port.
+/// Sets a free port and the certificate and key; the port.
 fn tls_settings(p: &Pm2, pki: &Pki) -> u16 {
-    let port = free_port();
+    tls_settings_at(p, pki, free_port())
+}
+
+/// Sets `port` and the certificate and key; the port.
+fn tls_settings_at(p: &Pm2, pki: &Pki, port: u16) -> u16 {
     p.ok(&["set", "pm2-plus:port", &port.to_string()]);
     p.ok(&["set", "pm2-plus:tls_cert", &path(&pki.cert)]);
     p.ok(&["set", "pm2-plus:tls_key", &path(&pki.key)]);
@@ -86,7 +90,15 @@ fn plus_serves_https_only_with_a_certificate_and_survives_plaintext_and_bad_hand
     need_openssl();
     let p = Pm2::new("plus_tls_api");
     let pki = make_pki(&p.dir, "dash");
-    let port = tls_settings(&p, &pki);
+    // A dashboard running on plain HTTP is restarted on HTTPS once a certificate is set.
+    let port = free_port();
+    p.ok(&["set", "pm2-plus:port", &port.to_string()]);
+    let out = p.ok(&["plus"]);
+    p.expect_output(
+        &out,
+        &format!("PM2 Plus dashboard: http://127.0.0.1:{port}"),
+    );
+    assert_eq!(tls_settings_at(&p, &pki, port), port);
     let token = plus_https(&p, port);
     let listening = std::fs::read_to_string(p.home.join("plus").join("listening.json"))
         .unwrap_or_else(|e| p.fail(&format!("no listening.json: {e}"), None));
