@@ -47,3 +47,43 @@ fn not_pem(setting: &PemSetting, block: &str, why: &str) -> String {
         setting.path.display()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setting(tag: &str, text: Option<&str>) -> PemSetting {
+        let path = std::env::temp_dir().join(format!("pm2-plus-pem-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        if let Some(text) = text {
+            std::fs::write(&path, text).unwrap();
+        }
+        PemSetting {
+            key: "pm2-plus:tls_cert",
+            path,
+        }
+    }
+
+    #[test]
+    fn errors_name_the_setting_the_file_and_the_fault() {
+        let missing = setting("missing", None);
+        let e = certificates(&missing).unwrap_err();
+        assert!(
+            e.starts_with("pm2-plus:tls_cert is /") && e.contains("cannot read it"),
+            "{e}"
+        );
+        let text = setting("text", Some("hello\n"));
+        let e = certificates(&text).unwrap_err();
+        assert!(e.contains(&text.path.display().to_string()), "{e}");
+        assert!(e.contains("not a PEM file with a CERTIFICATE block"), "{e}");
+        let e = private_key(&text).unwrap_err();
+        assert!(e.contains("no private key in it"), "{e}");
+        let broken = setting(
+            "broken",
+            Some("-----BEGIN CERTIFICATE-----\nnot base64 !!\n-----END CERTIFICATE-----\n"),
+        );
+        assert!(certificates(&broken)
+            .unwrap_err()
+            .contains("not a PEM file"));
+    }
+}
