@@ -46,6 +46,7 @@ mod npm_package;
 mod persistence;
 mod plus;
 mod plus_alerts;
+mod plus_alerts_live;
 mod plus_history;
 mod restart_options;
 mod restart_policy;

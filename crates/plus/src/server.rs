@@ -2,6 +2,7 @@
 //! runtime (a dashboard for one machine needs no more, and stays small). Once bound, it
 //! writes `plus/listening.json` (its pid and URL), which `pm2 plus` waits for.
 
+use crate::alerts::live::Current;
 use crate::daemon::Daemon;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
@@ -35,11 +36,19 @@ pub fn run(settings: Settings) -> i32 {
             ));
         }
     };
-    let (alert_settings, alert_error) = match AlertSettings::load(&settings.home) {
-        Ok(s) => (s, None),
+    // Noted before the first read: a change made while it reads is seen on the next tick.
+    let watcher = alerts::live::Watcher::new(settings.home.clone());
+    let alert_current = match AlertSettings::load(&settings.home) {
+        Ok(settings) => Current {
+            settings,
+            error: None,
+        },
         Err(e) => {
             log::error(&format!("alerts off: {e}"));
-            (AlertSettings::default(), Some(e))
+            Current {
+                settings: AlertSettings::default(),
+                error: Some(e),
+            }
         }
     };
     let issues = Inbox::load(settings.files.dir().join("issues.json"));
@@ -51,12 +60,7 @@ pub fn run(settings: Settings) -> i32 {
         Ok(rt) => rt,
         Err(e) => return log::fatal(&format!("cannot start the runtime: {e}")),
     };
-    let (signals, engine) = if alert_settings.urls.is_empty() {
-        (None, None)
-    } else {
-        let (tx, rx) = tokio::sync::mpsc::channel(SIGNALS);
-        (Some(tx), Some(rx))
-    };
+    let (signals, engine) = tokio::sync::mpsc::channel(SIGNALS);
     let state = State {
         daemon: Daemon::at(settings.home.socket()),
         settings,
@@ -67,19 +71,16 @@ pub fn run(settings: Settings) -> i32 {
         table: tokio::sync::watch::Sender::new(None),
         table_wanted: tokio::sync::Notify::new(),
         issues: Mutex::new(issues),
-        alert_settings,
-        alert_error,
+        alerts: Mutex::new(alert_current),
         signals,
+        processes: tokio::sync::watch::Sender::new(None),
         deliveries: Mutex::default(),
         host_name: overview::host_name(),
         history,
     };
     let state = Arc::new(state);
     rt.block_on(async move {
-        if let Some(rx) = engine {
-            let settings = state.alert_settings.clone();
-            tokio::spawn(alerts::engine::run(Arc::clone(&state), settings, rx));
-        }
+        tokio::spawn(alerts::engine::run(Arc::clone(&state), watcher, engine));
         tokio::spawn(issues::collect::run(Arc::clone(&state)));
         serve(state).await
     })

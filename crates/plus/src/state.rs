@@ -1,6 +1,7 @@
 //! What every request handler shares: the settings, the daemon's client, the sessions,
 //! and the facts read once at start.
 
+use crate::alerts::live::Current;
 use crate::alerts::Signal;
 use crate::auth::Sessions;
 use crate::daemon::Daemon;
@@ -8,7 +9,7 @@ use crate::history::store::Store;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
 use bytes::Bytes;
-use pm2_home::plus_alerts::AlertSettings;
+use pm2_proto::ProcessInfo;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -35,12 +36,14 @@ pub struct State {
     pub table_wanted: Notify,
     /// The issues inbox.
     pub issues: Mutex<Inbox>,
-    /// The alert settings read at start (defaults, no URL, when they were invalid).
-    pub alert_settings: AlertSettings,
-    /// Why the alert settings were refused, if they were.
-    pub alert_error: Option<String>,
-    /// Where the collector's signals go, when alerts are on.
-    pub signals: Option<mpsc::Sender<Signal>>,
+    /// The alert settings in force (read at start, then on each change of their files;
+    /// defaults, no URL, when they were invalid at start).
+    pub alerts: Mutex<Current>,
+    /// Where the collector's signals go (the engine drops them while no URL is set).
+    pub signals: mpsc::Sender<Signal>,
+    /// The daemon's table as the poller read it this second: the history recorder, the
+    /// browsers' table and the alert engine share one read.
+    pub processes: watch::Sender<Option<Arc<TableRead>>>,
     /// The last alert deliveries, for `GET /api/alerts`.
     pub deliveries: Mutex<VecDeque<Value>>,
     /// This machine's name, in every alert.
@@ -50,11 +53,25 @@ pub struct State {
     pub history: Option<Arc<Mutex<Store>>>,
 }
 
+/// One read of the daemon's table.
+#[derive(Debug)]
+pub struct TableRead {
+    /// When, ms since the epoch.
+    pub at_ms: u64,
+    /// Every instance, without environments.
+    pub processes: Vec<ProcessInfo>,
+}
+
 impl State {
     /// Hands a signal to the alert engine; dropped (never waited for) when it is behind.
     pub fn alert(&self, signal: Signal) {
-        if let Some(tx) = &self.signals {
-            let _ = tx.try_send(signal);
-        }
+        let _ = self.signals.try_send(signal);
+    }
+
+    /// Whether alerts go anywhere (a URL is set): the table is then read every second.
+    pub fn alerts_on(&self) -> bool {
+        self.alerts
+            .lock()
+            .is_ok_and(|c| !c.settings.urls.is_empty())
     }
 }

@@ -3,11 +3,13 @@
 //! an issue for the first time. `rules` holds the pure state machines (storm, sustained
 //! threshold), `engine` turns the collector's signals and a poll of the table into
 //! alerts, `deliver` sends them (bounded queue, bounded retries with backoff, never in
-//! anyone's way) with the small HTTP/1 client in `http`.
+//! anyone's way) with the small HTTP/1 client in `http`; `live` re-reads the settings
+//! when their files change, so `pm2 set pm2-plus:alert_*` needs no restart.
 
 pub mod deliver;
 pub mod engine;
 pub mod http;
+pub mod live;
 pub mod rules;
 
 use pm2_home::plus_alerts::AlertFormat;
