@@ -112,3 +112,115 @@ fn a_busy_app_over_the_cpu_threshold_gets_one_cpu_alert() {
     assert_eq!(count("busy"), 1, "once per excursion: {all:?}");
     assert_eq!(count("idle"), 0, "{all:?}");
 }
+
+/// The reload alerts a webhook got whose apps include `app`.
+fn reload_alerts_with(hook: &Webhook, app: &str) -> Vec<Value> {
+    alerts(hook)
+        .into_iter()
+        .filter(|a| a["event"] == "reload")
+        .filter(|a| {
+            a["detail"]["apps"]
+                .as_array()
+                .is_some_and(|apps| apps.iter().any(|x| x["name"] == app))
+        })
+        .collect()
+}
+
+#[test]
+#[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
+fn a_finished_reload_sends_one_alert_with_the_instances_and_the_duration() {
+    let p = Pm2::new("plus_alerts_reload");
+    let hook = Webhook::start();
+    let d = Dashboard::start(&p, &[("alert_url", &hook.url("/reload"))]);
+    write(
+        &p,
+        "api.js",
+        "require('http').createServer((q, s) => s.end('ok')).listen(0);\n",
+    );
+    write(&p, "worker.js", "setInterval(() => {}, 1000);\n");
+    p.ok(&["start", "api.js", "-i", "2"]);
+    p.ok(&["start", "worker.js"]);
+    let ids: Vec<Value> = p
+        .apps()
+        .iter()
+        .filter(|a| a["name"] == "api")
+        .map(|a| a["pm_id"].clone())
+        .collect();
+
+    p.ok(&["reload", "api"]);
+    let reload = wait_alert(&p, &hook, "reload", "api");
+    assert_eq!(reload["detail"]["apps"][0]["instances"], Value::Array(ids));
+    assert_eq!(reload["detail"]["ok"], true, "{reload}");
+    assert!(
+        reload["detail"]["duration_ms"].as_u64().is_some(),
+        "{reload}"
+    );
+    assert!(
+        reload["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("reloaded api (2 instance(s): ")),
+        "{reload}"
+    );
+
+    p.ok(&["reload", "all"]);
+    let all = p.wait_until(T, "one alert for `reload all`", || {
+        reload_alerts_with(&hook, "worker").pop()
+    });
+    let names = all["detail"]["apps"].to_string();
+    assert!(
+        names.contains("\"api\"") && names.contains("\"worker\""),
+        "{all}"
+    );
+    assert_eq!(reload_alerts_with(&hook, "api").len(), 2, "one per reload");
+
+    // Switched off (live): the next reload sends nothing; a crash, after it, still does.
+    p.ok(&["set", "pm2-plus:alert_reload", "off"]);
+    p.wait_until(T, "reload alerts off", || {
+        d.json(&p, "/api/alerts")["reload"] == false
+    });
+    p.ok(&["reload", "worker"]);
+    write(&p, "crasher.js", CRASHER);
+    p.ok(&["start", "crasher.js", "--no-autorestart"]);
+    wait_alert(&p, &hook, "crash", "crasher");
+    assert_eq!(
+        reload_alerts_with(&hook, "worker").len(),
+        1,
+        "{:?}",
+        alerts(&hook)
+    );
+}
+
+#[test]
+#[cfg_attr(no_ssh, ignore = "ssh not on PATH (scripts/install-deps.sh)")]
+fn a_deploy_that_fails_on_an_unreachable_host_sends_one_deploy_alert() {
+    require(have("ssh"), "ssh not on PATH (scripts/install-deps.sh)");
+    let p = Pm2::new("plus_alerts_deploy");
+    let hook = Webhook::start();
+    Dashboard::start(&p, &[("alert_url", &hook.url("/deploy"))]);
+    let closed = crate::harness::cluster::free_port();
+    let eco = serde_json::json!({
+        "apps": [{"name": "site", "script": "site.js"}],
+        "deploy": {"production": {
+            "user": "deploy", "host": ["127.0.0.1"], "port": closed.to_string(),
+            "ref": "origin/main", "repo": "/nowhere.git", "path": p.dir.join("srv").display().to_string(),
+        }},
+    });
+    write(&p, "ecosystem.json", &eco.to_string());
+    let out = p.fails(&["deploy", "ecosystem.json", "production", "--force"], 1);
+    p.expect_output(&out, "Deploy failed");
+    let alert = wait_alert(&p, &hook, "deploy", "production");
+    assert_eq!(alert["detail"]["ok"], false, "{alert}");
+    assert_eq!(alert["detail"]["hosts"], serde_json::json!(["127.0.0.1"]));
+    assert_eq!(alert["detail"]["failed"][0]["host"], "127.0.0.1", "{alert}");
+    assert!(
+        alert["message"].as_str().is_some_and(
+            |m| m.starts_with("deploy update to production (127.0.0.1) failed on 127.0.0.1")
+        ),
+        "{alert}"
+    );
+    let deploys = alerts(&hook)
+        .iter()
+        .filter(|a| a["event"] == "deploy")
+        .count();
+    assert_eq!(deploys, 1);
+}

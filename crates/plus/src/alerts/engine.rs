@@ -186,6 +186,9 @@ pub fn on_signal(
                 at: now,
             }]
         }
+        Signal::Done { event, data, at } => super::done::alert(settings, &event, data, at)
+            .into_iter()
+            .collect(),
         Signal::FirstSeen { issue } => vec![Alert {
             event: "issue_first_seen",
             app: issue["app"].as_str().unwrap_or_default().to_string(),
