@@ -1,6 +1,7 @@
 //! `GET /api/history?app=<name>&metric=<cpu|memory|restarts|custom>&range=<1h|24h|7d|90d>`
-//! (and `&pm_id=<id>` for one instance): the points `[t_ms, value]` of one chart, read
-//! from the finest tier that holds the range, and the metrics recorded for the app.
+//! (and `&pm_id=<id>` for one instance, `&after=<t_ms>` for only the points newer than the
+//! last one a page holds): the points `[t_ms, value]` of one chart, read from the finest
+//! tier that holds the range, and the metrics recorded for the app.
 
 use super::tiers::{self, RANGES, TIERS};
 use crate::body::Body;
@@ -30,6 +31,16 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
         Some(Ok(id)) => Some(id),
         Some(Err(_)) => return reply::error(StatusCode::BAD_REQUEST, "pm_id must be a number"),
     };
+    let after = match query_param(query, "after").map(|v| v.parse::<u64>()) {
+        None => None,
+        Some(Ok(ms)) => Some(ms),
+        Some(Err(_)) => {
+            return reply::error(
+                StatusCode::BAD_REQUEST,
+                "after must be a time in ms since the epoch (the last point's t)",
+            )
+        }
+    };
     let now = (pm2_home::now_ms() / 1000) as i64;
     let Some((tier, since)) = tiers::for_range(&range, now) else {
         let known = RANGES.join(", ");
@@ -37,6 +48,10 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
             StatusCode::BAD_REQUEST,
             &format!("unknown range {range:?}: one of {known}"),
         );
+    };
+    let since = match after {
+        Some(ms) => since.max(i64::try_from(ms / 1000).unwrap_or(i64::MAX - 1) + 1),
+        None => since,
     };
     let read = {
         let (app, metric) = (app.clone(), metric.clone());
