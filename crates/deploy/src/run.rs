@@ -82,11 +82,16 @@ pub fn run(req: &Request) -> Finished {
             return Finished::refused(target.hosts.clone(), e);
         }
     };
+    run_hosts(req, &target, pre_setup_file.as_deref())
+}
+
+/// The remote part: the script on every host, the summary, how it ended.
+fn run_hosts(req: &Request, target: &Target, pre_setup_file: Option<&str>) -> Finished {
     let marker = marker();
     let script = script::build(&ScriptInput {
-        target: &target,
+        target,
         verb: &req.verb,
-        pre_setup_file: pre_setup_file.as_deref(),
+        pre_setup_file,
         marker: &marker,
     });
     out(&format!("--> Deploying to {} environment\n", req.env));
@@ -100,7 +105,7 @@ pub fn run(req: &Request) -> Finished {
         let prefix = format!("{host:<width$} | ");
         host::run(
             host,
-            ssh::command(&target, host),
+            ssh::command(target, host),
             script.clone(),
             &prefix,
             &marker,

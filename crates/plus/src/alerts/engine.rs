@@ -164,28 +164,9 @@ pub fn on_signal(
             pm_id,
             at: now,
         }],
-        Signal::Exit { app, pm_id, at } => {
-            let window = settings.storm_window;
-            let storm = storms
-                .entry((app.clone(), pm_id))
-                .or_insert_with(|| Storm::new(settings.storm_restarts, window.as_millis() as u64));
-            if !storm.restart(at) {
-                return Vec::new();
-            }
-            vec![Alert {
-                event: "restart_storm",
-                message: format!(
-                    "{} restarted {} times within {} s",
-                    label(&app, pm_id),
-                    storm.count(),
-                    window.as_secs_f64()
-                ),
-                detail: json!({"restarts": storm.count(), "window_ms": window.as_millis() as u64}),
-                app,
-                pm_id,
-                at: now,
-            }]
-        }
+        Signal::Exit { app, pm_id, at } => storm(settings, storms, app, pm_id, at, now)
+            .into_iter()
+            .collect(),
         Signal::Done { event, data, at } => super::done::alert(settings, &event, data, at)
             .into_iter()
             .collect(),
@@ -204,6 +185,37 @@ pub fn on_signal(
             at: now,
         }],
     }
+}
+
+/// The restart storm alert an exit makes, if it makes one.
+fn storm(
+    settings: &AlertSettings,
+    storms: &mut HashMap<(String, Option<u32>), Storm>,
+    app: String,
+    pm_id: Option<u32>,
+    at: u64,
+    now: u64,
+) -> Option<Alert> {
+    let window = settings.storm_window;
+    let storm = storms
+        .entry((app.clone(), pm_id))
+        .or_insert_with(|| Storm::new(settings.storm_restarts, window.as_millis() as u64));
+    if !storm.restart(at) {
+        return None;
+    }
+    Some(Alert {
+        event: "restart_storm",
+        message: format!(
+            "{} restarted {} times within {} s",
+            label(&app, pm_id),
+            storm.count(),
+            window.as_secs_f64()
+        ),
+        detail: json!({"restarts": storm.count(), "window_ms": window.as_millis() as u64}),
+        app,
+        pm_id,
+        at: now,
+    })
 }
 
 /// The alerts one read of the table makes. On the first read (`seen_once` false) the

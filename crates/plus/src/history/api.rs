@@ -12,6 +12,8 @@ use hyper::{Response, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
 
+const AFTER: &str = "after must be a time in ms since the epoch (the last point's t)";
+
 /// Answers one history query.
 pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
     let Some(store) = state.history.clone() else {
@@ -26,32 +28,21 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
     }
     let metric = query_param(query, "metric").unwrap_or_else(|| "cpu".into());
     let range = query_param(query, "range").unwrap_or_else(|| "1h".into());
-    let pm_id = match query_param(query, "pm_id").map(|v| v.parse::<u32>()) {
-        None => None,
-        Some(Ok(id)) => Some(id),
-        Some(Err(_)) => return reply::error(StatusCode::BAD_REQUEST, "pm_id must be a number"),
+    let Ok(pm_id) = query_param(query, "pm_id")
+        .map(|v| v.parse::<u32>())
+        .transpose()
+    else {
+        return reply::error(StatusCode::BAD_REQUEST, "pm_id must be a number");
     };
-    let after = match query_param(query, "after").map(|v| v.parse::<u64>()) {
-        None => None,
-        Some(Ok(ms)) => Some(ms),
-        Some(Err(_)) => {
-            return reply::error(
-                StatusCode::BAD_REQUEST,
-                "after must be a time in ms since the epoch (the last point's t)",
-            )
-        }
+    let Ok(after) = query_param(query, "after").map(|v| v.parse()).transpose() else {
+        return reply::error(StatusCode::BAD_REQUEST, AFTER);
     };
-    let now = (pm2_home::now_ms() / 1000) as i64;
-    let Some((tier, since)) = tiers::for_range(&range, now) else {
+    let Some((tier, since)) = window(&range, after) else {
         let known = RANGES.join(", ");
         return reply::error(
             StatusCode::BAD_REQUEST,
             &format!("unknown range {range:?}: one of {known}"),
         );
-    };
-    let since = match after {
-        Some(ms) => since.max(i64::try_from(ms / 1000).unwrap_or(i64::MAX - 1) + 1),
-        None => since,
     };
     let read = {
         let (app, metric) = (app.clone(), metric.clone());
@@ -80,4 +71,13 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
         Ok(Err(e)) => reply::error(StatusCode::INTERNAL_SERVER_ERROR, &format!("history: {e}")),
         Err(e) => reply::error(StatusCode::INTERNAL_SERVER_ERROR, &format!("history: {e}")),
     }
+}
+
+/// The tier of `range` and the first second to read: the range's start, or the second
+/// after `after` (ms) when that is later. None for an unknown range.
+fn window(range: &str, after: Option<u64>) -> Option<(usize, i64)> {
+    let now = (pm2_home::now_ms() / 1000) as i64;
+    let (tier, since) = tiers::for_range(range, now)?;
+    let next = after.map(|ms| i64::try_from(ms / 1000).unwrap_or(i64::MAX - 1) + 1);
+    Some((tier, next.map_or(since, |n| since.max(n))))
 }

@@ -63,9 +63,7 @@ pub(crate) fn deploy(args: &DeployArgs) -> Result<i32> {
             return Ok(1);
         }
     };
-    let deploys = verb.deploys().then(|| verb.clone());
-    let started = Instant::now();
-    let finished = pm2_deploy::run(&pm2_deploy::Request {
+    Ok(run_and_announce(pm2_deploy::Request {
         config: &config,
         file: &file,
         env: &env,
@@ -73,11 +71,17 @@ pub(crate) fn deploy(args: &DeployArgs) -> Result<i32> {
         force: args.force,
         parallel: args.parallel.unwrap_or(0),
         cwd: ctx.cwd,
-    });
-    if let Some(verb) = deploys {
-        announce(&env, &verb, &finished, started);
+    }))
+}
+
+/// Runs the deploy; one that deploys (not `list`, `exec`...) is announced when done.
+fn run_and_announce(req: pm2_deploy::Request) -> i32 {
+    let started = Instant::now();
+    let finished = pm2_deploy::run(&req);
+    if req.verb.deploys() {
+        announce(req.env, &req.verb, &finished, started);
     }
-    Ok(finished.code)
+    finished.code
 }
 
 /// Tells a running daemon that a deploy finished (`pm2:deploy`); a best effort: no
