@@ -20,7 +20,7 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
-    let probes: [(&str, Option<PathBuf>); 14] = [
+    let probes: [(&str, Option<PathBuf>); 15] = [
         ("no_node", on_path("node")),
         ("no_npm", on_path("npm")),
         ("no_node22", node22()),
@@ -28,6 +28,7 @@ fn main() {
         ("no_pm2_io", pm2_io()),
         ("no_openssl", on_path("openssl")),
         ("no_gzip", on_path("gzip")),
+        ("no_ssh", on_path("ssh")),
         ("no_tmux", on_path("tmux")),
         ("no_chromium", on_path("chromium")),
         ("no_pid_namespace", on_path("unshare").filter(|_| is_root())),

@@ -46,6 +46,7 @@ mod npm_package;
 mod persistence;
 mod plus;
 mod plus_alerts;
+mod plus_alerts_live;
 mod plus_history;
 mod plus_tls;
 mod restart_options;

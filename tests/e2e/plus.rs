@@ -547,12 +547,14 @@ fn plus_page_in_chromium_shows_the_apps_restarts_one_runs_its_action_and_streams
     );
 
     // The app's own action, as a button; its reply shows on the page.
-    let custom = "window.confirm = () => true; \
+    let custom = "(() => { window.confirm = () => true; \
                   const b = document.querySelector('#processes tr[data-name=\"axm\"] button[data-custom=\"hello\"]'); \
-                  if (b) setTimeout(() => b.click(), 0); !!b";
+                  if (b) setTimeout(() => b.click(), 0); return !!b; })()";
     // The click runs after the evaluation has answered (a click made inside it could hold
-    // the answer back while the page handled it, and the wait saw no `true` although the
-    // button was there: the row and axm_actions printed below showed it once in CI).
+    // the answer back while the page handled it). The `const` is inside a function: at
+    // the top level, every evaluation after a first one that found no button threw
+    // "Identifier 'b' has already been declared", so the wait never saw `true` although
+    // the button was there (the row and axm_actions printed below showed it).
     let clicked = crate::harness::poll::try_poll(Duration::from_secs(45), || {
         browser.eval(custom).ok() == Some(Value::Bool(true))
     });

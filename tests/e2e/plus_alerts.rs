@@ -15,10 +15,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const T: Duration = Duration::from_secs(30);
+pub(crate) const T: Duration = Duration::from_secs(30);
 
 /// Prints a line on each stream, then throws an error whose message changes every run.
-const CRASHER: &str = "console.log('crasher up ' + process.pid);\n\
+pub(crate) const CRASHER: &str = "console.log('crasher up ' + process.pid);\n\
 console.error('about to fail at ' + Date.now());\n\
 setTimeout(() => { throw new Error('boom ' + Date.now()); }, 200);\n";
 
@@ -32,15 +32,15 @@ setTimeout(report, 300); setTimeout(report, 600);\n\
 setInterval(() => {}, 1000);\n";
 
 /// The dashboard's port and the API token's `Authorization` value, after `pm2 plus`.
-struct Dashboard {
-    port: u16,
-    bearer: String,
+pub(crate) struct Dashboard {
+    pub(crate) port: u16,
+    pub(crate) bearer: String,
     /// The one-time login token `pm2 plus` printed.
-    login: String,
+    pub(crate) login: String,
 }
 
 impl Dashboard {
-    fn start(p: &Pm2, settings: &[(&str, &str)]) -> Dashboard {
+    pub(crate) fn start(p: &Pm2, settings: &[(&str, &str)]) -> Dashboard {
         let port = free_port();
         p.ok(&["set", "pm2-plus:port", &port.to_string()]);
         for (key, value) in settings {
@@ -63,12 +63,12 @@ impl Dashboard {
         }
     }
 
-    fn call(&self, p: &Pm2, method: &str, path: &str) -> Reply {
+    pub(crate) fn call(&self, p: &Pm2, method: &str, path: &str) -> Reply {
         request(self.port, method, path, &[("Authorization", &self.bearer)])
             .unwrap_or_else(|e| p.fail(&format!("{method} {path}: {e}"), None))
     }
 
-    fn json(&self, p: &Pm2, path: &str) -> Value {
+    pub(crate) fn json(&self, p: &Pm2, path: &str) -> Value {
         let r = self.call(p, "GET", path);
         serde_json::from_slice(&r.body)
             .unwrap_or_else(|e| p.fail(&format!("{path}: not JSON ({e}): {}", r.text()), None))
@@ -86,19 +86,19 @@ impl Dashboard {
     }
 }
 
-fn write(p: &Pm2, name: &str, text: &str) {
+pub(crate) fn write(p: &Pm2, name: &str, text: &str) {
     std::fs::write(p.dir.join(name), text).expect("write the app");
 }
 
 /// The JSON bodies a webhook got.
-fn alerts(hook: &Webhook) -> Vec<Value> {
+pub(crate) fn alerts(hook: &Webhook) -> Vec<Value> {
     hook.bodies()
         .iter()
         .filter_map(|b| serde_json::from_str(b).ok())
         .collect()
 }
 
-fn wait_alert(p: &Pm2, hook: &Webhook, event: &str, app: &str) -> Value {
+pub(crate) fn wait_alert(p: &Pm2, hook: &Webhook, event: &str, app: &str) -> Value {
     p.wait_until(T, &format!("a {event} alert for {app}"), || {
         alerts(hook)
             .into_iter()

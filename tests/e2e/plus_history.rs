@@ -199,6 +199,11 @@ fn plus_history_page_in_chromium_draws_live_charts_of_cpu_memory_and_a_custom_me
     p.wait_until(T, "the memory chart growing live", || {
         drawn(&mut browser, "memory") > before
     });
+    // It grows by asking for the points after the last one it holds.
+    let incremental = "performance.getEntriesByType('resource')\
+        .some(e => e.name.includes('/api/history?') && e.name.includes('metric=memory') \
+        && e.name.includes('&after='))";
+    assert_eq!(browser.eval(incremental).ok(), Some(Value::Bool(true)));
     let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/plus-history.png");
     browser
         .screenshot(&shot)
@@ -234,4 +239,67 @@ fn plus_without_a_usable_history_store_runs_on_and_says_why() {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         text.contains("history charts off") && text.contains("history.db")
     });
+}
+
+/// The `[t, value]` points of an answer.
+fn points_of(body: &Value) -> Vec<(u64, f64)> {
+    body["points"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|pt| Some((pt[0].as_u64()?, pt[1].as_f64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_incremental_history_answer_holds_only_the_points_after_the_given_one() {
+    let p = Pm2::new("plus_history_after");
+    let port = free_port();
+    p.ok(&["set", "pm2-plus:port", &port.to_string()]);
+    p.ok(&["plus"]);
+    let auth = bearer(&p);
+    let with = [("Authorization", auth.as_str())];
+    let get = |query: &str| {
+        let path = format!("/api/history?app=pm2-plus&metric=memory&range=1h{query}");
+        let r = request(port, "GET", &path, &with).ok()?;
+        (r.status == 200)
+            .then(|| serde_json::from_slice::<Value>(&r.body).ok())
+            .flatten()
+    };
+    // The dashboard records itself: wait for a few seconds of its own memory.
+    let full = p.wait_until(T, "five points of pm2-plus's memory", || {
+        let body = get("")?;
+        (points_of(&body).len() >= 5).then_some(points_of(&body))
+    });
+    let (second, last) = (full[1].0, full[full.len() - 1].0);
+    let after_second = points_of(&get(&format!("&after={second}")).unwrap_or_default());
+    assert!(
+        after_second.iter().all(|(t, _)| *t > second),
+        "{after_second:?}"
+    );
+    // The last point may be rewritten by a second tick within its second: not compared.
+    let settled = full.len() - 1;
+    assert_eq!(
+        after_second[..settled - 2],
+        full[2..settled],
+        "the same points as the full answer, from the third on"
+    );
+    let newer = p.wait_until(T, "a point newer than the last one held", || {
+        let pts = points_of(&get(&format!("&after={last}"))?);
+        (!pts.is_empty()).then_some(pts)
+    });
+    assert!(newer.iter().all(|(t, _)| *t > last), "{newer:?}");
+    assert!(newer.len() < full.len(), "only the new ones: {newer:?}");
+
+    let r = request(
+        port,
+        "GET",
+        "/api/history?app=pm2-plus&after=yesterday",
+        &with,
+    )
+    .expect("reply");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("after must be"), "{}", r.text());
 }

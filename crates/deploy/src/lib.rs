@@ -24,6 +24,6 @@ pub mod verbs;
 pub mod words;
 
 pub use config::{environments, read_target, Target};
-pub use run::{run, Request};
+pub use run::{run, Finished, Request};
 pub use verbs::Verb;
 pub use words::{split, Words};

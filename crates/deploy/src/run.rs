@@ -1,6 +1,7 @@
 //! One `pm2 deploy` run: read the target, do the local part once, build the script, run
-//! it on every host in parallel, print the summary. Returns the exit code (0, or 1 when
-//! the config is bad, a local step failed, or any host failed).
+//! it on every host in parallel, print the summary. Returns how it ended: the exit code
+//! (0, or 1 when the config is bad, a local step failed, or any host failed), the hosts
+//! and the failures, which the CLI hands to a dashboard.
 
 use crate::config::{read_target, Target};
 use crate::fleet;
@@ -30,16 +31,40 @@ pub struct Request<'a> {
     pub cwd: PathBuf,
 }
 
-/// Runs the request; prints as it goes; returns the exit code.
-pub fn run(req: &Request) -> i32 {
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// The exit code.
+    pub code: i32,
+    /// The environment's hosts (none when its config could not be read).
+    pub hosts: Vec<String>,
+    /// Each host that failed, with why.
+    pub failed: Vec<(String, String)>,
+    /// Why no host was run, when none was.
+    pub error: Option<String>,
+}
+
+impl Finished {
+    fn refused(hosts: Vec<String>, why: String) -> Finished {
+        Finished {
+            code: 1,
+            hosts,
+            failed: Vec::new(),
+            error: Some(why),
+        }
+    }
+}
+
+/// Runs the request; prints as it goes; returns how it ended.
+pub fn run(req: &Request) -> Finished {
     let target = match read_target(req.config, req.env, req.file) {
         Ok(t) => t,
         Err(errors) => {
-            for e in errors {
+            for e in &errors {
                 eprintln!("{e}");
             }
             eprintln!("Deploy failed: nothing was run");
-            return 1;
+            return Finished::refused(Vec::new(), errors.join("; "));
         }
     };
     for w in &target.warnings {
@@ -48,20 +73,25 @@ pub fn run(req: &Request) -> i32 {
     if let Err(e) = local_part(req, &target) {
         eprintln!("\n  {e}\n");
         eprintln!("Deploy failed: no host was contacted");
-        return 1;
+        return Finished::refused(target.hosts.clone(), e);
     }
     let pre_setup_file = match pre_setup_file(&req.verb, &target, &req.cwd) {
         Ok(text) => text,
         Err(e) => {
             eprintln!("{e}");
-            return 1;
+            return Finished::refused(target.hosts.clone(), e);
         }
     };
+    run_hosts(req, &target, pre_setup_file.as_deref())
+}
+
+/// The remote part: the script on every host, the summary, how it ended.
+fn run_hosts(req: &Request, target: &Target, pre_setup_file: Option<&str>) -> Finished {
     let marker = marker();
     let script = script::build(&ScriptInput {
-        target: &target,
+        target,
         verb: &req.verb,
-        pre_setup_file: pre_setup_file.as_deref(),
+        pre_setup_file,
         marker: &marker,
     });
     out(&format!("--> Deploying to {} environment\n", req.env));
@@ -75,20 +105,36 @@ pub fn run(req: &Request) -> i32 {
         let prefix = format!("{host:<width$} | ");
         host::run(
             host,
-            ssh::command(&target, host),
+            ssh::command(target, host),
             script.clone(),
             &prefix,
             &marker,
         )
     });
     out(&format!("\n{}", fleet::summary(&reports)));
-    let failed = reports.iter().filter(|r| r.outcome != Outcome::Ok).count();
-    if failed == 0 {
+    let failed: Vec<(String, String)> = reports
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Ok => None,
+            Outcome::Failed(why) => Some((r.host.clone(), why.clone())),
+        })
+        .collect();
+    let code = if failed.is_empty() {
         out("--> Success\n");
         0
     } else {
-        eprintln!("Deploy failed on {failed} of {} host(s)", reports.len());
+        eprintln!(
+            "Deploy failed on {} of {} host(s)",
+            failed.len(),
+            reports.len()
+        );
         1
+    };
+    Finished {
+        code,
+        hosts: target.hosts.clone(),
+        failed,
+        error: None,
     }
 }
 

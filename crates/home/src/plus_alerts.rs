@@ -6,6 +6,7 @@
 use crate::layout::Pm2Home;
 use crate::module_conf;
 use serde_json::Value;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The body a webhook gets.
@@ -35,6 +36,10 @@ pub struct AlertSettings {
     pub memory_bytes: Option<u64>,
     /// How long cpu or memory must stay over before the alert.
     pub sustained: Duration,
+    /// Whether a finished `pm2 reload` sends an alert.
+    pub reload: bool,
+    /// Whether a finished `pm2 deploy` sends an alert.
+    pub deploy: bool,
 }
 
 /// The keys, as `pm2 set pm2-plus:<key>` names them (the file drops `alert_`).
@@ -45,7 +50,27 @@ pub const KEYS: &[&str] = &[
     "alert_cpu",
     "alert_memory",
     "alert_for",
+    "alert_reload",
+    "alert_deploy",
 ];
+
+/// The files the settings come from, `plus/alerts.json` then `module_conf.json`: what a
+/// running dashboard watches to apply a change without a restart.
+pub fn sources(home: &Pm2Home) -> [PathBuf; 2] {
+    [
+        home.root().join("plus").join("alerts.json"),
+        home.module_conf(),
+    ]
+}
+
+/// Whether `pm2 set <key>` changes an alert setting, which the running dashboard applies
+/// itself (so the CLI does not restart `pm2-plus` for it, as it does for the other
+/// `pm2-plus:` keys).
+pub fn is_live_key(key: &str) -> bool {
+    key.strip_prefix(crate::plus::APP_NAME)
+        .and_then(|rest| rest.strip_prefix([':', '.']))
+        .is_some_and(|k| k.starts_with("alert_"))
+}
 
 impl Default for AlertSettings {
     fn default() -> AlertSettings {
@@ -57,6 +82,8 @@ impl Default for AlertSettings {
             cpu_percent: None,
             memory_bytes: None,
             sustained: Duration::from_secs(30),
+            reload: true,
+            deploy: true,
         }
     }
 }
@@ -66,7 +93,7 @@ impl AlertSettings {
     /// bad value is an error that names its key or file and says what it takes.
     pub fn load(home: &Pm2Home) -> Result<AlertSettings, String> {
         let mut settings = AlertSettings::default();
-        let file = home.root().join("plus").join("alerts.json");
+        let [file, _] = sources(home);
         match std::fs::read_to_string(&file) {
             Ok(text) => {
                 let v: Value = serde_json::from_str(&text)
@@ -136,6 +163,8 @@ impl AlertSettings {
                 self.sustained = parse_duration(raw)
                     .ok_or_else(|| bad("expected a duration, e.g. `30s`, `2m`, `500ms`"))?
             }
+            "alert_reload" => self.reload = parse_switch(raw).ok_or_else(|| bad(SWITCH))?,
+            "alert_deploy" => self.deploy = parse_switch(raw).ok_or_else(|| bad(SWITCH))?,
             _ => {
                 return Err(format!(
                     "pm2-plus:{key} is not an alert setting (known: {})",
@@ -144,6 +173,17 @@ impl AlertSettings {
             }
         }
         Ok(())
+    }
+}
+
+const SWITCH: &str = "expected `on` or `off` (or true/false)";
+
+/// `on`/`off`, `true`/`false`, `yes`/`no`, `1`/`0`.
+fn parse_switch(raw: &str) -> Option<bool> {
+    match raw.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Some(true),
+        "off" | "false" | "no" | "0" => Some(false),
+        _ => None,
     }
 }
 
@@ -242,7 +282,12 @@ mod tests {
         assert_eq!(s.sustained, Duration::from_millis(1500));
         s.apply("alert_cpu", "off").unwrap();
         assert_eq!(s.cpu_percent, None);
+        s.apply("alert_reload", "off").unwrap();
+        s.apply("alert_deploy", "false").unwrap();
+        assert!(!s.reload && !s.deploy);
 
+        assert!(is_live_key("pm2-plus:alert_url") && is_live_key("pm2-plus.alert_cpu"));
+        assert!(!is_live_key("pm2-plus:port") && !is_live_key("pm2-plusx:alert_url"));
         for (key, value) in [
             ("alert_url", "ftp://x"),
             ("alert_url", "https://user:pw@h/x"),
@@ -252,6 +297,7 @@ mod tests {
             ("alert_cpu", "-3"),
             ("alert_memory", "lots"),
             ("alert_for", "0s"),
+            ("alert_reload", "maybe"),
             ("alert_colour", "red"),
         ] {
             let e = s.apply(key, value).unwrap_err();

@@ -2,12 +2,14 @@
 // per-app actions (confirmed, POSTed with the session's CSRF token), live logs, and the
 // issues inbox (every 5 s; an issue's stack and log lines, marking it resolved), and an
 // app's history charts (GET /api/history; drawn here as SVG, no library; every second
-// for the last hour, every minute for the longer ranges).
+// for the last hour, asking only for the points after the last one held, every minute
+// for the longer ranges, asking for all of them).
 // Everything the daemon or an app says is set as text, never parsed as HTML.
 "use strict";
 
 const state = { csrf: null, logs: null, logsApp: null, issue: null,
-  chartApp: null, chartRange: "1h", chartTimer: null };
+  chartApp: null, chartRange: "1h", chartTimer: null, chartPoints: {},
+  chartRunning: false, chartAgain: false, chartGen: 0 };
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -210,22 +212,67 @@ function drawChart(metric, points) {
   if (old) old.replaceWith(chart); else figure.append(chart);
 }
 
-async function history(app, metric) {
-  const q = "app=" + encodeURIComponent(app) + "&metric=" + encodeURIComponent(metric) +
+async function history(app, metric, after) {
+  let q = "app=" + encodeURIComponent(app) + "&metric=" + encodeURIComponent(metric) +
     "&range=" + state.chartRange;
+  if (after !== undefined) q += "&after=" + after;
   const r = await api("/api/history?" + q);
   return r.ok ? r.json() : null;
 }
 
-async function refreshCharts() {
-  const app = state.chartApp;
+// The 1h charts keep their points: each refresh asks only for the newer ones (and the
+// last one held again: a second tick within the same second rewrites it), puts them in
+// place and drops what left the hour. The longer ranges are read whole (once a minute).
+const HOUR_MS = 3600 * 1000;
+
+function lastT(metric) {
+  const held = state.chartPoints[metric];
+  return state.chartRange === "1h" && held && held.length ? held[held.length - 1][0] - 1 : undefined;
+}
+
+function merged(metric, points) {
+  if (state.chartRange !== "1h") return points;
+  const from = points.length ? points[0][0] : Infinity;
+  const all = (state.chartPoints[metric] || []).filter(p => p[0] < from).concat(points);
+  const newest = all.length ? all[all.length - 1][0] : 0;
+  const kept = all.filter(p => p[0] > newest - HOUR_MS);
+  state.chartPoints[metric] = kept;
+  return kept;
+}
+
+// `gen` changes when another app or range is opened: an answer to the one before is dropped.
+async function chartOnce(app, gen, metric) {
+  const h = await history(app, metric, lastT(metric));
+  if (!h || gen !== state.chartGen) return null;
+  drawChart(metric, merged(metric, h.points));
+  return h;
+}
+
+async function refreshOnce() {
+  const app = state.chartApp, gen = state.chartGen;
   if (!app) return;
-  const cpu = await history(app, "cpu");
-  if (!cpu || app !== state.chartApp) return;
-  drawChart("cpu", cpu.points);
+  const cpu = await chartOnce(app, gen, "cpu");
+  if (!cpu) return;
   for (const metric of cpu.metrics.filter(m => m !== "cpu").slice(0, CHARTS_MAX - 1)) {
-    const h = await history(app, metric);
-    if (h && app === state.chartApp) drawChart(metric, h.points);
+    await chartOnce(app, gen, metric);
+  }
+}
+
+// One refresh at a time (two at once would append the same points twice); a tick that
+// comes during one runs it again once it is done.
+async function refreshCharts() {
+  if (state.chartRunning) {
+    state.chartAgain = true;
+    return;
+  }
+  state.chartRunning = true;
+  try {
+    do {
+      state.chartAgain = false;
+      await refreshOnce();
+    } while (state.chartAgain);
+  } finally {
+    state.chartRunning = false;
   }
 }
 
@@ -239,6 +286,8 @@ function openCharts(name) {
   document.getElementById("history").hidden = false;
   document.getElementById("history-app").textContent = name;
   document.getElementById("charts").replaceChildren();
+  state.chartPoints = {};
+  state.chartGen++;
   refreshCharts();
   chartEvery();
 }
@@ -301,6 +350,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   for (const b of document.querySelectorAll("#history button[data-range]")) {
     b.addEventListener("click", () => {
       state.chartRange = b.dataset.range;
+      state.chartPoints = {};
+      state.chartGen++;
       for (const o of document.querySelectorAll("#history button[data-range]")) {
         o.className = o === b ? "on" : "";
       }

@@ -5,7 +5,7 @@
 //! closes) or the daemon does.
 
 use crate::body::Body;
-use crate::state::State;
+use crate::state::{State, TableRead};
 use crate::{history, table};
 use bytes::Bytes;
 use pm2_proto::{LogsRequest, Request, Response, Target};
@@ -44,15 +44,15 @@ pub fn processes(state: Arc<State>) -> Body {
     Body::Stream(rx)
 }
 
-/// Fetches the table every [`TABLE_EVERY`] and hands it to the history store, with or
-/// without a browser watching (the charts must have no holes). Only when the store could
-/// not be opened does it wait for the first browser (then an idle dashboard costs the
-/// daemon nothing).
+/// Fetches the table every [`TABLE_EVERY`] and hands it to the history store and the
+/// alert engine, with or without a browser watching (the charts must have no holes).
+/// Only when the store could not be opened and no alert URL is set does it wait for the
+/// first browser (then an idle dashboard costs the daemon nothing).
 pub async fn poll_table(state: Arc<State>) {
     let mut tick = tokio::time::interval(TABLE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        if state.table.receiver_count() == 0 && state.history.is_none() {
+        if state.table.receiver_count() == 0 && state.history.is_none() && !state.alerts_on() {
             state.table_wanted.notified().await;
             tick.reset_immediately();
             continue;
@@ -66,7 +66,12 @@ pub async fn poll_table(state: Arc<State>) {
                     let now = (now_ms / 1000) as i64;
                     tokio::spawn(history::record::tick(Arc::clone(store), now, samples));
                 }
-                frame("processes", &table::rows(&processes, now_ms))
+                let frame = frame("processes", &table::rows(&processes, now_ms));
+                state.processes.send_replace(Some(Arc::new(TableRead {
+                    at_ms: now_ms,
+                    processes,
+                })));
+                frame
             }
             Ok(other) => frame("error", &json!({"error": format!("{other:?}")})),
             Err(e) => frame("error", &json!({ "error": e })),

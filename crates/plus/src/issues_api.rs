@@ -72,7 +72,10 @@ pub fn resolve(state: &State, caller: &Caller, remote: &str, id: &str) -> Respon
 
 /// `GET /api/alerts`.
 pub fn alerts(state: &State) -> Response<Body> {
-    let s = &state.alert_settings;
+    let (s, error) = match state.alerts.lock() {
+        Ok(c) => (c.settings.clone(), c.error.clone()),
+        Err(_) => return reply::error(StatusCode::INTERNAL_SERVER_ERROR, "lock poisoned"),
+    };
     let deliveries: Vec<Value> = state
         .deliveries
         .lock()
@@ -86,7 +89,9 @@ pub fn alerts(state: &State) -> Response<Body> {
         "cpu_percent": s.cpu_percent,
         "memory_bytes": s.memory_bytes,
         "for_ms": s.sustained.as_millis() as u64,
-        "error": state.alert_error,
+        "reload": s.reload,
+        "deploy": s.deploy,
+        "error": error,
         "deliveries": deliveries,
     });
     reply::json(StatusCode::OK, &body)

@@ -6,6 +6,7 @@
 //! says nothing, or plain HTTP sent to the port (answered 400, saying to use https://)
 //! ends that connection only.
 
+use crate::alerts::live::Current;
 use crate::daemon::Daemon;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
@@ -45,7 +46,21 @@ pub fn run(settings: Settings) -> i32 {
             ));
         }
     };
-    let (alert_settings, alert_error, webhook_tls) = alert_settings(&settings);
+    // Noted before the first read: a change made while it reads is seen on the next tick.
+    let watcher = alerts::live::Watcher::new(settings.home.clone());
+    let alert_current = match AlertSettings::load(&settings.home) {
+        Ok(settings) => Current {
+            settings,
+            error: None,
+        },
+        Err(e) => {
+            log::error(&format!("alerts off: {e}"));
+            Current {
+                settings: AlertSettings::default(),
+                error: Some(e),
+            }
+        }
+    };
     let issues = Inbox::load(settings.files.dir().join("issues.json"));
     let history = history::open(settings.files.dir());
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -55,12 +70,7 @@ pub fn run(settings: Settings) -> i32 {
         Ok(rt) => rt,
         Err(e) => return log::fatal(&format!("cannot start the runtime: {e}")),
     };
-    let (signals, engine) = if alert_settings.urls.is_empty() {
-        (None, None)
-    } else {
-        let (tx, rx) = tokio::sync::mpsc::channel(SIGNALS);
-        (Some(tx), Some(rx))
-    };
+    let (signals, engine) = tokio::sync::mpsc::channel(SIGNALS);
     let state = State {
         daemon: Daemon::at(settings.home.socket()),
         settings,
@@ -71,49 +81,20 @@ pub fn run(settings: Settings) -> i32 {
         table: tokio::sync::watch::Sender::new(None),
         table_wanted: tokio::sync::Notify::new(),
         issues: Mutex::new(issues),
-        alert_settings,
-        alert_error,
+        alerts: Mutex::new(alert_current),
         signals,
-        webhook_tls,
+        processes: tokio::sync::watch::Sender::new(None),
+        webhook_tls: std::sync::OnceLock::new(),
         deliveries: Mutex::default(),
         host_name: overview::host_name(),
         history,
     };
     let state = Arc::new(state);
     rt.block_on(async move {
-        if let Some(rx) = engine {
-            let settings = state.alert_settings.clone();
-            tokio::spawn(alerts::engine::run(Arc::clone(&state), settings, rx));
-        }
+        tokio::spawn(alerts::engine::run(Arc::clone(&state), watcher, engine));
         tokio::spawn(issues::collect::run(Arc::clone(&state)));
         serve(state).await
     })
-}
-
-/// The alert settings, why they are off if they are, and the connector of `https://`
-/// receivers when there is one (a webhook CA that cannot be used turns the alerts off,
-/// as bad alert settings do: the dashboard itself runs on).
-fn alert_settings(
-    settings: &Settings,
-) -> (
-    AlertSettings,
-    Option<String>,
-    Option<tokio_rustls::TlsConnector>,
-) {
-    let loaded = AlertSettings::load(&settings.home).and_then(|s| {
-        if !s.urls.iter().any(|u| u.starts_with("https://")) {
-            return Ok((s, None));
-        }
-        let connector = tls::client::connector(settings.tls.webhook_ca.as_ref())?;
-        Ok((s, Some(connector)))
-    });
-    match loaded {
-        Ok((s, connector)) => (s, None, connector),
-        Err(e) => {
-            log::error(&format!("alerts off: {e}"));
-            (AlertSettings::default(), Some(e), None)
-        }
-    }
 }
 
 async fn serve(state: Arc<State>) -> i32 {

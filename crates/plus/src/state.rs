@@ -1,6 +1,7 @@
 //! What every request handler shares: the settings, the daemon's client, the sessions,
 //! and the facts read once at start.
 
+use crate::alerts::live::Current;
 use crate::alerts::Signal;
 use crate::auth::Sessions;
 use crate::daemon::Daemon;
@@ -8,10 +9,11 @@ use crate::history::store::Store;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
 use bytes::Bytes;
-use pm2_home::plus_alerts::AlertSettings;
+use pm2_proto::ProcessInfo;
 use serde_json::Value;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use crate::tls::client::TlsConnector;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 use tokio::sync::{mpsc, watch, Notify};
 
@@ -35,14 +37,18 @@ pub struct State {
     pub table_wanted: Notify,
     /// The issues inbox.
     pub issues: Mutex<Inbox>,
-    /// The alert settings read at start (defaults, no URL, when they were invalid).
-    pub alert_settings: AlertSettings,
-    /// Why the alert settings were refused, if they were.
-    pub alert_error: Option<String>,
-    /// Where the collector's signals go, when alerts are on.
-    pub signals: Option<mpsc::Sender<Signal>>,
-    /// Verifies `https://` webhook receivers (built at start when a URL is one).
-    pub webhook_tls: Option<tokio_rustls::TlsConnector>,
+    /// The alert settings in force (read at start, then on each change of their files;
+    /// defaults, no URL, when they were invalid at start).
+    pub alerts: Mutex<Current>,
+    /// Where the collector's signals go (the engine drops them while no URL is set).
+    pub signals: mpsc::Sender<Signal>,
+    /// The daemon's table as the poller read it this second: the history recorder, the
+    /// browsers' table and the alert engine share one read.
+    pub processes: watch::Sender<Option<Arc<TableRead>>>,
+    /// Verifies `https://` webhook receivers: built at the first delivery to one (the
+    /// URLs change while the dashboard runs), from the system roots and
+    /// `pm2-plus:webhook_ca`; the error says why it cannot be built.
+    pub webhook_tls: OnceLock<Result<TlsConnector, String>>,
     /// The last alert deliveries, for `GET /api/alerts`.
     pub deliveries: Mutex<VecDeque<Value>>,
     /// This machine's name, in every alert.
@@ -52,11 +58,33 @@ pub struct State {
     pub history: Option<Arc<Mutex<Store>>>,
 }
 
+/// One read of the daemon's table.
+#[derive(Debug)]
+pub struct TableRead {
+    /// When, ms since the epoch.
+    pub at_ms: u64,
+    /// Every instance, without environments.
+    pub processes: Vec<ProcessInfo>,
+}
+
 impl State {
     /// Hands a signal to the alert engine; dropped (never waited for) when it is behind.
     pub fn alert(&self, signal: Signal) {
-        if let Some(tx) = &self.signals {
-            let _ = tx.try_send(signal);
-        }
+        let _ = self.signals.try_send(signal);
+    }
+
+    /// The connector of `https://` webhook receivers, built once.
+    pub fn webhook_tls(&self) -> Result<&TlsConnector, String> {
+        self.webhook_tls
+            .get_or_init(|| crate::tls::client::connector(self.settings.tls.webhook_ca.as_ref()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Whether alerts go anywhere (a URL is set): the table is then read every second.
+    pub fn alerts_on(&self) -> bool {
+        self.alerts
+            .lock()
+            .is_ok_and(|c| !c.settings.urls.is_empty())
     }
 }

@@ -8,6 +8,7 @@ use super::module_store::{app_env, load, store};
 use crate::{client, out};
 use anyhow::{bail, Result};
 use pm2_home::logrotate::{LOGROTATE, LOGROTATE_DEFAULTS};
+use pm2_home::plus_alerts::{self, AlertSettings};
 use pm2_home::{module_conf, Pm2Home};
 use pm2_proto::{Action, ActionRequest, Request, ResolveRequest, Response, Target};
 use serde_json::Value;
@@ -120,9 +121,19 @@ fn serial_words(serial: &str) -> Vec<String> {
 /// the CLI's environment and the app's settings. Like PM2, no such app is no error.
 fn restart_app_of(home: &Pm2Home, key: &str) -> Result<()> {
     let parts = module_conf::split_key(key);
-    let [app, _, ..] = parts.as_slice() else {
+    let [app, setting, ..] = parts.as_slice() else {
         return Ok(());
     };
+    if plus_alerts::is_live_key(key) {
+        // The dashboard re-reads its alert settings when the file changes: a restart
+        // would only cost it its live streams and its alert state.
+        let check = AlertSettings::default().apply(setting, &module_conf_value(home, key));
+        match check {
+            Ok(()) => out::info(&format!("{app} applies {key} without a restart")),
+            Err(e) => out::warn(&format!("{e}: a running {app} keeps its alert settings")),
+        }
+        return Ok(());
+    }
     let Some(mut client) = client::connect_existing(home) else {
         return Ok(());
     };
@@ -161,6 +172,16 @@ fn restart_app_of(home: &Pm2Home, key: &str) -> Result<()> {
         other => bail!("unexpected reply to a restart: {other:?}"),
     }
     Ok(())
+}
+
+/// The text `key` holds now in `module_conf.json` (empty when absent).
+fn module_conf_value(home: &Pm2Home, key: &str) -> String {
+    let conf = module_conf::load(home).unwrap_or_default();
+    match module_conf::get(&conf, key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
 }
 
 /// `pm2 unset <key>`: an absent key is no error; `all` removes every setting.

@@ -109,7 +109,11 @@ pub(crate) async fn apply(daemon: &Daemon, req: ActionRequest) -> Response {
         spec: None,
         patch: *req.patch,
     };
+    let started = std::time::Instant::now();
     let outcomes = apply_to(daemon, &ids, req.action, base).await;
+    if req.action == Action::Reload {
+        super::emit::reload_done(daemon, started, &outcomes);
+    }
     Response::Outcomes { outcomes }
 }
 

@@ -9,7 +9,9 @@ use pm2_proto::{ApplyMode, ApplyRequest, InstanceOutcome, Response, StartRequest
 
 /// Applies every app of the request, in file order.
 pub(crate) async fn apply(daemon: &Daemon, req: ApplyRequest) -> Response {
+    let started = std::time::Instant::now();
     let mut outcomes = Vec::new();
+    let mut reloaded = Vec::new();
     let mut missing = Vec::new();
     for spec in req.apps {
         let ids: Vec<u32> = daemon
@@ -31,10 +33,12 @@ pub(crate) async fn apply(daemon: &Daemon, req: ApplyRequest) -> Response {
             })
             .collect();
         match req.running {
-            ApplyMode::Reload => outcomes.extend(reload_one_by_one(daemon, &ids, updates).await),
+            ApplyMode::Reload => reloaded.extend(reload_one_by_one(daemon, &ids, updates).await),
             ApplyMode::Restart => outcomes.extend(restart_each(daemon, &ids, updates).await),
         }
     }
+    super::emit::reload_done(daemon, started, &reloaded);
+    outcomes.extend(reloaded);
     if !missing.is_empty() {
         let request = StartRequest {
             apps: missing,

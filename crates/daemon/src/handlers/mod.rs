@@ -2,6 +2,7 @@
 
 mod action;
 mod apply;
+mod emit;
 mod interact;
 mod list;
 mod logs;
@@ -48,6 +49,7 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         Request::Save { force, to } => dump::save(daemon, force, to),
         Request::SendLine(req) => interact::send_line(daemon, req).await,
         Request::Monitor(req) => interact::monitor(daemon, req).await,
+        Request::Emit(req) => emit::emit(daemon, req),
         Request::ReloadLogs => logs::reload(daemon),
         Request::ReloadModuleConf => {
             daemon.config_changed.notify_one();

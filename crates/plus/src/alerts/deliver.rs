@@ -8,6 +8,7 @@ use super::http;
 use super::Alert;
 use crate::log;
 use crate::state::State;
+use crate::tls::client::TlsConnector;
 use pm2_home::plus_alerts::AlertFormat;
 use serde_json::json;
 use std::sync::Arc;
@@ -92,7 +93,10 @@ async fn deliver(state: &State, url: &str, format: AlertFormat, alert: &Alert) {
     let mut tries = 0;
     for attempt in 1..=ATTEMPTS {
         tries = attempt;
-        last = http::post(url, body.clone(), DEADLINE, state.webhook_tls.as_ref()).await;
+        last = match https_connector(state, url) {
+            Ok(tls) => http::post(url, body.clone(), DEADLINE, tls).await,
+            Err(e) => Err(e),
+        };
         match &last {
             Ok(status) if (200..300).contains(status) => break,
             Ok(status) if (400..500).contains(status) && ![408, 429].contains(status) => break,
@@ -125,5 +129,14 @@ async fn deliver(state: &State, url: &str, format: AlertFormat, alert: &Alert) {
             kept.pop_front();
         }
         kept.push_back(outcome);
+    }
+}
+
+/// The TLS connector an `https://` URL needs (None for `http://`).
+fn https_connector<'a>(state: &'a State, url: &str) -> Result<Option<&'a TlsConnector>, String> {
+    if url.starts_with("https://") {
+        state.webhook_tls().map(Some)
+    } else {
+        Ok(None)
     }
 }

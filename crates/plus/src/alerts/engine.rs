@@ -1,21 +1,23 @@
 //! Turns what happens into alerts: the collector's signals (crash, exit, first-seen
-//! issue) and, once a second, the daemon's table (an instance that became `errored`; cpu
-//! or memory over its threshold for the configured time). Every restart storm, threshold
-//! and status is per instance; the rules themselves are in `rules`.
+//! issue, reload and deploy done) and, once a second, the daemon's table as the poller
+//! read it (an instance that became `errored`; cpu or memory over its threshold for the
+//! configured time). Every restart storm, threshold and status is per instance; the rules
+//! themselves are in `rules`. New settings (see `live`) apply between two events.
 
 use super::deliver::Outbox;
+use super::live::Watcher;
 use super::rules::{Storm, Sustained};
 use super::{Alert, Signal};
-use crate::state::State;
+use crate::state::{State, TableRead};
 use pm2_home::plus_alerts::AlertSettings;
-use pm2_proto::{ProcessInfo, Request, Response, Status};
+use pm2_proto::{ProcessInfo, Status};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// How often the table is read for `errored`, cpu and memory.
+/// How often the settings' files are checked.
 pub const POLL: Duration = Duration::from_secs(1);
 
 /// What the engine remembers of one instance.
@@ -25,30 +27,119 @@ struct Watched {
     memory: Option<Sustained>,
 }
 
-/// Runs until the collector goes away.
-pub async fn run(state: Arc<State>, settings: AlertSettings, mut signals: mpsc::Receiver<Signal>) {
-    let outbox = Outbox::start(&state, &settings.urls, settings.format);
-    let mut storms: HashMap<(String, Option<u32>), Storm> = HashMap::new();
-    let mut watched: HashMap<u32, Watched> = HashMap::new();
-    let mut seen_once = false;
-    let mut tick = tokio::time::interval(POLL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+impl Watched {
+    /// The cpu and memory rules of `settings`, armed afresh.
+    fn arm(&mut self, settings: &AlertSettings) {
+        let sustained = settings.sustained.as_millis() as u64;
+        self.cpu = settings.cpu_percent.map(|l| Sustained::new(l, sustained));
+        self.memory = settings
+            .memory_bytes
+            .map(|l| Sustained::new(l as f64, sustained));
+    }
+}
+
+/// The engine's state between two events.
+struct Engine {
+    state: Arc<State>,
+    settings: AlertSettings,
+    outbox: Outbox,
+    storms: HashMap<(String, Option<u32>), Storm>,
+    watched: HashMap<u32, Watched>,
+    seen_once: bool,
+}
+
+/// Runs until the collector goes away: signals as they come, the table as the poller
+/// reads it (one read a second shared with the history and the browsers), and the
+/// settings' files once every [`POLL`].
+pub async fn run(state: Arc<State>, mut watcher: Watcher, mut signals: mpsc::Receiver<Signal>) {
+    let settings = state
+        .alerts
+        .lock()
+        .map(|c| c.settings.clone())
+        .unwrap_or_default();
+    let mut engine = Engine {
+        outbox: Outbox::start(&state, &settings.urls, settings.format),
+        state: Arc::clone(&state),
+        settings,
+        storms: HashMap::new(),
+        watched: HashMap::new(),
+        seen_once: false,
+    };
+    let mut table = state.processes.subscribe();
+    let mut files = tokio::time::interval(POLL);
+    files.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             signal = signals.recv() => match signal {
-                Some(s) => on_signal(&settings, &mut storms, s).into_iter().for_each(|a| outbox.send(&a)),
+                Some(s) => engine.signal(s),
                 None => return,
             },
-            _ = tick.tick() => {
-                if let Ok(Response::List { processes }) = state.daemon.request(Request::Summary).await {
-                    let now = pm2_home::now_ms();
-                    for a in on_table(&settings, &mut watched, &processes, now, seen_once) {
-                        outbox.send(&a);
+            changed = table.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let read = table.borrow_and_update().clone();
+                if let Some(read) = read {
+                    engine.table(&read);
+                }
+            }
+            _ = files.tick() => {
+                if watcher.changed() {
+                    let new = match state.alerts.lock() {
+                        Ok(mut current) => watcher.reload(&mut current),
+                        Err(_) => None,
+                    };
+                    if let Some(new) = new {
+                        engine.reconfigure(new);
                     }
-                    seen_once = true;
                 }
             }
         }
+    }
+}
+
+impl Engine {
+    fn signal(&mut self, signal: Signal) {
+        for a in on_signal(&self.settings, &mut self.storms, signal) {
+            self.outbox.send(&a);
+        }
+    }
+
+    fn table(&mut self, read: &TableRead) {
+        let (processes, now) = (&read.processes, read.at_ms);
+        for a in on_table(
+            &self.settings,
+            &mut self.watched,
+            processes,
+            now,
+            self.seen_once,
+        ) {
+            self.outbox.send(&a);
+        }
+        self.seen_once = true;
+    }
+
+    /// Applies new settings: new queues when the URLs or the body changed (the old ones
+    /// finish what they hold), storms and thresholds counted afresh by the new rules.
+    fn reconfigure(&mut self, new: AlertSettings) {
+        let old = &self.settings;
+        if new.urls != old.urls || new.format != old.format {
+            self.outbox = Outbox::start(&self.state, &new.urls, new.format);
+        }
+        if (new.storm_restarts, new.storm_window) != (old.storm_restarts, old.storm_window) {
+            self.storms.clear();
+        }
+        let thresholds = (new.cpu_percent, new.memory_bytes, new.sustained);
+        if thresholds != (old.cpu_percent, old.memory_bytes, old.sustained) {
+            self.watched.values_mut().for_each(|w| w.arm(&new));
+        }
+        if old.urls.is_empty() && !new.urls.is_empty() {
+            // The table may not have been read while alerts were off: what is errored now
+            // is no news, as at start; and the poller now reads it every second.
+            self.seen_once = false;
+            self.state.table_wanted.notify_one();
+        }
+        self.settings = new;
     }
 }
 
@@ -73,28 +164,12 @@ pub fn on_signal(
             pm_id,
             at: now,
         }],
-        Signal::Exit { app, pm_id, at } => {
-            let window = settings.storm_window;
-            let storm = storms
-                .entry((app.clone(), pm_id))
-                .or_insert_with(|| Storm::new(settings.storm_restarts, window.as_millis() as u64));
-            if !storm.restart(at) {
-                return Vec::new();
-            }
-            vec![Alert {
-                event: "restart_storm",
-                message: format!(
-                    "{} restarted {} times within {} s",
-                    label(&app, pm_id),
-                    storm.count(),
-                    window.as_secs_f64()
-                ),
-                detail: json!({"restarts": storm.count(), "window_ms": window.as_millis() as u64}),
-                app,
-                pm_id,
-                at: now,
-            }]
-        }
+        Signal::Exit { app, pm_id, at } => storm(settings, storms, app, pm_id, at, now)
+            .into_iter()
+            .collect(),
+        Signal::Done { event, data, at } => super::done::alert(settings, &event, data, at)
+            .into_iter()
+            .collect(),
         Signal::FirstSeen { issue } => vec![Alert {
             event: "issue_first_seen",
             app: issue["app"].as_str().unwrap_or_default().to_string(),
@@ -112,6 +187,37 @@ pub fn on_signal(
     }
 }
 
+/// The restart storm alert an exit makes, if it makes one.
+fn storm(
+    settings: &AlertSettings,
+    storms: &mut HashMap<(String, Option<u32>), Storm>,
+    app: String,
+    pm_id: Option<u32>,
+    at: u64,
+    now: u64,
+) -> Option<Alert> {
+    let window = settings.storm_window;
+    let storm = storms
+        .entry((app.clone(), pm_id))
+        .or_insert_with(|| Storm::new(settings.storm_restarts, window.as_millis() as u64));
+    if !storm.restart(at) {
+        return None;
+    }
+    Some(Alert {
+        event: "restart_storm",
+        message: format!(
+            "{} restarted {} times within {} s",
+            label(&app, pm_id),
+            storm.count(),
+            window.as_secs_f64()
+        ),
+        detail: json!({"restarts": storm.count(), "window_ms": window.as_millis() as u64}),
+        app,
+        pm_id,
+        at: now,
+    })
+}
+
 /// The alerts one read of the table makes. On the first read (`seen_once` false) the
 /// statuses are only noted: an app errored before the dashboard started is no news; an
 /// instance that appears later counts as new, so one already errored when first seen (it
@@ -125,21 +231,23 @@ fn on_table(
 ) -> Vec<Alert> {
     watched.retain(|id, _| processes.iter().any(|p| p.pm_id == *id));
     let mut alerts = Vec::new();
-    let sustained = settings.sustained.as_millis() as u64;
     for p in processes {
         if p.spec.name == pm2_home::plus::APP_NAME {
             continue;
         }
-        let w = watched.entry(p.pm_id).or_insert_with(|| Watched {
-            status: if seen_once {
+        let w = watched.entry(p.pm_id).or_insert_with(|| {
+            let status = if seen_once {
                 Status::Launching
             } else {
                 p.status
-            },
-            cpu: settings.cpu_percent.map(|l| Sustained::new(l, sustained)),
-            memory: settings
-                .memory_bytes
-                .map(|l| Sustained::new(l as f64, sustained)),
+            };
+            let mut w = Watched {
+                status,
+                cpu: None,
+                memory: None,
+            };
+            w.arm(settings);
+            w
         });
         let alert = |event, message, detail| instance_alert(p, now, event, message, detail);
         let who = label(&p.spec.name, Some(p.pm_id));

@@ -1,13 +1,16 @@
 //! Alerts: webhooks (a JSON POST, or Slack's `{"text": ...}`) when an app crashes, ends
-//! errored, restarts N times in M seconds, stays over a cpu or memory threshold, or shows
-//! an issue for the first time. `rules` holds the pure state machines (storm, sustained
+//! errored, restarts N times in M seconds, stays over a cpu or memory threshold, shows
+//! an issue for the first time, or when a reload or a deploy finished (`done`). `rules` holds the pure state machines (storm, sustained
 //! threshold), `engine` turns the collector's signals and a poll of the table into
 //! alerts, `deliver` sends them (bounded queue, bounded retries with backoff, never in
-//! anyone's way) with the small HTTP/1 client in `http`.
+//! anyone's way) with the small HTTP/1 client in `http`; `live` re-reads the settings
+//! when their files change, so `pm2 set pm2-plus:alert_*` needs no restart.
 
 pub mod deliver;
+pub mod done;
 pub mod engine;
 pub mod http;
+pub mod live;
 pub mod rules;
 
 use pm2_home::plus_alerts::AlertFormat;
@@ -41,12 +44,22 @@ pub enum Signal {
         /// The issue as the API shows it.
         issue: Value,
     },
+    /// A daemon-level event of [`done::EVENTS`] (a reload or a deploy finished).
+    Done {
+        /// `pm2:reload`, `pm2:deploy`.
+        event: String,
+        /// Its payload.
+        data: Value,
+        /// When the daemon published it.
+        at: u64,
+    },
 }
 
 /// One alert, whatever fired it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
-    /// `crash`, `errored`, `restart_storm`, `cpu`, `memory`, `issue_first_seen`.
+    /// `crash`, `errored`, `restart_storm`, `cpu`, `memory`, `issue_first_seen`, `reload`,
+    /// `deploy`.
     pub event: &'static str,
     /// App name.
     pub app: String,

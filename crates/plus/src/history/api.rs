@@ -1,6 +1,7 @@
 //! `GET /api/history?app=<name>&metric=<cpu|memory|restarts|custom>&range=<1h|24h|7d|90d>`
-//! (and `&pm_id=<id>` for one instance): the points `[t_ms, value]` of one chart, read
-//! from the finest tier that holds the range, and the metrics recorded for the app.
+//! (and `&pm_id=<id>` for one instance, `&after=<t_ms>` for only the points newer than the
+//! last one a page holds): the points `[t_ms, value]` of one chart, read from the finest
+//! tier that holds the range, and the metrics recorded for the app.
 
 use super::tiers::{self, RANGES, TIERS};
 use crate::body::Body;
@@ -10,6 +11,8 @@ use crate::state::State;
 use hyper::{Response, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
+
+const AFTER: &str = "after must be a time in ms since the epoch (the last point's t)";
 
 /// Answers one history query.
 pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
@@ -25,13 +28,16 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
     }
     let metric = query_param(query, "metric").unwrap_or_else(|| "cpu".into());
     let range = query_param(query, "range").unwrap_or_else(|| "1h".into());
-    let pm_id = match query_param(query, "pm_id").map(|v| v.parse::<u32>()) {
-        None => None,
-        Some(Ok(id)) => Some(id),
-        Some(Err(_)) => return reply::error(StatusCode::BAD_REQUEST, "pm_id must be a number"),
+    let Ok(pm_id) = query_param(query, "pm_id")
+        .map(|v| v.parse::<u32>())
+        .transpose()
+    else {
+        return reply::error(StatusCode::BAD_REQUEST, "pm_id must be a number");
     };
-    let now = (pm2_home::now_ms() / 1000) as i64;
-    let Some((tier, since)) = tiers::for_range(&range, now) else {
+    let Ok(after) = query_param(query, "after").map(|v| v.parse()).transpose() else {
+        return reply::error(StatusCode::BAD_REQUEST, AFTER);
+    };
+    let Some((tier, since)) = window(&range, after) else {
         let known = RANGES.join(", ");
         return reply::error(
             StatusCode::BAD_REQUEST,
@@ -65,4 +71,13 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
         Ok(Err(e)) => reply::error(StatusCode::INTERNAL_SERVER_ERROR, &format!("history: {e}")),
         Err(e) => reply::error(StatusCode::INTERNAL_SERVER_ERROR, &format!("history: {e}")),
     }
+}
+
+/// The tier of `range` and the first second to read: the range's start, or the second
+/// after `after` (ms) when that is later. None for an unknown range.
+fn window(range: &str, after: Option<u64>) -> Option<(usize, i64)> {
+    let now = (pm2_home::now_ms() / 1000) as i64;
+    let (tier, since) = tiers::for_range(range, now)?;
+    let next = after.map(|ms| i64::try_from(ms / 1000).unwrap_or(i64::MAX - 1) + 1);
+    Some((tier, next.map_or(since, |n| since.max(n))))
 }

@@ -1,7 +1,8 @@
 //! Reads every app's output and events from the daemon (`daemon.sock`'s `Logs`, all
-//! apps) for as long as the dashboard runs, reconnecting when the daemon goes away: keeps
-//! each app's last lines, records crashes (`exit` events with a non-zero code or a
-//! signal) and `process:exception` messages in the inbox, and tells the alerts.
+//! apps and the daemon's own events) for as long as the dashboard runs, reconnecting when
+//! the daemon goes away: keeps each app's last lines, records crashes (`exit` events with
+//! a non-zero code or a signal) and `process:exception` messages in the inbox, and tells
+//! the alerts (and hands them the daemon's `pm2:reload` and `pm2:deploy` events).
 
 use super::recent::{last_error, Line, Recent};
 use super::store::{Occurrence, Recorded};
@@ -21,7 +22,7 @@ pub async fn run(state: Arc<State>) {
     loop {
         let request = Request::Logs(LogsRequest {
             targets: Vec::new(),
-            daemon: false,
+            daemon: true,
         });
         if let Ok(mut stream) = state.daemon.open(request).await {
             while let Ok(Some(response)) = stream.next().await {
@@ -53,12 +54,31 @@ fn on_chunk(state: &State, recent: &mut Recent, chunk: &LogChunk) {
                 crashed(state, recent, chunk, code, signal);
             }
         }
+        LogChunkKind::Message if chunk.pm_id.is_none() => daemon_event(state, chunk),
         LogChunkKind::Message => {
             if let Some(o) = exception(chunk, &recent.of(&chunk.name)) {
                 record(state, o);
             }
         }
         _ => {}
+    }
+}
+
+/// `{"type": "pm2:reload", "data": {...}}` and the like, which the daemon publishes.
+fn daemon_event(state: &State, chunk: &LogChunk) {
+    let Ok(Value::Object(mut v)) = serde_json::from_str::<Value>(&chunk.data) else {
+        return;
+    };
+    let Some(Value::String(event)) = v.remove("type") else {
+        return;
+    };
+    if crate::alerts::done::EVENTS.contains(&event.as_str()) {
+        let data = v.remove("data").unwrap_or(Value::Null);
+        state.alert(Signal::Done {
+            event,
+            data,
+            at: chunk.at,
+        });
     }
 }
 

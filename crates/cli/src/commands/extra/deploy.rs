@@ -1,12 +1,18 @@
 //! `pm2 deploy`: the words split, the ecosystem file read as `pm2 start` reads it, and
-//! the run handed to `pm2-deploy`. The local daemon is never contacted (PM2 starts one
-//! and never uses it).
+//! the run handed to `pm2-deploy`. The local daemon is neither needed nor started (PM2
+//! starts one and never uses it); when one runs, a deploy that finished is announced to
+//! it as the event `pm2:deploy` (`Request::Emit`), which the dashboard's alerts send on.
 
 use crate::args::extra::DeployArgs;
+use crate::client;
 use crate::commands::caller;
 use anyhow::Result;
 use pm2_config::{is_ecosystem_file, load_ecosystem_value};
-use pm2_deploy::{help::HELP, Verb, Words};
+use pm2_deploy::{help::HELP, Finished, Verb, Words};
+use pm2_home::Pm2Home;
+use pm2_proto::{EmitRequest, Request};
+use serde_json::json;
+use std::time::Instant;
 
 /// Runs `pm2 deploy …`; returns the exit code.
 pub(crate) fn deploy(args: &DeployArgs) -> Result<i32> {
@@ -57,7 +63,7 @@ pub(crate) fn deploy(args: &DeployArgs) -> Result<i32> {
             return Ok(1);
         }
     };
-    Ok(pm2_deploy::run(&pm2_deploy::Request {
+    Ok(run_and_announce(pm2_deploy::Request {
         config: &config,
         file: &file,
         env: &env,
@@ -66,6 +72,40 @@ pub(crate) fn deploy(args: &DeployArgs) -> Result<i32> {
         parallel: args.parallel.unwrap_or(0),
         cwd: ctx.cwd,
     }))
+}
+
+/// Runs the deploy; one that deploys (not `list`, `exec`...) is announced when done.
+fn run_and_announce(req: pm2_deploy::Request) -> i32 {
+    let started = Instant::now();
+    let finished = pm2_deploy::run(&req);
+    if req.verb.deploys() {
+        announce(req.env, &req.verb, &finished, started);
+    }
+    finished.code
+}
+
+/// Tells a running daemon that a deploy finished (`pm2:deploy`); a best effort: no
+/// daemon, or one too old to know the request, is no error and prints nothing.
+fn announce(env: &str, verb: &Verb, finished: &Finished, started: Instant) {
+    let Some(mut c) = client::connect_existing(&Pm2Home::from_env()) else {
+        return;
+    };
+    let failed: Vec<_> = finished
+        .failed
+        .iter()
+        .map(|(host, why)| json!({"host": host, "error": why}))
+        .collect();
+    let data = json!({
+        "environment": env,
+        "action": action(verb),
+        "hosts": finished.hosts,
+        "ok": finished.code == 0,
+        "failed": failed,
+        "error": finished.error,
+        "duration_ms": started.elapsed().as_millis() as u64,
+    });
+    let event = "pm2:deploy".to_string();
+    let _ = c.request(Request::Emit(EmitRequest { event, data }));
 }
 
 /// `pm2 deploy <file>`: PM2 prints the help; this also names the environments.
@@ -81,4 +121,13 @@ fn list_environments(file: &str, config: &serde_json::Value) -> i32 {
         }
     }
     0
+}
+
+/// The verb as the user typed it.
+fn action(verb: &Verb) -> String {
+    match verb {
+        Verb::Ref(r) => format!("ref {r}"),
+        Verb::Revert(n) => format!("revert {n}"),
+        _ => "update".to_string(),
+    }
 }
