@@ -3,6 +3,7 @@
 //! writes `plus/listening.json` (its pid and URL), which `pm2 plus` waits for.
 
 use crate::daemon::Daemon;
+use crate::fleet::hosts::Hosts;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
 use crate::state::State;
@@ -73,6 +74,8 @@ pub fn run(settings: Settings) -> i32 {
         deliveries: Mutex::default(),
         host_name: overview::host_name(),
         history,
+        hosts: Hosts::default(),
+        last_failed_link: Mutex::new(None),
     };
     let state = Arc::new(state);
     rt.block_on(async move {
@@ -127,5 +130,6 @@ async fn connection(stream: TcpStream, peer: std::net::SocketAddr, state: Arc<St
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
         .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades()
         .await;
 }
