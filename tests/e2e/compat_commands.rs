@@ -72,7 +72,7 @@ fn plus_scenario(p: &Pm2) {
 }
 
 #[test]
-fn link_and_login_say_the_agent_is_not_there_yet() {
+fn link_without_a_url_and_login_change_nothing() {
     let p = Pm2::new("plus");
     plus_scenario(&p);
     for cmd in [&["link", "sec", "pub"][..], &["login"], &["monitor"]] {
@@ -92,7 +92,7 @@ fn link_and_login_say_the_agent_is_not_there_yet() {
 
 #[test]
 #[ignore = "reference run against PM2 7: PM2_REF=... -- --ignored"]
-fn link_and_login_say_the_agent_is_not_there_yet_reference() {
+fn link_without_a_url_and_login_change_nothing_reference() {
     plus_scenario(&Pm2::reference("plus_ref"));
 }
 

@@ -47,6 +47,7 @@ mod persistence;
 mod plus;
 mod plus_alerts;
 mod plus_history;
+mod plus_link;
 mod restart_options;
 mod restart_policy;
 mod run_as;

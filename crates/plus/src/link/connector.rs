@@ -31,13 +31,16 @@ pub enum Failure {
     Refused(u16, String),
     /// No answer, or not a dashboard.
     Unreachable(String),
+    /// The dashboard asked to try again shortly (429: another host gave a wrong secret
+    /// within the last second).
+    Later(String),
 }
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Refused(status, why) => write!(f, "refused ({status}): {why}"),
-            Failure::Unreachable(why) => write!(f, "{why}"),
+            Failure::Unreachable(why) | Failure::Later(why) => write!(f, "{why}"),
         }
     }
 }
@@ -99,7 +102,9 @@ async fn upgrade(link: &Link) -> Result<Linked, Failure> {
             .ok()
             .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from))
             .unwrap_or_else(|| text.chars().take(200).collect());
-        return Err(if status.is_client_error() {
+        return Err(if status == StatusCode::TOO_MANY_REQUESTS {
+            Failure::Later(why)
+        } else if status.is_client_error() {
             Failure::Refused(status.as_u16(), why)
         } else {
             Failure::Unreachable(format!("{}: {status} {why}", link.url))

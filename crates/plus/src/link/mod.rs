@@ -32,6 +32,8 @@ const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// A refused link (wrong secret, name taken) waits at least this long.
 const REFUSED_MIN: Duration = Duration::from_secs(5);
+/// The wait after a 429 (the dashboard's pause after a wrong secret is a second).
+const LATER: Duration = Duration::from_millis(1100);
 /// A connection that lived this long starts the backoff over.
 const STABLE: Duration = Duration::from_secs(10);
 
@@ -106,6 +108,10 @@ async fn run(home: Pm2Home, link: Link) -> i32 {
                 log::error(&format!("{} refused the link ({code}): {why}", link.url));
                 status.set("refused", Some(&why));
                 backoff.max(REFUSED_MIN)
+            }
+            Err(Failure::Later(why)) => {
+                log::error(&format!("{} asks to try again: {why}", link.url));
+                LATER
             }
             Err(e) => {
                 log::error(&format!("cannot link to {}: {e}", link.url));
