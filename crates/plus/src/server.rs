@@ -16,6 +16,7 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 
 /// A client that has not sent its request headers by then is dropped.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -52,12 +53,7 @@ pub fn run(settings: Settings) -> i32 {
         Ok(rt) => rt,
         Err(e) => return log::fatal(&format!("cannot start the runtime: {e}")),
     };
-    let (signals, engine) = if alert_settings.urls.is_empty() {
-        (None, None)
-    } else {
-        let (tx, rx) = tokio::sync::mpsc::channel(SIGNALS);
-        (Some(tx), Some(rx))
-    };
+    let (signals, engine) = alert_channel(&alert_settings);
     let state = State {
         daemon: Daemon::at(settings.home.socket()),
         settings,
@@ -86,6 +82,20 @@ pub fn run(settings: Settings) -> i32 {
         tokio::spawn(issues::collect::run(Arc::clone(&state)));
         serve(state).await
     })
+}
+
+/// The channel from the issue collector to the alert engine, when alerts are on.
+fn alert_channel(
+    settings: &AlertSettings,
+) -> (
+    Option<mpsc::Sender<alerts::Signal>>,
+    Option<mpsc::Receiver<alerts::Signal>>,
+) {
+    if settings.urls.is_empty() {
+        return (None, None);
+    }
+    let (tx, rx) = mpsc::channel(SIGNALS);
+    (Some(tx), Some(rx))
 }
 
 async fn serve(state: Arc<State>) -> i32 {

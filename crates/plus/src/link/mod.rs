@@ -86,38 +86,9 @@ async fn run(home: Pm2Home, link: Link) -> i32 {
     };
     let mut backoff = BACKOFF_MIN;
     loop {
-        status.set("connecting", None);
-        let wait = match connector::connect(&link).await {
-            Ok(io) => {
-                status.set("connected", None);
-                log::say(&format!("linked to {} as {}", link.url, link.host));
-                let since = Instant::now();
-                match session::run(io, &mut inbox, &cx, &mut stop).await {
-                    session::Ended::Stopped => return 0,
-                    session::Ended::Lost(why) => {
-                        log::error(&format!("link to {} lost: {why}", link.url));
-                        status.set("unreachable", Some(&why));
-                    }
-                }
-                if since.elapsed() >= STABLE {
-                    backoff = BACKOFF_MIN;
-                }
-                backoff
-            }
-            Err(Failure::Refused(code, why)) => {
-                log::error(&format!("{} refused the link ({code}): {why}", link.url));
-                status.set("refused", Some(&why));
-                backoff.max(REFUSED_MIN)
-            }
-            Err(Failure::Later(why)) => {
-                log::error(&format!("{} asks to try again: {why}", link.url));
-                LATER
-            }
-            Err(e) => {
-                log::error(&format!("cannot link to {}: {e}", link.url));
-                status.set("unreachable", Some(&e.to_string()));
-                backoff
-            }
+        let wait = match attempt(&link, &status, &mut inbox, &cx, &mut stop, backoff).await {
+            Some(wait) => wait,
+            None => return 0,
         };
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
@@ -125,4 +96,50 @@ async fn run(home: Pm2Home, link: Link) -> i32 {
         }
         backoff = (wait * 2).min(BACKOFF_MAX);
     }
+}
+
+/// One connection attempt and, once linked, its session; how long to wait before the
+/// next (`None`: the agent was told to stop).
+async fn attempt(
+    link: &Link,
+    status: &status::Status,
+    inbox: &mut outbox::Inbox,
+    cx: &session::Context<'_>,
+    stop: &mut (impl std::future::Future<Output = ()> + Unpin),
+    backoff: Duration,
+) -> Option<Duration> {
+    status.set("connecting", None);
+    Some(match connector::connect(link).await {
+        Ok(io) => {
+            status.set("connected", None);
+            log::say(&format!("linked to {} as {}", link.url, link.host));
+            let since = Instant::now();
+            match session::run(io, inbox, cx, stop).await {
+                session::Ended::Stopped => return None,
+                session::Ended::Lost(why) => {
+                    log::error(&format!("link to {} lost: {why}", link.url));
+                    status.set("unreachable", Some(&why));
+                }
+            }
+            if since.elapsed() >= STABLE {
+                BACKOFF_MIN
+            } else {
+                backoff
+            }
+        }
+        Err(Failure::Refused(code, why)) => {
+            log::error(&format!("{} refused the link ({code}): {why}", link.url));
+            status.set("refused", Some(&why));
+            backoff.max(REFUSED_MIN)
+        }
+        Err(Failure::Later(why)) => {
+            log::error(&format!("{} asks to try again: {why}", link.url));
+            LATER
+        }
+        Err(e) => {
+            log::error(&format!("cannot link to {}: {e}", link.url));
+            status.set("unreachable", Some(&e.to_string()));
+            backoff
+        }
+    })
 }

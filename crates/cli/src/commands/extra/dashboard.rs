@@ -44,17 +44,7 @@ pub(super) fn start(home: &Pm2Home, open_browser: bool, rotate_link_secret: bool
     files
         .ensure_api_token()
         .with_context(|| format!("cannot write {}", token_path.display()))?;
-    let link_secret = if rotate_link_secret {
-        pm2_home::plus_link::rotate_secret(&files)
-    } else {
-        pm2_home::plus_link::ensure_secret(&files)
-    }
-    .with_context(|| {
-        format!(
-            "cannot write {}",
-            pm2_home::plus_link::secret_file(&files).display()
-        )
-    })?;
+    let link_secret = link_secret(&files, rotate_link_secret)?;
     let mut client = connect(home)?;
     let app = ensure_running(home, &mut client, &files, &bind)?;
     let url = wait_listening(&mut client, &files, &app)?;
@@ -74,18 +64,34 @@ pub(super) fn start(home: &Pm2Home, open_browser: bool, rotate_link_secret: bool
         "API token for scripts (Authorization: Bearer): {}",
         token_path.display()
     ));
-    out::info(&format!(
-        "Link another host to this dashboard: pm2 link {link_secret} {url} [name]{}",
-        if bind.is_loopback() {
-            " (it listens on this machine only: `pm2 set pm2-plus:host` and a password open it)"
-        } else {
-            ""
-        }
-    ));
+    link_line(&link_secret, &url, &bind);
     if open_browser {
         super::opener::open(&link);
     }
     Ok(0)
+}
+
+/// The dashboard's link secret (a new one when asked to rotate it).
+fn link_secret(files: &PlusFiles, rotate: bool) -> Result<String> {
+    use pm2_home::plus_link::{ensure_secret, rotate_secret, secret_file};
+    let secret = if rotate {
+        rotate_secret(files)
+    } else {
+        ensure_secret(files)
+    };
+    secret.with_context(|| format!("cannot write {}", secret_file(files).display()))
+}
+
+/// The command another host runs to link to this dashboard.
+fn link_line(secret: &str, url: &str, bind: &Bind) {
+    let reach = if bind.is_loopback() {
+        " (it listens on this machine only: `pm2 set pm2-plus:host` and a password open it)"
+    } else {
+        ""
+    };
+    out::info(&format!(
+        "Link another host to this dashboard: pm2 link {secret} {url} [name]{reach}"
+    ));
 }
 
 /// `pm2 plus stop`: deletes the app; exit 0 when it was not running.
