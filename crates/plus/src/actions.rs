@@ -38,24 +38,56 @@ pub async fn run(
     params: Value,
 ) -> Done {
     let (done, ids) = perform(&state.daemon, target, action, &params).await;
-    let entry = audit::Entry {
+    let asked = Asked {
         host: &state.host_name,
-        who: caller.who(),
-        remote: remote.to_string(),
-        action,
+        caller,
+        remote,
         target,
+        action,
+    };
+    record(state, &asked, params, ids, &done);
+    done
+}
+
+/// Who asked for an action, on which host and app.
+pub struct Asked<'a> {
+    /// The host acted on.
+    pub host: &'a str,
+    /// Who asked.
+    pub caller: &'a Caller,
+    /// From where (the peer's address).
+    pub remote: &'a str,
+    /// The target as given.
+    pub target: &'a str,
+    /// The action.
+    pub action: &'a str,
+}
+
+/// Writes the audit line of `asked`, which ended in `done` having touched `ids`.
+pub fn record(state: &State, asked: &Asked<'_>, params: Value, ids: Vec<u32>, done: &Done) {
+    let entry = audit::Entry {
+        host: asked.host,
+        who: asked.caller.who(),
+        remote: asked.remote.to_string(),
+        action: asked.action,
+        target: asked.target,
         params,
         ids,
-        error: done
-            .body
-            .get("error")
-            .and_then(Value::as_str)
-            .map(String::from),
+        error: done.error(),
     };
     if let Err(e) = audit::append(&state.settings.files.audit_log(), &entry) {
         crate::log::error(&format!("cannot write the audit log: {e}"));
     }
-    done
+}
+
+impl Done {
+    /// Why it failed, when it did.
+    pub fn error(&self) -> Option<String> {
+        self.body
+            .get("error")
+            .and_then(Value::as_str)
+            .map(String::from)
+    }
 }
 
 /// Runs `action` on `target` at `daemon` (the dashboard's own, or a linked host's agent's);

@@ -6,7 +6,6 @@
 //! audited with the host. This host's name routes to the local endpoints.
 
 use crate::actions::{self, Done};
-use crate::audit;
 use crate::auth::Caller;
 use crate::body::Body;
 use crate::state::State;
@@ -110,23 +109,14 @@ pub async fn act(
                 .collect()
         })
         .unwrap_or_default();
-    let entry = audit::Entry {
+    let asked = actions::Asked {
         host,
-        who: caller.who(),
-        remote: remote.to_string(),
-        action,
+        caller,
+        remote,
         target,
-        params,
-        ids,
-        error: done
-            .body
-            .get("error")
-            .and_then(Value::as_str)
-            .map(String::from),
+        action,
     };
-    if let Err(e) = audit::append(&state.settings.files.audit_log(), &entry) {
-        crate::log::error(&format!("cannot write the audit log: {e}"));
-    }
+    actions::record(state, &asked, params, ids, &done);
     done
 }
 

@@ -101,11 +101,7 @@ fn handle(message: Value, cx: &Context<'_>) {
             target: &target,
             params,
             ids: ids.clone(),
-            error: done
-                .body
-                .get("error")
-                .and_then(Value::as_str)
-                .map(String::from),
+            error: done.error(),
         };
         if files.ensure().is_ok() {
             let _ = audit::append(&files.audit_log(), &entry);
