@@ -186,6 +186,7 @@ fn a_linked_host_streams_to_the_dashboard_takes_its_actions_and_unlinks() {
     .unwrap_or_else(|e| a.fail(&e, None));
     assert_eq!(missing.status, 404, "{}", missing.text());
 
+    a_stopped_agent_shows_the_host_offline(&a, &b, port, &auth);
     killed_agent_comes_back(&a, &b, port, &auth);
 
     let out = b.ok(&["unlink"]);
@@ -268,6 +269,36 @@ fn wrong_secret_is_refused(a: &Pm2, b: &Pm2, port: u16, url: &str, auth: &[(&str
     assert!(status == 401 || status == 429, "no secret: {status}");
 }
 
+/// `pm2 link stop`: the link is kept, A shows hostb offline with its last table and
+/// refuses actions on it; `pm2 restart pm2-link` brings it back.
+fn a_stopped_agent_shows_the_host_offline(a: &Pm2, b: &Pm2, port: u16, auth: &[(&str, &str)]) {
+    let out = b.ok(&["link", "stop"]);
+    b.expect_output(&out, "stopped");
+    a.wait_until(T, "hostb offline on A", || {
+        host(a, port, auth, "hostb").is_some_and(|h| h["online"] == false)
+    });
+    let rows = json(a, request(port, "GET", "/api/hosts/hostb/processes", auth));
+    let bapp = rows
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["name"] == "bapp").cloned())
+        .unwrap_or_else(|| a.fail(&format!("no bapp in hostb's last table: {rows}"), None));
+    assert_eq!(bapp["host_online"], false, "{bapp}");
+    let refused = send(
+        port,
+        "POST",
+        "/api/hosts/hostb/processes/bapp/restart",
+        auth,
+        b"{}",
+    )
+    .unwrap_or_else(|e| a.fail(&e, None));
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    assert!(b.home.join("agent.json5").exists(), "the link is kept");
+    b.ok(&["restart", "pm2-link"]);
+    a.wait_until(T, "hostb online again", || {
+        host(a, port, auth, "hostb").is_some_and(|h| h["online"] == true)
+    });
+}
+
 /// SIGKILL of the agent: B's daemon restarts it, it links again, A sees a new connection.
 fn killed_agent_comes_back(a: &Pm2, b: &Pm2, port: u16, auth: &[(&str, &str)]) {
     let before = host(a, port, auth, "hostb")
@@ -279,10 +310,11 @@ fn killed_agent_comes_back(a: &Pm2, b: &Pm2, port: u16, auth: &[(&str, &str)]) {
         .find(|x| x["name"] == "pm2-link")
         .expect("the agent");
     let id = agent["pm_id"].as_u64().unwrap_or(0);
+    let restarted = env_u64(&agent, "restart_time") + 1;
     let daemon = b.daemon_pid();
     sigkill(b.wait_online(id));
     b.wait_until(T, "pm2-link restarted by B's daemon", || {
-        env_u64(&b.app(id), "restart_time") == 1 && st(&b.app(id)) == "online"
+        env_u64(&b.app(id), "restart_time") == restarted && st(&b.app(id)) == "online"
     });
     assert_eq!(b.daemon_pid(), daemon, "B's daemon untouched");
     a.wait_until(T, "hostb linked again", || {

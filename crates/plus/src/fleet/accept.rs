@@ -175,11 +175,18 @@ async fn serve(
 fn take(hosts: &Hosts, host: &str, conn: u64, mut message: Value) {
     match wire::kind(&message) {
         "state" => {
-            let processes: Vec<ProcessInfo> = message
-                .get_mut("processes")
-                .map(Value::take)
-                .and_then(|p| serde_json::from_value(p).ok())
-                .unwrap_or_default();
+            let raw = message.get_mut("processes").map(Value::take);
+            let processes: Vec<ProcessInfo> = match raw.map(serde_json::from_value) {
+                Some(Ok(p)) => p,
+                Some(Err(e)) => {
+                    // A host on another version of pm2-rs: say why its table is empty.
+                    log::error(&format!(
+                        "host {host}: a table this dashboard cannot read: {e}"
+                    ));
+                    Vec::new()
+                }
+                None => Vec::new(),
+            };
             hosts.update(
                 host,
                 conn,

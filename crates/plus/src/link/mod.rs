@@ -83,6 +83,8 @@ async fn run(home: Pm2Home, link: Link) -> i32 {
         out: &out,
         files: &files,
         url: &link.url,
+        home: &home,
+        link: &link,
     };
     let mut backoff = BACKOFF_MIN;
     loop {
@@ -109,7 +111,11 @@ async fn attempt(
     backoff: Duration,
 ) -> Option<Duration> {
     status.set("connecting", None);
-    Some(match connector::connect(link).await {
+    let connected = tokio::select! {
+        c = connector::connect(link) => c,
+        () = &mut *stop => return None,
+    };
+    Some(match connected {
         Ok(io) => {
             status.set("connected", None);
             log::say(&format!("linked to {} as {}", link.url, link.host));

@@ -1,7 +1,9 @@
 //! One connection to the dashboard: the queue's messages written out, the dashboard's
 //! actions read in and run against the local daemon (each in its own task, its reply
-//! queued back), until the link is lost, or the agent is told to stop (then it says `bye`,
-//! so the dashboard forgets this host rather than marking it offline).
+//! queued back), until the link is lost, or the agent is told to stop. Stopped after `pm2
+//! unlink` removed the stored link, it says `bye`, so the dashboard forgets this host;
+//! stopped with the link kept (`pm2 link stop`, `pm2 stop pm2-link`), it just closes, and
+//! the dashboard shows the host offline.
 
 use super::connector::Linked;
 use super::outbox::{Inbox, Outbox};
@@ -9,6 +11,8 @@ use super::wire;
 use crate::daemon::Daemon;
 use crate::{actions, audit};
 use pm2_home::plus::PlusFiles;
+use pm2_home::plus_link::Link;
+use pm2_home::Pm2Home;
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::io::{AsyncWriteExt, BufReader};
@@ -36,6 +40,18 @@ pub struct Context<'a> {
     pub files: &'a PlusFiles,
     /// The dashboard's URL, for the audit log.
     pub url: &'a str,
+    /// Where the link is stored.
+    pub home: &'a Pm2Home,
+    /// The link this agent serves.
+    pub link: &'a Link,
+}
+
+impl Context<'_> {
+    /// Whether the link this agent serves was removed or replaced (by `pm2 unlink` or a
+    /// new `pm2 link`).
+    fn unlinked(&self) -> bool {
+        !matches!(Link::load(self.home), Ok(Some(l)) if l == *self.link)
+    }
 }
 
 /// Runs the session until it ends; `stop` resolves when the agent must stop.
@@ -64,7 +80,9 @@ pub async fn run(
                 }
             }
             () = &mut *stop => {
-                let _ = write.write_all(&wire::encode(&json!({"t": "bye"}))).await;
+                if cx.unlinked() {
+                    let _ = write.write_all(&wire::encode(&json!({"t": "bye"}))).await;
+                }
                 let _ = write.flush().await;
                 let _ = write.shutdown().await;
                 return Ended::Stopped;

@@ -4,8 +4,9 @@
 //! app `pm2-link` (the pm2 binary as `pm2 __plus-link`), supervised like any app; `pm2
 //! link` waits for the agent's first verdict (`plus/link-status.json`): a refused secret
 //! or name undoes the link (exit 1), an unreachable dashboard leaves the agent retrying
-//! in the background (exit 0, as PM2 does). `pm2 unlink` deletes the agent (which says
-//! goodbye, so the dashboard forgets this host) and the stored link.
+//! in the background (exit 0, as PM2 does). `pm2 unlink` removes the stored link and
+//! deletes the agent (which, seeing the link gone, says goodbye, so the dashboard forgets
+//! this host); `pm2 link stop` stops the agent only (the dashboard shows the host offline).
 
 use super::own_app;
 use crate::client::{try_connect, Client};
@@ -185,6 +186,8 @@ fn describe(agent: Option<&ProcessInfo>, status: Option<Value>) -> String {
 /// `pm2 unlink` / `pm2 link delete`: the agent deleted, the link removed.
 pub(super) fn unlink(home: &Pm2Home) -> Result<i32> {
     let link = Link::load(home).ok().flatten();
+    // First the stored link: the agent, seeing it gone as it stops, says goodbye.
+    let removed = Link::remove(home)?;
     let mut deleted = false;
     if let Some(mut client) = try_connect(home)? {
         if own_app::find(&mut client, AGENT_APP)?.is_some() {
@@ -192,7 +195,6 @@ pub(super) fn unlink(home: &Pm2Home) -> Result<i32> {
             deleted = true;
         }
     }
-    let removed = Link::remove(home)?;
     let _ = std::fs::remove_file(status_file(home));
     match (link, removed || deleted) {
         (Some(l), _) => say(&format!(
