@@ -67,6 +67,9 @@ fn logrotate_writes_the_config_for_this_home_under_the_root_given() {
 
 fn plus_scenario(p: &Pm2) {
     p.ok(&["unlink"]);
+    // `pm2 link` alone with nothing linked: PM2 says to run `pm2 plus`, pm2-rs how to
+    // link; both exit 1.
+    p.fails(&["link"], 1);
     p.fails(&["autoinstall"], 1);
     p.fails(&["sysmonit"], 1);
 }
