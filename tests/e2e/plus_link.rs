@@ -88,6 +88,14 @@ fn a_linked_host_streams_to_the_dashboard_takes_its_actions_and_unlinks() {
     bad_input_changes_nothing(&b, &secret);
     wrong_secret_is_refused(&a, &b, port, &url, &auth);
 
+    // Without a name, B would be the dashboard's own host (one machine): refused, undone.
+    let own = b.fails(&["link", &secret, &url], 1);
+    b.check(
+        own.stderr.contains("own host name"),
+        "the dashboard's name is refused",
+        &own,
+    );
+    assert!(!b.home.join("agent.json5").exists(), "no link kept");
     let out = b.ok(&["link", &secret, &url, "hostb"]);
     b.expect_output(&out, &format!("Linked to {url} as hostb"));
     let mode = std::fs::metadata(b.home.join("agent.json5")).map(|m| {
