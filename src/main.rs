@@ -11,6 +11,8 @@
 //!   (`pm2-serve`);
 //! - `pm2 __plus` (hidden; the app `pm2 plus` starts): the self-hosted dashboard
 //!   (`pm2-plus`);
+//! - `pm2 __plus-link` (hidden; the app `pm2 link` starts): the agent that links this
+//!   daemon to a dashboard on another host (`pm2-plus`'s `link`);
 //! - anything else: the CLI (`pm2-cli`), which links neither of the others.
 
 use std::ffi::OsString;
@@ -32,6 +34,9 @@ fn main() {
     } else if pm2_plus::wants(&argv) {
         // `pm2 plus`'s app: the dashboard, before clap for the same reason.
         pm2_plus::main()
+    } else if pm2_plus::link::wants(&argv) {
+        // `pm2 link`'s app: the agent, before clap for the same reason.
+        pm2_plus::link::main()
     } else if invoked_as_runtime(&argv) {
         pm2_runtime::main(argv)
     } else if invoked_as(&argv) == "pm2-dev" {

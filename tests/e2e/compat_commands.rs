@@ -67,12 +67,15 @@ fn logrotate_writes_the_config_for_this_home_under_the_root_given() {
 
 fn plus_scenario(p: &Pm2) {
     p.ok(&["unlink"]);
+    // `pm2 link` alone with nothing linked: PM2 says to run `pm2 plus`, pm2-rs how to
+    // link; both exit 1.
+    p.fails(&["link"], 1);
     p.fails(&["autoinstall"], 1);
     p.fails(&["sysmonit"], 1);
 }
 
 #[test]
-fn link_and_login_say_the_agent_is_not_there_yet() {
+fn link_without_a_url_and_login_change_nothing() {
     let p = Pm2::new("plus");
     plus_scenario(&p);
     for cmd in [&["link", "sec", "pub"][..], &["login"], &["monitor"]] {
@@ -92,7 +95,7 @@ fn link_and_login_say_the_agent_is_not_there_yet() {
 
 #[test]
 #[ignore = "reference run against PM2 7: PM2_REF=... -- --ignored"]
-fn link_and_login_say_the_agent_is_not_there_yet_reference() {
+fn link_without_a_url_and_login_change_nothing_reference() {
     plus_scenario(&Pm2::reference("plus_ref"));
 }
 

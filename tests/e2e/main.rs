@@ -48,6 +48,7 @@ mod plus;
 mod plus_alerts;
 mod plus_alerts_live;
 mod plus_history;
+mod plus_link;
 mod plus_tls;
 mod restart_options;
 mod restart_policy;

@@ -20,6 +20,7 @@ pub mod overrides;
 pub mod plus;
 pub mod plus_alerts;
 pub mod plus_tls;
+pub mod plus_link;
 
 pub use atomic::{write_atomic, write_atomic_mode};
 pub use clock::now_ms;

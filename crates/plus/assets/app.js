@@ -1,4 +1,6 @@
 // The dashboard page: the server overview, the live process table (SSE, every second),
+// the fleet (the hosts linked with `pm2 link` and every host's apps, acted on through
+// the host's agent),
 // per-app actions (confirmed, POSTed with the session's CSRF token), live logs, and the
 // issues inbox (every 5 s; an issue's stack and log lines, marking it resolved), and an
 // app's history charts (GET /api/history; drawn here as SVG, no library; every second
@@ -9,7 +11,7 @@
 
 const state = { csrf: null, logs: null, logsApp: null, issue: null,
   chartApp: null, chartRange: "1h", chartTimer: null, chartPoints: {},
-  chartRunning: false, chartAgain: false, chartGen: 0 };
+  chartRunning: false, chartAgain: false, chartGen: 0, local: [], host: null };
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -116,42 +118,93 @@ function renderTable(rows) {
   }
 }
 
-async function act(id, name, action, params) {
+// `host` is a linked host's name (its apps' actions go through its agent), or absent
+// for this one.
+async function act(id, name, action, params, host) {
   const what = params && params.action ? action + " " + params.action : action;
-  if (!window.confirm(what + " on " + name + " (id " + id + ")?")) return;
-  say(action + " " + name + "…");
-  const r = await api("/api/processes/" + encodeURIComponent(id) + "/" + action, {
+  const where = host ? " on host " + host : "";
+  if (!window.confirm(what + " on " + name + " (id " + id + ")" + where + "?")) return;
+  say(action + " " + name + where + "…");
+  const base = host ? "/api/hosts/" + encodeURIComponent(host) + "/processes/" : "/api/processes/";
+  const r = await api(base + encodeURIComponent(id) + "/" + action, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-CSRF-Token": state.csrf },
     body: JSON.stringify(params || {}),
   });
   const answer = await r.json();
   const reply = (answer.replies || []).map(x => JSON.stringify(x.value)).join(" ");
-  say(what + " " + name + ": " + (r.ok ? "done " + reply : answer.error));
+  say(what + " " + name + where + ": " + (r.ok ? "done " + reply : answer.error));
 }
 
 function live() {
   const badge = document.getElementById("live");
   const source = new EventSource("/api/events");
   source.addEventListener("processes", e => {
-    renderTable(JSON.parse(e.data));
+    state.local = JSON.parse(e.data);
+    renderTable(state.local);
     badge.textContent = "live";
     badge.className = "badge on";
   });
+  source.addEventListener("fleet", e => renderFleet(JSON.parse(e.data)));
   source.addEventListener("error", () => {
     badge.textContent = "reconnecting…";
     badge.className = "badge off";
   });
 }
 
-function openLogs(id, name) {
+// The host list (this host, then each linked one) and every host's apps in one table.
+function renderFleet(remotes) {
+  const here = state.local.length ? state.local[0].host : "this host";
+  const hosts = document.querySelector("#hosts tbody");
+  hosts.replaceChildren();
+  const hostRow = (name, online, apps, seen) => {
+    const tr = el("tr");
+    tr.dataset.host = name;
+    tr.append(el("td", name), el("td", online, "status status-" + (online === "offline" ? "stopped" : "online")),
+      el("td", apps), el("td", seen));
+    hosts.append(tr);
+  };
+  hostRow(here, "this host", state.local.length, "now");
+  for (const h of remotes) hostRow(h.host, h.online ? "online" : "offline", h.processes.length, h.online ? "now" : "offline");
+  const body = document.querySelector("#fleet-table tbody");
+  body.replaceChildren();
+  const rows = state.local.concat(...remotes.map(h => h.processes));
+  for (const p of rows) {
+    const remote = p.host !== here;
+    const tr = el("tr", null, p.host_online ? "" : "offline");
+    tr.dataset.host = p.host;
+    tr.dataset.name = p.name;
+    const name = el("a", p.name, "app");
+    name.addEventListener("click", () => openLogs(p.pm_id, p.name, remote ? p.host : null));
+    const nameTd = el("td"); nameTd.append(name);
+    const restarts = el("td", p.restarts); restarts.dataset.field = "restarts";
+    tr.append(el("td", p.host), el("td", p.pm_id), nameTd,
+      el("td", p.host_online ? p.status : "offline", "status status-" + p.status.split(" ")[0]),
+      el("td", p.cpu + "%"), el("td", bytes(p.memory)), restarts, el("td", duration(p.uptime_ms)));
+    const actions = el("td");
+    for (const a of ACTIONS) {
+      const b = el("button", a);
+      b.type = "button";
+      b.dataset.action = a;
+      b.disabled = !p.host_online;
+      b.addEventListener("click", () => act(p.pm_id, p.name, a, null, remote ? p.host : null));
+      actions.append(b);
+    }
+    tr.append(actions);
+    body.append(tr);
+  }
+}
+
+function openLogs(id, name, host) {
   if (state.logs) state.logs.close();
   const section = document.getElementById("logs");
   const pre = document.getElementById("logs-lines");
   section.hidden = false;
-  document.getElementById("logs-app").textContent = id === "all" ? name : name + " (" + id + ")";
+  document.getElementById("logs-app").textContent = (id === "all" ? name : name + " (" + id + ")") +
+    (host ? " on " + host : "");
   pre.replaceChildren();
-  state.logs = new EventSource("/api/logs?app=" + encodeURIComponent(id));
+  const on = host ? "&host=" + encodeURIComponent(host) : "";
+  state.logs = new EventSource("/api/logs?app=" + encodeURIComponent(id) + on);
   state.logs.addEventListener("log", e => {
     if (document.getElementById("logs-pause").checked) return;
     const c = JSON.parse(e.data);

@@ -5,6 +5,7 @@
 
 use crate::audit;
 use crate::auth::Caller;
+use crate::daemon::Daemon;
 use crate::state::State;
 use hyper::StatusCode;
 use pm2_proto::{
@@ -36,30 +37,75 @@ pub async fn run(
     action: &str,
     params: Value,
 ) -> Done {
-    let (done, ids) = match request(state, target, action, &params).await {
-        Err((status, message)) => (fail(status, &message), Vec::new()),
-        Ok(request) => send(state, request).await,
-    };
-    let entry = audit::Entry {
-        who: caller.who(),
-        remote: remote.to_string(),
-        action,
+    let (done, ids) = perform(&state.daemon, target, action, &params).await;
+    let asked = Asked {
+        host: &state.host_name,
+        caller,
+        remote,
         target,
+        action,
+    };
+    record(state, &asked, params, ids, &done);
+    done
+}
+
+/// Who asked for an action, on which host and app.
+pub struct Asked<'a> {
+    /// The host acted on.
+    pub host: &'a str,
+    /// Who asked.
+    pub caller: &'a Caller,
+    /// From where (the peer's address).
+    pub remote: &'a str,
+    /// The target as given.
+    pub target: &'a str,
+    /// The action.
+    pub action: &'a str,
+}
+
+/// Writes the audit line of `asked`, which ended in `done` having touched `ids`.
+pub fn record(state: &State, asked: &Asked<'_>, params: Value, ids: Vec<u32>, done: &Done) {
+    let entry = audit::Entry {
+        host: asked.host,
+        who: asked.caller.who(),
+        remote: asked.remote.to_string(),
+        action: asked.action,
+        target: asked.target,
         params,
         ids,
-        error: done
-            .body
-            .get("error")
-            .and_then(Value::as_str)
-            .map(String::from),
+        error: done.error(),
     };
     if let Err(e) = audit::append(&state.settings.files.audit_log(), &entry) {
         crate::log::error(&format!("cannot write the audit log: {e}"));
     }
-    done
 }
 
-fn fail(status: StatusCode, message: &str) -> Done {
+impl Done {
+    /// Why it failed, when it did.
+    pub fn error(&self) -> Option<String> {
+        self.body
+            .get("error")
+            .and_then(Value::as_str)
+            .map(String::from)
+    }
+}
+
+/// Runs `action` on `target` at `daemon` (the dashboard's own, or a linked host's agent's);
+/// the answer and the ids it touched. Auditing is the caller's.
+pub async fn perform(
+    daemon: &Daemon,
+    target: &str,
+    action: &str,
+    params: &Value,
+) -> (Done, Vec<u32>) {
+    match request(daemon, target, action, params).await {
+        Err((status, message)) => (fail(status, &message), Vec::new()),
+        Ok(request) => send(daemon, request).await,
+    }
+}
+
+/// A failed action's answer.
+pub fn fail(status: StatusCode, message: &str) -> Done {
     Done {
         status,
         body: json!({ "error": message }),
@@ -68,7 +114,7 @@ fn fail(status: StatusCode, message: &str) -> Done {
 
 /// The daemon request of an action.
 async fn request(
-    state: &State,
+    daemon: &Daemon,
     target: &str,
     action: &str,
     params: &Value,
@@ -92,7 +138,7 @@ async fn request(
         "flush" => Request::Flush(FlushRequest {
             targets: targets.clone(),
         }),
-        "scale" => Request::Scale(scale(state, target, params).await?),
+        "scale" => Request::Scale(scale(daemon, target, params).await?),
         "trigger" => Request::Trigger(trigger(targets.clone(), params)?),
         other => {
             return Err((
@@ -105,7 +151,7 @@ async fn request(
 
 /// `scale` takes `{"instances": "N" | "+N" | "-N"}` and an app name (an id names its app).
 async fn scale(
-    state: &State,
+    daemon: &Daemon,
     target: &str,
     params: &Value,
 ) -> Result<ScaleRequest, (StatusCode, String)> {
@@ -120,7 +166,7 @@ async fn scale(
     ))?;
     let name = match target.parse::<u32>() {
         Err(_) => target.to_string(),
-        Ok(id) => name_of(state, id).await?,
+        Ok(id) => name_of(daemon, id).await?,
     };
     Ok(ScaleRequest { name, change })
 }
@@ -147,8 +193,8 @@ fn trigger(targets: Vec<Target>, params: &Value) -> Result<TriggerRequest, (Stat
     })
 }
 
-async fn name_of(state: &State, id: u32) -> Result<String, (StatusCode, String)> {
-    match state.daemon.request(Request::Summary).await {
+async fn name_of(daemon: &Daemon, id: u32) -> Result<String, (StatusCode, String)> {
+    match daemon.request(Request::Summary).await {
         Ok(Response::List { processes }) => processes
             .into_iter()
             .find(|p| p.pm_id == id)
@@ -163,8 +209,8 @@ async fn name_of(state: &State, id: u32) -> Result<String, (StatusCode, String)>
 }
 
 /// Sends the request; the answer and the ids it touched.
-async fn send(state: &State, request: Request) -> (Done, Vec<u32>) {
-    match state.daemon.request(request).await {
+async fn send(daemon: &Daemon, request: Request) -> (Done, Vec<u32>) {
+    match daemon.request(request).await {
         Ok(Response::Outcomes { outcomes }) => summarize(
             "outcomes",
             outcomes

@@ -1,5 +1,5 @@
 //! The JSON endpoints that read: the caller's session, the server overview, the process
-//! table, and the Prometheus page.
+//! table, and the Prometheus page (every online host's series, with a `host` label).
 
 use crate::auth::Caller;
 use crate::body::Body;
@@ -32,7 +32,10 @@ pub async fn server(state: &State) -> Response<Body> {
 /// `GET /api/processes`.
 pub async fn processes(state: &State) -> Response<Body> {
     match list(state).await {
-        Ok(p) => reply::json(StatusCode::OK, &table::rows(&p, pm2_home::now_ms())),
+        Ok(p) => reply::json(
+            StatusCode::OK,
+            &table::rows(&state.host_name, &p, pm2_home::now_ms()),
+        ),
         Err(e) => reply::error(StatusCode::BAD_GATEWAY, &e),
     }
 }
@@ -40,17 +43,23 @@ pub async fn processes(state: &State) -> Response<Body> {
 /// `GET /metrics`.
 pub async fn prometheus(state: &State) -> Response<Body> {
     match list(state).await {
-        Ok(p) => reply::text(
-            StatusCode::OK,
-            "text/plain; version=0.0.4; charset=utf-8",
-            metrics::render(&p, pm2_home::now_ms()),
-        ),
+        Ok(p) => {
+            let mut hosts = vec![(state.host_name.clone(), p)];
+            for s in state.hosts.snapshots(None).into_iter().filter(|s| s.online) {
+                hosts.push((s.host, s.processes));
+            }
+            reply::text(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                metrics::render(&hosts, pm2_home::now_ms()),
+            )
+        }
         Err(e) => reply::error(StatusCode::BAD_GATEWAY, &e),
     }
 }
 
 /// The instances without their environments.
-async fn list(state: &State) -> Result<Vec<ProcessInfo>, String> {
+pub async fn list(state: &State) -> Result<Vec<ProcessInfo>, String> {
     match state.daemon.request(Request::Summary).await? {
         DaemonResponse::List { processes } => Ok(processes),
         DaemonResponse::Error { message } => Err(message),

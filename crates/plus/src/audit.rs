@@ -8,6 +8,8 @@ use std::path::Path;
 
 /// One entry.
 pub struct Entry<'a> {
+    /// The host acted on (this machine's name, or a linked host's).
+    pub host: &'a str,
     /// The caller (`session ab12cd34 (login link)`, `api token`).
     pub who: String,
     /// The peer address.
@@ -29,6 +31,7 @@ pub struct Entry<'a> {
 pub fn append(path: &Path, entry: &Entry<'_>) -> std::io::Result<()> {
     let line = json!({
         "at": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "host": entry.host,
         "who": entry.who,
         "remote": entry.remote,
         "action": entry.action,

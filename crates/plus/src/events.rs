@@ -1,5 +1,6 @@
 //! Live updates as server-sent events: the process table every second
-//! (`/api/events`, event `processes`, one fetch a second shared by every browser), and one
+//! (`/api/events`, event `processes`, one fetch a second shared by every browser, each row
+//! with its `host`, followed by event `fleet`, the linked hosts' tables), and one
 //! app's log lines as the daemon's log hub relays them (`/api/logs?app=<id|name>`, event
 //! `log`). Each stream is a task that ends when the browser goes away (its channel
 //! closes) or the daemon does.
@@ -66,12 +67,17 @@ pub async fn poll_table(state: Arc<State>) {
                     let now = (now_ms / 1000) as i64;
                     tokio::spawn(history::record::tick(Arc::clone(store), now, samples));
                 }
-                let frame = frame("processes", &table::rows(&processes, now_ms));
+                let mut both = frame(
+                    "processes",
+                    &table::rows(&state.host_name, &processes, now_ms),
+                )
+                .to_vec();
+                both.extend_from_slice(&fleet_frame(&state, now_ms));
                 state.processes.send_replace(Some(Arc::new(TableRead {
                     at_ms: now_ms,
                     processes,
                 })));
-                frame
+                Bytes::from(both)
             }
             Ok(other) => frame("error", &json!({"error": format!("{other:?}")})),
             Err(e) => frame("error", &json!({ "error": e })),
@@ -124,6 +130,20 @@ pub fn logs(state: Arc<State>, app: &str) -> Body {
         }
     });
     Body::Stream(rx)
+}
+
+/// The linked hosts' tables, one `fleet` event: `[{"host", "online", "processes": rows}]`.
+fn fleet_frame(state: &State, now_ms: u64) -> Bytes {
+    let hosts: Vec<Value> = state
+        .hosts
+        .snapshots(None)
+        .into_iter()
+        .map(|s| {
+            let rows = table::rows_of(&s.host, s.online, &s.processes, now_ms);
+            json!({"host": s.host, "online": s.online, "processes": rows})
+        })
+        .collect();
+    frame("fleet", &Value::Array(hosts))
 }
 
 /// One event: `event: <name>` and its JSON on one `data:` line (JSON has no newline).

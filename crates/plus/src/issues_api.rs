@@ -52,6 +52,7 @@ pub fn resolve(state: &State, caller: &Caller, remote: &str, id: &str) -> Respon
         Err(_) => false,
     };
     let entry = audit::Entry {
+        host: &state.host_name,
         who: caller.who(),
         remote: remote.to_string(),
         action: "resolve",

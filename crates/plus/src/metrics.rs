@@ -1,5 +1,6 @@
 //! Prometheus `/metrics` in the text exposition format (0.0.4). One series per instance,
-//! labelled `app`, `id` and `namespace`; the names follow the community pm2 exporters:
+//! labelled `host` (this host's name, or a linked host's), `app`, `id` and `namespace`;
+//! the names follow the community pm2 exporters:
 //!
 //! | metric | type | what |
 //! |---|---|---|
@@ -34,15 +35,25 @@ const SERIES: [Series; 5] = [
     Series { name: "pm2_uptime", kind: "gauge", help: "Seconds since the process started", live: true, value: |p, now| now.saturating_sub(p.pm_uptime) as f64 / 1000.0 },
 ];
 
-/// The whole page for these instances.
-pub fn render(processes: &[ProcessInfo], now_ms: u64) -> String {
+/// The instances of each host, by host name.
+pub type Hosts = [(String, Vec<ProcessInfo>)];
+
+/// Every host's instances with their `labels`.
+fn each(hosts: &Hosts) -> impl Iterator<Item = (&ProcessInfo, String)> {
+    hosts
+        .iter()
+        .flat_map(|(host, ps)| ps.iter().map(move |p| (p, labels(host, p))))
+}
+
+/// The whole page for these hosts' instances.
+pub fn render(hosts: &Hosts, now_ms: u64) -> String {
     let mut out = String::new();
     for s in &SERIES {
         header(&mut out, s.name, s.kind, s.help);
-        for p in processes {
+        for (p, labels) in each(hosts) {
             let stale = s.live && !p.status.is_running();
             let value = number(if stale { 0.0 } else { (s.value)(p, now_ms) });
-            let _ = writeln!(out, "{}{{{}}} {value}", s.name, labels(p));
+            let _ = writeln!(out, "{}{{{labels}}} {value}", s.name);
         }
     }
     header(
@@ -51,23 +62,23 @@ pub fn render(processes: &[ProcessInfo], now_ms: u64) -> String {
         "gauge",
         "1, with the status as a label",
     );
-    for p in processes {
+    for (p, labels) in each(hosts) {
         let status = escape(p.status.as_str());
-        let _ = writeln!(out, "pm2_status{{{},status=\"{status}\"}} 1", labels(p));
+        let _ = writeln!(out, "pm2_status{{{labels},status=\"{status}\"}} 1");
     }
-    custom(&mut out, processes);
+    custom(&mut out, hosts);
     out
 }
 
 /// Every numeric custom metric (`axm_monitor`), one series each.
-fn custom(out: &mut String, processes: &[ProcessInfo]) {
+fn custom(out: &mut String, hosts: &Hosts) {
     header(
         out,
         "pm2_custom_metric",
         "gauge",
         "A metric the app reports (axm_monitor)",
     );
-    for p in processes {
+    for (p, labels) in each(hosts) {
         for (metric, entry) in &p.axm_monitor {
             let Some(value) = numeric(entry.get("value").unwrap_or(entry)) else {
                 continue;
@@ -75,8 +86,7 @@ fn custom(out: &mut String, processes: &[ProcessInfo]) {
             let unit = entry.get("unit").and_then(|u| u.as_str()).unwrap_or("");
             let _ = writeln!(
                 out,
-                "pm2_custom_metric{{{},metric=\"{}\",unit=\"{}\"}} {}",
-                labels(p),
+                "pm2_custom_metric{{{labels},metric=\"{}\",unit=\"{}\"}} {}",
                 escape(metric),
                 escape(unit),
                 number(value)
@@ -99,9 +109,10 @@ pub(crate) fn numeric(v: &serde_json::Value) -> Option<f64> {
     n.is_finite().then_some(n)
 }
 
-fn labels(p: &ProcessInfo) -> String {
+fn labels(host: &str, p: &ProcessInfo) -> String {
     format!(
-        "app=\"{}\",id=\"{}\",namespace=\"{}\"",
+        "host=\"{}\",app=\"{}\",id=\"{}\",namespace=\"{}\"",
+        escape(host),
         escape(&p.spec.name),
         p.pm_id,
         escape(&p.spec.namespace)

@@ -7,7 +7,7 @@
 use crate::auth::{self, Caller};
 use crate::body::{self, Body};
 use crate::state::State;
-use crate::{actions, api, assets, events, history, issues_api, login, reply};
+use crate::{actions, api, assets, events, fleet, history, issues_api, login, reply};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap};
 use hyper::{Method, Request, Response, StatusCode};
@@ -32,17 +32,29 @@ pub const DOCUMENTED: &[&str] = &[
     "/api/alerts",
     "/api/history",
     "/metrics",
+    "/api/link",
+    "/api/hosts",
+    "/api/fleet",
+    "/api/hosts/{host}/processes",
+    "/api/hosts/{host}/server",
+    "/api/hosts/{host}/processes/{target}/{action}",
 ];
 
 /// Answers one request.
 pub async fn handle(
     state: Arc<State>,
-    request: Request<Incoming>,
+    mut request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<Body> {
+    // A linked host's agent authenticates with the link secret, not a session.
+    let on_upgrade =
+        (request.uri().path() == "/api/link").then(|| hyper::upgrade::on(&mut request));
     let (parts, body) = request.into_parts();
     if !host_allowed(&state.settings.bind, &parts.headers) {
         return reply::error(StatusCode::FORBIDDEN, "unexpected Host header");
+    }
+    if let Some(on_upgrade) = on_upgrade {
+        return fleet::accept::handle(&state, &parts.headers, on_upgrade, peer);
     }
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("").to_string();
@@ -97,9 +109,15 @@ async fn get(state: Arc<State>, caller: &Caller, path: &str, query: &str) -> Res
             assets::OPENAPI_JSON.to_string(),
         ),
         "/metrics" => api::prometheus(&state).await,
+        "/api/hosts" => fleet::api::hosts(&state).await,
+        "/api/fleet" => fleet::api::fleet(&state).await,
         "/api/issues" => issues_api::list(&state),
         "/api/alerts" => issues_api::alerts(&state),
         "/api/history" => history::api::get(state, query).await,
+        _ if path.starts_with("/api/hosts/") => match path["/api/hosts/".len()..].split_once('/') {
+            Some((host, rest)) => fleet::api::get(Arc::clone(&state), &decode(host), rest).await,
+            None => reply::error(StatusCode::NOT_FOUND, "no such page"),
+        },
         _ if path.starts_with("/api/issues/") => {
             issues_api::one(&state, &path["/api/issues/".len()..])
         }
@@ -110,6 +128,13 @@ async fn get(state: Arc<State>, caller: &Caller, path: &str, query: &str) -> Res
         ),
         "/api/logs" => {
             let app = login::query_param(query, "app").unwrap_or_default();
+            let host = login::query_param(query, "host").unwrap_or_default();
+            if !host.is_empty() && host != state.host_name {
+                return match fleet::api::logs(&state, &host, &app) {
+                    Some(body) => reply::with(StatusCode::OK, "text/event-stream", body),
+                    None => reply::error(StatusCode::NOT_FOUND, &format!("no host {host:?}")),
+                };
+            }
             reply::with(
                 StatusCode::OK,
                 "text/event-stream",
@@ -142,8 +167,9 @@ async fn post(
     if let Some(done) = issue_post(&state, caller, path, peer) {
         return done;
     }
-    let Some(rest) = path.strip_prefix("/api/processes/") else {
-        return reply::error(StatusCode::NOT_FOUND, "no such endpoint");
+    let (host, rest) = match route(path) {
+        Some(r) => r,
+        None => return reply::error(StatusCode::NOT_FOUND, "no such endpoint"),
     };
     let Some((target, action)) = rest.split_once('/') else {
         return reply::error(
@@ -151,9 +177,7 @@ async fn post(
             "POST /api/processes/{target}/{action}",
         );
     };
-    let target = percent_encoding::percent_decode_str(target)
-        .decode_utf8_lossy()
-        .into_owned();
+    let target = decode(target);
     let Some(raw) = body::read_capped(body).await else {
         return reply::error(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
     };
@@ -167,16 +191,31 @@ async fn post(
             }
         }
     };
-    let done = actions::run(
-        &state,
-        caller,
-        &peer.ip().to_string(),
-        &target,
-        action,
-        params,
-    )
-    .await;
+    let remote = peer.ip().to_string();
+    let done = match host {
+        Some(host) if host != state.host_name => {
+            fleet::api::act(&state, caller, &remote, &host, &target, action, params).await
+        }
+        _ => actions::run(&state, caller, &remote, &target, action, params).await,
+    };
     reply::json(done.status, &done.body)
+}
+
+/// An action's path: `/api/processes/{target}/{action}` (this host) or
+/// `/api/hosts/{host}/processes/{target}/{action}`; the host and the rest.
+fn route(path: &str) -> Option<(Option<String>, &str)> {
+    if let Some(rest) = path.strip_prefix("/api/processes/") {
+        return Some((None, rest));
+    }
+    let (host, rest) = path.strip_prefix("/api/hosts/")?.split_once('/')?;
+    Some((Some(decode(host)), rest.strip_prefix("processes/")?))
+}
+
+/// A path segment, percent-decoded.
+fn decode(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// `POST /api/issues/{id}/resolve`, when that is the path.

@@ -8,6 +8,7 @@
 
 use crate::alerts::live::Current;
 use crate::daemon::Daemon;
+use crate::fleet::hosts::Hosts;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
 use crate::state::State;
@@ -88,6 +89,8 @@ pub fn run(settings: Settings) -> i32 {
         deliveries: Mutex::default(),
         host_name: overview::host_name(),
         history,
+        hosts: Hosts::default(),
+        last_failed_link: Mutex::new(None),
     };
     let state = Arc::new(state);
     rt.block_on(async move {
@@ -194,5 +197,6 @@ where
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
         .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades()
         .await;
 }

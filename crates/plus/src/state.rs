@@ -5,6 +5,7 @@ use crate::alerts::live::Current;
 use crate::alerts::Signal;
 use crate::auth::Sessions;
 use crate::daemon::Daemon;
+use crate::fleet::hosts::Hosts;
 use crate::history::store::Store;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
@@ -56,6 +57,10 @@ pub struct State {
     /// The history charts' store (None when it could not be opened: the dashboard runs
     /// on without charts).
     pub history: Option<Arc<Mutex<Store>>>,
+    /// The linked hosts (`pm2 link`).
+    pub hosts: Hosts,
+    /// The last wrong link secret: every link attempt is refused for a second after it.
+    pub last_failed_link: Mutex<Option<Instant>>,
 }
 
 /// One read of the daemon's table.

@@ -33,7 +33,21 @@ pub fn row(p: &ProcessInfo, now_ms: u64) -> Value {
     })
 }
 
-/// Every instance, in id order.
-pub fn rows(processes: &[ProcessInfo], now_ms: u64) -> Value {
-    Value::Array(processes.iter().map(|p| row(p, now_ms)).collect())
+/// Every instance of this host, in id order, each row with the host's name.
+pub fn rows(host: &str, processes: &[ProcessInfo], now_ms: u64) -> Value {
+    Value::Array(rows_of(host, true, processes, now_ms))
+}
+
+/// Every instance of `host`, each row with `host` and whether the host is `online` (a
+/// linked host's last table stays shown, marked, while its agent is away).
+pub fn rows_of(host: &str, online: bool, processes: &[ProcessInfo], now_ms: u64) -> Vec<Value> {
+    processes
+        .iter()
+        .map(|p| {
+            let mut r = row(p, now_ms);
+            r["host"] = Value::String(host.to_string());
+            r["host_online"] = Value::Bool(online);
+            r
+        })
+        .collect()
 }

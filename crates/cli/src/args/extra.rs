@@ -15,9 +15,10 @@ pub enum ExtraCommand {
     Monitor(MonitorArgs),
     /// Mark apps as not monitored by the web dashboard.
     Unmonitor(MonitorArgs),
-    /// Link with PM2 Plus (not available yet in pm2-rs).
+    /// Link this daemon to a dashboard on another host (`pm2 link <secret> <url>
+    /// [name]`, the command `pm2 plus` prints there); without arguments, the link's status.
     Link(LinkArgs),
-    /// Unlink from PM2 Plus.
+    /// Unlink this daemon from its dashboard (the agent stops, the link is removed).
     Unlink,
     /// Start the self-hosted web dashboard and print its login link (`pm2 plus stop`
     /// stops it, `--set-password` sets the password a non-loopback address needs).
@@ -106,14 +107,15 @@ pub struct MonitorArgs {
     pub target: Option<String>,
 }
 
-/// `link [secret] [public] [name]`.
+/// `link [secret] [url] [name]` (PM2 7's `link <secret> <public> [name]`, the public key's
+/// place taken by the dashboard's URL).
 #[derive(Debug, Args)]
 pub struct LinkArgs {
-    /// Secret key (or `stop`, `kill`, `info`, `delete`).
+    /// The dashboard's link secret (or `info`, `delete`, `stop`, `kill`).
     pub secret: Option<String>,
-    /// Public key.
+    /// The dashboard's URL (`http://host:port`, as `pm2 plus` prints it).
     pub public: Option<String>,
-    /// Machine name.
+    /// This host's name on the dashboard (default: the machine's host name).
     pub name: Option<String>,
     /// URL of an on-premise PM2 Plus node.
     #[arg(long = "info-node", num_args = 0..=1)]
@@ -139,6 +141,10 @@ pub struct PlusArgs {
     /// Set the dashboard's password (read from the terminal, or a line of stdin).
     #[arg(long = "set-password")]
     pub set_password: bool,
+    /// Make a new link secret (hosts linked with the old one are refused from their next
+    /// connection on).
+    #[arg(long = "rotate-link-secret")]
+    pub rotate_link_secret: bool,
 }
 
 /// `logrotate [-u user]`.

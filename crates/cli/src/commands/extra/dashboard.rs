@@ -2,17 +2,18 @@
 //! `pm2-plus` (the pm2 binary run as `pm2 __plus`, interpreter none). `pm2 plus` starts it
 //! when it does not run (or restarts it when it listens elsewhere than `pm2 set
 //! pm2-plus:host|port|tls_cert` now say), waits until it listens, and prints its URL with a
-//! one-time login link; `pm2 plus stop` deletes the app. The CLI never runs the server.
+//! one-time login link, and the `pm2 link` command other hosts run to join it (its link
+//! secret, `--rotate-link-secret` makes a new one); `pm2 plus stop` deletes the app. The
+//! CLI never runs the server.
 
+use super::own_app;
 use crate::client::{try_connect, Client};
-use crate::commands::caller::context;
 use crate::commands::connection::{connect, expect};
 use crate::out;
 use anyhow::{anyhow, bail, Context, Result};
-use pm2_config::{resolve_start, StartOptions};
 use pm2_home::plus::{Bind, PlusFiles, APP_NAME, LOGIN_TOKEN_TTL_MS, MODE_ARG};
 use pm2_home::Pm2Home;
-use pm2_proto::{Action, ActionRequest, ProcessInfo, Request, Response, StartRequest, Target};
+use pm2_proto::{Action, ProcessInfo, Request};
 use std::time::{Duration, Instant};
 
 /// How long the dashboard gets to bind its address.
@@ -22,7 +23,7 @@ const LISTEN_POLL: Duration = Duration::from_millis(50);
 
 /// `pm2 plus` (and `pm2 open`, which then opens the login link in a browser): exit 1,
 /// starting nothing, when the address is unsafe or the settings bad.
-pub(super) fn start(home: &Pm2Home, open_browser: bool) -> Result<i32> {
+pub(super) fn start(home: &Pm2Home, open_browser: bool, rotate_link_secret: bool) -> Result<i32> {
     let files = PlusFiles::of(home);
     let bind = match Bind::from_conf(home) {
         Ok(b) => b,
@@ -50,6 +51,7 @@ pub(super) fn start(home: &Pm2Home, open_browser: bool) -> Result<i32> {
     files
         .ensure_api_token()
         .with_context(|| format!("cannot write {}", token_path.display()))?;
+    let link_secret = link_secret(&files, rotate_link_secret)?;
     let mut client = connect(home)?;
     let app = ensure_running(home, &mut client, &files, &bind, tls)?;
     let url = wait_listening(&mut client, &files, &app)?;
@@ -69,10 +71,34 @@ pub(super) fn start(home: &Pm2Home, open_browser: bool) -> Result<i32> {
         "API token for scripts (Authorization: Bearer): {}",
         token_path.display()
     ));
+    link_line(&link_secret, &url, &bind);
     if open_browser {
         super::opener::open(&link);
     }
     Ok(0)
+}
+
+/// The dashboard's link secret (a new one when asked to rotate it).
+fn link_secret(files: &PlusFiles, rotate: bool) -> Result<String> {
+    use pm2_home::plus_link::{ensure_secret, rotate_secret, secret_file};
+    let secret = if rotate {
+        rotate_secret(files)
+    } else {
+        ensure_secret(files)
+    };
+    secret.with_context(|| format!("cannot write {}", secret_file(files).display()))
+}
+
+/// The command another host runs to link to this dashboard.
+fn link_line(secret: &str, url: &str, bind: &Bind) {
+    let reach = if bind.is_loopback() {
+        " (it listens on this machine only: `pm2 set pm2-plus:host` and a password open it)"
+    } else {
+        ""
+    };
+    out::info(&format!(
+        "Link another host to this dashboard: pm2 link {secret} {url} [name]{reach}"
+    ));
 }
 
 /// `pm2 plus stop`: deletes the app; exit 0 when it was not running.
@@ -103,68 +129,22 @@ fn ensure_running(
     tls: bool,
 ) -> Result<ProcessInfo> {
     match find(client)? {
-        None => {
-            let outcomes = expect(
-                client,
-                Request::Start(StartRequest {
-                    apps: vec![spec(home)?],
-                    force: false,
-                }),
-            )?;
-            failed(outcomes)?;
-        }
+        None => own_app::start(client, home, APP_NAME, MODE_ARG)?,
         Some(app) if !app.status.is_running() || listens_elsewhere(files, bind, tls) => {
-            failed(expect(client, action(Action::Restart))?)?;
+            own_app::failed(expect(client, action(Action::Restart))?, APP_NAME)?;
         }
         Some(app) => return Ok(app),
     }
     find(client)?.ok_or_else(|| anyhow!("the daemon did not register {APP_NAME}"))
 }
 
-/// The app: this pm2 binary as `pm2 __plus`, working in `PM2_HOME` (not the caller's
-/// folder, which may be gone by its next restart).
-fn spec(home: &Pm2Home) -> Result<pm2_proto::AppSpec> {
-    let ctx = context()?;
-    let options = StartOptions {
-        script: ctx.pm2_exe.to_string_lossy().into_owned(),
-        name: Some(APP_NAME.into()),
-        interpreter: Some("none".into()),
-        args: vec![MODE_ARG.into()],
-        cwd: Some(home.root().to_string_lossy().into_owned()),
-        ..StartOptions::default()
-    };
-    resolve_start(&options, &ctx).map_err(|errors| {
-        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow!("cannot compose the {APP_NAME} app: {}", text.join("; "))
-    })
-}
-
 fn action(action: Action) -> Request {
-    Request::Action(ActionRequest {
-        action,
-        targets: vec![Target::Name(APP_NAME.into())],
-        update_env: None,
-        toggle_watch: false,
-        patch: Default::default(),
-    })
-}
-
-/// An error naming the instance that failed, if one did.
-fn failed(response: Response) -> Result<()> {
-    if let Response::Outcomes { outcomes } = response {
-        if let Some(e) = outcomes.iter().find_map(|o| o.error.as_ref()) {
-            bail!("cannot start {APP_NAME}: {e}");
-        }
-    }
-    Ok(())
+    own_app::action(action, APP_NAME)
 }
 
 /// The dashboard's first instance, if registered.
 fn find(client: &mut Client) -> Result<Option<ProcessInfo>> {
-    match expect(client, Request::Summary)? {
-        Response::List { processes } => Ok(processes.into_iter().find(|p| p.spec.name == APP_NAME)),
-        other => bail!("unexpected reply to list: {other:?}"),
-    }
+    own_app::find(client, APP_NAME)
 }
 
 /// What `listening.json` says: the pid that wrote it and its URL.

@@ -5,9 +5,11 @@ mod dashboard;
 mod dashboard_tls;
 mod deploy;
 mod examples;
+mod link;
 mod logrotate;
 mod monitor;
 mod opener;
+mod own_app;
 mod password;
 mod plus;
 mod report;
@@ -26,11 +28,17 @@ pub(crate) fn run(home: &Pm2Home, command: ExtraCommand) -> Result<i32> {
         ExtraCommand::Attach(a) => stdin::attach(home, &a.pm_id, a.separator.as_deref()),
         ExtraCommand::Monitor(a) => monitor::set(home, a.target.as_deref(), true),
         ExtraCommand::Unmonitor(a) => monitor::set(home, a.target.as_deref(), false),
-        ExtraCommand::Link(a) => Ok(plus::link(a.secret.as_deref())),
-        ExtraCommand::Unlink | ExtraCommand::Logout => Ok(plus::nothing_linked()),
+        ExtraCommand::Link(a) => link::link(
+            home,
+            a.secret.as_deref(),
+            a.public.as_deref(),
+            a.name.as_deref(),
+        ),
+        ExtraCommand::Unlink => link::unlink(home),
+        ExtraCommand::Logout => Ok(plus::nothing_linked()),
         ExtraCommand::Plus(a) => plus::plus(home, &a),
         ExtraCommand::Login => Ok(plus::unavailable("login")),
-        ExtraCommand::Open => dashboard::start(home, true),
+        ExtraCommand::Open => dashboard::start(home, true, false),
         ExtraCommand::Examples => examples::print(),
         ExtraCommand::Deploy(a) => deploy::deploy(&a),
         ExtraCommand::Logrotate(a) => logrotate::logrotate(home, &a),

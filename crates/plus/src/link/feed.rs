@@ -1,0 +1,71 @@
+//! What the agent reads from its daemon, whether or not the dashboard is connected: the
+//! process table and the host's overview every second (`state`), and every app's log
+//! lines as the daemon's log hub relays them (`log`, and `missed` when the hub dropped
+//! some). Each reader offers its messages to the [`Outbox`] and never waits on it.
+
+use super::outbox::Outbox;
+use crate::daemon::Daemon;
+use crate::overview;
+use pm2_proto::{LogsRequest, Request, Response};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// How often the table goes out.
+const EVERY: Duration = Duration::from_secs(1);
+/// The overview rides along every this many tables.
+const OVERVIEW_EVERY: u32 = 5;
+/// Pause before the log stream is opened again after the daemon ended it.
+const REOPEN: Duration = Duration::from_secs(1);
+
+/// Sends the table every second, with the overview every few.
+pub async fn table(daemon: Daemon, out: Outbox) {
+    let node = overview::node_version();
+    let mut tick = tokio::time::interval(EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut n: u32 = 0;
+    loop {
+        tick.tick().await;
+        let processes = match daemon.request(Request::Summary).await {
+            Ok(Response::List { processes }) => processes,
+            Ok(_) | Err(_) => continue,
+        };
+        let mut message = json!({"t": "state", "processes": processes});
+        if n % OVERVIEW_EVERY == 0 {
+            message["overview"] = overview::overview(node.as_deref(), ping(&daemon).await);
+        }
+        n = n.wrapping_add(1);
+        out.offer(&message);
+    }
+}
+
+async fn ping(daemon: &Daemon) -> Value {
+    match daemon.request(Request::Ping).await {
+        Ok(Response::Pong { version, pid }) => json!({"version": version, "pid": pid}),
+        _ => Value::Null,
+    }
+}
+
+/// Relays every app's log lines, reopening the stream when the daemon ends it.
+pub async fn logs(daemon: Daemon, out: Outbox) {
+    loop {
+        let request = Request::Logs(LogsRequest {
+            targets: Vec::new(),
+            daemon: false,
+        });
+        if let Ok(mut stream) = daemon.open(request).await {
+            while let Ok(Some(response)) = stream.next().await {
+                match response {
+                    Response::Log(c) => out.offer(&json!({
+                        "t": "log", "pm_id": c.pm_id, "name": c.name, "kind": c.kind,
+                        "at": c.at, "data": c.data,
+                    })),
+                    Response::LogsMissed { lines } => out.offer(&json!({
+                        "t": "missed", "lines": lines, "where": "the daemon's log hub",
+                    })),
+                    _ => {}
+                }
+            }
+        }
+        tokio::time::sleep(REOPEN).await;
+    }
+}
