@@ -20,7 +20,7 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
-    let probes: [(&str, Option<PathBuf>); 14] = [
+    let probes: [(&str, Option<PathBuf>); 15] = [
         ("no_node", on_path("node")),
         ("no_npm", on_path("npm")),
         ("no_node22", node22()),
@@ -33,6 +33,7 @@ fn main() {
         ("no_pid_namespace", on_path("unshare").filter(|_| is_root())),
         ("no_unprivileged_exec", unprivileged_can_run_binaries()),
         ("no_systemd_analyze", on_path("systemd-analyze")),
+        ("no_socket_activate", on_path("systemd-socket-activate")),
         ("no_export_validators", export_validators()),
         ("no_deploy_hosts", deploy_hosts()),
     ];

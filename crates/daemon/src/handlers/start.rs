@@ -204,6 +204,7 @@ pub(crate) async fn start(daemon: &Daemon, mut req: StartRequest) -> Response {
             .map(|e| e.to_string());
         outcomes.push(InstanceOutcome { pm_id, name, error });
     }
+    daemon.listen.report_unused_passed();
     Response::Outcomes { outcomes }
 }
 
