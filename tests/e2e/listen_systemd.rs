@@ -41,7 +41,7 @@ fn runtime_bin(p: &Pm2) -> PathBuf {
 /// the socket is listening.
 fn activate(p: &Pm2, port: u16, program: &std::path::Path, args: &[&str]) -> Spawned {
     require(
-        which("systemd-socket-activate"),
+        have("systemd-socket-activate"),
         "systemd-socket-activate not installed (Debian's systemd; scripts/install-deps.sh)",
     );
     let mut cmd = Command::new("systemd-socket-activate");
@@ -59,11 +59,6 @@ fn activate(p: &Pm2, port: u16, program: &std::path::Path, args: &[&str]) -> Spa
         tool.stderr().contains("Listening on").then_some(())
     });
     tool
-}
-
-fn which(program: &str) -> bool {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|dir| dir.join(program).is_file())
 }
 
 /// Connects and sends a request; the reply is read later ([`reply`]).

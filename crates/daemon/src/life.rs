@@ -197,7 +197,7 @@ async fn recover(daemon: &Daemon) {
         return;
     };
     let count = request.apps.len();
-    handlers::start_apps(daemon, request).await;
+    handlers::start_apps_in_order(daemon, request).await;
     tracing::info!("Restored {count} apps of the previous daemon");
 }
 

@@ -109,7 +109,13 @@ pub(crate) async fn apply(daemon: &Daemon, req: ActionRequest) -> Response {
         spec: None,
         patch: *req.patch,
     };
-    let outcomes = apply_to(daemon, &ids, req.action, base).await;
+    let outcomes = match req.action {
+        // Beyond PM2: several apps restart or reload in `depends_on` order.
+        Action::Restart | Action::Reload => {
+            super::order::apply_in_layers(daemon, &ids, req.action, base).await
+        }
+        _ => apply_to(daemon, &ids, req.action, base).await,
+    };
     Response::Outcomes { outcomes }
 }
 

@@ -5,6 +5,7 @@ mod apply;
 mod interact;
 mod list;
 mod logs;
+mod order;
 mod scale;
 mod start;
 mod start_limits;
@@ -16,6 +17,7 @@ use pm2_proto::{Request, Response};
 
 pub(crate) use action::stop_everything;
 pub(crate) use logs::stream as stream_logs;
+pub(crate) use order::start_in_layers as start_apps_in_order;
 pub(crate) use start::start as start_apps;
 
 /// Reopens every log file (SIGUSR2).
