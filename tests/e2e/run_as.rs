@@ -118,3 +118,45 @@ fn an_unknown_user_or_group_is_refused_and_nothing_starts() {
     p.expect_output(&out, "Group no-such-group cannot be found");
     assert_eq!(p.app_count(), 0);
 }
+
+/// Beyond PM2: an `exec` health check runs as the app's user, with its groups and HOME, not
+/// as the root daemon. The check passes only as `nobody`, so the app goes online only if
+/// the check ran as it; what it saw is kept in `describe` when it fails.
+#[test]
+fn an_exec_health_check_runs_as_the_apps_user() {
+    if !optional_part(
+        Uid::effective().is_root(),
+        "running a check as nobody needs a root daemon",
+    ) {
+        return;
+    }
+    let p = Pm2::new("run_as_check");
+    let nobody = User::from_name("nobody")
+        .ok()
+        .flatten()
+        .expect("the nobody user");
+    let want = format!(
+        "uid={} gid={} home={}",
+        nobody.uid,
+        nobody.gid,
+        nobody.dir.display()
+    );
+    let check = format!(
+        "seen=\"uid=$(id -u) gid=$(id -g) home=$HOME\"; test \"$seen\" = '{want}' || \
+         {{ echo \"$seen\" >&2; exit 3; }}"
+    );
+    let conf = serde_json::json!({"apps": [{
+        "name": "checked", "script": "/bin/sleep", "args": "1000", "interpreter": "none",
+        "uid": "nobody",
+        "health_check": { "exec": check, "interval": 100, "ready_timeout": 5000 },
+    }]});
+    let file = p.dir.join("checked.config.json");
+    std::fs::write(&file, conf.to_string()).expect("write the ecosystem");
+    let out = p.run(&["start", file.to_str().expect("utf-8")]);
+    p.expect_code(&out, 0);
+    let app = p.wait_status(0, "online", T);
+    assert_eq!(
+        app["pm2_env"]["health"]["status"], "healthy",
+        "the check passed as nobody: {app}"
+    );
+}
