@@ -160,3 +160,42 @@ fn an_exec_health_check_runs_as_the_apps_user() {
         "the check passed as nobody: {app}"
     );
 }
+
+/// Beyond PM2: an app run as another user cannot reach the owner-only `notify.sock`; it
+/// gets the daemon's abstract socket (`NOTIFY_SOCKET=@pm2-rs/notify/...`) and goes online
+/// on its `READY=1`, well before `listen_timeout`.
+#[test]
+fn a_notify_app_run_as_nobody_goes_online_on_ready() {
+    if !optional_part(
+        Uid::effective().is_root(),
+        "running an app as nobody needs a root daemon",
+    ) {
+        return;
+    }
+    let p = Pm2::new("run_as_notify");
+    let port = crate::harness::cluster::free_port();
+    let conf = serde_json::json!({"apps": [{
+        // The system's python: nobody cannot reach a python under /root (pyenv).
+        "name": "web", "script": p.fixture("notify_app.py"), "interpreter": "/usr/bin/python3",
+        "uid": "nobody", "listen": [format!("127.0.0.1:{port}")], "notify": true,
+        "listen_timeout": 30000, "env": { "READY_DELAY": "0.5" },
+    }]});
+    let file = p.dir.join("notify.config.json");
+    std::fs::write(&file, conf.to_string()).expect("write the ecosystem");
+    let began = std::time::Instant::now();
+    let out = p.run(&["start", file.to_str().expect("utf-8")]);
+    p.expect_code(&out, 0);
+    let took = began.elapsed();
+    assert_eq!(st(&p.app(0)), "online", "online when the reply comes");
+    assert!(
+        took < Duration::from_secs(10),
+        "online by READY=1, not the timeout: {took:?}"
+    );
+    let log = std::fs::read_to_string(p.home.join("pm2.log")).unwrap_or_default();
+    assert!(log.contains("App [web:0] online (ready)"), "{log}");
+    p.wait_until(T, "STATUS=serving in jlist", || {
+        p.app(0)["pm2_env"]["notify_status"] == "serving"
+    });
+    let text = std::fs::read_to_string(p.log_path("web-out.log")).unwrap_or_default();
+    assert!(text.contains("notify socket=@pm2-rs/notify/"), "{text}");
+}
