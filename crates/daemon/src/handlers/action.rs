@@ -109,12 +109,16 @@ pub(crate) async fn apply(daemon: &Daemon, req: ActionRequest) -> Response {
         spec: None,
         patch: *req.patch,
     };
-    let outcomes = match req.action {
+    let action = req.action;
+    let run = |ids: Vec<u32>| {
+        let base = base.clone();
+        async move { apply_to(daemon, &ids, action, base).await }
+    };
+    let outcomes = match action {
         // Beyond PM2: several apps restart or reload in `depends_on` order.
-        Action::Restart | Action::Reload => {
-            super::order::apply_in_layers(daemon, &ids, req.action, base).await
-        }
-        _ => apply_to(daemon, &ids, req.action, base).await,
+        Action::Restart => super::order::in_layers(daemon, &ids, "restarted", run).await,
+        Action::Reload => super::order::in_layers(daemon, &ids, "reloaded", run).await,
+        _ => run(ids).await,
     };
     Response::Outcomes { outcomes }
 }

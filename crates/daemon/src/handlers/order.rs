@@ -4,11 +4,10 @@
 //! (`pm2_proto::depends`). Each layer's reply already waits until its instances are online
 //! (healthy with a check), so only `completed` is waited for, bounded.
 
-use super::action::apply_to;
-use crate::instance::Update;
 use crate::state::Daemon;
 use pm2_proto::depends::{self, Verdict};
-use pm2_proto::{Action, Dependency, InstanceOutcome, StartRequest};
+use pm2_proto::{Dependency, InstanceOutcome};
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// Longest wait for a `completed` dependency to exit (the CLI's bound too).
@@ -43,23 +42,23 @@ fn apps_of(daemon: &Daemon, ids: &[u32]) -> Vec<App> {
     apps
 }
 
-/// Runs `action` (a restart or reload) on `ids` in layers of `depends_on`; all at once, as
-/// before, when none of their apps depends on another. An app whose dependency is not as
-/// asked is left as it is, its outcome saying why.
-pub(crate) async fn apply_in_layers(
+/// Runs `run` (a restart or reload, `verb` in messages) on `ids` in layers of
+/// `depends_on`; on all at once, as before, when none of their apps depends on another. An
+/// app whose dependency is not as asked is left as it is, its outcome saying why.
+pub(crate) async fn in_layers<F, Fut>(
     daemon: &Daemon,
     ids: &[u32],
-    action: Action,
-    base: Update,
-) -> Vec<InstanceOutcome> {
+    verb: &str,
+    mut run: F,
+) -> Vec<InstanceOutcome>
+where
+    F: FnMut(Vec<u32>) -> Fut,
+    Fut: Future<Output = Vec<InstanceOutcome>>,
+{
     let apps = apps_of(daemon, ids);
     if apps.iter().all(|a| a.depends_on.is_empty()) {
-        return apply_to(daemon, ids, action, base).await;
+        return run(ids.to_vec()).await;
     }
-    let verb = match action {
-        Action::Reload => "reloaded",
-        _ => "restarted",
-    };
     let mut outcomes = Vec::new();
     for layer in layers(apps) {
         let mut ready = Vec::new();
@@ -78,35 +77,11 @@ pub(crate) async fn apply_in_layers(
             }
         }
         if !ready.is_empty() {
-            outcomes.extend(apply_to(daemon, &ready, action, base.clone()).await);
+            outcomes.extend(run(ready).await);
         }
     }
     outcomes.sort_by_key(|o| o.pm_id);
     outcomes
-}
-
-/// Starts a crashed daemon's apps again: all registered at once (so they keep their
-/// order and ids), the ones that depend on another held back and then started layer by
-/// layer. One whose dependency is not as asked stays stopped, said in pm2.log.
-pub(crate) async fn start_in_layers(daemon: &Daemon, request: StartRequest) {
-    let held: Vec<String> = request
-        .apps
-        .iter()
-        .filter(|a| a.autostart && !a.depends_on.is_empty())
-        .map(|a| a.name.clone())
-        .collect();
-    super::start::start_holding(daemon, request, &held).await;
-    let mut ids = Vec::new();
-    daemon.registry().for_each(|p| {
-        if held.contains(&p.spec.name) {
-            ids.push(p.pm_id);
-        }
-    });
-    for outcome in apply_in_layers(daemon, &ids, Action::Restart, Update::default()).await {
-        if let Some(error) = outcome.error {
-            tracing::warn!("App [{}] not restored: {error}", outcome.name);
-        }
-    }
 }
 
 /// The apps in layers: each after every app it depends on.

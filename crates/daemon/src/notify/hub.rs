@@ -7,7 +7,7 @@ use super::receive::{bind_abstract, bind_datagram, receive, Sender};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -114,9 +114,9 @@ impl NotifyHub {
             orphans: Mutex::default(),
             open_uids: Mutex::default(),
         });
-        tokio::spawn(receive(sock, Arc::downgrade(&hub), false));
+        tokio::spawn(receive(sock, false, to_hub(Arc::downgrade(&hub))));
         if let Some((_, sock)) = open {
-            tokio::spawn(receive(sock, Arc::downgrade(&hub), true));
+            tokio::spawn(receive(sock, true, to_hub(Arc::downgrade(&hub))));
         }
         Ok(hub)
     }
@@ -184,6 +184,17 @@ impl NotifyHub {
         }
         drop(pending);
         inbox.wake.notify_one();
+    }
+}
+
+/// Hands each datagram to the hub while it lives.
+fn to_hub(hub: Weak<NotifyHub>) -> impl FnMut(Sender, &[u8]) -> bool + Send {
+    move |from, datagram| match hub.upgrade() {
+        Some(hub) => {
+            hub.deliver(from, datagram);
+            true
+        }
+        None => false,
     }
 }
 
@@ -276,6 +287,7 @@ impl Drop for NotifyLink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::linux::net::SocketAddrExt;
 
     #[tokio::test]
     async fn what_a_process_says_before_it_is_routed_reaches_its_instance() {
@@ -376,6 +388,37 @@ mod tests {
         assert!(hub.routes().is_empty(), "a dropped link leaves no route");
         drop(hub);
         assert!(!dir.join("n.sock").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn send_abstract(name: &str, what: &[u8]) {
+        let name = name.strip_prefix('@').expect("an abstract name");
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let client = std::os::unix::net::UnixDatagram::unbound().unwrap();
+        client.send_to_addr(what, &addr).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_abstract_socket_hears_routed_pids_and_keeps_no_stranger_for_later() {
+        let dir = std::env::temp_dir().join(format!("pm2-notify-open-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let hub = NotifyHub::bind(dir.join("n.sock")).unwrap();
+        let me = nix::unistd::Uid::effective().as_raw();
+        assert_eq!(hub.socket_for(None), hub.path().to_string_lossy());
+        assert_eq!(hub.socket_for(Some(me)), hub.path().to_string_lossy());
+        let open = hub.socket_for(Some(me.wrapping_add(1)));
+        assert!(open.starts_with("@pm2-rs/notify/"), "{open}");
+        let mut link = hub.link();
+        // Not routed, and this user was not given the socket: not kept for later.
+        send_abstract(&open, b"STATUS=early");
+        let within = std::time::Duration::from_secs(5);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        link.route(std::process::id());
+        send_abstract(&open, b"READY=1");
+        let note = tokio::time::timeout(within, link.next()).await.unwrap();
+        assert_eq!(note.notice, Notice::Ready, "the early STATUS was dropped");
+        drop(link);
+        drop(hub);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

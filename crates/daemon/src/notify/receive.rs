@@ -3,13 +3,11 @@
 //! the kernel (`SO_PASSCRED`; an unprivileged sender cannot forge them), which the hub
 //! routes by.
 
-use super::hub::NotifyHub;
 use super::message::MAX_DATAGRAM;
 use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags};
 use std::io::{self, IoSliceMut};
 use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::sync::Weak;
 use tokio::io::Interest;
 use tokio::net::UnixDatagram;
 
@@ -57,16 +55,20 @@ fn ready(sock: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
     UnixDatagram::from_std(sock)
 }
 
-/// Reads datagrams until the hub is gone; a read error other than "try again" is logged
-/// and reading goes on (a peer cannot make it stop).
-pub(super) async fn receive(sock: UnixDatagram, hub: Weak<NotifyHub>, open: bool) {
+/// Reads datagrams, handing each to `deliver`, until it says to stop (the hub is gone); a
+/// read error other than "try again" is logged and reading goes on (a peer cannot make it
+/// stop).
+pub(super) async fn receive(
+    sock: UnixDatagram,
+    open: bool,
+    mut deliver: impl FnMut(Sender, &[u8]) -> bool + Send,
+) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut burst = 0;
     loop {
         let read = sock
             .async_io(Interest::READABLE, || recv_with_creds(&sock, &mut buf))
             .await;
-        let Some(hub) = hub.upgrade() else { return };
         match read {
             Ok(Some((pid, uid, len))) => {
                 let from = Sender {
@@ -74,7 +76,9 @@ pub(super) async fn receive(sock: UnixDatagram, hub: Weak<NotifyHub>, open: bool
                     uid,
                     on_open_socket: open,
                 };
-                hub.deliver(from, &buf[..len]);
+                if !deliver(from, &buf[..len]) {
+                    return;
+                }
             }
             Ok(None) => {}
             Err(e) => {
@@ -120,42 +124,4 @@ fn recv_with_creds(sock: &UnixDatagram, buf: &mut [u8]) -> io::Result<Option<(u3
         }
     }
     Ok(sender.map(|(pid, uid)| (pid, uid, len)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::notify::Notice;
-    use std::os::linux::net::SocketAddrExt;
-
-    fn send_abstract(name: &str, what: &[u8]) {
-        let name = name.strip_prefix('@').expect("an abstract name");
-        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
-        let client = std::os::unix::net::UnixDatagram::unbound().unwrap();
-        client.send_to_addr(what, &addr).unwrap();
-    }
-
-    #[tokio::test]
-    async fn the_abstract_socket_hears_routed_pids_and_keeps_no_stranger_for_later() {
-        let dir = std::env::temp_dir().join(format!("pm2-notify-open-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let hub = NotifyHub::bind(dir.join("n.sock")).unwrap();
-        let me = nix::unistd::Uid::effective().as_raw();
-        assert_eq!(hub.socket_for(None), hub.path().to_string_lossy());
-        assert_eq!(hub.socket_for(Some(me)), hub.path().to_string_lossy());
-        let open = hub.socket_for(Some(me.wrapping_add(1)));
-        assert!(open.starts_with("@pm2-rs/notify/"), "{open}");
-        let mut link = hub.link();
-        // Not routed, and this user was not given the socket: not kept for later.
-        send_abstract(&open, b"STATUS=early");
-        let within = std::time::Duration::from_secs(5);
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        link.route(std::process::id());
-        send_abstract(&open, b"READY=1");
-        let note = tokio::time::timeout(within, link.next()).await.unwrap();
-        assert_eq!(note.notice, Notice::Ready, "the early STATUS was dropped");
-        drop(link);
-        drop(hub);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 }
