@@ -335,11 +335,7 @@ fn a_killed_daemons_recovery_starts_a_chain_in_dependency_order() {
     require(have("node"), NEED_NODE);
     let p = Pm2::new("depends_recovery");
     slow_chain(&p);
-    let ids: Vec<(u64, String)> = p
-        .apps()
-        .iter()
-        .map(|a| (a["pm_id"].as_u64().unwrap_or(99), a["name"].to_string()))
-        .collect();
+    let ids = ids_and_names(&p);
     let daemon = p.daemon_pid().expect("the daemon's pid");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(daemon),
@@ -351,10 +347,12 @@ fn a_killed_daemons_recovery_starts_a_chain_in_dependency_order() {
     // The next command's daemon recovers the apps before its first reply.
     p.ok(&["ping"]);
     assert_started_in_order(&p, from);
-    let after: Vec<(u64, String)> = p
-        .apps()
-        .iter()
-        .map(|a| (a["pm_id"].as_u64().unwrap_or(99), a["name"].to_string()))
-        .collect();
-    assert_eq!(after, ids, "the same apps under the same ids");
+    assert_eq!(ids_and_names(&p), ids, "the same apps under the same ids");
+}
+
+/// Each app's id and name, in the list's order.
+fn ids_and_names(p: &Pm2) -> Vec<(u64, String)> {
+    let apps = p.apps();
+    let pair = |a: &Value| (a["pm_id"].as_u64().unwrap_or(99), a["name"].to_string());
+    apps.iter().map(pair).collect()
 }

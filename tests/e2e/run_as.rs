@@ -119,22 +119,25 @@ fn an_unknown_user_or_group_is_refused_and_nothing_starts() {
     assert_eq!(p.app_count(), 0);
 }
 
+/// The `nobody` user when this test runs as root (and so its daemon); `None`, after a note
+/// (a failure under CI), otherwise.
+fn nobody_under_root(reason: &str) -> Option<User> {
+    if !optional_part(Uid::effective().is_root(), reason) {
+        return None;
+    }
+    let nobody = User::from_name("nobody").ok().flatten();
+    Some(nobody.expect("the nobody user"))
+}
+
 /// Beyond PM2: an `exec` health check runs as the app's user, with its groups and HOME, not
 /// as the root daemon. The check passes only as `nobody`, so the app goes online only if
 /// the check ran as it; what it saw is kept in `describe` when it fails.
 #[test]
 fn an_exec_health_check_runs_as_the_apps_user() {
-    if !optional_part(
-        Uid::effective().is_root(),
-        "running a check as nobody needs a root daemon",
-    ) {
+    let Some(nobody) = nobody_under_root("running a check as nobody needs a root daemon") else {
         return;
-    }
+    };
     let p = Pm2::new("run_as_check");
-    let nobody = User::from_name("nobody")
-        .ok()
-        .flatten()
-        .expect("the nobody user");
     let want = format!(
         "uid={} gid={} home={}",
         nobody.uid,
@@ -166,10 +169,7 @@ fn an_exec_health_check_runs_as_the_apps_user() {
 /// on its `READY=1`, well before `listen_timeout`.
 #[test]
 fn a_notify_app_run_as_nobody_goes_online_on_ready() {
-    if !optional_part(
-        Uid::effective().is_root(),
-        "running an app as nobody needs a root daemon",
-    ) {
+    if nobody_under_root("running an app as nobody needs a root daemon").is_none() {
         return;
     }
     let p = Pm2::new("run_as_notify");

@@ -36,8 +36,16 @@ pub fn depths(apps: &[(&str, &[Dependency])]) -> Vec<usize> {
     depth
 }
 
+/// `items` (apps, each with the name and `depends_on` that `of` reads) in layers: each
+/// after every item it depends on ([`depths`]), in order within a layer.
+pub fn layers<T>(items: Vec<T>, of: impl Fn(&T) -> (&str, &[Dependency])) -> Vec<Vec<T>> {
+    let named: Vec<(&str, &[Dependency])> = items.iter().map(&of).collect();
+    let depths = depths(&named);
+    into_layers(items, &depths)
+}
+
 /// `items` grouped by their `depths`, in order within a layer.
-pub fn into_layers<T>(items: Vec<T>, depths: &[usize]) -> Vec<Vec<T>> {
+fn into_layers<T>(items: Vec<T>, depths: &[usize]) -> Vec<Vec<T>> {
     let mut layers: Vec<Vec<T>> = Vec::new();
     for (item, d) in items.into_iter().zip(depths) {
         if layers.len() <= *d {
@@ -120,7 +128,10 @@ mod tests {
         let d = depths(&apps);
         assert_eq!(d, vec![2, 0, 1, 2]);
         assert_eq!(
-            into_layers(vec!["c", "a", "b", "x"], &d),
+            layers(apps.to_vec(), |a| *a)
+                .iter()
+                .map(|l| l.iter().map(|a| a.0).collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
             vec![vec!["a"], vec!["b"], vec!["c", "x"]]
         );
     }

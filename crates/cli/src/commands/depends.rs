@@ -66,12 +66,7 @@ pub(crate) fn in_order(
 /// The apps grouped so that each comes in a layer after all it depends on
 /// ([`depends::depths`]).
 fn layers(apps: Vec<AppSpec>) -> Vec<Vec<AppSpec>> {
-    let named: Vec<(&str, &[Dependency])> = apps
-        .iter()
-        .map(|a| (a.name.as_str(), &a.depends_on[..]))
-        .collect();
-    let depths = depends::depths(&named);
-    depends::into_layers(apps, &depths)
+    depends::layers(apps, |a| (a.name.as_str(), &a.depends_on[..]))
 }
 
 /// Why one of `deps` is not as asked, waiting for `completed` ones; `None` when all are.

@@ -86,12 +86,7 @@ where
 
 /// The apps in layers: each after every app it depends on.
 fn layers(apps: Vec<App>) -> Vec<Vec<App>> {
-    let named: Vec<(&str, &[Dependency])> = apps
-        .iter()
-        .map(|a| (a.name.as_str(), &a.depends_on[..]))
-        .collect();
-    let depths = depends::depths(&named);
-    depends::into_layers(apps, &depths)
+    depends::layers(apps, |a| (a.name.as_str(), &a.depends_on[..]))
 }
 
 /// Why one of `deps` is not as asked, waiting for `completed` ones; `None` when all are.
