@@ -34,6 +34,7 @@ fn main() {
         ("no_pid_namespace", on_path("unshare").filter(|_| is_root())),
         ("no_unprivileged_exec", unprivileged_can_run_binaries()),
         ("no_systemd_analyze", on_path("systemd-analyze")),
+        ("no_socket_activate", on_path("systemd-socket-activate")),
         ("no_export_validators", export_validators()),
         ("no_deploy_hosts", deploy_hosts()),
     ];

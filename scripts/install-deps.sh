@@ -19,7 +19,11 @@ command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 # Headless Chromium drives the dashboard's browser test (tests/e2e/plus.rs).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # `pm2 export systemd`'s units are checked with systemd-analyze verify.
-command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# and the sockets systemd passes to pm2-rs itself with systemd-socket-activate
+# (tests/e2e/listen_systemd.rs); both are in Debian's systemd package.
+if ! command -v systemd-analyze >/dev/null 2>&1 || ! command -v systemd-socket-activate >/dev/null 2>&1; then
+  missing+=(systemd)
+fi
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 # pm2 deploy's end-to-end tests: two sshd hosts in network namespaces, deployed with git.
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)

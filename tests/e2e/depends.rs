@@ -250,3 +250,109 @@ fn resurrect_starts_in_dependency_order() {
         p.apps().iter().filter(|a| st(a) == "online").count() == 2
     });
 }
+
+/// a ← b ← c, each `online` only once it listens (a TCP health check), 500 ms after it
+/// starts; the apps append their events to `events.log`.
+fn slow_chain(p: &Pm2) {
+    p.fixture("health_app.js");
+    let ev = p.dir.join("events.log");
+    let ev = ev.to_str().expect("utf-8");
+    let app = |name: &str, dep: Option<&str>| {
+        let port = free_port();
+        let mut a = json!({
+            "name": name, "script": "health_app.js",
+            "env": { "PORT": port.to_string(), "EVENTS": ev, "LISTEN_AFTER_MS": "500" },
+            "health_check": { "tcp": port, "interval": 100 },
+        });
+        if let Some(dep) = dep {
+            a["depends_on"] = json!([{ "name": dep, "condition": "online" }]);
+        }
+        a
+    };
+    // Dependents first in the file, so their ids come first too: the order is depends_on's.
+    write_eco(
+        p,
+        json!([app("c", Some("b")), app("b", Some("a")), app("a", None)]),
+    );
+    p.ok(&["start", "eco.json"]);
+    assert_eq!(p.apps().iter().filter(|a| st(a) == "online").count(), 3);
+}
+
+/// Each of b and c started only once what it depends on listened (online), by the apps'
+/// own events since `from`; and their `pm_uptime`s in that order.
+fn assert_started_in_order(p: &Pm2, from: usize) {
+    p.wait_until(T, "three start events", || {
+        let starts = events(p)[from..]
+            .iter()
+            .filter(|l| l.starts_with("start "))
+            .count();
+        (starts == 3).then_some(())
+    });
+    let seen = events(p)[from..].to_vec();
+    let at = |line: &str| seen.iter().position(|l| l == line);
+    for (dep, app) in [("a", "b"), ("b", "c")] {
+        let (ready, start) = (at(&format!("listening {dep}")), at(&format!("start {app}")));
+        assert!(
+            ready.is_some() && ready < start,
+            "{app} started before {dep} was online: {seen:?}"
+        );
+    }
+    p.wait_until(T, "all three online", || {
+        (p.apps().iter().filter(|a| st(a) == "online").count() == 3).then_some(())
+    });
+    let uptime = |name: &str| {
+        let app = p
+            .apps()
+            .into_iter()
+            .find(|a| a["name"] == name)
+            .expect(name);
+        app["pm2_env"]["pm_uptime"].as_u64().expect("pm_uptime")
+    };
+    assert!(
+        uptime("a") < uptime("b") && uptime("b") < uptime("c"),
+        "pm_uptime a {} b {} c {}",
+        uptime("a"),
+        uptime("b"),
+        uptime("c")
+    );
+}
+
+#[test]
+#[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
+fn restart_all_restarts_a_chain_in_dependency_order() {
+    require(have("node"), NEED_NODE);
+    let p = Pm2::new("depends_restart_all");
+    slow_chain(&p);
+    let from = events(&p).len();
+    let out = p.ok(&["restart", "all"]);
+    assert_started_in_order(&p, from);
+    assert!(!out.stdout.contains("not restarted"), "{}", out.report());
+}
+
+#[test]
+#[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
+fn a_killed_daemons_recovery_starts_a_chain_in_dependency_order() {
+    require(have("node"), NEED_NODE);
+    let p = Pm2::new("depends_recovery");
+    slow_chain(&p);
+    let ids = ids_and_names(&p);
+    let daemon = p.daemon_pid().expect("the daemon's pid");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(daemon),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("SIGKILL the daemon");
+    p.wait_until(T, "the SIGKILLed daemon to be gone", || !alive(daemon));
+    let from = events(&p).len();
+    // The next command's daemon recovers the apps before its first reply.
+    p.ok(&["ping"]);
+    assert_started_in_order(&p, from);
+    assert_eq!(ids_and_names(&p), ids, "the same apps under the same ids");
+}
+
+/// Each app's id and name, in the list's order.
+fn ids_and_names(p: &Pm2) -> Vec<(u64, String)> {
+    let apps = p.apps();
+    let pair = |a: &Value| (a["pm_id"].as_u64().unwrap_or(99), a["name"].to_string());
+    apps.iter().map(pair).collect()
+}

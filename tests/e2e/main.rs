@@ -30,6 +30,7 @@ mod inspect;
 mod install;
 mod listen;
 mod listen_notify;
+mod listen_systemd;
 mod logs_command;
 mod logs_disk_full;
 mod logs_gaps;

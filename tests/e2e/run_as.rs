@@ -118,3 +118,84 @@ fn an_unknown_user_or_group_is_refused_and_nothing_starts() {
     p.expect_output(&out, "Group no-such-group cannot be found");
     assert_eq!(p.app_count(), 0);
 }
+
+/// The `nobody` user when this test runs as root (and so its daemon); `None`, after a note
+/// (a failure under CI), otherwise.
+fn nobody_under_root(reason: &str) -> Option<User> {
+    if !optional_part(Uid::effective().is_root(), reason) {
+        return None;
+    }
+    let nobody = User::from_name("nobody").ok().flatten();
+    Some(nobody.expect("the nobody user"))
+}
+
+/// Beyond PM2: an `exec` health check runs as the app's user, with its groups and HOME, not
+/// as the root daemon. The check passes only as `nobody`, so the app goes online only if
+/// the check ran as it; what it saw is kept in `describe` when it fails.
+#[test]
+fn an_exec_health_check_runs_as_the_apps_user() {
+    let Some(nobody) = nobody_under_root("running a check as nobody needs a root daemon") else {
+        return;
+    };
+    let p = Pm2::new("run_as_check");
+    let want = format!(
+        "uid={} gid={} home={}",
+        nobody.uid,
+        nobody.gid,
+        nobody.dir.display()
+    );
+    let check = format!(
+        "seen=\"uid=$(id -u) gid=$(id -g) home=$HOME\"; test \"$seen\" = '{want}' || \
+         {{ echo \"$seen\" >&2; exit 3; }}"
+    );
+    let conf = serde_json::json!({"apps": [{
+        "name": "checked", "script": "/bin/sleep", "args": "1000", "interpreter": "none",
+        "uid": "nobody",
+        "health_check": { "exec": check, "interval": 100, "ready_timeout": 5000 },
+    }]});
+    let file = p.dir.join("checked.config.json");
+    std::fs::write(&file, conf.to_string()).expect("write the ecosystem");
+    let out = p.run(&["start", file.to_str().expect("utf-8")]);
+    p.expect_code(&out, 0);
+    let app = p.wait_status(0, "online", T);
+    assert_eq!(
+        app["pm2_env"]["health"]["status"], "healthy",
+        "the check passed as nobody: {app}"
+    );
+}
+
+/// Beyond PM2: an app run as another user cannot reach the owner-only `notify.sock`; it
+/// gets the daemon's abstract socket (`NOTIFY_SOCKET=@pm2-rs/notify/...`) and goes online
+/// on its `READY=1`, well before `listen_timeout`.
+#[test]
+fn a_notify_app_run_as_nobody_goes_online_on_ready() {
+    if nobody_under_root("running an app as nobody needs a root daemon").is_none() {
+        return;
+    }
+    let p = Pm2::new("run_as_notify");
+    let port = crate::harness::cluster::free_port();
+    let conf = serde_json::json!({"apps": [{
+        // The system's python: nobody cannot reach a python under /root (pyenv).
+        "name": "web", "script": p.fixture("notify_app.py"), "interpreter": "/usr/bin/python3",
+        "uid": "nobody", "listen": [format!("127.0.0.1:{port}")], "notify": true,
+        "listen_timeout": 30000, "env": { "READY_DELAY": "0.5" },
+    }]});
+    let file = p.dir.join("notify.config.json");
+    std::fs::write(&file, conf.to_string()).expect("write the ecosystem");
+    let began = std::time::Instant::now();
+    let out = p.run(&["start", file.to_str().expect("utf-8")]);
+    p.expect_code(&out, 0);
+    let took = began.elapsed();
+    assert_eq!(st(&p.app(0)), "online", "online when the reply comes");
+    assert!(
+        took < Duration::from_secs(10),
+        "online by READY=1, not the timeout: {took:?}"
+    );
+    let log = std::fs::read_to_string(p.home.join("pm2.log")).unwrap_or_default();
+    assert!(log.contains("App [web:0] online (ready)"), "{log}");
+    p.wait_until(T, "STATUS=serving in jlist", || {
+        p.app(0)["pm2_env"]["notify_status"] == "serving"
+    });
+    let text = std::fs::read_to_string(p.log_path("web-out.log")).unwrap_or_default();
+    assert!(text.contains("notify socket=@pm2-rs/notify/"), "{text}");
+}

@@ -14,6 +14,7 @@ mod logs;
 mod modules;
 mod nodeapi;
 mod notify;
+mod passed_sockets;
 mod persist;
 mod ready_pipe;
 mod registry;

@@ -94,6 +94,9 @@ fn log_header(settings: &DaemonSettings) {
     );
     tracing::info!("Application log path : {}", settings.home.logs().display());
     tracing::info!("Process dump file    : {}", settings.home.dump().display());
+    for socket in settings.passed_sockets.describe() {
+        tracing::info!("Socket from systemd  : {socket}");
+    }
     match settings.concurrent_actions {
         Some(n) => tracing::info!("Concurrent actions   : {n}"),
         None => tracing::info!("Concurrent actions   : all at once"),
@@ -194,7 +197,7 @@ async fn recover(daemon: &Daemon) {
         return;
     };
     let count = request.apps.len();
-    handlers::start_apps(daemon, request).await;
+    handlers::start_apps_in_order(daemon, request).await;
     tracing::info!("Restored {count} apps of the previous daemon");
 }
 

@@ -3,8 +3,11 @@
 //! (`LISTEN_FDS`, `LISTEN_FDNAMES`, fds from 3; `LISTEN_PID` is set by the `pm2
 //! __listen-exec` trampoline, which execs the app in the same pid). While an app restarts,
 //! its sockets stay bound in the daemon, so clients queue in the backlog instead of being
-//! refused. A set lives as long as an instance of the app holds it.
+//! refused. A set lives as long as an instance of the app holds it. An address systemd
+//! already passed to the daemon (`passed_sockets`) is not bound: the set holds a duplicate
+//! of the passed socket.
 
+use crate::passed_sockets::PassedSockets;
 use std::collections::HashMap;
 use std::io;
 use std::net::TcpListener;
@@ -25,8 +28,9 @@ pub struct ListenSet {
 }
 
 impl ListenSet {
-    /// Binds every address of `app`; an error names the address.
-    fn bind(app: &str, addresses: &[String]) -> io::Result<ListenSet> {
+    /// Binds every address of `app` (or takes the socket systemd passed for it); an error
+    /// names the address.
+    fn bind(app: &str, addresses: &[String], passed: &PassedSockets) -> io::Result<ListenSet> {
         let mut set = ListenSet {
             addresses: addresses.to_vec(),
             sockets: Vec::new(),
@@ -35,6 +39,20 @@ impl ListenSet {
         };
         for addr in addresses {
             let named = |e: io::Error| io::Error::new(e.kind(), format!("listen {addr}: {e}"));
+            if let Some(fd) = passed.take(addr) {
+                tracing::info!("app {app}: listen {addr} uses the socket systemd passed");
+                set.sockets.push(fd.map_err(named)?);
+                continue;
+            }
+            if let Some(name) = addr.strip_prefix("fd:") {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!(
+                        "listen {addr}: systemd passed the daemon no socket named {name:?} \
+                         (LISTEN_FDNAMES; FileDescriptorName= in the .socket unit)"
+                    ),
+                ));
+            }
             let fd = match addr.strip_prefix("unix:") {
                 Some(path) => {
                     let path = PathBuf::from(path);
@@ -108,9 +126,30 @@ fn fd_name(app: &str) -> String {
 #[derive(Default)]
 pub struct ListenSets {
     by_app: Mutex<HashMap<String, Weak<ListenSet>>>,
+    /// What systemd passed to the daemon, taken before binding.
+    passed: Arc<PassedSockets>,
 }
 
 impl ListenSets {
+    /// Sets that take `passed` sockets before binding their own.
+    pub fn new(passed: Arc<PassedSockets>) -> ListenSets {
+        ListenSets {
+            by_app: Mutex::default(),
+            passed,
+        }
+    }
+
+    /// Logs, once, the sockets systemd passed that no app's `listen` took (called after
+    /// the daemon's first start of apps).
+    pub fn report_unused_passed(&self) {
+        for socket in self.passed.unused_once() {
+            tracing::warn!(
+                "systemd passed {socket}, which no app of the first start names in its \
+                 listen; it stays open for an app started later"
+            );
+        }
+    }
+
     /// The set for `app`'s `addresses` (`None` without any): the one its instances hold when
     /// the addresses are the same, else newly bound.
     pub fn for_app(&self, app: &str, addresses: &[String]) -> io::Result<Option<Arc<ListenSet>>> {
@@ -124,7 +163,7 @@ impl ListenSets {
                 return Ok(Some(set));
             }
         }
-        let set = Arc::new(ListenSet::bind(app, addresses)?);
+        let set = Arc::new(ListenSet::bind(app, addresses, &self.passed)?);
         by_app.insert(app.to_string(), Arc::downgrade(&set));
         Ok(Some(set))
     }
@@ -201,13 +240,19 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let sock = dir.join("a.sock");
         let addr = format!("unix:{}", sock.display());
-        let set = ListenSet::bind("a", std::slice::from_ref(&addr)).unwrap();
+        let set =
+            ListenSet::bind("a", std::slice::from_ref(&addr), &PassedSockets::default()).unwrap();
         assert!(sock.exists());
         drop(set);
         assert!(!sock.exists());
         let plain = dir.join("plain");
         std::fs::write(&plain, "x").unwrap();
-        assert!(ListenSet::bind("a", &[format!("unix:{}", plain.display())]).is_err());
+        assert!(ListenSet::bind(
+            "a",
+            &[format!("unix:{}", plain.display())],
+            &PassedSockets::default()
+        )
+        .is_err());
         assert!(plain.exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }

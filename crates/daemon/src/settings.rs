@@ -43,6 +43,9 @@ pub struct DaemonSettings {
     /// the apps the client then deletes do not come back in between. Shared by every
     /// instance through the one `Arc` of these settings.
     pub being_killed: Arc<AtomicBool>,
+    /// The sockets systemd passed to this process (beyond PM2; `LISTEN_PID`/`LISTEN_FDS`),
+    /// taken once here: an app whose `listen` names one uses it instead of binding.
+    pub passed_sockets: Arc<crate::passed_sockets::PassedSockets>,
 }
 
 impl DaemonSettings {
@@ -75,6 +78,11 @@ impl DaemonSettings {
             version,
             node_api_socket_mode: std::env::var("PM2_RS_NODE_API_SOCKET_MODE").ok(),
             being_killed: Arc::default(),
+            // The detached daemon (the CLI spawned it, with its readiness pipe) also takes
+            // what systemd passed to that CLI, which it inherits.
+            passed_sockets: Arc::new(crate::passed_sockets::PassedSockets::take_from_env(
+                std::env::var_os(pm2_proto::READY_FD_ENV).is_some(),
+            )),
         }
     }
 }

@@ -59,12 +59,13 @@ impl Daemon {
     /// Fresh state for a daemon starting with an empty table.
     pub fn new(settings: DaemonSettings, hub: LogHub) -> Daemon {
         let notify = bind_notify(&settings.home);
+        let passed = Arc::clone(&settings.passed_sockets);
         Daemon {
             notify,
             settings: Arc::new(settings),
             registry: Mutex::new(Registry::default()),
             sampler: Sampler::default(),
-            listen: Default::default(),
+            listen: crate::listen::ListenSets::new(passed),
             shutdown: Notify::new(),
             hub,
             config_changed: Notify::new(),

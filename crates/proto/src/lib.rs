@@ -6,6 +6,7 @@
 //! `pm2_env`) are produced in [`pm2json`] so that every consumer (CLI views, dumps, the child's
 //! environment) renders one source of truth.
 
+pub mod depends;
 pub mod frame;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;

@@ -17,8 +17,9 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Drops to these credentials. Runs in the forked child: raw syscalls only.
-    pub(crate) fn assume(&self) -> io::Result<()> {
+    /// Drops to these credentials. Runs in the forked child: raw syscalls only. Public for
+    /// the daemon's other children that run as an app's user (its `exec` health checks).
+    pub fn assume(&self) -> io::Result<()> {
         // No allocation here (the child of a threaded process): the ids are passed as they
         // are stored, which the assertion below shows is the kernel's layout.
         const _: () = assert!(std::mem::size_of::<libc::gid_t>() == std::mem::size_of::<u32>());

@@ -9,10 +9,8 @@ use super::views::fetch_list;
 use crate::client::Client;
 use crate::out;
 use anyhow::{bail, Result};
-use pm2_proto::{
-    AppSpec, ApplyMode, ApplyRequest, Condition, Dependency, HealthStatus, InstanceOutcome,
-    ProcessInfo, Request, Response, Status,
-};
+use pm2_proto::depends::{self, verdict, Verdict};
+use pm2_proto::{AppSpec, ApplyMode, ApplyRequest, Dependency, InstanceOutcome, Request, Response};
 use std::time::{Duration, Instant};
 
 /// Longest wait for a `completed` dependency to exit.
@@ -65,41 +63,10 @@ pub(crate) fn in_order(
     Ok((outcomes, left_out))
 }
 
-/// The apps grouped so that each comes in a layer after all it depends on, in their
-/// order otherwise (a dump need not be in start order; a cycle, which only a hand-edited
-/// dump can hold, stops deepening after one pass per app).
+/// The apps grouped so that each comes in a layer after all it depends on
+/// ([`depends::depths`]).
 fn layers(apps: Vec<AppSpec>) -> Vec<Vec<AppSpec>> {
-    let mut depth = vec![0usize; apps.len()];
-    for _ in 0..apps.len() {
-        let mut changed = false;
-        for (i, app) in apps.iter().enumerate() {
-            let d = app
-                .depends_on
-                .iter()
-                .flat_map(|dep| {
-                    let of = apps.iter().zip(&depth);
-                    of.filter(move |(a, _)| a.name == dep.name)
-                })
-                .map(|(_, d)| d + 1)
-                .max()
-                .unwrap_or(0);
-            if d > depth[i] {
-                depth[i] = d;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    let mut layers: Vec<Vec<AppSpec>> = Vec::new();
-    for (app, d) in apps.into_iter().zip(depth) {
-        if layers.len() <= d {
-            layers.resize_with(d + 1, Vec::new);
-        }
-        layers[d].push(app);
-    }
-    layers
+    depends::layers(apps, |a| (a.name.as_str(), &a.depends_on[..]))
 }
 
 /// Why one of `deps` is not as asked, waiting for `completed` ones; `None` when all are.
@@ -124,54 +91,4 @@ fn unmet_dependency(client: &mut Client, deps: &[Dependency]) -> Result<Option<S
         }
         std::thread::sleep(COMPLETED_POLL);
     }
-}
-
-/// Where one dependency stands.
-enum Verdict {
-    Met,
-    /// A `completed` dependency still runs.
-    Running,
-    Unmet(String),
-}
-
-fn verdict(dep: &Dependency, list: &[ProcessInfo]) -> Verdict {
-    let name = &dep.name;
-    let of: Vec<&ProcessInfo> = list.iter().filter(|p| &p.spec.name == name).collect();
-    if of.is_empty() {
-        return Verdict::Unmet(format!("its dependency {name} is not running"));
-    }
-    let want = dep.condition.as_str();
-    for p in of {
-        let status = p.status.as_str();
-        let met = match dep.condition {
-            Condition::Started => true,
-            Condition::Online => p.status == Status::Online,
-            Condition::Healthy => {
-                p.status == Status::Online
-                    && p.health
-                        .as_ref()
-                        .is_some_and(|h| h.status == HealthStatus::Healthy)
-            }
-            Condition::Completed if p.status.is_running() => return Verdict::Running,
-            // Stopped without an exit code: it did not run under this daemon (a resurrect
-            // keeps a saved, stopped app stopped), so what it did is done.
-            Condition::Completed => p.status == Status::Stopped && p.exit_code.unwrap_or(0) == 0,
-        };
-        if !met {
-            let health = p
-                .health
-                .as_ref()
-                .and_then(|h| h.last_error.as_deref())
-                .map(|e| format!("; its health check: {e}"))
-                .unwrap_or_default();
-            let exit = match (dep.condition, p.exit_code) {
-                (Condition::Completed, Some(code)) => format!(", exit code {code}"),
-                _ => String::new(),
-            };
-            return Verdict::Unmet(format!(
-                "its dependency {name} is {status}{exit}, not {want}{health}"
-            ));
-        }
-    }
-    Verdict::Met
 }

@@ -1,6 +1,8 @@
 //! `listen` (beyond PM2): the sockets the daemon binds for an app and hands to its
 //! processes. A port (`3000`, all IPv4 addresses), an address (`"127.0.0.1:3000"`,
-//! `"[::1]:3000"`), a unix socket (`"unix:/run/app.sock"`, absolute), or a list of them.
+//! `"[::1]:3000"`), a unix socket (`"unix:/run/app.sock"`, absolute), a socket systemd
+//! passed to the daemon by its name (`"fd:web"`, the `.socket` unit's
+//! `FileDescriptorName=`), or a list of them.
 
 use super::fields;
 use serde_json::Value;
@@ -41,6 +43,16 @@ fn port(n: Option<u64>) -> Result<u16, String> {
 }
 
 fn address(s: &str) -> Result<String, String> {
+    if let Some(name) = s.strip_prefix("fd:") {
+        // systemd's rule for FileDescriptorName=: 1 to 255 characters, no ':' or control.
+        if name.is_empty() || name.len() > 255 || name.chars().any(|c| c == ':' || c.is_control()) {
+            return Err(format!(
+                "{s:?}: a passed socket's name (FileDescriptorName=) has 1 to 255 characters, \
+                 without ':'"
+            ));
+        }
+        return Ok(format!("fd:{name}"));
+    }
     if let Some(path) = s.strip_prefix("unix:") {
         if !path.starts_with('/') || path.len() > 107 {
             return Err(format!(
@@ -73,14 +85,16 @@ mod tests {
                 "127.0.0.1:3001",
                 "[::1]:3002",
                 "unix:/run/a.sock",
-                "3003"
+                "3003",
+                "fd:web"
             ])),
             Ok(vec![
                 "0.0.0.0:3000".to_string(),
                 "127.0.0.1:3001".into(),
                 "[::1]:3002".into(),
                 "unix:/run/a.sock".into(),
-                "0.0.0.0:3003".into()
+                "0.0.0.0:3003".into(),
+                "fd:web".into()
             ])
         );
         assert_eq!(
@@ -98,6 +112,8 @@ mod tests {
             json!("host:80"),
             json!(true),
             json!([80, 80]),
+            json!("fd:"),
+            json!("fd:a:b"),
         ] {
             assert!(listen_addresses(&bad).is_err(), "{bad}");
         }

@@ -109,9 +109,19 @@ pub(crate) async fn apply(daemon: &Daemon, req: ActionRequest) -> Response {
         spec: None,
         patch: *req.patch,
     };
+    let action = req.action;
     let started = std::time::Instant::now();
-    let outcomes = apply_to(daemon, &ids, req.action, base).await;
-    if req.action == Action::Reload {
+    let run = |ids: Vec<u32>| {
+        let base = base.clone();
+        async move { apply_to(daemon, &ids, action, base).await }
+    };
+    let outcomes = match action {
+        // Beyond PM2: several apps restart or reload in `depends_on` order.
+        Action::Restart => super::order::in_layers(daemon, &ids, "restarted", run).await,
+        Action::Reload => super::order::in_layers(daemon, &ids, "reloaded", run).await,
+        _ => run(ids).await,
+    };
+    if action == Action::Reload {
         super::emit::reload_done(daemon, started, &outcomes);
     }
     Response::Outcomes { outcomes }

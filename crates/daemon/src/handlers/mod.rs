@@ -6,6 +6,8 @@ mod emit;
 mod interact;
 mod list;
 mod logs;
+mod order;
+mod recover;
 mod scale;
 mod start;
 mod start_limits;
@@ -17,6 +19,7 @@ use pm2_proto::{Request, Response};
 
 pub(crate) use action::stop_everything;
 pub(crate) use logs::stream as stream_logs;
+pub(crate) use recover::start_in_layers as start_apps_in_order;
 pub(crate) use start::start as start_apps;
 
 /// Reopens every log file (SIGUSR2).

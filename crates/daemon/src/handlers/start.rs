@@ -176,7 +176,17 @@ struct Launch {
 type FirstLaunch = tokio::sync::oneshot::Receiver<Outcome>;
 
 /// Registers every instance of every app, then waits for each first launch.
-pub(crate) async fn start(daemon: &Daemon, mut req: StartRequest) -> Response {
+pub(crate) async fn start(daemon: &Daemon, req: StartRequest) -> Response {
+    start_holding(daemon, req, &[]).await
+}
+
+/// [`start`], the apps named in `held` registered but not launched (the crash recovery
+/// starts them afterwards, in `depends_on` order).
+pub(crate) async fn start_holding(
+    daemon: &Daemon,
+    mut req: StartRequest,
+    held: &[String],
+) -> Response {
     if let Some(err) = req.apps.iter().find_map(|s| validate(s).err()) {
         return refuse(err);
     }
@@ -191,7 +201,7 @@ pub(crate) async fn start(daemon: &Daemon, mut req: StartRequest) -> Response {
     if let Err(err) = limits::check_count(daemon.registry().len(), adding) {
         return refuse(err);
     }
-    let launches = match register(daemon, &req) {
+    let launches = match register(daemon, &req, held) {
         Ok(launches) => launches,
         Err(refusal) => return refusal,
     };
@@ -204,12 +214,13 @@ pub(crate) async fn start(daemon: &Daemon, mut req: StartRequest) -> Response {
             .map(|e| e.to_string());
         outcomes.push(InstanceOutcome { pm_id, name, error });
     }
+    daemon.listen.report_unused_passed();
     Response::Outcomes { outcomes }
 }
 
 /// Under one registry lock: refuses a duplicate name unless forced, opens every instance's
 /// files (giving the ids back if one cannot be opened), then spawns and registers them.
-fn register(daemon: &Daemon, req: &StartRequest) -> Result<Vec<Launch>, Response> {
+fn register(daemon: &Daemon, req: &StartRequest, held: &[String]) -> Result<Vec<Launch>, Response> {
     let mut registry = daemon.registry();
     if !req.force {
         if let Some(dup) = req.apps.iter().find(|a| registry.has_name(&a.name)) {
@@ -221,7 +232,11 @@ fn register(daemon: &Daemon, req: &StartRequest) -> Result<Vec<Launch>, Response
     }
     let mut prepared = Vec::new();
     for spec in &req.apps {
+        let from = prepared.len();
         prepare_app(daemon, &mut registry, spec, &mut prepared)?;
+        if held.contains(&spec.name) {
+            prepared[from..].iter_mut().for_each(|p| p.launch = false);
+        }
     }
     let mut launches = Vec::new();
     for Prepared {

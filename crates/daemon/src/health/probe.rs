@@ -28,6 +28,8 @@ pub(crate) struct ProbeContext {
     pub env: Vec<(String, String)>,
     /// For a round-robin cluster worker: the primary and the worker's id.
     pub worker: Option<(Primary, u32)>,
+    /// The app's user and groups (`uid`/`gid`), which an `exec` check runs as too.
+    pub run_as: Option<pm2_supervisor::Credentials>,
 }
 
 /// Runs `probe` once; `Err` says why it failed, in words for `describe`.
@@ -142,10 +144,9 @@ fn status_of(head: &[u8]) -> Option<u16> {
     words.next()?.parse().ok()
 }
 
-async fn exec(argv: &[String], ctx: &ProbeContext, timeout: Duration) -> Result<(), String> {
-    let Some((program, args)) = argv.split_first() else {
-        return Err("exec: empty command".into());
-    };
+/// The check's command: the app's cwd, environment and user, its own process group, no
+/// stdin or stdout, stderr kept for the reason.
+fn check_command(program: &str, args: &[String], ctx: &ProbeContext) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
         .current_dir(&ctx.cwd)
@@ -156,6 +157,19 @@ async fn exec(argv: &[String], ctx: &ProbeContext, timeout: Duration) -> Result<
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
+    if let Some(credentials) = ctx.run_as.clone() {
+        // SAFETY: `assume` makes only async-signal-safe syscalls (setgroups, setgid,
+        // setuid) on values resolved before the fork.
+        unsafe { cmd.pre_exec(move || credentials.assume()) };
+    }
+    cmd
+}
+
+async fn exec(argv: &[String], ctx: &ProbeContext, timeout: Duration) -> Result<(), String> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err("exec: empty command".into());
+    };
+    let mut cmd = check_command(program, args, ctx);
     let mut child = cmd.spawn().map_err(|e| format!("exec {program}: {e}"))?;
     let pgid = child.id();
     let mut stderr = child.stderr.take();

@@ -48,12 +48,20 @@ impl Instance {
         }
         self.health.tracker = Tracker::default();
         let round_robin = self.sched_policy() == SchedPolicy::RoundRobin;
+        // An exec check runs as the app does: its user, groups and HOME.
+        let run_as = super::credentials::run_as(&self.info.spec).ok().flatten();
+        let mut env = pm2json::child_env(&self.info);
+        if let Some(r) = &run_as {
+            env.retain(|(k, _)| k != "HOME");
+            env.push(("HOME".to_string(), r.home.clone()));
+        }
         let ctx = ProbeContext {
             cwd: self.info.spec.cwd.clone(),
-            env: pm2json::child_env(&self.info),
+            env,
             worker: worker
                 .filter(|_| round_robin)
                 .map(|id| (self.primary.clone(), id)),
+            run_as: run_as.map(|r| r.credentials),
         };
         self.health.monitor.watch(pid, check, ctx);
         let info = self.info.health.get_or_insert_with(Default::default);

@@ -31,8 +31,9 @@ impl Instance {
         let Some(link) = self.notify.as_ref().filter(|_| self.gets_notify_socket()) else {
             return;
         };
-        let path = link.socket_path().to_string_lossy().into_owned();
-        spec.env.push(("NOTIFY_SOCKET".into(), path));
+        let uid = spec.credentials.as_ref().map(|c| c.uid);
+        spec.env
+            .push(("NOTIFY_SOCKET".into(), link.socket_for(uid)));
         if let Some(ms) = self.info.spec.watchdog_ms {
             spec.env
                 .push(("WATCHDOG_USEC".into(), (ms * 1000).to_string()));

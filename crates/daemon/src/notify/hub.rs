@@ -2,17 +2,13 @@
 //! stamps it with, to the instance that started that pid; what a process says is merged
 //! per pid until its instance reads it.
 
-use super::message::{parse, Note, Notice, MAX_DATAGRAM};
-use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags};
-use std::collections::HashMap;
-use std::collections::VecDeque;
-use std::io::{self, IoSliceMut};
-use std::os::fd::AsRawFd;
+use super::message::{parse, Note, Notice};
+use super::receive::{bind_abstract, bind_datagram, receive, Sender};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-use tokio::io::Interest;
-use tokio::net::UnixDatagram;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -22,12 +18,19 @@ const ORPHANS: usize = 64;
 /// How long such messages are kept.
 const ORPHAN_LIFE: Duration = Duration::from_secs(1);
 
-/// The daemon's notify socket and which pid's messages go to which instance.
+/// The daemon's notify sockets and which pid's messages go to which instance.
 pub struct NotifyHub {
     path: PathBuf,
+    /// The abstract socket's `NOTIFY_SOCKET` (`@name`), for apps run as another user, who
+    /// cannot reach the owner-only `path`; `None` when it could not be bound.
+    open_name: Option<String>,
     routes: Mutex<HashMap<u32, Arc<Inbox>>>,
     /// What unrouted pids said lately (at most [`ORPHANS`], for [`ORPHAN_LIFE`]).
     orphans: Mutex<HashMap<u32, (Instant, Pending)>>,
+    /// The users whose apps were given the abstract socket: on it, only their unrouted
+    /// pids are kept as orphans (anyone may write to an abstract socket; no other user's
+    /// datagrams take a place in the orphans).
+    open_uids: Mutex<HashSet<u32>>,
 }
 
 /// What one process said since its instance last read, merged: a constant size however
@@ -91,23 +94,48 @@ pub struct NotifyLink {
 }
 
 impl NotifyHub {
-    /// Binds `path` (a stale socket there is replaced), owner-only, and starts reading it
-    /// on the daemon's runtime.
+    /// Binds `path` (a stale socket there is replaced), owner-only, and an abstract socket
+    /// for apps of other users (logged and left out when it cannot be bound), and starts
+    /// reading both on the daemon's runtime.
     pub fn bind(path: PathBuf) -> io::Result<Arc<NotifyHub>> {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::remove_file(&path);
-        let std_sock = std::os::unix::net::UnixDatagram::bind(&path)?;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-        setsockopt(&std_sock, sockopt::PassCred, &true).map_err(io::Error::from)?;
-        std_sock.set_nonblocking(true)?;
-        let sock = UnixDatagram::from_std(std_sock)?;
+        let sock = bind_datagram(&path)?;
+        let open = bind_abstract()
+            .map_err(|e| {
+                tracing::warn!(
+                    "cannot bind an abstract notify socket: {e}; apps run as another user \
+                     go online at listen_timeout"
+                )
+            })
+            .ok();
         let hub = Arc::new(NotifyHub {
             path,
+            open_name: open.as_ref().map(|(name, _)| format!("@{name}")),
             routes: Mutex::default(),
             orphans: Mutex::default(),
+            open_uids: Mutex::default(),
         });
-        tokio::spawn(receive(sock, Arc::downgrade(&hub)));
+        tokio::spawn(receive(sock, false, to_hub(Arc::downgrade(&hub))));
+        if let Some((_, sock)) = open {
+            tokio::spawn(receive(sock, true, to_hub(Arc::downgrade(&hub))));
+        }
         Ok(hub)
+    }
+
+    /// The `NOTIFY_SOCKET` for a process run as `uid` (`None`: the daemon's own user): the
+    /// owner-only path, or for another user the abstract socket (whose orphans that user's
+    /// pids may then take a place in).
+    pub fn socket_for(&self, uid: Option<u32>) -> String {
+        let other = uid.filter(|u| *u != nix::unistd::Uid::effective().as_raw());
+        match (other, &self.open_name) {
+            (Some(uid), Some(name)) => {
+                self.open_uids
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(uid);
+                name.clone()
+            }
+            _ => self.path().to_string_lossy().into_owned(),
+        }
     }
 
     /// The socket's path, the children's `NOTIFY_SOCKET`.
@@ -128,15 +156,26 @@ impl NotifyHub {
         self.routes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Merges one datagram's notices into what the instance of `pid` has to read (kept
-    /// apart for a moment when `pid` has no instance yet).
-    fn deliver(&self, pid: u32, datagram: &[u8]) {
+    /// Merges one datagram's notices into what the instance of its sender's pid has to
+    /// read (kept apart for a moment when that pid has no instance yet and may have one:
+    /// on the abstract socket, only a user given it may).
+    pub(super) fn deliver(&self, from: Sender, datagram: &[u8]) {
+        let pid = from.pid;
         let notices = parse(datagram);
         if notices.is_empty() {
             return;
         }
         let Some(inbox) = self.routes().get(&pid).cloned() else {
-            return self.keep_orphan(pid, notices);
+            let expected = !from.on_open_socket
+                || self
+                    .open_uids
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .contains(&from.uid);
+            if expected {
+                self.keep_orphan(pid, notices);
+            }
+            return;
         };
         let mut pending = inbox.pending();
         let merged = pending.entry(pid).or_default();
@@ -145,6 +184,17 @@ impl NotifyHub {
         }
         drop(pending);
         inbox.wake.notify_one();
+    }
+}
+
+/// Hands each datagram to the hub while it lives.
+fn to_hub(hub: Weak<NotifyHub>) -> impl FnMut(Sender, &[u8]) -> bool + Send {
+    move |from, datagram| match hub.upgrade() {
+        Some(hub) => {
+            hub.deliver(from, datagram);
+            true
+        }
+        None => false,
     }
 }
 
@@ -189,9 +239,10 @@ impl Drop for NotifyHub {
 }
 
 impl NotifyLink {
-    /// The path for the child's `NOTIFY_SOCKET`.
-    pub fn socket_path(&self) -> &Path {
-        self.hub.path()
+    /// The child's `NOTIFY_SOCKET`, for a child run as `uid` (see
+    /// [`NotifyHub::socket_for`]).
+    pub fn socket_for(&self, uid: Option<u32>) -> String {
+        self.hub.socket_for(uid)
     }
 
     /// Messages from `pid` come to this instance from now on.
@@ -233,59 +284,10 @@ impl Drop for NotifyLink {
     }
 }
 
-/// Reads datagrams until the hub is gone; a read error other than "try again" is logged
-/// and reading goes on (a peer cannot make it stop).
-async fn receive(sock: UnixDatagram, hub: Weak<NotifyHub>) {
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    loop {
-        let read = sock
-            .async_io(Interest::READABLE, || recv_with_pid(&sock, &mut buf))
-            .await;
-        let Some(hub) = hub.upgrade() else { return };
-        match read {
-            Ok(Some((pid, len))) => hub.deliver(pid, &buf[..len]),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::debug!("notify socket read failed: {e}");
-                tokio::task::yield_now().await;
-            }
-        }
-    }
-}
-
-/// One datagram and its sender's pid (`None`: no credentials came with it).
-fn recv_with_pid(sock: &UnixDatagram, buf: &mut [u8]) -> io::Result<Option<(u32, usize)>> {
-    let mut cmsg = nix::cmsg_space!(libc::ucred);
-    let mut iov = [IoSliceMut::new(buf)];
-    let msg = recvmsg::<()>(
-        sock.as_raw_fd(),
-        &mut iov,
-        Some(&mut cmsg),
-        MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_CMSG_CLOEXEC,
-    )
-    .map_err(io::Error::from)?;
-    let len = msg.bytes;
-    let mut pid = None;
-    for c in msg.cmsgs().map_err(io::Error::from)? {
-        match c {
-            ControlMessageOwned::ScmCredentials(cred) => pid = u32::try_from(cred.pid()).ok(),
-            ControlMessageOwned::ScmRights(fds) => {
-                for fd in fds {
-                    // SAFETY: an fd the peer passed us, which nothing else owns.
-                    drop(unsafe {
-                        <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd)
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(pid.map(|p| (p, len)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::linux::net::SocketAddrExt;
 
     #[tokio::test]
     async fn what_a_process_says_before_it_is_routed_reaches_its_instance() {
@@ -310,8 +312,10 @@ mod tests {
     fn orphans_are_bounded() {
         let hub = NotifyHub {
             path: std::env::temp_dir().join("pm2-notify-never-bound"),
+            open_name: None,
             routes: Mutex::default(),
             orphans: Mutex::default(),
+            open_uids: Mutex::default(),
         };
         for pid in 0..(ORPHANS as u32 * 3) {
             hub.keep_orphan(pid, vec![Notice::Ready]);
@@ -384,6 +388,37 @@ mod tests {
         assert!(hub.routes().is_empty(), "a dropped link leaves no route");
         drop(hub);
         assert!(!dir.join("n.sock").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn send_abstract(name: &str, what: &[u8]) {
+        let name = name.strip_prefix('@').expect("an abstract name");
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let client = std::os::unix::net::UnixDatagram::unbound().unwrap();
+        client.send_to_addr(what, &addr).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_abstract_socket_hears_routed_pids_and_keeps_no_stranger_for_later() {
+        let dir = std::env::temp_dir().join(format!("pm2-notify-open-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let hub = NotifyHub::bind(dir.join("n.sock")).unwrap();
+        let me = nix::unistd::Uid::effective().as_raw();
+        assert_eq!(hub.socket_for(None), hub.path().to_string_lossy());
+        assert_eq!(hub.socket_for(Some(me)), hub.path().to_string_lossy());
+        let open = hub.socket_for(Some(me.wrapping_add(1)));
+        assert!(open.starts_with("@pm2-rs/notify/"), "{open}");
+        let mut link = hub.link();
+        // Not routed, and this user was not given the socket: not kept for later.
+        send_abstract(&open, b"STATUS=early");
+        let within = std::time::Duration::from_secs(5);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        link.route(std::process::id());
+        send_abstract(&open, b"READY=1");
+        let note = tokio::time::timeout(within, link.next()).await.unwrap();
+        assert_eq!(note.notice, Notice::Ready, "the early STATUS was dropped");
+        drop(link);
+        drop(hub);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -14,10 +14,20 @@
 //!
 //! - `message.rs`: the lines pm2-rs reads, parsed (pure);
 //! - `watchdog.rs`: the `watchdog_sec` timer;
-//! - `hub.rs`: the socket, its reading task, and the routing by sender pid.
+//! - `hub.rs`: the routing by sender pid;
+//! - `receive.rs`: the sockets and their reading tasks.
+//!
+//! An app run as another user (`uid`) cannot reach the owner-only `notify.sock` (nor
+//! `PM2_HOME`): it gets a second, abstract socket (`NOTIFY_SOCKET=@pm2-rs/notify/...`,
+//! systemd's form for one). Anyone on the machine can write to an abstract socket, so
+//! there the pid check is the whole guard: only the daemon's own processes are heard,
+//! and only the users given the socket may hold a place among the messages of pids not
+//! routed yet; what anyone else sends costs one read and is dropped, the reading task
+//! yielding every 64 datagrams.
 
 mod hub;
 mod message;
+mod receive;
 mod watchdog;
 
 pub use hub::{NotifyHub, NotifyLink};
