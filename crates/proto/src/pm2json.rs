@@ -247,11 +247,30 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if let Some(ms) = p.spec.watchdog_ms {
         put("watchdog_ms", json!(ms));
     }
+    put_limits(&mut put, p);
     if let Some(h) = &p.health {
         put("health", json!(h));
     }
     if let Some(status) = &p.notify_status {
         put("notify_status", json!(status));
+    }
+}
+
+/// The resource limits (kept by `pm2 save`, in the keys' own units: bytes, cores, a
+/// count) and how the process is contained.
+fn put_limits(put: &mut impl FnMut(&str, Value), p: &ProcessInfo) {
+    let limits = &p.spec.limits;
+    if let Some(bytes) = limits.memory {
+        put("memory_limit", json!(bytes));
+    }
+    if let Some(cores) = limits.cpu_cores() {
+        put("cpu_limit", json!(cores));
+    }
+    if let Some(n) = limits.pids {
+        put("pids_limit", json!(n));
+    }
+    if let Some(c) = &p.containment {
+        put("containment", json!(c));
     }
 }
 
@@ -332,6 +351,7 @@ mod tests {
             vizion_running: false,
             health: None,
             notify_status: None,
+            containment: None,
         }
     }
 

@@ -110,6 +110,7 @@ fn assemble(
         listen_timeout: flags.listen_timeout,
         shutdown_with_message: opts.shutdown_with_message,
         max_memory_restart: flags.max_memory_restart,
+        limits: flags.limits,
         cron_restart: flags.cron_restart.clone(),
         instance_var: crate::values::instance_var(None),
         automation: !opts.no_automation,
