@@ -296,6 +296,13 @@ fn without_cgroups_a_limit_is_a_warning_and_the_app_still_starts() {
     let describe = p.ok(&["describe", "app"]).stdout;
     assert!(describe.contains("0.5 cores, not enforced"), "{describe}");
     assert!(describe.contains("process tree"), "tracking: {describe}");
+    // `pm2 save` keeps the limits, in the keys' own units, and not the process's state.
+    p.ok(&["save"]);
+    let dump = std::fs::read_to_string(p.home.join("dump.pm2")).expect("dump.pm2");
+    let dump: serde_json::Value = serde_json::from_str(&dump).expect("JSON");
+    assert_eq!(dump[0]["cpu_limit"], 0.5, "{dump}");
+    assert_eq!(dump[0]["memory_limit"], 64 << 20, "{dump}");
+    assert!(dump[0].get("containment").is_none(), "{dump}");
 }
 
 #[test]

@@ -4,12 +4,16 @@
 //! or a whole number with `K`, `M`, `G`); `cpu_limit` cores (`0.5`) or a percentage of one
 //! core (`"50%"`); `pids_limit` a whole number.
 
-use crate::ecosystem::fields_show as show;
 use crate::error::ConfigError;
 use crate::options::StartOptions;
 use crate::values::parse_memory_size;
 use pm2_proto::ResourceLimits;
 use serde_json::Value;
+
+/// A value as the user wrote it, for messages.
+fn show(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "?".into())
+}
 
 /// The smallest memory limit taken: below a megabyte nothing starts, and the kernel refuses
 /// to go under what the cgroup already uses.

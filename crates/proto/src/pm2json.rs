@@ -278,7 +278,8 @@ fn put_limits(put: &mut impl FnMut(&str, Value), p: &ProcessInfo) {
 /// table (`pm_id`, `instances`, `prev_restart_delay`), as `pm2 save` writes it.
 pub fn dump_entry(p: &ProcessInfo) -> Value {
     let mut env = pm2_env(p);
-    for k in ["pm_id", "instances", "prev_restart_delay"] {
+    // `containment` is this process's state (how it was contained), not the app's.
+    for k in ["pm_id", "instances", "prev_restart_delay", "containment"] {
         env.remove(k);
     }
     Value::Object(env)

@@ -43,14 +43,9 @@ pub(crate) fn base() -> Option<&'static Path> {
 
 static BASE: OnceLock<Option<PathBuf>> = OnceLock::new();
 
-/// This daemon's base cgroups in every hierarchy, as it exits (its apps stopped): each
-/// process cgroup left empty, then the bases themselves, so a clean exit leaves nothing
-/// for the next daemon to sweep. A cgroup still holding a process is refused and stays.
-pub fn remove_own_bases() {
-    let v2 = BASE.get().cloned().flatten();
-    for base in v2.into_iter().chain(crate::cgroup_v1::made_bases()) {
-        remove_with_children(&base);
-    }
+/// The v2 base, if this process made one (never makes it).
+pub(crate) fn made_base() -> Option<PathBuf> {
+    BASE.get().cloned().flatten()
 }
 
 /// `rmdir` of each child folder of `dir`, then of `dir`.

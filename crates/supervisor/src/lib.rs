@@ -13,7 +13,7 @@ mod proc_tree;
 pub mod process;
 
 pub use credentials::Credentials;
-pub use limits::{Enforcement, Hierarchy, Limits, ProcessCgroups};
+pub use limits::{remove_own_bases, Enforcement, Hierarchy, Limits, ProcessCgroups};
 pub use policy::{ExitDecision, RestartCounters, RestartPolicy};
 pub use process::{
     alive, descendants, parse_signal, prefer_batching, signal_tree, spawn, stop_gracefully,

@@ -220,6 +220,16 @@ impl ProcessCgroups {
     }
 }
 
+/// This daemon's base cgroups in every hierarchy, as it exits (its apps stopped): each
+/// process cgroup left empty, then the bases themselves, so a clean exit leaves nothing
+/// for the next daemon to sweep. A cgroup still holding a process is refused and stays.
+pub fn remove_own_bases() {
+    let v2 = crate::cgroup::made_base();
+    for base in v2.into_iter().chain(crate::cgroup_v1::made_bases()) {
+        crate::cgroup::remove_with_children(&base);
+    }
+}
+
 /// Puts limit `c` on the v2 cgroup at `dir`: the controller must be available to the
 /// daemon's base (delegated by its parent), is enabled for the base's children, then set.
 fn in_v2(dir: &Path, c: Controller) -> Result<(), String> {

@@ -28,7 +28,7 @@ pub(super) fn containment_rows(p: &ProcessInfo) -> Vec<Vec<Cell>> {
 fn limit_text(p: &ProcessInfo, limit: &LimitState) -> String {
     let l = &p.spec.limits;
     let value = match limit.key.as_str() {
-        "memory_limit" => l.memory.map(|b| bytes_to_size(b)),
+        "memory_limit" => l.memory.map(bytes_to_size),
         "cpu_limit" => l.cpu_cores().map(|c| format!("{c} cores")),
         "pids_limit" => l.pids.map(|n| format!("{n} processes")),
         _ => None,

@@ -14,7 +14,6 @@ mod fields;
 mod health;
 mod keys;
 mod listen;
-pub(crate) use fields::show as fields_show;
 pub(crate) use listen::listen_addresses;
 mod load;
 mod node;
