@@ -115,7 +115,7 @@ fn quota(millis: u32) -> u64 {
 /// this is dropped), and what became of its limits.
 pub struct ProcessCgroups {
     v2: Option<InstanceCgroup>,
-    v1: Vec<(&'static str, V1Cgroup)>,
+    v1: Vec<V1Cgroup>,
     memory: Option<(Hierarchy, PathBuf)>,
     /// One entry per limit asked for, in key order.
     pub enforcement: Vec<Enforcement>,
@@ -169,7 +169,7 @@ impl ProcessCgroups {
             Ok(v1) => {
                 optional(v1.dir(), &files);
                 let dir = v1.dir().to_path_buf();
-                self.v1.push((c.name(), v1));
+                self.v1.push(v1);
                 Ok(self.placed(c, Hierarchy::V1, Some(dir)))
             }
             Err(v1_refusal) => Err(format!(
@@ -192,7 +192,7 @@ impl ProcessCgroups {
     pub fn procs_fds(&self) -> Vec<RawFd> {
         let v2 = self.v2.as_ref().map(InstanceCgroup::procs_fd);
         v2.into_iter()
-            .chain(self.v1.iter().map(|(_, c)| c.procs_fd()))
+            .chain(self.v1.iter().map(V1Cgroup::procs_fd))
             .collect()
     }
 
