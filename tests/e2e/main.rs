@@ -28,6 +28,7 @@ mod export;
 mod health;
 mod inspect;
 mod install;
+mod limits;
 mod listen;
 mod listen_notify;
 mod listen_systemd;

@@ -185,6 +185,7 @@ fn set_restart_policy(spec: &mut AppSpec, v: &Value) {
         .get("watchdog_ms")
         .and_then(Value::as_u64)
         .filter(|ms| *ms > 0);
+    spec.limits = crate::limits::from_dump(v);
 }
 
 /// Where the output goes and how its lines look.

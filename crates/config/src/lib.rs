@@ -11,6 +11,7 @@ mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod interpreter;
+mod limits;
 mod module_app;
 mod options;
 mod resolve;
@@ -25,6 +26,7 @@ pub use ecosystem::{
 pub use env_file::{read_env_files, EnvFileError};
 pub use error::{ConfigError, DumpError, EcosystemError, InvalidCron};
 pub use interpreter::{find_in_path, is_executable, which, Interpreter};
+pub use limits::{parse_cpu_limit, parse_memory_limit, parse_pids_limit};
 pub use module_app::{module_app, read_package, ModuleAppError};
 pub use options::{Patterns, StartOptions};
 pub use resolve::{package_version, resolve_patch, resolve_start, ResolveContext};

@@ -137,6 +137,17 @@ pub struct StartOptions {
     /// Restart when memory exceeds this (`200M`, `1G`, bytes).
     #[cfg_attr(feature = "clap", arg(long = "max-memory-restart"))]
     pub max_memory_restart: Option<String>,
+    /// Hard memory limit in the app's cgroup (`200M`, `1G`, bytes): the kernel OOM-kills
+    /// past it and the app restarts (beyond PM2).
+    #[cfg_attr(feature = "clap", arg(long = "memory-limit", value_name = "SIZE"))]
+    pub memory_limit: Option<String>,
+    /// CPU limit in the app's cgroup: cores (`0.5`) or a percentage of one (`50%`)
+    /// (beyond PM2).
+    #[cfg_attr(feature = "clap", arg(long = "cpu-limit", value_name = "CORES"))]
+    pub cpu_limit: Option<String>,
+    /// At most this many processes and threads in the app's cgroup (beyond PM2).
+    #[cfg_attr(feature = "clap", arg(long = "pids-limit", value_name = "N"))]
+    pub pids_limit: Option<String>,
     /// Restart when files change (in the app's folder, or these paths).
     #[cfg_attr(feature = "clap", arg(long, num_args = 0..))]
     pub watch: Option<Vec<String>>,

@@ -186,6 +186,7 @@ pub async fn run(
     let _ = std::fs::remove_file(home.pub_socket());
     let _ = std::fs::remove_file(crate::state::notify_socket(home));
     let _ = std::fs::remove_file(home.daemon_pid());
+    pm2_supervisor::remove_own_bases();
     tracing::info!("PM2 daemon stopped");
     Ok(())
 }

@@ -74,11 +74,8 @@ fn service(app: &AppSpec) -> Value {
     if app.instances > 1 {
         deploy.insert("replicas".into(), json!(app.instances));
     }
-    if let Some(bytes) = app.max_memory_restart {
-        deploy.insert(
-            "resources".into(),
-            json!({"limits": {"memory": bytes.to_string()}}),
-        );
+    if let Some(resources) = crate::limits::compose(app) {
+        deploy.insert("resources".into(), resources);
     }
     if !deploy.is_empty() {
         s.insert("deploy".into(), Value::Object(deploy));

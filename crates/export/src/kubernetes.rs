@@ -82,11 +82,8 @@ fn container(app: &AppSpec) -> Value {
             json!([{"containerPort": port, "protocol": "TCP"}]),
         );
     }
-    if let Some(bytes) = app.max_memory_restart {
-        c.insert(
-            "resources".into(),
-            json!({"limits": {"memory": bytes.to_string()}}),
-        );
+    if let Some(resources) = crate::limits::kubernetes(app) {
+        c.insert("resources".into(), resources);
     }
     if let Some(check) = &app.health_check {
         c.insert(

@@ -9,6 +9,7 @@ mod command;
 mod compose;
 mod file;
 mod kubernetes;
+mod limits;
 mod notes;
 mod systemd;
 mod yaml;

@@ -74,9 +74,14 @@ fn service_section(body: &mut String, app: &AppSpec, template: bool, notes: &mut
     identity(body, app, notes);
     restart_policy(body, app, notes);
     stopping(body, app);
-    if let Some(bytes) = app.max_memory_restart {
+    if let Some(bytes) = crate::limits::memory(app) {
         let _ = writeln!(body, "MemoryMax={bytes}");
-        notes.push("max_memory_restart: MemoryMax, where the kernel kills the app at the limit (then Restart= starts it again)".into());
+        if app.limits.memory.is_none() {
+            notes.push("max_memory_restart: MemoryMax, where the kernel kills the app at the limit (then Restart= starts it again)".into());
+        }
+    }
+    for line in crate::limits::systemd_lines(app) {
+        let _ = writeln!(body, "{line}");
     }
     logs(body, app, notes);
 }

@@ -11,6 +11,7 @@ pub mod frame;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod health;
+pub mod limits;
 pub mod model;
 pub mod patch;
 pub mod pm2json;
@@ -19,6 +20,7 @@ pub mod shared_env;
 pub mod table_row;
 
 pub use health::{Condition, Dependency, HealthCheck, HealthInfo, HealthStatus, Probe};
+pub use limits::{Containment, LimitState, ResourceLimits};
 pub use model::*;
 pub use patch::{Change, SpecPatch};
 pub use request::*;

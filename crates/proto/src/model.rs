@@ -240,6 +240,10 @@ pub struct AppSpec {
     /// child gets it as `WATCHDOG_USEC`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watchdog_ms: Option<u64>,
+    /// `memory_limit`, `cpu_limit`, `pids_limit` (beyond PM2): hard limits the kernel
+    /// enforces in the process's cgroups, where a controller exists.
+    #[serde(default, skip_serializing_if = "crate::ResourceLimits::is_empty")]
+    pub limits: crate::ResourceLimits,
 }
 
 fn yes() -> bool {
@@ -330,6 +334,7 @@ impl Default for AppSpec {
             listen: vec![],
             notify: false,
             watchdog_ms: None,
+            limits: crate::ResourceLimits::default(),
         }
     }
 }
@@ -428,4 +433,8 @@ pub struct ProcessInfo {
     /// The last `STATUS=` the process sent on `NOTIFY_SOCKET` (beyond PM2), for `describe`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_status: Option<String>,
+    /// How the current (or last) process is tracked and how its limits fare (beyond
+    /// PM2): `pm2_env.containment`, set at each spawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containment: Option<crate::Containment>,
 }

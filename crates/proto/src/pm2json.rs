@@ -247,6 +247,7 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     if let Some(ms) = p.spec.watchdog_ms {
         put("watchdog_ms", json!(ms));
     }
+    put_limits(&mut put, p);
     if let Some(h) = &p.health {
         put("health", json!(h));
     }
@@ -255,11 +256,30 @@ fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
     }
 }
 
+/// The resource limits (kept by `pm2 save`, in the keys' own units: bytes, cores, a
+/// count) and how the process is contained.
+fn put_limits(put: &mut impl FnMut(&str, Value), p: &ProcessInfo) {
+    let limits = &p.spec.limits;
+    if let Some(bytes) = limits.memory {
+        put("memory_limit", json!(bytes));
+    }
+    if let Some(cores) = limits.cpu_cores() {
+        put("cpu_limit", json!(cores));
+    }
+    if let Some(n) = limits.pids {
+        put("pids_limit", json!(n));
+    }
+    if let Some(c) = &p.containment {
+        put("containment", json!(c));
+    }
+}
+
 /// One `dump.pm2` entry: the pm2_env object without what belongs to this daemon's
 /// table (`pm_id`, `instances`, `prev_restart_delay`), as `pm2 save` writes it.
 pub fn dump_entry(p: &ProcessInfo) -> Value {
     let mut env = pm2_env(p);
-    for k in ["pm_id", "instances", "prev_restart_delay"] {
+    // `containment` is this process's state (how it was contained), not the app's.
+    for k in ["pm_id", "instances", "prev_restart_delay", "containment"] {
         env.remove(k);
     }
     Value::Object(env)
@@ -332,6 +352,7 @@ mod tests {
             vizion_running: false,
             health: None,
             notify_status: None,
+            containment: None,
         }
     }
 

@@ -20,12 +20,12 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The folder name prefix of a daemon's base cgroup.
-const BASE_PREFIX: &str = "pm2-rs-";
+pub(crate) const BASE_PREFIX: &str = "pm2-rs-";
 
 /// This process's PID namespace (the inode in `/proc/self/ns/pid`): a base is named by it
 /// and the daemon's pid, and only bases of this namespace are swept, since a pid means
 /// nothing in another one (a daemon in a container is pid 1 there).
-fn pid_namespace() -> String {
+pub(crate) fn pid_namespace() -> String {
     std::fs::read_link("/proc/self/ns/pid")
         .ok()
         .and_then(|l| {
@@ -37,13 +37,29 @@ fn pid_namespace() -> String {
 }
 
 /// This process's base cgroup, made on first use; `None` when cgroups cannot be used.
-fn base() -> Option<&'static Path> {
-    static BASE: OnceLock<Option<PathBuf>> = OnceLock::new();
+pub(crate) fn base() -> Option<&'static Path> {
     BASE.get_or_init(make_base).as_deref()
 }
 
+static BASE: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+/// The v2 base, if this process made one (never makes it).
+pub(crate) fn made_base() -> Option<PathBuf> {
+    BASE.get().cloned().flatten()
+}
+
+/// `rmdir` of each child folder of `dir`, then of `dir`.
+pub(crate) fn remove_with_children(dir: &Path) {
+    for child in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if child.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_dir(child.path());
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
 fn make_base() -> Option<PathBuf> {
-    if std::env::var_os("PM2_RS_NO_CGROUPS").is_some_and(|v| !v.is_empty()) {
+    if turned_off() {
         return None;
     }
     let mount = cgroup2_mount()?;
@@ -60,6 +76,11 @@ fn make_base() -> Option<PathBuf> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Some(base),
         Err(_) => None,
     }
+}
+
+/// Whether `PM2_RS_NO_CGROUPS` is set (to anything but empty): no cgroup of any kind.
+pub(crate) fn turned_off() -> bool {
+    std::env::var_os("PM2_RS_NO_CGROUPS").is_some_and(|v| !v.is_empty())
 }
 
 /// Where the cgroup v2 hierarchy is mounted (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified`
@@ -94,7 +115,7 @@ fn cgroup_of(pid: &str) -> Option<String> {
 
 /// Removes the bases of daemons that no longer run (only empty ones: `rmdir` refuses the
 /// others, whose processes the new daemon's recovery deals with).
-fn remove_stale_bases(parent: &Path) {
+pub(crate) fn remove_stale_bases(parent: &Path) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
@@ -108,14 +129,7 @@ fn remove_stale_bases(parent: &Path) {
             continue;
         };
         if pid as u32 != std::process::id() && !pm2_home::liveness::alive(pid) {
-            for child in std::fs::read_dir(entry.path())
-                .into_iter()
-                .flatten()
-                .flatten()
-            {
-                let _ = std::fs::remove_dir(child.path());
-            }
-            let _ = std::fs::remove_dir(entry.path());
+            remove_with_children(&entry.path());
         }
     }
 }
@@ -177,27 +191,36 @@ pub fn join_from_child(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
-/// The other processes in the pm2-rs instance cgroup that `pid` belongs to (none when it is
-/// not in one): what a tree stop must also reach.
-pub fn cgroup_mates(pid: i32) -> Vec<i32> {
-    let Some(mount) = cgroup2_mount() else {
-        return vec![];
-    };
-    let Some(path) = cgroup_of(&pid.to_string()) else {
-        return vec![];
-    };
-    if !path.split('/').any(|part| part.starts_with(BASE_PREFIX)) {
-        return vec![];
+/// The pm2-rs process cgroup (v2) that `pid` belongs to, if it is in one: its folder. Read
+/// before a stop, while `pid` still has a `/proc` entry.
+pub fn process_cgroup_of(pid: i32) -> Option<PathBuf> {
+    let mount = cgroup2_mount()?;
+    let path = cgroup_of(&pid.to_string())?;
+    // Not the daemon's own cgroup (a daemon that is itself an app of another): stopping
+    // one app must never reach the daemon and its other apps.
+    if !path.split('/').any(|part| part.starts_with(BASE_PREFIX))
+        || Some(&path) == own_cgroup().as_ref()
+    {
+        return None;
     }
-    let procs = mount
-        .join(path.trim_start_matches('/'))
-        .join("cgroup.procs");
-    std::fs::read_to_string(procs)
+    Some(mount.join(path.trim_start_matches('/')))
+}
+
+/// Every process in the cgroup at `dir` (its `cgroup.procs`): the whole tree of the
+/// process it was made for, found without reading every `/proc/<pid>/stat` on the machine.
+pub fn members(dir: &Path) -> Vec<i32> {
+    std::fs::read_to_string(dir.join("cgroup.procs"))
         .unwrap_or_default()
         .lines()
         .filter_map(|l| l.trim().parse::<i32>().ok())
-        .filter(|p| *p != pid)
         .collect()
+}
+
+/// SIGKILL to every process in the cgroup at `dir` at once, through `cgroup.kill` (cgroup
+/// v2, Linux 5.14+; no race with a process forking meanwhile); false where the kernel has
+/// no `cgroup.kill`, so the caller kills pid by pid.
+pub fn kill_all(dir: &Path) -> bool {
+    std::fs::write(dir.join("cgroup.kill"), b"1").is_ok()
 }
 
 #[cfg(test)]

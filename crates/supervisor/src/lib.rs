@@ -5,12 +5,15 @@
 //! process trees gracefully (signal, grace period, SIGKILL).
 
 pub mod cgroup;
+mod cgroup_v1;
 pub mod credentials;
+pub mod limits;
 pub mod policy;
 mod proc_tree;
 pub mod process;
 
 pub use credentials::Credentials;
+pub use limits::{remove_own_bases, Enforcement, Hierarchy, Limits, ProcessCgroups};
 pub use policy::{ExitDecision, RestartCounters, RestartPolicy};
 pub use process::{
     alive, descendants, parse_signal, prefer_batching, signal_tree, spawn, stop_gracefully,

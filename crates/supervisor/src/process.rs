@@ -36,9 +36,11 @@ pub struct SpawnSpec {
     pub pre_exec: Option<PreExec>,
     /// Run the child as this user and group (the caller is root), after `pre_exec`.
     pub credentials: Option<Credentials>,
-    /// The instance's `cgroup.procs`, open: the child joins that cgroup before anything
-    /// else (whole-tree tracking, see [`crate::cgroup`]); `None` where cgroups are not used.
-    pub cgroup_procs: Option<std::os::fd::RawFd>,
+    /// The `cgroup.procs` of the process's cgroups, open (its v2 cgroup, then the v1
+    /// ones that enforce its limits): the child joins them before anything else
+    /// (whole-tree tracking and limits, see [`crate::cgroup`], [`crate::limits`]); empty
+    /// where cgroups are not used.
+    pub cgroup_procs: Vec<std::os::fd::RawFd>,
 }
 
 /// Spawns a child with piped stdin/stdout/stderr in a new session (stdin is a pipe, as
@@ -58,7 +60,7 @@ pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
         .kill_on_drop(false);
     let extra = spec.pre_exec.clone();
     let credentials = spec.credentials.clone();
-    let cgroup = spec.cgroup_procs;
+    let cgroups = spec.cgroup_procs.clone();
     // SAFETY: the closure only calls async-signal-safe functions (setsid, syscall, and the
     // caller's hook, which must be async-signal-safe too).
     unsafe {
@@ -66,8 +68,9 @@ pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
             if libc::setsid() == -1 {
                 return Err(io::Error::last_os_error());
             }
-            if let Some(fd) = cgroup {
-                // Best-effort: an app never fails to start over its tracking cgroup.
+            for &fd in &cgroups {
+                // Best-effort: an app never fails to start over its cgroups (the daemon
+                // said at spawn which limits it could not put in place).
                 let _ = crate::cgroup::join_from_child(fd);
             }
             mark_inherited_fds_cloexec();
@@ -172,17 +175,25 @@ pub fn parse_signal(raw: &str) -> Option<Signal> {
     Signal::from_str(&name).ok()
 }
 
-/// Every descendant of `root`, deepest first, from one snapshot of /proc; first of all the
-/// processes that share `root`'s pm2-rs instance cgroup without being in its tree (a
-/// daemonised grandchild, re-parented to init).
+/// Every descendant of `root`, deepest first. When `root` has a pm2-rs cgroup, its members
+/// are the tree (daemonised grandchildren, re-parented to init, included) and no other
+/// process is read; otherwise one snapshot of /proc is walked.
 pub fn descendants(root: i32) -> Vec<i32> {
-    let mut order = tree_below(root);
-    let mates: Vec<i32> = crate::cgroup::cgroup_mates(root)
+    match crate::cgroup::process_cgroup_of(root) {
+        Some(dir) => cgroup_tree(&dir, root),
+        None => tree_below(root),
+    }
+}
+
+/// The members of `root`'s cgroup but `root`, the newest (highest pid, usually the
+/// deepest) first.
+fn cgroup_tree(dir: &std::path::Path, root: i32) -> Vec<i32> {
+    let mut members: Vec<i32> = crate::cgroup::members(dir)
         .into_iter()
-        .filter(|p| !order.contains(p))
+        .filter(|p| *p != root)
         .collect();
-    order.splice(0..0, mates);
-    order
+    members.sort_unstable_by(|a, b| b.cmp(a));
+    members
 }
 
 /// `root`'s descendants in the /proc tree, deepest first.
@@ -236,6 +247,11 @@ pub async fn stop_gracefully(child: &mut Child, plan: StopPlan) -> io::Result<Ex
     let Some(pid) = child.id().map(|p| p as i32) else {
         return child.wait().await;
     };
+    // Read while the child is alive: after it is reaped its /proc entry is gone.
+    let cgroup = plan
+        .treekill
+        .then(|| crate::cgroup::process_cgroup_of(pid))
+        .flatten();
     let mut tree = signal_tree(pid, plan.signal, plan.treekill);
     let deadline = Instant::now() + plan.kill_timeout;
     let status = match tokio::time::timeout_at(deadline, child.wait()).await {
@@ -251,7 +267,7 @@ pub async fn stop_gracefully(child: &mut Child, plan: StopPlan) -> io::Result<Ex
     if status.is_none() && plan.treekill {
         tree.extend(descendants(pid));
     }
-    force_kill(pid, &tree, plan.treekill);
+    force_kill(pid, &tree, plan.treekill, cgroup.as_deref());
     let status = match status {
         Some(s) => s,
         None => child.wait().await?,
@@ -260,8 +276,12 @@ pub async fn stop_gracefully(child: &mut Child, plan: StopPlan) -> io::Result<Ex
     Ok(status)
 }
 
-/// SIGKILL to the child's process group and every remembered pid still alive.
-fn force_kill(pid: i32, tree: &[i32], treekill: bool) {
+/// SIGKILL to the child's cgroup (all at once, where `cgroup.kill` exists), its process
+/// group and every remembered pid still alive.
+fn force_kill(pid: i32, tree: &[i32], treekill: bool, cgroup: Option<&std::path::Path>) {
+    if let Some(dir) = cgroup {
+        crate::cgroup::kill_all(dir);
+    }
     if treekill {
         let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
     }
@@ -327,7 +347,7 @@ mod tests {
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             pre_exec: None,
             credentials: None,
-            cgroup_procs: None,
+            cgroup_procs: vec![],
         }
     }
 

@@ -68,7 +68,11 @@ pub(crate) fn apply(
         super::placement::place_files(app, home);
     }
     let names: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();
+    let limited = apps.iter().any(|a| !a.limits.is_empty());
     let (outcomes, left_out) = send(&mut client, apps, mode)?;
+    if limited {
+        super::limit_warnings::print(&mut client, &outcomes)?;
+    }
     for name in &names {
         let n = outcomes
             .iter()

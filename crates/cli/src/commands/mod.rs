@@ -10,6 +10,7 @@ mod export;
 mod extra;
 mod inspector;
 mod leftovers;
+mod limit_warnings;
 mod logs;
 mod module_sample;
 mod module_store;

@@ -194,6 +194,7 @@ pub(super) fn start_spec(home: &Pm2Home, mut spec: AppSpec, force: bool) -> Resu
         spec.exec_mode.as_str(),
         spec.instances
     ));
+    let limited = !spec.limits.is_empty();
     let request = Request::Start(StartRequest {
         apps: vec![spec],
         force,
@@ -202,6 +203,9 @@ pub(super) fn start_spec(home: &Pm2Home, mut spec: AppSpec, force: bool) -> Resu
         Response::Outcomes { outcomes } => outcomes,
         other => bail!("unexpected reply to start: {other:?}"),
     };
+    if limited {
+        super::limit_warnings::print(&mut client, &outcomes)?;
+    }
     let failed: Vec<_> = outcomes.into_iter().filter(|o| o.error.is_some()).collect();
     let code = report(&failed);
     if code == 0 {

@@ -195,6 +195,7 @@ fn describe_rows(p: &ProcessInfo, now_ms: u64) -> Vec<Vec<Cell>> {
         rows.insert(6, text_row("entire log path", combined));
     }
     rows.extend(health_rows(p));
+    rows.extend(super::describe_limits::containment_rows(p));
     if let Some(status) = &p.notify_status {
         // pm2-rs's own row (beyond PM2): the app's last `STATUS=` on `NOTIFY_SOCKET`.
         rows.push(text_row("notify status", status));

@@ -7,6 +7,7 @@
 //! are written as is, one process after another); `list_table` and `prettylist` do not.
 
 mod describe;
+mod describe_limits;
 mod format;
 mod grid;
 mod health_column;

@@ -172,6 +172,7 @@ pub(crate) mod tests {
             vizion_running: false,
             health: None,
             notify_status: None,
+            containment: None,
         }
     }
 

@@ -84,6 +84,11 @@ pub(crate) fn resolve_app(
     let listen = r.get("listen", super::listen::listen_addresses);
     let notify = r.flag("notify").unwrap_or(false);
     let watchdog = r.get("watchdog_sec", fields::watchdog);
+    let limits = pm2_proto::ResourceLimits {
+        memory: r.get("memory_limit", crate::limits::memory_value),
+        cpu_millis: r.get("cpu_limit", crate::limits::cpu_value),
+        pids: r.get("pids_limit", crate::limits::pids_value),
+    };
     r.check_unsupported();
     let cwd = cwd?;
     if !r.errors.is_empty() {
@@ -107,6 +112,7 @@ pub(crate) fn resolve_app(
     spec.health_check = health;
     spec.notify = notify;
     spec.watchdog_ms = watchdog;
+    spec.limits = limits;
     if let Some(listen) = listen {
         if spec.exec_mode == ExecMode::Cluster {
             r.error_at(

@@ -69,6 +69,10 @@ const OPTIONS: &[(&str, Support)] = &[
     // Beyond PM2 (issue 18): readiness through sd_notify's NOTIFY_SOCKET.
     ("notify", Mapped),
     ("watchdog_sec", Mapped),
+    // Beyond PM2 (issue 18): hard limits in the process's cgroups.
+    ("memory_limit", Mapped),
+    ("cpu_limit", Mapped),
+    ("pids_limit", Mapped),
     ("instance_var", Mapped),
     ("increment_var", Mapped),
     ("uid", Mapped),

@@ -23,6 +23,8 @@ pub(super) struct Flags {
     pub max_memory_restart: Option<u64>,
     pub cron_restart: Option<String>,
     pub log_type: Option<String>,
+    /// `--memory-limit`, `--cpu-limit`, `--pids-limit` (beyond PM2).
+    pub limits: pm2_proto::ResourceLimits,
 }
 
 impl Flags {
@@ -52,6 +54,7 @@ impl Flags {
         let cron_restart = opts.cron_restart.as_deref();
         let cron_restart = cron_restart.and_then(|c| keep(cron(c), errors)).flatten();
         let log_type = keep(log_type(opts.log_type.as_deref()), errors).flatten();
+        let limits = crate::limits::from_flags(opts, errors);
         Flags {
             restart_delay,
             exp_backoff_restart_delay,
@@ -66,6 +69,7 @@ impl Flags {
             max_memory_restart,
             cron_restart,
             log_type,
+            limits,
         }
     }
 }

@@ -61,6 +61,12 @@ fn env_files(
     })
 }
 
+/// `--interpreter-args` as words (none when absent).
+fn words(raw: Option<&str>) -> Vec<String> {
+    raw.map(|a| a.split_whitespace().map(String::from).collect())
+        .unwrap_or_default()
+}
+
 /// The spec of a start whose every value is valid.
 fn assemble(
     opts: &StartOptions,
@@ -85,11 +91,7 @@ fn assemble(
         args: program.args.into_iter().chain(opts.args.clone()).collect(),
         interpreter: interpreter.name().to_string(),
         interpreter_path,
-        interpreter_args: opts
-            .interpreter_args
-            .as_deref()
-            .map(|a| a.split_whitespace().map(String::from).collect())
-            .unwrap_or_default(),
+        interpreter_args: words(opts.interpreter_args.as_deref()),
         exec_mode: exec_mode_for(&interpreter, instances_given, opts.execute_command),
         instances: flags.instances.map(|i| i.resolve(ctx.cpus)).unwrap_or(1),
         instances_given,
@@ -110,6 +112,7 @@ fn assemble(
         listen_timeout: flags.listen_timeout,
         shutdown_with_message: opts.shutdown_with_message,
         max_memory_restart: flags.max_memory_restart,
+        limits: flags.limits,
         cron_restart: flags.cron_restart.clone(),
         instance_var: crate::values::instance_var(None),
         automation: !opts.no_automation,

@@ -121,6 +121,7 @@ fn new_instance(daemon: &Daemon, spec: &AppSpec, id: u32, slot: Slot) -> Process
         vizion_running: false,
         health: None,
         notify_status: None,
+        containment: None,
     }
 }
 

@@ -18,6 +18,7 @@ impl Instance {
             exit.signal.unwrap_or("SIGINT")
         );
         self.unroute_notify(running.pid);
+        self.note_oom(&running);
         drain(running.relays).await;
         self.exit_event(exit.code, exit.signal);
         self.forget_axm();

@@ -47,6 +47,7 @@ impl Instance {
         // A new process says anew what it is (PM2 empties them on each start).
         self.info.axm_options.clear();
         self.arm_watchdog();
+        self.record_containment(running);
         self.write_pid_file(running.pid);
         if self.health_gated() {
             // Readiness is the health check's: launching until it passes.
@@ -95,9 +96,9 @@ impl Instance {
 
     /// Spawns a new process for this instance (not yet installed as the running one).
     pub(super) async fn spawn_process(&self) -> Result<Running, SpawnError> {
-        let cgroup = self.process_cgroup();
+        let cgroups = self.process_cgroups();
         let mut spec = self.spawn_spec()?;
-        spec.cgroup_procs = cgroup.as_ref().map(|c| c.procs_fd());
+        spec.cgroup_procs = cgroups.procs_fds();
         self.notify_env(&mut spec);
         let ipc = self.speaks_node_ipc();
         let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;
@@ -150,20 +151,27 @@ impl Instance {
             relays,
             link,
             stdin,
-            _cgroup: cgroup,
+            cgroups,
         })
     }
 
-    /// A cgroup for the process about to be spawned (whole-tree tracking; `None` where the
-    /// machine gives none). One per process, not per instance: during an overlapping
-    /// reload the old process's tree is stopped while the new one runs, and stopping the
-    /// old one's cgroup must not reach the new one.
-    fn process_cgroup(&self) -> Option<pm2_supervisor::cgroup::InstanceCgroup> {
+    /// The cgroups for the process about to be spawned (whole-tree tracking, and the
+    /// app's limits where a controller allows; none where the machine gives none). One
+    /// per process, not per instance: during an overlapping reload the old process's tree
+    /// is stopped while the new one runs, and stopping the old one's cgroup must not reach
+    /// the new one.
+    fn process_cgroups(&self) -> pm2_supervisor::ProcessCgroups {
         let generation = NEXT_CGROUP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        pm2_supervisor::cgroup::InstanceCgroup::for_instance(&format!(
-            "{}-{generation}",
-            self.info.unique_id
-        ))
+        let l = &self.info.spec.limits;
+        let limits = pm2_supervisor::Limits {
+            memory: l.memory,
+            cpu_millis: l.cpu_millis,
+            pids: l.pids,
+        };
+        pm2_supervisor::ProcessCgroups::create(
+            &format!("{}-{generation}", self.info.unique_id),
+            &limits,
+        )
     }
 
     /// What the child inherits: the app's `listen` sockets at fds 3.. (with the systemd
@@ -258,7 +266,7 @@ impl Instance {
             env,
             pre_exec: None,
             credentials: run_as.map(|r| r.credentials),
-            cgroup_procs: None,
+            cgroup_procs: vec![],
         })
     }
 }

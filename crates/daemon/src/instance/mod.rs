@@ -33,6 +33,7 @@
 
 mod actor;
 mod axm;
+mod containment;
 mod control;
 pub(crate) mod credentials;
 mod drive;

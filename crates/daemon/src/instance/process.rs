@@ -17,9 +17,9 @@ pub(super) struct Running {
     pub link: Option<WorkerLink>,
     /// The write end of its stdin (`pm2 send`, `pm2 attach`).
     pub stdin: Option<tokio::process::ChildStdin>,
-    /// Its cgroup (whole-tree tracking): held only for its lifetime, it is removed (when
-    /// empty) once this process is gone.
-    pub _cgroup: Option<pm2_supervisor::cgroup::InstanceCgroup>,
+    /// Its cgroups (whole-tree tracking, resource limits): held only for its lifetime,
+    /// they are removed (when empty) once this process is gone.
+    pub cgroups: pm2_supervisor::ProcessCgroups,
 }
 
 /// PM2 reports `code || 0` and the signal name separately.
