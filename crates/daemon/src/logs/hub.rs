@@ -155,6 +155,12 @@ impl LogHub {
         }
     }
 
+    /// Whether any reader is registered: while none is, a relay may move an app's output
+    /// to its file without ever seeing it.
+    pub fn has_readers(&self) -> bool {
+        self.count.load(Ordering::Relaxed) > 0
+    }
+
     /// Publishes the event built by `make`, which runs only when someone is listening (the
     /// relay's hot path then costs one atomic load).
     pub fn publish_with(&self, make: impl FnOnce() -> LogEvent) {
