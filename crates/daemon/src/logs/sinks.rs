@@ -124,7 +124,11 @@ fn open_for_append(path: &str) -> io::Result<Open> {
     if let Some(dir) = Path::new(path).parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let file = OpenOptions::new().create(true).write(true).open(path)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(path)?;
     let regular = file.metadata()?.is_file();
     Ok(Open { file, regular })
 }
