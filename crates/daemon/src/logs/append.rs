@@ -6,8 +6,8 @@
 //! - [`splice_to_end`]: straight from an app's pipe, no copy through the daemon. `splice`
 //!   takes an explicit offset, so the end is read first (`fstat`): a file truncated or
 //!   replaced under the daemon (logrotate's copytruncate) is written from its new end, as
-//!   `O_APPEND` would; a truncation landing between the `fstat` and the write would leave a
-//!   hole of NULs before the chunk, so [`close_hole_before`] moves the chunk down into it.
+//!   `O_APPEND` would; a cut to 0 landing between the `fstat` and the write would leave
+//!   NULs (a hole) before the chunk, so [`close_hole_before`] moves the chunk down to 0.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -72,28 +72,43 @@ pub fn splice_to_end(pipe: BorrowedFd<'_>, file: BorrowedFd<'_>, max: usize) -> 
     Ok(n)
 }
 
-/// After `len` bytes were written at `at`: when the file was truncated just before (its
-/// bytes below `at` now end in a hole reaching exactly `at`), moves those bytes down to the
-/// hole's start and cuts the file after them, so the file reads as if appended to.
+/// After `len` bytes were written at `at`: when the file had been cut to 0 just before
+/// (everything below `at` reads as NULs), moves those bytes to 0 and cuts the file after
+/// them, so the file reads as if appended to. Costs one 1-byte read per chunk when nothing
+/// happened (the byte before the chunk is the end of the previous one, not a NUL).
 fn close_hole_before(file: BorrowedFd<'_>, at: u64, len: usize) -> io::Result<()> {
-    let fd = file.as_raw_fd();
-    // SAFETY: lseek only reads the descriptor's extents (a file system without holes
-    // reports none: the end of the file).
-    let hole = unsafe { libc::lseek(fd, 0, libc::SEEK_HOLE) };
-    if hole < 0 || hole as u64 >= at {
-        return Ok(());
-    }
-    // SAFETY: as above. Only a hole running up to the chunk is one this write made.
-    let data = unsafe { libc::lseek(fd, hole, libc::SEEK_DATA) };
-    if data < 0 || data as u64 != at {
+    let mut last = [0u8; 1];
+    let read = nix::sys::uio::pread(file, &mut last, at as libc::off_t - 1);
+    if read.map_err(io::Error::from)? != 1 || last[0] != 0 || !zeros_below(file, at)? {
         return Ok(());
     }
     let mut chunk = vec![0u8; len];
-    let read =
-        nix::sys::uio::pread(file, &mut chunk, at as libc::off_t).map_err(io::Error::from)?;
-    chunk.truncate(read);
-    nix::sys::uio::pwrite(file, &chunk, hole).map_err(io::Error::from)?;
-    nix::unistd::ftruncate(file, hole + read as libc::off_t).map_err(io::Error::from)?;
-    tracing::debug!("log file truncated during a write: {read} bytes moved from {at} to {hole}");
+    let got = nix::sys::uio::pread(file, &mut chunk, at as libc::off_t).map_err(io::Error::from)?;
+    chunk.truncate(got);
+    nix::sys::uio::pwrite(file, &chunk, 0).map_err(io::Error::from)?;
+    nix::unistd::ftruncate(file, got as libc::off_t).map_err(io::Error::from)?;
+    tracing::debug!("log file cut during a write: {got} bytes moved from {at} to 0");
     Ok(())
 }
+
+/// Whether the file holds nothing but NULs below `at`: no data block before the one
+/// holding `at` (`SEEK_DATA`; a file system that cannot tell reports data at 0), and that
+/// block's bytes below `at` all NUL.
+fn zeros_below(file: BorrowedFd<'_>, at: u64) -> io::Result<bool> {
+    let stat = nix::sys::stat::fstat(file).map_err(io::Error::from)?;
+    let block = (stat.st_blksize as u64).max(512);
+    let tail = at / block * block;
+    // SAFETY: lseek only reads the descriptor's extents.
+    let data = unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_DATA) };
+    if data < 0 || (data as u64) < tail {
+        return Ok(false);
+    }
+    let mut below = vec![0u8; (at - tail) as usize];
+    let got =
+        nix::sys::uio::pread(file, &mut below, tail as libc::off_t).map_err(io::Error::from)?;
+    Ok(got == below.len() && below.iter().all(|b| *b == 0))
+}
+
+#[cfg(test)]
+#[path = "append_tests.rs"]
+mod tests;

@@ -155,10 +155,15 @@ impl LogHub {
         }
     }
 
-    /// Whether any reader is registered: while none is, a relay may move an app's output
-    /// to its file without ever seeing it.
-    pub fn has_readers(&self) -> bool {
+    /// Whether a reader wants the output of the instance `pm_id` of `name` in `namespace`:
+    /// while none does, its relay moves the output to the file without ever seeing it. One
+    /// atomic load while nobody reads any log.
+    pub fn wants_app(&self, pm_id: u32, name: &str, namespace: &str) -> bool {
         self.count.load(Ordering::Relaxed) > 0
+            && self
+                .lock()
+                .iter()
+                .any(|s| s.filter.wants_app(pm_id, name, namespace))
     }
 
     /// Publishes the event built by `make`, which runs only when someone is listening (the

@@ -3,13 +3,14 @@
 //! Each pipe is read by its own task until EOF, so a noisy stream can never block the other,
 //! and nothing the child wrote before exiting is lost.
 //!
-//! Two ways through: while nobody reads the app's output live and its lines go unchanged
+//! Two ways through: while no reader wants the app's output live and its lines go unchanged
 //! to exactly one file, the pipe is spliced into that file ([`LogSink::splice_from`]: the
-//! bytes never enter the daemon, the closest to a plain `> file`); otherwise (a reader
-//! subscribed, `--time`/`log_date_format`/`log_type: json`, a combined `log_file`,
-//! `/dev/null`, a FIFO or device as the log path, a failed splice) chunks are read, formatted,
-//! written and published. The choice is made again for every chunk, so a `pm2 logs`
-//! attaching to a spewing app sees its lines from the next chunk on.
+//! bytes never enter the daemon, the closest to a plain `> file`); otherwise (a reader of
+//! this app: `pm2 logs`, the bus, the dashboard; `--time`/`log_date_format`/`log_type:
+//! json`, which must see every line; a combined `log_file`; `/dev/null`; a FIFO or device
+//! as the log path; a failed splice) chunks are read, formatted, written and published.
+//! The choice is made again for every chunk, so a `pm2 logs` attaching to a spewing app
+//! sees its lines from the next chunk on, and the splicing resumes when it leaves.
 
 use super::dropped::Dropped;
 use super::hub::{LogEvent, LogHub, LogKind};
@@ -137,9 +138,10 @@ impl Relay {
         self.copy(pipe)
     }
 
-    /// The file to splice into now: only while nobody reads the output live.
+    /// The file to splice into now: only while no reader wants this app's output.
     fn splice_sink(&self) -> Option<Arc<LogSink>> {
-        if !self.can_splice || self.target.hub.has_readers() {
+        let t = &self.target;
+        if !self.can_splice || t.hub.wants_app(t.pm_id, &t.name, &t.namespace) {
             return None;
         }
         self.target.files.only_file(self.stream).cloned()
