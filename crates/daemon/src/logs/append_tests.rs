@@ -13,10 +13,11 @@ fn scratch(name: &str) -> PathBuf {
     dir.join("out.log")
 }
 
-/// The file opened as the sinks open it: writable, without O_APPEND.
+/// The file opened as the sinks open it: read-write, without O_APPEND.
 fn open(path: &PathBuf) -> File {
     OpenOptions::new()
         .create(true)
+        .read(true)
         .write(true)
         .truncate(false)
         .open(path)

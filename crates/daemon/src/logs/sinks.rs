@@ -119,16 +119,22 @@ impl LogSink {
     }
 }
 
-/// Opens (creating it and its folders) `path` for writing at its end, without `O_APPEND`.
+/// Opens (creating it and its folders) `path` for writing at its end, without `O_APPEND`;
+/// readable too where allowed, so a splice can check that nobody cut the file under it
+/// (see [`append::splice_to_end`]).
 fn open_for_append(path: &str) -> io::Result<Open> {
     if let Some(dir) = Path::new(path).parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let file = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .open(path)?;
+    let open = |read| {
+        OpenOptions::new()
+            .create(true)
+            .read(read)
+            .write(true)
+            .truncate(false)
+            .open(path)
+    };
+    let file = open(true).or_else(|_| open(false))?;
     let regular = file.metadata()?.is_file();
     Ok(Open { file, regular })
 }
