@@ -37,6 +37,7 @@ mod logs_disk_full;
 mod logs_gaps;
 mod logs_relay;
 mod logs_rotation;
+mod logs_splice;
 mod metrics_ipc;
 mod modules;
 mod modules_local;

@@ -198,10 +198,10 @@ impl Instance {
 
     fn start_relays(&self, child: &mut Child) -> Vec<tokio::task::JoinHandle<()>> {
         let mut relays = vec![];
-        if let Some(out) = child.stdout.take() {
+        if let Some(out) = child.stdout.take().and_then(|p| p.into_owned_fd().ok()) {
             relays.push(relay::spawn(out, self.relay.clone(), Stream::Out));
         }
-        if let Some(err) = child.stderr.take() {
+        if let Some(err) = child.stderr.take().and_then(|p| p.into_owned_fd().ok()) {
             relays.push(relay::spawn(err, self.relay.clone(), Stream::Err));
         }
         relays

@@ -37,12 +37,12 @@ impl Matcher {
         }
     }
 
-    fn matches(&self, pm_id: u32, e: &LogEvent) -> bool {
+    fn matches(&self, pm_id: u32, name: &str, namespace: &str) -> bool {
         match self {
             Matcher::All => true,
             Matcher::Id(id) => *id == pm_id,
-            Matcher::Name(n) => **n == *e.name || **n == *e.namespace,
-            Matcher::Regex(re) => re.as_ref().is_some_and(|r| r.is_match(&e.name)),
+            Matcher::Name(n) => n == name || n == namespace,
+            Matcher::Regex(re) => re.as_ref().is_some_and(|r| r.is_match(name)),
         }
     }
 }
@@ -65,6 +65,15 @@ impl CompiledFilter {
         let Some(pm_id) = e.pm_id else {
             return self.daemon;
         };
-        self.targets.is_empty() || self.targets.iter().any(|t| t.matches(pm_id, e))
+        self.wants_app(pm_id, &e.name, &e.namespace)
+    }
+
+    /// Whether the output of the instance `pm_id` of `name` in `namespace` is wanted.
+    pub(crate) fn wants_app(&self, pm_id: u32, name: &str, namespace: &str) -> bool {
+        self.targets.is_empty()
+            || self
+                .targets
+                .iter()
+                .any(|t| t.matches(pm_id, name, namespace))
     }
 }

@@ -155,6 +155,17 @@ impl LogHub {
         }
     }
 
+    /// Whether a reader wants the output of the instance `pm_id` of `name` in `namespace`:
+    /// while none does, its relay moves the output to the file without ever seeing it. One
+    /// atomic load while nobody reads any log.
+    pub fn wants_app(&self, pm_id: u32, name: &str, namespace: &str) -> bool {
+        self.count.load(Ordering::Relaxed) > 0
+            && self
+                .lock()
+                .iter()
+                .any(|s| s.filter.wants_app(pm_id, name, namespace))
+    }
+
     /// Publishes the event built by `make`, which runs only when someone is listening (the
     /// relay's hot path then costs one atomic load).
     pub fn publish_with(&self, make: impl FnOnce() -> LogEvent) {

@@ -2,12 +2,15 @@
 //! own `pm2.log`.
 //!
 //! - [`sinks`]: an instance's open log files, swappable under writers (reopen, rotation);
-//! - [`relay`]: the task per pipe that copies a child's output into its files and the hub;
+//! - [`relay`]: the task per pipe that moves a child's output into its files and the hub
+//!   (spliced while nobody reads it live, copied otherwise);
+//! - [`append`]: appending to a file opened without `O_APPEND` (which `splice` needs);
 //! - [`line_format`]: what happens to each line on its way (raw, dated, PM2's JSON lines);
 //! - [`hub`]: fan-out of chunks and process events to live readers, never blocking a writer;
 //! - [`daemon_log`]: `pm2.log`, the daemon's tracing output in PM2's line format;
 //! - [`rotation`]: the built-in `pm2-logrotate` (policy, and the task that applies it).
 
+pub(crate) mod append;
 pub(crate) mod daemon_log;
 pub(crate) mod dropped;
 pub(crate) mod event;

@@ -2,14 +2,26 @@
 //!
 //! Each pipe is read by its own task until EOF, so a noisy stream can never block the other,
 //! and nothing the child wrote before exiting is lost.
+//!
+//! Two ways through: while no reader wants the app's output live and its lines go unchanged
+//! to exactly one file, the pipe is spliced into that file ([`LogSink::splice_from`]: the
+//! bytes never enter the daemon, the closest to a plain `> file`); otherwise (a reader of
+//! this app: `pm2 logs`, the bus, the dashboard; `--time`/`log_date_format`/`log_type:
+//! json`, which must see every line; a combined `log_file`; `/dev/null`; a FIFO or device
+//! as the log path; a failed splice) chunks are read, formatted, written and published.
+//! The choice is made again for every chunk, so a `pm2 logs` attaching to a spewing app
+//! sees its lines from the next chunk on, and the splicing resumes when it leaves.
 
 use super::dropped::Dropped;
 use super::hub::{LogEvent, LogHub, LogKind};
 use super::line_format::{LineFormat, LineFormatter};
-use super::sinks::{LogFiles, ShortWrite, Stream};
+use super::sinks::{LogFiles, LogSink, ShortWrite, Stream};
 use pm2_home::now_ms;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::task::JoinHandle;
 
 /// Who a relay writes for: the files and the live readers.
@@ -29,39 +41,158 @@ pub struct RelayTarget {
     pub format: LineFormat,
 }
 
-/// Copies `pipe` into the instance's files and to live readers until EOF. Write failures
-/// (disk full) drop the chunk, keep the pipe drained so the app never blocks, and are
-/// reported in `pm2.log` with how much was dropped.
-pub fn spawn<R>(mut pipe: R, target: RelayTarget, stream: Stream) -> JoinHandle<()>
-where
-    R: AsyncRead + Unpin + Send + 'static,
-{
+/// Copies `pipe` (the daemon's end of a child's stdout or stderr) into the instance's files
+/// and to live readers until EOF. Write failures (disk full) drop the chunk, keep the pipe
+/// drained so the app never blocks, and are reported in `pm2.log` with how much was dropped.
+pub fn spawn(pipe: OwnedFd, target: RelayTarget, stream: Stream) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut buf = vec![0u8; MIN_READ];
-        let mut dropped = Dropped::default();
         let label = format!("{}:{}", target.name, target.pm_id);
+        // SAFETY: the AsyncFd owns the OwnedFd, and nothing else closes or replaces the
+        // descriptor while it is registered.
+        let watch = |fd| unsafe {
+            AsyncFd::register_with_interest(fd, Interest::READABLE).map_err(|e| e.into_parts().1)
+        };
+        let pipe = match nonblocking(pipe).and_then(watch) {
+            Ok(pipe) => pipe,
+            Err(e) => {
+                tracing::warn!("App [{label}] cannot relay its output: {e}");
+                return;
+            }
+        };
+        let mut relay = Relay::new(target, stream, label);
+        loop {
+            let Ok(mut ready) = pipe.readable().await else {
+                break;
+            };
+            match ready.try_io(|fd| relay.step(fd.as_fd())) {
+                Ok(Ok(true)) | Err(_) => {}
+                Ok(Ok(false)) | Ok(Err(_)) => break,
+            }
+        }
+        relay.finish();
+    })
+}
+
+/// The daemon's end of a pipe in non-blocking mode (tokio hands it over blocking).
+fn nonblocking(pipe: OwnedFd) -> io::Result<OwnedFd> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let flags = OFlag::from_bits_truncate(fcntl(&pipe, FcntlArg::F_GETFL)?);
+    fcntl(&pipe, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+    Ok(pipe)
+}
+
+/// Most bytes one splice moves: the pipe's whole capacity (see the supervisor's spawn).
+const SPLICE_MAX: usize = 1 << 20;
+
+/// One pipe's relay state.
+struct Relay {
+    target: RelayTarget,
+    stream: Stream,
+    kind: LogKind,
+    label: String,
+    formatter: LineFormatter,
+    buf: Vec<u8>,
+    dropped: Dropped,
+    /// Splicing is possible for this pipe: raw lines to one regular file, and no splice
+    /// refused so far.
+    can_splice: bool,
+}
+
+impl Relay {
+    fn new(target: RelayTarget, stream: Stream, label: String) -> Relay {
         let (kind, line_stream) = match stream {
             Stream::Out => (LogKind::Out, pm2_logfmt::Stream::Out),
             Stream::Err => (LogKind::Err, pm2_logfmt::Stream::Err),
         };
-        let mut formatter = LineFormatter::new(target.format.clone(), line_stream);
-        loop {
-            let n = match pipe.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            let chunk = &buf[..n];
-            let formatted = formatter.apply(chunk);
-            write_counting(&target.files, stream, &formatted, &label, &mut dropped);
-            target.hub.publish_with(|| target.event(kind, chunk));
-            resize_for(&mut buf, n);
+        let can_splice =
+            matches!(target.format, LineFormat::Raw) && target.files.only_file(stream).is_some();
+        Relay {
+            formatter: LineFormatter::new(target.format.clone(), line_stream),
+            target,
+            stream,
+            kind,
+            label,
+            buf: vec![0u8; MIN_READ],
+            dropped: Dropped::default(),
+            can_splice,
         }
-        let rest = formatter.finish();
-        write_counting(&target.files, stream, &rest, &label, &mut dropped);
-        if dropped.bytes > 0 {
-            tracing::warn!("App [{label}] {dropped} of output were dropped");
+    }
+
+    /// Moves the next chunk; `Ok(false)` at EOF; `WouldBlock` when the pipe is empty.
+    fn step(&mut self, pipe: BorrowedFd<'_>) -> io::Result<bool> {
+        if let Some(sink) = self.splice_sink() {
+            match sink.splice_from(pipe, SPLICE_MAX) {
+                Ok(0) => return Ok(false),
+                Ok(_) => {
+                    self.written();
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(e),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(true),
+                Err(e) if refused(&e) => self.can_splice = false,
+                // Disk full or an I/O error: the bytes are still in the pipe; the copy
+                // below drops and counts them.
+                Err(_) => {}
+            }
         }
-    })
+        self.copy(pipe)
+    }
+
+    /// The file to splice into now: only while no reader wants this app's output.
+    fn splice_sink(&self) -> Option<Arc<LogSink>> {
+        let t = &self.target;
+        if !self.can_splice || t.hub.wants_app(t.pm_id, &t.name, &t.namespace) {
+            return None;
+        }
+        self.target.files.only_file(self.stream).cloned()
+    }
+
+    /// Reads a chunk, writes it formatted and publishes it.
+    fn copy(&mut self, pipe: BorrowedFd<'_>) -> io::Result<bool> {
+        let n = loop {
+            match nix::unistd::read(pipe, &mut self.buf) {
+                Ok(n) => break n,
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if n == 0 {
+            return Ok(false);
+        }
+        let chunk = &self.buf[..n];
+        let formatted = self.formatter.apply(chunk);
+        let (files, stream) = (&self.target.files, self.stream);
+        write_counting(files, stream, &formatted, &self.label, &mut self.dropped);
+        let (target, kind) = (&self.target, self.kind);
+        target.hub.publish_with(|| target.event(kind, chunk));
+        resize_for(&mut self.buf, n);
+        Ok(true)
+    }
+
+    /// A chunk reached the file whole.
+    fn written(&mut self) {
+        written(&self.label, &mut self.dropped);
+    }
+
+    /// The end of the stream: what the formatter held, and the final loss report.
+    fn finish(mut self) {
+        let rest = self.formatter.finish();
+        let (files, stream) = (&self.target.files, self.stream);
+        write_counting(files, stream, &rest, &self.label, &mut self.dropped);
+        if self.dropped.bytes > 0 {
+            tracing::warn!(
+                "App [{}] {} of output were dropped",
+                self.label,
+                self.dropped
+            );
+        }
+    }
+}
+
+/// A splice the file will never take (a file system or file type without splice).
+fn refused(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::Unsupported
+        || matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ESPIPE))
 }
 
 /// Smallest read buffer: what an idle or quiet app costs the daemon per stream.
@@ -99,13 +230,17 @@ fn write_counting(
             }
             dropped.lose(bytes, written);
         }
-        Ok(()) if dropped.bytes > 0 => {
-            tracing::warn!("App [{label}] log writes resumed; {dropped} were dropped");
-            *dropped = Dropped::default();
-        }
-        Ok(()) => {
-            dropped.torn = false;
-        }
+        Ok(()) => written(label, dropped),
+    }
+}
+
+/// A chunk reached the files whole: the end of a loss, said once in pm2.log.
+fn written(label: &str, dropped: &mut Dropped) {
+    if dropped.bytes > 0 {
+        tracing::warn!("App [{label}] log writes resumed; {dropped} were dropped");
+        *dropped = Dropped::default();
+    } else {
+        dropped.torn = false;
     }
 }
 

@@ -1,43 +1,69 @@
 //! An instance's log files (out, err, combined), open for the life of the instance.
 //!
-//! Files are opened in append mode when the instance is created and kept across restarts;
-//! the daemon owns the descriptors, so `reloadLogs` and rotation swap them without a
-//! copy-truncate window.
+//! One [`LogSink`] per path, shared by every stream and instance writing there (merged
+//! logs, `out_file == error_file`): the daemon is the only writer of the file, so one lock
+//! orders every chunk, whole. The descriptor is opened without `O_APPEND`, which
+//! `splice(2)` refuses, and [`super::append`] keeps `O_APPEND`'s behaviour (an atomic append
+//! for copied chunks; the end read before each splice). The daemon owns the descriptors,
+//! so `reloadLogs` and rotation swap them without a copy-truncate window.
 
+use super::append;
 use pm2_proto::InstancePaths;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// One log file whose descriptor can be swapped (reopen, rotation) while relays write to it.
 pub struct LogSink {
     path: String,
-    file: Mutex<File>,
+    file: Mutex<Open>,
+}
+
+/// The descriptor in use, and whether pipes can be spliced into it (a regular file; a
+/// FIFO or a device given as a log path gets copies).
+struct Open {
+    file: File,
+    regular: bool,
+}
+
+/// Every sink alive, by path: a second instance or stream naming the path gets the same one.
+fn pool() -> &'static Mutex<HashMap<String, Weak<LogSink>>> {
+    static POOL: OnceLock<Mutex<HashMap<String, Weak<LogSink>>>> = OnceLock::new();
+    POOL.get_or_init(Mutex::default)
 }
 
 impl LogSink {
+    /// The sink of `path`, shared with every other writer of it (`None` for `/dev/null`).
     fn open(path: &str) -> io::Result<Option<Arc<LogSink>>> {
         if path == "/dev/null" {
             return Ok(None);
         }
-        let file = open_append(path)?;
-        Ok(Some(Arc::new(LogSink {
+        let mut pool = pool().lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(sink) = pool.get(path).and_then(Weak::upgrade) {
+            return Ok(Some(sink));
+        }
+        let sink = Arc::new(LogSink {
             path: path.to_string(),
-            file: Mutex::new(file),
-        })))
+            file: Mutex::new(open_for_append(path)?),
+        });
+        pool.retain(|_, w| w.strong_count() > 0);
+        pool.insert(path.to_string(), Arc::downgrade(&sink));
+        Ok(Some(sink))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, File> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
         self.file.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Appends a chunk; on failure, says how much of it reached the file first.
     pub fn write(&self, chunk: &[u8]) -> Result<(), ShortWrite> {
-        let mut file = self.lock();
+        let open = self.lock();
         let mut written = 0;
         while written < chunk.len() {
-            match file.write(&chunk[written..]) {
+            match append::append(open.file.as_fd(), &chunk[written..]) {
                 Ok(0) => {
                     let error = io::Error::from(io::ErrorKind::WriteZero);
                     return Err(ShortWrite { written, error });
@@ -50,24 +76,35 @@ impl LogSink {
         Ok(())
     }
 
+    /// Moves what `pipe` holds (up to `max` bytes) to the end of the file, under the lock
+    /// that orders every writer of the path. `Unsupported` when the file cannot take a
+    /// splice; otherwise as [`append::splice_to_end`].
+    pub fn splice_from(&self, pipe: BorrowedFd<'_>, max: usize) -> io::Result<usize> {
+        let open = self.lock();
+        if !open.regular {
+            return Err(io::ErrorKind::Unsupported.into());
+        }
+        append::splice_to_end(pipe, open.file.as_fd(), max)
+    }
+
     /// Reopens the path (after an external rotation, or `reloadLogs`).
     pub fn reopen(&self) -> io::Result<()> {
-        let fresh = open_append(&self.path)?;
+        let fresh = open_for_append(&self.path)?;
         *self.lock() = fresh;
         Ok(())
     }
 
     /// Truncates the file (`pm2 flush`).
     pub fn truncate(&self) -> io::Result<()> {
-        self.lock().set_len(0)
+        self.lock().file.set_len(0)
     }
 
     /// Renames the live file to `to` and reopens a fresh one at the same path, under the
     /// lock, so no write lands between the two and none is lost or duplicated.
     pub fn rotate_to(&self, to: &Path) -> io::Result<()> {
-        let mut file = self.lock();
+        let mut open = self.lock();
         std::fs::rename(&self.path, to)?;
-        *file = open_append(&self.path)?;
+        *open = open_for_append(&self.path)?;
         Ok(())
     }
 
@@ -78,15 +115,28 @@ impl LogSink {
 
     /// Current size in bytes (0 when it cannot be read).
     pub fn len(&self) -> u64 {
-        self.lock().metadata().map(|m| m.len()).unwrap_or(0)
+        self.lock().file.metadata().map(|m| m.len()).unwrap_or(0)
     }
 }
 
-fn open_append(path: &str) -> io::Result<File> {
+/// Opens (creating it and its folders) `path` for writing at its end, without `O_APPEND`;
+/// readable too where allowed, so a splice can check that nobody cut the file under it
+/// (see [`append::splice_to_end`]).
+fn open_for_append(path: &str) -> io::Result<Open> {
     if let Some(dir) = Path::new(path).parent() {
         std::fs::create_dir_all(dir)?;
     }
-    OpenOptions::new().create(true).append(true).open(path)
+    let open = |read| {
+        OpenOptions::new()
+            .create(true)
+            .read(read)
+            .write(true)
+            .truncate(false)
+            .open(path)
+    };
+    let file = open(true).or_else(|_| open(false))?;
+    let regular = file.metadata()?.is_file();
+    Ok(Open { file, regular })
 }
 
 /// A chunk that did not reach a file whole (disk full): its first `written` bytes did.
@@ -148,6 +198,16 @@ impl LogFiles {
             }
         }
         all
+    }
+
+    /// The one file `stream` goes to, when it goes to exactly one (no combined log, not
+    /// `/dev/null`): the relay can then splice the pipe into it.
+    pub fn only_file(&self, stream: Stream) -> Option<&Arc<LogSink>> {
+        let primary = match stream {
+            Stream::Out => &self.out,
+            Stream::Err => &self.err,
+        };
+        primary.as_ref().filter(|_| self.combined.is_none())
     }
 
     /// Appends a chunk of `stream` to its file and to the combined one (each gets its try);
