@@ -2,10 +2,19 @@
 //! environment a child process receives.
 //!
 //! Key order follows what PM2 7 prints (`serde_json` keeps insertion order here), because
-//! scripts and dashboards diff and grep this output.
+//! scripts and dashboards diff and grep this output. `pm2_env` is built once as an
+//! [`object::Pm2Env`] of references into the instance; [`pm2_env`] turns it into a map,
+//! [`write_jlist`] writes it straight to bytes (every environment shared by several
+//! instances encoded once), with the same bytes as `serde_json` gives for [`jlist`].
+
+mod object;
+mod writer;
 
 use crate::model::{CombinedLog, ProcessInfo};
+use object::{Object, Pm2Env, Val};
 use serde_json::{json, Map, Value};
+pub use writer::write_jlist;
+use writer::EncodedEnv;
 
 /// One element of `pm2 jlist`: `{pid, name, pm2_env, pm_id, monit}`.
 pub fn jlist_entry(p: &ProcessInfo) -> Value {
@@ -29,229 +38,237 @@ pub fn jlist(processes: &[ProcessInfo]) -> Value {
 }
 
 /// The app's `env` object as PM2 stores it: the launch environment plus `PM2_HOME` and
-/// `unique_id`.
-fn env_object(p: &ProcessInfo) -> Map<String, Value> {
-    let mut env: Map<String, Value> = p
-        .spec
-        .env
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    env.insert("PM2_HOME".into(), json!(p.pm2_home));
-    env.insert("unique_id".into(), json!(p.unique_id));
+/// `unique_id` (and the `increment_var`), from its encoding when there is one.
+fn env_object<'a>(p: &'a ProcessInfo, encoded: Option<&'a EncodedEnv>) -> Object<'a> {
+    let mut env = Object::with_capacity(p.spec.env.len() + 3);
+    match encoded {
+        Some(e) => e.each(|k, raw| env.insert(k, Val::Raw(raw))),
+        None => p.spec.env.iter().for_each(|(k, v)| env.insert(k, Val::Str(v))),
+    }
+    env.insert("PM2_HOME", Val::Str(&p.pm2_home));
+    env.insert("unique_id", Val::Str(&p.unique_id));
     if let (Some(var), Some(value)) = (&p.spec.increment_var, p.increment_value) {
-        env.insert(var.clone(), json!(value));
+        env.put(var, json!(value));
     }
     env
 }
 
-/// The env pm2_env shows: PM2 always merges `<name>` (the app's settings, `{}` without
-/// any) into it; an object, so the child never sees it (only the shown copy has it).
-fn shown_env(name: &str, env: &Map<String, Value>) -> Map<String, Value> {
-    let mut shown = env.clone();
-    shown.entry(name.to_string()).or_insert_with(|| json!({}));
-    shown
-}
-
 /// The pm2_env object, in PM2's key order.
 pub fn pm2_env(p: &ProcessInfo) -> Map<String, Value> {
+    build(p, None).to_map()
+}
+
+/// The pm2_env object as references into `p` (and into the encoding of its environment).
+fn build<'a>(p: &'a ProcessInfo, encoded: Option<&'a EncodedEnv>) -> Pm2Env<'a> {
     let s = &p.spec;
-    let mut m = Map::new();
-    let mut put = |k: &str, v: Value| {
-        m.insert(k.to_string(), v);
-    };
-    let env = env_object(p);
-    put("name", json!(s.name));
-    put("filter_env", json!([]));
-    put("namespace", json!(s.namespace));
-    put("env", Value::Object(shown_env(&s.name, &env)));
-    put("merge_logs", json!(s.merge_logs));
-    put("vizion", json!(true));
-    put("autostart", json!(s.autostart));
-    put("autorestart", json!(s.autorestart));
+    let env = env_object(p, encoded);
+    let mut m = Object::with_capacity(env.entries().len() + 64);
+    m.put("name", json!(s.name));
+    m.put("filter_env", json!([]));
+    m.put("namespace", json!(s.namespace));
+    // PM2 always merges `<name>` (the app's settings, `{}` without any) into the env it
+    // shows; an object, so the child never sees it (only the shown copy has it).
+    m.insert("env", Val::Env);
+    m.put("merge_logs", json!(s.merge_logs));
+    m.put("vizion", json!(true));
+    m.put("autostart", json!(s.autostart));
+    m.put("autorestart", json!(s.autorestart));
     if s.watch && !s.watch_paths.is_empty() {
-        put("watch", json!(s.watch_paths));
+        m.put("watch", json!(s.watch_paths));
     } else {
-        put("watch", json!(s.watch));
+        m.put("watch", json!(s.watch));
     }
-    put("instance_var", json!(s.instance_var));
-    put("pmx", json!(s.automation));
-    put("automation", json!(s.automation));
+    m.put("instance_var", json!(s.instance_var));
+    m.put("pmx", json!(s.automation));
+    m.put("automation", json!(s.automation));
     if s.source_map_support {
-        put("source_map_support", json!(true));
+        m.put("source_map_support", json!(true));
     }
     if s.disable_source_map_support {
-        put("disable_source_map_support", json!(true));
+        m.put("disable_source_map_support", json!(true));
     }
-    put("treekill", json!(s.treekill));
-    put("username", json!(s.username));
+    m.put("treekill", json!(s.treekill));
+    m.put("username", json!(s.username));
     for (key, account) in [("uid", &s.uid), ("gid", &s.gid)] {
         if let Some(a) = account {
-            put(
+            m.put(
                 key,
                 a.parse::<u32>().map_or_else(|_| json!(a), |id| json!(id)),
             );
         }
     }
-    put("windowsHide", json!(true));
-    put("kill_retry_time", json!(100));
-    put("node_args", json!(s.interpreter_args));
-    if !s.args.is_empty() {
-        put("args", json!(s.args));
-    }
-    put("pm_exec_path", json!(s.script));
-    put("pm_cwd", json!(s.cwd));
-    put("exec_interpreter", json!(s.interpreter));
-    put("exec_mode", json!(s.exec_mode.as_str()));
-    put("instances", json!(s.instances));
+    put_launch(&mut m, p);
     put_optional_config(&mut m, p);
     put_paths_and_instance(&mut m, p);
-    for (k, v) in env {
-        if !m.contains_key(&k) {
-            m.insert(k, v);
+    for (k, v) in env.entries() {
+        if !m.contains(k) {
+            m.insert(k, v.clone());
         }
     }
     put_runtime_state(&mut m, p);
-    m
+    put_own_keys(&mut m, p);
+    Pm2Env {
+        top: m,
+        env,
+        name: &s.name,
+    }
+}
+
+/// What runs and how.
+fn put_launch<'a>(m: &mut Object<'a>, p: &'a ProcessInfo) {
+    let s = &p.spec;
+    m.put("windowsHide", json!(true));
+    m.put("kill_retry_time", json!(100));
+    m.put("node_args", json!(s.interpreter_args));
+    if !s.args.is_empty() {
+        m.put("args", json!(s.args));
+    }
+    m.put("pm_exec_path", json!(s.script));
+    m.put("pm_cwd", json!(s.cwd));
+    m.put("exec_interpreter", json!(s.interpreter));
+    m.put("exec_mode", json!(s.exec_mode.as_str()));
+    m.put("instances", json!(s.instances));
 }
 
 /// The log and pid paths, then the instance's own variables (`NODE_APP_INSTANCE` or its
 /// `instance_var`, and `increment_var`), in PM2's order.
-fn put_paths_and_instance(m: &mut Map<String, Value>, p: &ProcessInfo) {
+fn put_paths_and_instance<'a>(m: &mut Object<'a>, p: &'a ProcessInfo) {
     let s = &p.spec;
-    let mut put = |k: &str, v: Value| {
-        m.insert(k.to_string(), v);
-    };
-    put("pm_out_log_path", json!(p.paths.out));
-    put("pm_err_log_path", json!(p.paths.err));
+    m.put("pm_out_log_path", json!(p.paths.out));
+    m.put("pm_err_log_path", json!(p.paths.err));
     if let Some(c) = &p.paths.combined {
-        put("pm_log_path", json!(c));
+        m.put("pm_log_path", json!(c));
     }
-    put("pm_pid_path", json!(p.paths.pid));
-    put("km_link", json!(false));
-    put("vizion_running", json!(p.vizion_running));
-    put(&s.instance_var, json!(p.instance_index));
+    m.put("pm_pid_path", json!(p.paths.pid));
+    m.put("km_link", json!(false));
+    m.put("vizion_running", json!(p.vizion_running));
+    m.put(&s.instance_var, json!(p.instance_index));
     if let (Some(var), Some(value)) = (&s.increment_var, p.increment_value) {
-        put("increment_var", json!(var));
-        put(var, json!(value));
+        m.put("increment_var", json!(var));
+        m.put(var, json!(value));
     }
 }
 
 /// Options PM2 only writes into pm2_env when they were set.
-fn put_optional_config(m: &mut Map<String, Value>, p: &ProcessInfo) {
+fn put_optional_config(m: &mut Object<'_>, p: &ProcessInfo) {
     let s = &p.spec;
     if let Some(k) = s.kill_timeout {
-        m.insert("kill_timeout".into(), json!(k));
+        m.put("kill_timeout", json!(k));
     }
     if !s.stop_exit_codes.is_empty() {
-        m.insert("stop_exit_codes".into(), json!(s.stop_exit_codes));
+        m.put("stop_exit_codes", json!(s.stop_exit_codes));
     }
     if let Some(d) = s.restart_delay {
-        m.insert("restart_delay".into(), json!(d));
+        m.put("restart_delay", json!(d));
     }
     if let Some(d) = s.exp_backoff_restart_delay {
-        m.insert("exp_backoff_restart_delay".into(), json!(d));
+        m.put("exp_backoff_restart_delay", json!(d));
     }
     if s.min_uptime != 1000 {
-        m.insert("min_uptime".into(), json!(s.min_uptime));
+        m.put("min_uptime", json!(s.min_uptime));
     }
     if s.max_restarts != 16 {
-        m.insert("max_restarts".into(), json!(s.max_restarts));
+        m.put("max_restarts", json!(s.max_restarts));
     }
     if let Some(f) = &s.log_date_format {
-        m.insert("log_date_format".into(), json!(f));
+        m.put("log_date_format", json!(f));
     }
     if let Some(t) = &s.log_type {
-        m.insert("log_type".into(), json!(t));
+        m.put("log_type", json!(t));
     }
-    if s.disable_logs {
-        m.insert("disable_logs".into(), json!(true));
-    }
-    if s.wait_ready {
-        m.insert("wait_ready".into(), json!(true));
-    }
+    let flags = [
+        ("disable_logs", s.disable_logs),
+        ("wait_ready", s.wait_ready),
+    ];
+    put_flags(m, &flags);
     if let Some(t) = s.listen_timeout {
-        m.insert("listen_timeout".into(), json!(t));
+        m.put("listen_timeout", json!(t));
     }
-    if s.shutdown_with_message {
-        m.insert("shutdown_with_message".into(), json!(true));
-    }
-    if s.deep_monitoring {
-        m.insert("deep_monitoring".into(), json!(true));
-    }
-    if s.pmx_module {
-        m.insert("pmx_module".into(), json!(true));
-    }
+    let flags = [
+        ("shutdown_with_message", s.shutdown_with_message),
+        ("deep_monitoring", s.deep_monitoring),
+        ("pmx_module", s.pmx_module),
+    ];
+    put_flags(m, &flags);
     if !s.ignore_watch.is_empty() {
-        m.insert("ignore_watch".into(), json!(s.ignore_watch));
+        m.put("ignore_watch", json!(s.ignore_watch));
     }
     if let Some(d) = s.watch_delay {
-        m.insert("watch_delay".into(), json!(d));
+        m.put("watch_delay", json!(d));
     }
     if let Some(b) = s.max_memory_restart {
-        m.insert("max_memory_restart".into(), json!(b));
+        m.put("max_memory_restart", json!(b));
     }
     if let Some(c) = &s.cron_restart {
-        m.insert("cron_restart".into(), json!(c));
+        m.put("cron_restart", json!(c));
     }
     if let CombinedLog::Path(_) | CombinedLog::Default = s.log_file {
-        m.insert("log_file".into(), json!(p.paths.combined));
+        m.put("log_file", json!(p.paths.combined));
+    }
+}
+
+/// `true` for each flag that is set; nothing for the others.
+fn put_flags(m: &mut Object<'_>, flags: &[(&'static str, bool)]) {
+    for &(key, set) in flags {
+        if set {
+            m.put(key, json!(true));
+        }
     }
 }
 
 /// Fields that change as the instance lives.
-fn put_runtime_state(m: &mut Map<String, Value>, p: &ProcessInfo) {
-    let mut put = |k: &str, v: Value| {
-        m.insert(k.to_string(), v);
-    };
-    put("unique_id", json!(p.unique_id));
-    put("status", json!(p.status.as_str()));
-    put("pm_uptime", json!(p.pm_uptime));
-    put("axm_actions", json!(p.axm_actions));
-    put("axm_monitor", Value::Object(p.axm_monitor.clone()));
-    put("axm_options", Value::Object(p.axm_options.clone()));
-    put("axm_dynamic", json!({}));
-    put("created_at", json!(p.created_at));
-    put("pm_id", json!(p.pm_id));
-    put("restart_time", json!(p.restart_time));
-    put("unstable_restarts", json!(p.unstable_restarts));
+fn put_runtime_state(m: &mut Object<'_>, p: &ProcessInfo) {
+    m.put("unique_id", json!(p.unique_id));
+    m.put("status", json!(p.status.as_str()));
+    m.put("pm_uptime", json!(p.pm_uptime));
+    m.put("axm_actions", json!(p.axm_actions));
+    m.put("axm_monitor", Value::Object(p.axm_monitor.clone()));
+    m.put("axm_options", Value::Object(p.axm_options.clone()));
+    m.put("axm_dynamic", json!({}));
+    m.put("created_at", json!(p.created_at));
+    m.put("pm_id", json!(p.pm_id));
+    m.put("restart_time", json!(p.restart_time));
+    m.put("unstable_restarts", json!(p.unstable_restarts));
     if let Some(d) = p.prev_restart_delay {
-        put("prev_restart_delay", json!(d));
+        m.put("prev_restart_delay", json!(d));
     }
     if let Some(c) = p.exit_code {
-        put("exit_code", json!(c));
+        m.put("exit_code", json!(c));
     }
-    put("version", json!(p.spec.version.as_deref().unwrap_or("N/A")));
+    m.put("version", json!(p.spec.version.as_deref().unwrap_or("N/A")));
     if let Some(v) = &p.versioning {
-        put("versioning", v.clone());
+        m.put("versioning", v.clone());
     }
-    put("node_version", json!(p.spec.node_version));
+    m.put("node_version", json!(p.spec.node_version));
     // PM2 adds it to pm2_env on the first `monitor`/`unmonitor`, so it comes last.
     if let Some(monitored) = p.km_monitored {
-        put("_km_monitored", json!(monitored));
+        m.put("_km_monitored", json!(monitored));
     }
-    // pm2-rs's own keys (no PM2 key has these names): the health check, the dependencies
-    // and the `listen` sockets (kept by `pm2 save`), and the check's state.
+}
+
+/// pm2-rs's own keys (no PM2 key has these names): the health check, the dependencies
+/// and the `listen` sockets (kept by `pm2 save`), and the check's state.
+fn put_own_keys(m: &mut Object<'_>, p: &ProcessInfo) {
     if let Some(h) = &p.spec.health_check {
-        put("health_check", json!(h));
+        m.put("health_check", json!(h));
     }
     if !p.spec.depends_on.is_empty() {
-        put("depends_on", json!(p.spec.depends_on));
+        m.put("depends_on", json!(p.spec.depends_on));
     }
     if !p.spec.listen.is_empty() {
-        put("listen", json!(p.spec.listen));
+        m.put("listen", json!(p.spec.listen));
     }
     if p.spec.notify {
-        put("notify", json!(true));
+        m.put("notify", json!(true));
     }
     if let Some(ms) = p.spec.watchdog_ms {
-        put("watchdog_ms", json!(ms));
+        m.put("watchdog_ms", json!(ms));
     }
     if let Some(h) = &p.health {
-        put("health", json!(h));
+        m.put("health", json!(h));
     }
     if let Some(status) = &p.notify_status {
-        put("notify_status", json!(status));
+        m.put("notify_status", json!(status));
     }
 }
 
@@ -282,6 +299,12 @@ fn primitive_to_string(v: &Value) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+pub(crate) mod samples_tests;
+
+#[cfg(test)]
+mod golden_tests;
 
 #[cfg(test)]
 mod tests {
