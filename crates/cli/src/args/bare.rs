@@ -33,7 +33,16 @@ mod tests {
 
     #[test]
     fn each_word_alone_is_what_clap_makes_of_it() {
-        for word in ["list", "ls", "l", "ps", "status", "jlist", "prettylist", "ping"] {
+        for word in [
+            "list",
+            "ls",
+            "l",
+            "ps",
+            "status",
+            "jlist",
+            "prettylist",
+            "ping",
+        ] {
             let argv: Vec<OsString> = vec!["pm2".into(), word.into()];
             let ours = parse(&argv).expect("a bare command");
             let clap = Cli::try_parse_from(&argv).expect("clap parses it");

@@ -34,10 +34,7 @@ fn instances_sharing_one_environment_each_get_it_whole() {
     for p in &mut all {
         p.spec.env = shared.clone();
     }
-    assert_eq!(
-        written(&all),
-        serde_json::to_string(&jlist(&all)).unwrap()
-    );
+    assert_eq!(written(&all), serde_json::to_string(&jlist(&all)).unwrap());
 }
 
 fn word() -> impl Strategy<Value = String> {

@@ -5,6 +5,30 @@
 
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a over the key's bytes: the keys are a few bytes long, where SipHash's setup cost
+/// was a third of writing `jlist` (the keys are the app's own names, not a peer's input
+/// that could aim at collisions).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// One value of an [`Object`].
 #[derive(Clone)]
@@ -25,7 +49,7 @@ pub(crate) enum Val<'a> {
 #[derive(Default)]
 pub(crate) struct Object<'a> {
     entries: Vec<(&'a str, Val<'a>)>,
-    index: HashMap<&'a str, usize>,
+    index: HashMap<&'a str, usize, BuildHasherDefault<Fnv>>,
 }
 
 impl<'a> Object<'a> {
@@ -33,7 +57,7 @@ impl<'a> Object<'a> {
     pub(crate) fn with_capacity(n: usize) -> Self {
         Object {
             entries: Vec::with_capacity(n),
-            index: HashMap::with_capacity(n),
+            index: HashMap::with_capacity_and_hasher(n, Default::default()),
         }
     }
 

@@ -103,7 +103,8 @@ pub(crate) fn samples() -> Vec<ProcessInfo> {
     c.spec.kill_timeout = Some(3000);
     c.spec.version = Some("1.2.3".into());
     c.km_monitored = Some(true);
-    c.axm_monitor.insert("req/s".into(), serde_json::json!({"value": 3}));
+    c.axm_monitor
+        .insert("req/s".into(), serde_json::json!({"value": 3}));
     c.notify_status = Some("ready".into());
     out.push(c);
     let mut odd = base(4, "status", env(&[("PORT", "1"), ("status", "x")]));
