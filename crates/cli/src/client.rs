@@ -217,7 +217,7 @@ impl Client {
         let body = frame::read_bytes_blocking(&mut self.stream)
             .context("cannot read the daemon's reply")?
             .ok_or_else(|| anyhow!("the daemon closed the connection"))?;
-        let reply = pm2_proto::shared_list::decode_reply(&body)
+        let reply = pm2_proto::reply::decode_reply(&body)
             .map_err(frame::FrameError::from)
             .context("cannot read the daemon's reply")?;
         if reply.daemon_version != pm2_proto::VERSION && !self.warned {

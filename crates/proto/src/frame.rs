@@ -61,7 +61,7 @@ pub fn read_blocking<R: Read, T: DeserializeOwned>(r: &mut R) -> Result<Option<T
 }
 
 /// Reads one frame's body, undecoded, from a blocking reader: for a reader that picks its
-/// decoder from the bytes ([`crate::shared_list::decode_reply`]). `Ok(None)` on a clean EOF.
+/// decoder from the bytes ([`crate::reply::decode_reply`]). `Ok(None)` on a clean EOF.
 pub fn read_bytes_blocking<R: Read>(r: &mut R) -> Result<Option<Vec<u8>>, FrameError> {
     let mut header = [0u8; 4];
     match r.read_exact(&mut header) {

@@ -27,6 +27,7 @@ pub mod health;
 pub mod model;
 pub mod patch;
 pub mod pm2json;
+pub mod reply;
 pub mod request;
 pub mod shared_env;
 pub mod shared_list;
@@ -44,6 +45,17 @@ pub const PROTOCOL: u32 = 2;
 
 /// Version of this build, reported in handshakes, `pm2 --version` and `jlist`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+impl Envelope {
+    /// `request` from a client of this build, reading this build's [`PROTOCOL`].
+    pub fn new(request: Request) -> Envelope {
+        Envelope {
+            client_version: VERSION.to_string(),
+            protocol: PROTOCOL,
+            request,
+        }
+    }
+}
 
 /// File name of the daemon's control socket inside `PM2_HOME`.
 ///

@@ -17,17 +17,6 @@ pub struct Envelope {
     pub request: Request,
 }
 
-impl Envelope {
-    /// `request` from a client of this build, reading this build's [`crate::PROTOCOL`].
-    pub fn new(request: Request) -> Envelope {
-        Envelope {
-            client_version: crate::VERSION.to_string(),
-            protocol: crate::PROTOCOL,
-            request,
-        }
-    }
-}
-
 fn first_protocol() -> u32 {
     1
 }

@@ -2,7 +2,8 @@
 //! one shell share one environment in the daemon ([`crate::EnvPool`]); sending it once
 //! per instance made the list four times as large and the CLI decode it a hundred times.
 
-use crate::{ProcessInfo, SharedEnv};
+use crate::model::ProcessInfo;
+use crate::shared_env::SharedEnv;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -72,60 +73,6 @@ impl SharedList {
     }
 }
 
-/// `response` in the forms a client of protocol revision `protocol` reads.
-pub fn for_protocol(response: crate::Response, protocol: u32) -> crate::Response {
-    match response {
-        crate::Response::List { processes } if protocol >= 2 => {
-            crate::Response::SharedList(SharedList::new(processes))
-        }
-        other => other,
-    }
-}
-
-/// A reply holding a [`SharedList`], read as a plain struct: through [`crate::Reply`], serde
-/// first copies an internally tagged enum's whole content into a buffer of its own and
-/// then decodes that (every string of the list copied twice).
-#[derive(Deserialize)]
-struct SharedListReply {
-    daemon_version: String,
-    response: TaggedSharedList,
-}
-
-#[derive(Deserialize)]
-struct TaggedSharedList {
-    #[serde(rename = "type")]
-    kind: String,
-    envs: Vec<SharedEnv>,
-    env_of: Vec<u32>,
-    processes: Vec<ProcessInfo>,
-}
-
-/// What starts the body of a reply holding a [`SharedList`], as the daemon writes it.
-const SHARED_LIST_TAG: &[u8] = br#""response":{"type":"shared_list","#;
-
-/// Decodes a reply frame's body; a [`SharedList`] without serde's buffering of tagged
-/// enums when the bytes say that is what they hold.
-pub fn decode_reply(body: &[u8]) -> Result<crate::Reply, serde_json::Error> {
-    let head = &body[..body.len().min(256)];
-    if head.windows(SHARED_LIST_TAG.len()).any(|w| w == SHARED_LIST_TAG) {
-        if let Ok(fast) = serde_json::from_slice::<SharedListReply>(body) {
-            if fast.response.kind == "shared_list" {
-                let r = fast.response;
-                let list = SharedList {
-                    envs: r.envs,
-                    env_of: r.env_of,
-                    processes: r.processes,
-                };
-                return Ok(crate::Reply {
-                    daemon_version: fast.daemon_version,
-                    response: crate::Response::SharedList(list),
-                });
-            }
-        }
-    }
-    serde_json::from_slice(body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,52 +97,12 @@ mod tests {
     fn a_bad_index_is_an_error_not_a_panic() {
         let mut list = SharedList::new(samples());
         list.env_of[0] = 99;
-        assert!(list.into_processes().unwrap_err().contains("environment 99"));
+        assert!(list
+            .into_processes()
+            .unwrap_err()
+            .contains("environment 99"));
         let mut list = SharedList::new(samples());
         list.env_of.pop();
         assert!(list.into_processes().is_err());
-    }
-
-    #[test]
-    fn a_reply_decodes_the_same_by_either_path() {
-        let reply = crate::Reply {
-            daemon_version: "9.9.9".into(),
-            response: crate::Response::SharedList(SharedList::new(samples())),
-        };
-        let body = serde_json::to_vec(&reply).unwrap();
-        assert!(body.windows(SHARED_LIST_TAG.len()).any(|w| w == SHARED_LIST_TAG));
-        let fast = decode_reply(&body).unwrap();
-        let slow: crate::Reply = serde_json::from_slice(&body).unwrap();
-        assert_eq!(fast.daemon_version, "9.9.9");
-        let (crate::Response::SharedList(a), crate::Response::SharedList(b)) =
-            (fast.response, slow.response)
-        else {
-            panic!("a shared list both ways");
-        };
-        assert_eq!(a.into_processes(), b.into_processes());
-        let other = serde_json::to_vec(&crate::Reply {
-            daemon_version: "1".into(),
-            response: crate::Response::Ids { ids: vec![1] },
-        })
-        .unwrap();
-        assert!(matches!(
-            decode_reply(&other).unwrap().response,
-            crate::Response::Ids { .. }
-        ));
-    }
-
-    #[test]
-    fn a_first_revision_client_gets_the_plain_list() {
-        let plain = crate::Response::List {
-            processes: samples(),
-        };
-        assert!(matches!(
-            for_protocol(plain.clone(), 1),
-            crate::Response::List { .. }
-        ));
-        assert!(matches!(
-            for_protocol(plain, 2),
-            crate::Response::SharedList(_)
-        ));
     }
 }
