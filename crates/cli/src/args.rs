@@ -1,5 +1,6 @@
 //! PM2-compatible command line, declared with clap.
 
+pub mod bare;
 pub mod extra;
 pub mod inspector;
 

@@ -198,11 +198,7 @@ impl Client {
 
     /// Sends a streaming request; read its frames with [`Client::next_frame`].
     pub fn send(&mut self, request: Request) -> Result<()> {
-        let envelope = Envelope {
-            client_version: pm2_proto::VERSION.to_string(),
-            request,
-        };
-        frame::write_blocking(&mut self.stream, &envelope)
+        frame::write_blocking(&mut self.stream, &Envelope::new(request))
             .context("cannot send the request to the daemon")
     }
 
@@ -216,20 +212,25 @@ impl Client {
     /// Sends one request and waits for its reply. A version mismatch is reported once, with
     /// what to do about it.
     pub fn request(&mut self, request: Request) -> Result<Response> {
-        let envelope = Envelope {
-            client_version: pm2_proto::VERSION.to_string(),
-            request,
-        };
-        frame::write_blocking(&mut self.stream, &envelope)
+        frame::write_blocking(&mut self.stream, &Envelope::new(request))
             .context("cannot send the request to the daemon")?;
-        let reply: Reply = frame::read_blocking(&mut self.stream)
+        let body = frame::read_bytes_blocking(&mut self.stream)
             .context("cannot read the daemon's reply")?
             .ok_or_else(|| anyhow!("the daemon closed the connection"))?;
+        let reply = pm2_proto::reply::decode_reply(&body)
+            .map_err(frame::FrameError::from)
+            .context("cannot read the daemon's reply")?;
         if reply.daemon_version != pm2_proto::VERSION && !self.warned {
             self.warned = true;
             warn_version_mismatch(&reply.daemon_version);
         }
-        Ok(reply.response)
+        // Each environment came once; the instances that share it share one copy here too.
+        match reply.response {
+            Response::SharedList(list) => Ok(Response::List {
+                processes: list.into_processes().map_err(|e| anyhow!(e))?,
+            }),
+            other => Ok(other),
+        }
     }
 }
 

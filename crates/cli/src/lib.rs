@@ -34,7 +34,11 @@ pub enum Invocation {
 
 /// Parses the process arguments as `pm2` does.
 pub fn parse() -> Invocation {
-    match Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(cli) = args::bare::parse(&argv) {
+        return Invocation::Command(Box::new(cli));
+    }
+    match Cli::try_parse_from(argv) {
         Ok(cli) if !cli.version && matches!(cli.command, Some(Command::Daemon)) => {
             Invocation::Daemon
         }

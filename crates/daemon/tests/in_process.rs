@@ -29,6 +29,7 @@ fn request(sock: &Path, request: Request) -> Response {
     let mut stream = UnixStream::connect(sock).expect("daemon socket accepts");
     let env = Envelope {
         client_version: pm2_proto::VERSION.into(),
+        protocol: 1,
         request,
     };
     frame::write_blocking(&mut stream, &env).expect("request sent");

@@ -42,6 +42,8 @@ impl Daemon {
         })?;
         let envelope = Envelope {
             client_version: pm2_proto::VERSION.to_string(),
+            // The dashboard reads the first revision's plain `List`.
+            protocol: 1,
             request,
         };
         let bytes = frame::encode(&envelope).map_err(|e| e.to_string())?;

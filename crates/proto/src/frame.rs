@@ -54,14 +54,22 @@ pub fn write_blocking<W: Write, T: Serialize>(w: &mut W, value: &T) -> Result<()
 
 /// Reads one frame from a blocking reader (the CLI side). `Ok(None)` on a clean EOF.
 pub fn read_blocking<R: Read, T: DeserializeOwned>(r: &mut R) -> Result<Option<T>, FrameError> {
+    match read_bytes_blocking(r)? {
+        Some(body) => Ok(Some(serde_json::from_slice(&body)?)),
+        None => Ok(None),
+    }
+}
+
+/// Reads one frame's body, undecoded, from a blocking reader: for a reader that picks its
+/// decoder from the bytes ([`crate::reply::decode_reply`]). `Ok(None)` on a clean EOF.
+pub fn read_bytes_blocking<R: Read>(r: &mut R) -> Result<Option<Vec<u8>>, FrameError> {
     let mut header = [0u8; 4];
     match r.read_exact(&mut header) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e.into()),
     }
-    let body = read_body(r, body_len(header)?)?;
-    Ok(Some(serde_json::from_slice(&body)?))
+    Ok(Some(read_body(r, body_len(header)?)?))
 }
 
 /// Reads exactly `len` bytes, growing the buffer as they arrive: the length comes from the

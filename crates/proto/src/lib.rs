@@ -5,6 +5,20 @@
 //! daemon can point at `pm2 update` when the two drift apart. PM2's own JSON shapes (`jlist`,
 //! `pm2_env`) are produced in [`pm2json`] so that every consumer (CLI views, dumps, the child's
 //! environment) renders one source of truth.
+//!
+//! # Protocol revisions
+//!
+//! Each envelope carries the client's [`PROTOCOL`] revision (absent means 1); the daemon
+//! answers a client in the forms that revision reads, so a CLI and a daemon of different
+//! builds keep understanding each other (and the CLI still says `pm2 update`):
+//!
+//! - **1**: the first; `list` and `summary` are answered with [`Response::List`], every
+//!   instance carrying its environment.
+//! - **2**: `list` and `summary` are answered with [`Response::SharedList`]: each
+//!   environment once, and each instance the index of its own ([`shared_list`]). With a
+//!   hundred apps started from one shell this is 100 KB instead of 400 KB. A daemon of
+//!   revision 1 ignores the field and answers [`Response::List`], which a revision-2
+//!   client still reads.
 
 pub mod depends;
 pub mod frame;
@@ -15,8 +29,10 @@ pub mod limits;
 pub mod model;
 pub mod patch;
 pub mod pm2json;
+pub mod reply;
 pub mod request;
 pub mod shared_env;
+pub mod shared_list;
 pub mod table_row;
 
 pub use health::{Condition, Dependency, HealthCheck, HealthInfo, HealthStatus, Probe};
@@ -27,8 +43,22 @@ pub use request::*;
 pub use shared_env::{EnvPool, SharedEnv};
 pub use table_row::TableRow;
 
+/// The protocol revision this build speaks (see the crate's "Protocol revisions").
+pub const PROTOCOL: u32 = 2;
+
 /// Version of this build, reported in handshakes, `pm2 --version` and `jlist`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+impl Envelope {
+    /// `request` from a client of this build, reading this build's [`PROTOCOL`].
+    pub fn new(request: Request) -> Envelope {
+        Envelope {
+            client_version: VERSION.to_string(),
+            protocol: PROTOCOL,
+            request,
+        }
+    }
+}
 
 /// File name of the daemon's control socket inside `PM2_HOME`.
 ///

@@ -9,8 +9,16 @@ use serde::{Deserialize, Serialize};
 pub struct Envelope {
     /// The CLI's [`crate::VERSION`].
     pub client_version: String,
+    /// The [`crate::PROTOCOL`] revision the client reads (1 when absent: clients before
+    /// revision 2 did not send it, and a daemon before it ignores it).
+    #[serde(default = "first_protocol")]
+    pub protocol: u32,
     /// What the client asks for.
     pub request: Request,
+}
+
+fn first_protocol() -> u32 {
+    1
 }
 
 /// What the CLI can ask the daemon.
@@ -422,6 +430,10 @@ pub enum Response {
         /// The instances.
         processes: Vec<ProcessInfo>,
     },
+    /// [`Response::List`] with each environment once (protocol revision 2: the answer to
+    /// [`Request::List`] and [`Request::Summary`] for a client that reads it); see
+    /// [`crate::shared_list`].
+    SharedList(crate::shared_list::SharedList),
     /// Answer to [`Request::Table`]: one row per instance, sorted by id.
     Table {
         /// The rows.

@@ -19,6 +19,12 @@ impl SharedEnv {
     pub fn shares_with(&self, other: &SharedEnv) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
+
+    /// The identity of the copy: equal for every holder of the one same copy, so that what
+    /// is done once per environment (sending it, encoding it) is done once per copy.
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
 }
 
 impl Deref for SharedEnv {

@@ -62,9 +62,10 @@ pub(crate) fn list(home: &Pm2Home) -> Result<i32> {
 
 pub(crate) fn jlist(home: &Pm2Home) -> Result<i32> {
     let processes = fetch_list(&mut connect_quiet(home)?)?;
-    // Encoded into one buffer and written at once: through `Display`, stdout's line buffer
-    // took every token of the 400 KB a hundred apps make (a third of the command's time).
-    let bytes = serde_json::to_vec(&pm2json::jlist(&processes))?;
+    // Written into one buffer from the instances (each shared environment encoded once)
+    // and then at once: through `Display`, stdout's line buffer took every token.
+    let mut bytes = Vec::with_capacity(64 * 1024);
+    pm2json::write_jlist(&processes, &mut bytes);
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&bytes)?;
     stdout.flush()?;

@@ -107,7 +107,7 @@ pub(crate) async fn apply(daemon: &Daemon, req: ActionRequest) -> Response {
         env: req.update_env,
         toggle_watch: req.toggle_watch,
         spec: None,
-        patch: *req.patch,
+        patch: req.patch,
     };
     let action = req.action;
     let started = std::time::Instant::now();

@@ -73,6 +73,7 @@ async fn serve_connection(mut stream: UnixStream, daemon: Arc<Daemon>, limits: L
             return;
         }
         let (response, then_exit) = handlers::dispatch(&daemon, envelope.request).await;
+        let response = pm2_proto::reply::for_protocol(response, envelope.protocol);
         if send(&mut stream, &daemon, response).await.is_err() {
             return;
         }
