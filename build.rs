@@ -20,7 +20,7 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
-    let probes: [(&str, Option<PathBuf>); 15] = [
+    let probes: [(&str, Option<PathBuf>); 16] = [
         ("no_node", on_path("node")),
         ("no_npm", on_path("npm")),
         ("no_node22", node22()),

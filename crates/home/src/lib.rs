@@ -19,8 +19,8 @@ pub mod orphans;
 pub mod overrides;
 pub mod plus;
 pub mod plus_alerts;
-pub mod plus_tls;
 pub mod plus_link;
+pub mod plus_tls;
 
 pub use atomic::{write_atomic, write_atomic_mode};
 pub use clock::now_ms;

@@ -12,7 +12,7 @@ use crate::fleet::hosts::Hosts;
 use crate::issues::store::Inbox;
 use crate::settings::Settings;
 use crate::state::State;
-use crate::{alerts, events, history, issues, log, overview, routes, tls};
+use crate::{alerts, events, history, issues, log, overview, routes};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -49,19 +49,7 @@ pub fn run(settings: Settings) -> i32 {
     };
     // Noted before the first read: a change made while it reads is seen on the next tick.
     let watcher = alerts::live::Watcher::new(settings.home.clone());
-    let alert_current = match AlertSettings::load(&settings.home) {
-        Ok(settings) => Current {
-            settings,
-            error: None,
-        },
-        Err(e) => {
-            log::error(&format!("alerts off: {e}"));
-            Current {
-                settings: AlertSettings::default(),
-                error: Some(e),
-            }
-        }
-    };
+    let alert_current = alert_current(&settings);
     let issues = Inbox::load(settings.files.dir().join("issues.json"));
     let history = history::open(settings.files.dir());
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -98,6 +86,23 @@ pub fn run(settings: Settings) -> i32 {
         tokio::spawn(issues::collect::run(Arc::clone(&state)));
         serve(state).await
     })
+}
+
+/// The alert settings at start (defaults, no URL, and why, when they are invalid).
+fn alert_current(settings: &Settings) -> Current {
+    match AlertSettings::load(&settings.home) {
+        Ok(settings) => Current {
+            settings,
+            error: None,
+        },
+        Err(e) => {
+            log::error(&format!("alerts off: {e}"));
+            Current {
+                settings: AlertSettings::default(),
+                error: Some(e),
+            }
+        }
+    }
 }
 
 async fn serve(state: Arc<State>) -> i32 {

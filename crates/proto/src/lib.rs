@@ -21,6 +21,7 @@
 //!   client still reads.
 
 pub mod depends;
+pub mod emit;
 pub mod frame;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;

@@ -2,7 +2,7 @@
 //! (whole-tree tracking, [`crate::cgroup`]) and, for each limit, the controller that puts
 //! it in place — the v2 one when the v2 hierarchy delegates it to the daemon's subtree
 //! (`memory.max`, `cpu.max`, `pids.max`), else the v1 hierarchy of that controller
-//! ([`crate::cgroup_v1`]: `memory.limit_in_bytes` and `memory.memsw.limit_in_bytes`,
+//! (`cgroup_v1`: `memory.limit_in_bytes` and `memory.memsw.limit_in_bytes`,
 //! `cpu.cfs_quota_us`/`cpu.cfs_period_us`, `pids.max`). A limit no hierarchy can take is
 //! reported, with why, and the process starts all the same.
 

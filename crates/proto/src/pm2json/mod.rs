@@ -3,7 +3,7 @@
 //!
 //! Key order follows what PM2 7 prints (`serde_json` keeps insertion order here), because
 //! scripts and dashboards diff and grep this output. `pm2_env` is built once as an
-//! [`object::Pm2Env`] of references into the instance; [`pm2_env`] turns it into a map,
+//! `object::Pm2Env` of references into the instance; [`pm2_env`] turns it into a map,
 //! [`write_jlist`] writes it straight to bytes (every environment shared by several
 //! instances encoded once), with the same bytes as `serde_json` gives for [`jlist`].
 
