@@ -134,10 +134,12 @@ fn the_cli_hands_the_passed_socket_to_its_daemon_and_a_restart_keeps_it() {
     let file = ecosystem(&p, "fd:web");
     let tool = activate(&p, port, p.bin_path(), &["start", &file]);
     let early = request(port);
-    let first = i64::from(p.wait_online(0));
-    assert_eq!(reply(early), first);
+    // The CLI under the socket must be the one that spawns the daemon: nothing here may
+    // ask the daemon anything (which would spawn one without the socket) until it exits.
     let (code, out, err) = tool.finish(T);
     assert_eq!(code, Some(0), "pm2 start under the socket: {out}{err}");
+    let first = i64::from(p.wait_online(0));
+    assert_eq!(reply(early), first);
     // The daemon outlives the CLI and holds the socket: a restart refuses no connection.
     p.ok(&["restart", "web"]);
     let second = i64::from(p.wait_online(0));
