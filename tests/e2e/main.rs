@@ -52,6 +52,8 @@ mod plus_alerts;
 mod plus_alerts_live;
 mod plus_history;
 mod plus_link;
+mod plus_link_issues;
+mod plus_link_tls;
 mod plus_tls;
 mod restart_options;
 mod restart_policy;

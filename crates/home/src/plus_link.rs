@@ -6,6 +6,10 @@
 //! names: `secret_key`, `info_node` for the dashboard's URL, `machine_name`), as JSON
 //! (valid JSON5), mode 0600: it holds a secret. The agent's state (connected, refused, the
 //! last error) is `plus/link-status.json`, which `pm2 link` reads to say how it went.
+//!
+//! An `https://` dashboard is verified against the system's CA store, plus the private
+//! CA of `pm2 link ... --ca <pem>` when one is given (kept in the same file as `ca_file`,
+//! so `pm2 unlink` forgets it with the link).
 
 use crate::atomic::write_atomic_mode;
 use crate::layout::Pm2Home;
@@ -18,7 +22,11 @@ pub const AGENT_APP: &str = "pm2-link";
 /// The hidden first argument that makes the pm2 binary the agent.
 pub const AGENT_ARG: &str = "__plus-link";
 /// The upgrade protocol the agent asks the dashboard for on `GET /api/link`.
-pub const PROTOCOL: &str = "pm2-link/1";
+/// Revision 2 adds the `event` message (exits and `process:exception`, with the lines
+/// before); the dashboard still accepts revision 1 agents, without their issues.
+pub const PROTOCOL: &str = "pm2-link/2";
+/// Every revision a dashboard accepts.
+pub const PROTOCOLS: &[&str] = &["pm2-link/1", PROTOCOL];
 /// The request header that names the linking host.
 pub const HOST_HEADER: &str = "x-pm2-link-host";
 /// The longest host name a link may have.
@@ -33,6 +41,9 @@ pub struct Link {
     pub url: String,
     /// The name this host has on the dashboard.
     pub host: String,
+    /// A private CA (PEM) an `https://` dashboard's certificate may be signed by, on top
+    /// of the system's roots (`pm2 link ... --ca <pem>`; absolute).
+    pub ca: Option<PathBuf>,
 }
 
 /// Where a dashboard URL points.
@@ -66,7 +77,33 @@ impl Link {
             secret: secret.into(),
             url: url.trim_end_matches('/').into(),
             host: host.into(),
+            ca: None,
         })
+    }
+
+    /// The link with the private CA `ca` (an absolute path to a PEM file; checked to be
+    /// readable and to hold a certificate, for an `https://` URL only).
+    pub fn with_ca(mut self, ca: &std::path::Path) -> Result<Link, String> {
+        if !endpoint(&self.url).is_ok_and(|e| e.tls) {
+            return Err(format!(
+                "--ca is for an https:// dashboard, and {} is not one",
+                self.url
+            ));
+        }
+        if !ca.is_absolute() {
+            return Err(format!("--ca {} is not an absolute path", ca.display()));
+        }
+        let text = std::fs::read_to_string(ca)
+            .map_err(|e| format!("--ca {}: cannot read it: {e}", ca.display()))?;
+        if !text.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(format!(
+                "--ca {}: not a PEM file with a CERTIFICATE block (give the CA certificate \
+                 that signed the dashboard's certificate)",
+                ca.display()
+            ));
+        }
+        self.ca = Some(ca.to_path_buf());
+        Ok(self)
     }
 
     /// The stored link; `None` when there is none (or it is PM2 7's, without a URL).
@@ -88,9 +125,11 @@ impl Link {
             return Ok(None);
         };
         let host = field("machine_name").unwrap_or_else(local_host_name);
-        Link::new(&secret, &url, &host)
-            .map(Some)
-            .map_err(|e| format!("{}: {e} (`pm2 unlink` removes it)", path.display()))
+        let mut link = Link::new(&secret, &url, &host)
+            .map_err(|e| format!("{}: {e} (`pm2 unlink` removes it)", path.display()))?;
+        // Not re-checked here: a CA file gone since is the agent's error to report.
+        link.ca = field("ca_file").map(PathBuf::from);
+        Ok(Some(link))
     }
 
     /// Stores the link, mode 0600.
@@ -99,6 +138,7 @@ impl Link {
             "secret_key": self.secret,
             "info_node": self.url,
             "machine_name": self.host,
+            "ca_file": self.ca,
             "pm2_version": env!("CARGO_PKG_VERSION"),
             "linked_by": "pm2-rs",
         });

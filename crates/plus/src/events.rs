@@ -6,10 +6,11 @@
 //! closes) or the daemon does.
 
 use crate::body::Body;
+use crate::fleet::hosts::Snapshot;
 use crate::state::{State, TableRead};
 use crate::{history, table};
 use bytes::Bytes;
-use pm2_proto::{LogsRequest, Request, Response, Target};
+use pm2_proto::{LogsRequest, ProcessInfo, Request, Response, Target};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,8 +46,9 @@ pub fn processes(state: Arc<State>) -> Body {
     Body::Stream(rx)
 }
 
-/// Fetches the table every [`TABLE_EVERY`] and hands it to the history store and the
-/// alert engine, with or without a browser watching (the charts must have no holes).
+/// Fetches the table every [`TABLE_EVERY`] and hands it, with each online linked host's
+/// last table, to the history store and the alert engine, with or without a browser
+/// watching (the charts must have no holes).
 /// Only when the store could not be opened and no alert URL is set does it wait for the
 /// first browser (then an idle dashboard costs the daemon nothing).
 pub async fn poll_table(state: Arc<State>) {
@@ -62,8 +64,17 @@ pub async fn poll_table(state: Arc<State>) {
         let frame = match state.daemon.request(Request::Summary).await {
             Ok(Response::List { processes }) => {
                 let now_ms = pm2_home::now_ms();
+                let snapshots = state.hosts.snapshots(None);
+                let hosts: Vec<(String, Vec<ProcessInfo>)> = snapshots
+                    .iter()
+                    .filter(|s| s.online)
+                    .map(|s| (s.host.clone(), s.processes.clone()))
+                    .collect();
                 if let Some(store) = &state.history {
-                    let samples = history::record::samples(&processes);
+                    let mut samples = history::record::samples(None, &processes);
+                    for (host, table) in &hosts {
+                        samples.extend(history::record::samples(Some(host), table));
+                    }
                     let now = (now_ms / 1000) as i64;
                     tokio::spawn(history::record::tick(Arc::clone(store), now, samples));
                 }
@@ -72,10 +83,11 @@ pub async fn poll_table(state: Arc<State>) {
                     &table::rows(&state.host_name, &processes, now_ms),
                 )
                 .to_vec();
-                both.extend_from_slice(&fleet_frame(&state, now_ms));
+                both.extend_from_slice(&fleet_frame(&snapshots, now_ms));
                 state.processes.send_replace(Some(Arc::new(TableRead {
                     at_ms: now_ms,
                     processes,
+                    hosts,
                 })));
                 Bytes::from(both)
             }
@@ -133,11 +145,9 @@ pub fn logs(state: Arc<State>, app: &str) -> Body {
 }
 
 /// The linked hosts' tables, one `fleet` event: `[{"host", "online", "processes": rows}]`.
-fn fleet_frame(state: &State, now_ms: u64) -> Bytes {
-    let hosts: Vec<Value> = state
-        .hosts
-        .snapshots(None)
-        .into_iter()
+fn fleet_frame(snapshots: &[Snapshot], now_ms: u64) -> Bytes {
+    let hosts: Vec<Value> = snapshots
+        .iter()
         .map(|s| {
             let rows = table::rows_of(&s.host, s.online, &s.processes, now_ms);
             json!({"host": s.host, "online": s.online, "processes": rows})

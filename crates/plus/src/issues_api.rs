@@ -1,5 +1,6 @@
 //! The issues inbox and alert endpoints: `GET /api/issues` (the groups without their
-//! stacks and log lines), `GET /api/issues/{id}` (all of one), `POST
+//! stacks and log lines, every host's, each with its `host`; `?host=<name>` for one
+//! host's, as `/api/logs` and `/api/history` take it), `GET /api/issues/{id}` (all of one), `POST
 //! /api/issues/{id}/resolve` (audited), `GET /api/alerts` (settings and the last
 //! deliveries).
 
@@ -11,14 +12,22 @@ use hyper::{Response, StatusCode};
 use pm2_home::plus_alerts::AlertFormat;
 use serde_json::{json, Value};
 
-/// `GET /api/issues`.
-pub fn list(state: &State) -> Response<Body> {
+/// `GET /api/issues[?host=<name>]`.
+pub fn list(state: &State, query: &str) -> Response<Body> {
+    let only = crate::login::query_param(query, "host").filter(|h| !h.is_empty());
+    if let Some(h) = only.as_deref() {
+        if h != state.host_name && !state.hosts.knows(h) {
+            return reply::error(StatusCode::NOT_FOUND, &format!("no host {h:?} is linked"));
+        }
+    }
     let Ok(inbox) = state.issues.lock() else {
         return reply::error(StatusCode::INTERNAL_SERVER_ERROR, "inbox unavailable");
     };
     let rows: Vec<Value> = inbox
         .list()
         .into_iter()
+        .map(|g| with_host(state, g))
+        .filter(|g| only.as_deref().is_none_or(|h| g["host"] == h))
         .map(|mut g| {
             if let Some(o) = g.as_object_mut() {
                 o.remove("logs");
@@ -30,9 +39,22 @@ pub fn list(state: &State) -> Response<Body> {
     reply::json(StatusCode::OK, &Value::Array(rows))
 }
 
+/// An issue with its `host` named (this host's are stored without).
+fn with_host(state: &State, mut issue: Value) -> Value {
+    if issue["host"].is_null() {
+        issue["host"] = json!(state.host_name);
+    }
+    issue
+}
+
 /// `GET /api/issues/{id}`.
 pub fn one(state: &State, id: &str) -> Response<Body> {
-    let found = state.issues.lock().ok().and_then(|i| i.get(id).cloned());
+    let found = state
+        .issues
+        .lock()
+        .ok()
+        .and_then(|i| i.get(id).cloned())
+        .map(|g| with_host(state, g));
     match found {
         Some(issue) => reply::json(StatusCode::OK, &issue),
         None => reply::error(StatusCode::NOT_FOUND, &format!("no issue {id}")),

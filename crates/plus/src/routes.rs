@@ -111,7 +111,7 @@ async fn get(state: Arc<State>, caller: &Caller, path: &str, query: &str) -> Res
         "/metrics" => api::prometheus(&state).await,
         "/api/hosts" => fleet::api::hosts(&state).await,
         "/api/fleet" => fleet::api::fleet(&state).await,
-        "/api/issues" => issues_api::list(&state),
+        "/api/issues" => issues_api::list(&state, query),
         "/api/alerts" => issues_api::alerts(&state),
         "/api/history" => history::api::get(state, query).await,
         _ if path.starts_with("/api/hosts/") => match path["/api/hosts/".len()..].split_once('/') {

@@ -70,6 +70,8 @@ pub struct TableRead {
     pub at_ms: u64,
     /// Every instance, without environments.
     pub processes: Vec<ProcessInfo>,
+    /// Each online linked host's last table (its agent sends one a second).
+    pub hosts: Vec<(String, Vec<ProcessInfo>)>,
 }
 
 impl State {

@@ -120,6 +120,10 @@ pub struct LinkArgs {
     /// URL of an on-premise PM2 Plus node.
     #[arg(long = "info-node", num_args = 0..=1)]
     pub info_node: Option<String>,
+    /// A private CA (PEM) the https:// dashboard's certificate is signed by (on top of the
+    /// system's CAs).
+    #[arg(long = "ca", value_name = "PEM")]
+    pub ca: Option<std::path::PathBuf>,
 }
 
 /// `plus [start|stop] [--set-password]` (PM2's other words are accepted and refused).

@@ -46,6 +46,7 @@ fn reload(data: Value, at: u64) -> Alert {
         "reload failed for"
     };
     Alert {
+        host: None,
         event: "reload",
         app: names.join(","),
         pm_id: None,
@@ -79,6 +80,7 @@ fn deploy(data: Value, at: u64) -> Alert {
         hosts.join(", ")
     );
     Alert {
+        host: None,
         event: "deploy",
         app: env,
         pm_id: None,

@@ -1,8 +1,9 @@
 //! Turns what happens into alerts: the collector's signals (crash, exit, first-seen
 //! issue, reload and deploy done) and, once a second, the daemon's table as the poller
 //! read it (an instance that became `errored`; cpu or memory over its threshold for the
-//! configured time). Every restart storm, threshold and status is per instance; the rules
-//! themselves are in `rules`. New settings (see `live`) apply between two events.
+//! configured time), and the linked hosts' last tables read with it. Every restart storm,
+//! threshold and status is per host and instance; the rules themselves are in `rules`.
+//! New settings (see `live`) apply between two events.
 
 use super::deliver::Outbox;
 use super::live::Watcher;
@@ -12,7 +13,7 @@ use crate::state::{State, TableRead};
 use pm2_home::plus_alerts::AlertSettings;
 use pm2_proto::{ProcessInfo, Status};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -43,10 +44,15 @@ struct Engine {
     state: Arc<State>,
     settings: AlertSettings,
     outbox: Outbox,
-    storms: HashMap<(String, Option<u32>), Storm>,
-    watched: HashMap<u32, Watched>,
-    seen_once: bool,
+    storms: HashMap<StormKey, Storm>,
+    /// Per host (None: this one), per instance.
+    watched: HashMap<Option<String>, HashMap<u32, Watched>>,
+    /// The hosts whose table was read once (the first read only notes the statuses).
+    seen_once: HashSet<Option<String>>,
 }
+
+/// A restart storm is counted per host, app and instance.
+type StormKey = (Option<String>, String, Option<u32>);
 
 /// Runs until the collector goes away: signals as they come, the table as the poller
 /// reads it (one read a second shared with the history and the browsers), and the
@@ -63,7 +69,7 @@ pub async fn run(state: Arc<State>, mut watcher: Watcher, mut signals: mpsc::Rec
         settings,
         storms: HashMap::new(),
         watched: HashMap::new(),
-        seen_once: false,
+        seen_once: HashSet::new(),
     };
     let mut table = state.processes.subscribe();
     let mut files = tokio::time::interval(POLL);
@@ -106,17 +112,28 @@ impl Engine {
     }
 
     fn table(&mut self, read: &TableRead) {
-        let (processes, now) = (&read.processes, read.at_ms);
-        for a in on_table(
-            &self.settings,
-            &mut self.watched,
-            processes,
-            now,
-            self.seen_once,
-        ) {
-            self.outbox.send(&a);
+        let now = read.at_ms;
+        let tables = std::iter::once((None, &read.processes))
+            .chain(read.hosts.iter().map(|(h, p)| (Some(h.clone()), p)));
+        let mut present = HashSet::new();
+        for (host, processes) in tables {
+            let seen = self.seen_once.contains(&host);
+            let watched = self.watched.entry(host.clone()).or_default();
+            let on = TableOf {
+                host: host.as_deref(),
+                processes,
+                now,
+                seen_once: seen,
+            };
+            for a in on_table(&self.settings, watched, &on) {
+                self.outbox.send(&a);
+            }
+            self.seen_once.insert(host.clone());
+            present.insert(host);
         }
-        self.seen_once = true;
+        // A host offline or gone: seen afresh when it is back.
+        self.watched.retain(|h, _| present.contains(h));
+        self.seen_once.retain(|h| present.contains(h));
     }
 
     /// Applies new settings: new queues when the URLs or the body changed (the old ones
@@ -131,12 +148,15 @@ impl Engine {
         }
         let thresholds = (new.cpu_percent, new.memory_bytes, new.sustained);
         if thresholds != (old.cpu_percent, old.memory_bytes, old.sustained) {
-            self.watched.values_mut().for_each(|w| w.arm(&new));
+            self.watched
+                .values_mut()
+                .flat_map(HashMap::values_mut)
+                .for_each(|w| w.arm(&new));
         }
         if old.urls.is_empty() && !new.urls.is_empty() {
             // The table may not have been read while alerts were off: what is errored now
             // is no news, as at start; and the poller now reads it every second.
-            self.seen_once = false;
+            self.seen_once.clear();
             self.state.table_wanted.notify_one();
         }
         self.settings = new;
@@ -146,25 +166,32 @@ impl Engine {
 /// The alerts a signal makes.
 pub fn on_signal(
     settings: &AlertSettings,
-    storms: &mut HashMap<(String, Option<u32>), Storm>,
+    storms: &mut HashMap<StormKey, Storm>,
     signal: Signal,
 ) -> Vec<Alert> {
     let now = pm2_home::now_ms();
     match signal {
         Signal::Crash {
+            host,
             app,
             pm_id,
             how,
             message,
         } => vec![Alert {
             event: "crash",
-            message: format!("{} {how}: {message}", label(&app, pm_id)),
+            message: format!("{} {how}: {message}", label(host.as_deref(), &app, pm_id)),
+            host,
             detail: json!({ "how": how, "error": message }),
             app,
             pm_id,
             at: now,
         }],
-        Signal::Exit { app, pm_id, at } => storm(settings, storms, app, pm_id, at, now)
+        Signal::Exit {
+            host,
+            app,
+            pm_id,
+            at,
+        } => storm(settings, storms, (host, app, pm_id), at, now)
             .into_iter()
             .collect(),
         Signal::Done { event, data, at } => super::done::alert(settings, &event, data, at)
@@ -172,13 +199,18 @@ pub fn on_signal(
             .collect(),
         Signal::FirstSeen { issue } => vec![Alert {
             event: "issue_first_seen",
+            host: issue["host"].as_str().map(str::to_string),
             app: issue["app"].as_str().unwrap_or_default().to_string(),
             pm_id: issue["pm_id"]
                 .as_u64()
                 .and_then(|id| u32::try_from(id).ok()),
             message: format!(
                 "new issue in {}: {}",
-                issue["app"].as_str().unwrap_or_default(),
+                label(
+                    issue["host"].as_str(),
+                    issue["app"].as_str().unwrap_or_default(),
+                    None
+                ),
                 issue["message"].as_str().unwrap_or_default()
             ),
             detail: issue,
@@ -190,15 +222,15 @@ pub fn on_signal(
 /// The restart storm alert an exit makes, if it makes one.
 fn storm(
     settings: &AlertSettings,
-    storms: &mut HashMap<(String, Option<u32>), Storm>,
-    app: String,
-    pm_id: Option<u32>,
+    storms: &mut HashMap<StormKey, Storm>,
+    key: StormKey,
     at: u64,
     now: u64,
 ) -> Option<Alert> {
     let window = settings.storm_window;
+    let (host, app, pm_id) = key.clone();
     let storm = storms
-        .entry((app.clone(), pm_id))
+        .entry(key)
         .or_insert_with(|| Storm::new(settings.storm_restarts, window.as_millis() as u64));
     if !storm.restart(at) {
         return None;
@@ -207,28 +239,43 @@ fn storm(
         event: "restart_storm",
         message: format!(
             "{} restarted {} times within {} s",
-            label(&app, pm_id),
+            label(host.as_deref(), &app, pm_id),
             storm.count(),
             window.as_secs_f64()
         ),
         detail: json!({"restarts": storm.count(), "window_ms": window.as_millis() as u64}),
+        host,
         app,
         pm_id,
         at: now,
     })
 }
 
-/// The alerts one read of the table makes. On the first read (`seen_once` false) the
-/// statuses are only noted: an app errored before the dashboard started is no news; an
-/// instance that appears later counts as new, so one already errored when first seen (it
-/// gave up between two reads) still gets its alert.
+/// One host's table, as one read gave it.
+struct TableOf<'a> {
+    /// None: this host.
+    host: Option<&'a str>,
+    processes: &'a [ProcessInfo],
+    now: u64,
+    /// Whether this host's table was read before.
+    seen_once: bool,
+}
+
+/// The alerts one read of a host's table makes. On the first read (`seen_once` false)
+/// the statuses are only noted: an app errored before the dashboard started is no news;
+/// an instance that appears later counts as new, so one already errored when first seen
+/// (it gave up between two reads) still gets its alert.
 fn on_table(
     settings: &AlertSettings,
     watched: &mut HashMap<u32, Watched>,
-    processes: &[ProcessInfo],
-    now: u64,
-    seen_once: bool,
+    table: &TableOf<'_>,
 ) -> Vec<Alert> {
+    let TableOf {
+        host,
+        processes,
+        now,
+        seen_once,
+    } = *table;
     watched.retain(|id, _| processes.iter().any(|p| p.pm_id == *id));
     let mut alerts = Vec::new();
     for p in processes {
@@ -249,14 +296,14 @@ fn on_table(
             w.arm(settings);
             w
         });
-        let alert = |event, message, detail| instance_alert(p, now, event, message, detail);
-        let who = label(&p.spec.name, Some(p.pm_id));
+        let alert = |event, message, detail| instance_alert(host, p, now, event, message, detail);
+        let who = label(host, &p.spec.name, Some(p.pm_id));
         if p.status == Status::Errored && w.status != Status::Errored {
             let m = format!("{who} is errored: too many unstable restarts, not restarted again");
             alerts.push(alert("errored", m, json!({"restarts": p.restart_time})));
         }
         w.status = p.status;
-        thresholds(settings, w, p, now, &mut alerts);
+        thresholds(settings, w, (host, p), now, &mut alerts);
     }
     alerts
 }
@@ -265,12 +312,12 @@ fn on_table(
 fn thresholds(
     settings: &AlertSettings,
     w: &mut Watched,
-    p: &ProcessInfo,
+    (host, p): (Option<&str>, &ProcessInfo),
     now: u64,
     alerts: &mut Vec<Alert>,
 ) {
-    let who = label(&p.spec.name, Some(p.pm_id));
-    let alert = |event, message, detail| instance_alert(p, now, event, message, detail);
+    let who = label(host, &p.spec.name, Some(p.pm_id));
+    let alert = |event, message, detail| instance_alert(host, p, now, event, message, detail);
     let running = p.status.is_running();
     let (cpu, memory) = if running {
         (p.monit.cpu, p.monit.memory)
@@ -302,6 +349,7 @@ fn thresholds(
 }
 
 fn instance_alert(
+    host: Option<&str>,
     p: &ProcessInfo,
     now: u64,
     event: &'static str,
@@ -310,6 +358,7 @@ fn instance_alert(
 ) -> Alert {
     Alert {
         event,
+        host: host.map(str::to_string),
         app: p.spec.name.clone(),
         pm_id: Some(p.pm_id),
         message,
@@ -318,9 +367,14 @@ fn instance_alert(
     }
 }
 
-fn label(app: &str, pm_id: Option<u32>) -> String {
-    match pm_id {
+/// `app (id)`, and ` on <host>` for a linked host's app.
+fn label(host: Option<&str>, app: &str, pm_id: Option<u32>) -> String {
+    let app = match pm_id {
         Some(id) => format!("{app} ({id})"),
         None => app.to_string(),
+    };
+    match host {
+        Some(h) => format!("{app} on {h}"),
+        None => app,
     }
 }

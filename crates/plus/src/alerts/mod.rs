@@ -21,6 +21,8 @@ use serde_json::{json, Value};
 pub enum Signal {
     /// An instance crashed (non-zero exit or a signal).
     Crash {
+        /// The linked host it ran on (None: this one).
+        host: Option<String>,
         /// App name.
         app: String,
         /// Instance.
@@ -32,6 +34,8 @@ pub enum Signal {
     },
     /// An instance exited on its own (the daemon then restarts it): counts for storms.
     Exit {
+        /// The linked host it ran on (None: this one).
+        host: Option<String>,
         /// App name.
         app: String,
         /// Instance.
@@ -61,6 +65,8 @@ pub struct Alert {
     /// `crash`, `errored`, `restart_storm`, `cpu`, `memory`, `issue_first_seen`, `reload`,
     /// `deploy`.
     pub event: &'static str,
+    /// The linked host the app runs on (None: this one): the body's `host`.
+    pub host: Option<String>,
     /// App name.
     pub app: String,
     /// Instance, when one.
@@ -74,8 +80,10 @@ pub struct Alert {
 }
 
 impl Alert {
-    /// The POST body in `format`.
-    pub fn body(&self, format: AlertFormat, host: &str) -> String {
+    /// The POST body in `format`; `local` names this host (the app's, unless it runs on
+    /// a linked one).
+    pub fn body(&self, format: AlertFormat, local: &str) -> String {
+        let host = self.host.as_deref().unwrap_or(local);
         match format {
             AlertFormat::Json => json!({
                 "event": self.event, "app": self.app, "pm_id": self.pm_id,
@@ -99,6 +107,7 @@ mod tests {
     fn bodies_are_json_or_slacks_text() {
         let a = Alert {
             event: "crash",
+            host: None,
             app: "api".into(),
             pm_id: Some(3),
             message: "api (3) exited with code 1".into(),

@@ -3,9 +3,9 @@
 //! refused (401), logged with the peer's address, and makes every other attempt wait a
 //! second (429 until then), so secrets cannot be guessed fast. Once upgraded, the
 //! connection's task reads the host's messages into [`super::hosts::Hosts`] and writes the
-//! actions routed to it, with a ping every few seconds.
+//! actions routed to it, with a ping every few seconds. Its `event`s (revision 2: exits
+//! and exceptions) go to the issues inbox and the alerts, named with the host.
 
-use super::hosts::Hosts;
 use crate::body::Body;
 use crate::link::wire;
 use crate::state::State;
@@ -15,7 +15,7 @@ use hyper::upgrade::OnUpgrade;
 use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use pm2_home::plus::constant_time_eq;
-use pm2_home::plus_link::{check_host_name, ensure_secret, HOST_HEADER, PROTOCOL};
+use pm2_home::plus_link::{check_host_name, ensure_secret, HOST_HEADER, PROTOCOLS};
 use pm2_proto::ProcessInfo;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -45,12 +45,20 @@ pub fn handle(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
     };
-    if !header(UPGRADE.as_str()).eq_ignore_ascii_case(PROTOCOL) {
+    let asked = header(UPGRADE.as_str());
+    let Some(protocol) = PROTOCOLS
+        .iter()
+        .find(|p| asked.eq_ignore_ascii_case(p))
+        .copied()
+    else {
         return reply::error(
             StatusCode::BAD_REQUEST,
-            "GET /api/link is for `pm2 link` agents (Upgrade: pm2-link/1)",
+            &format!(
+                "GET /api/link is for `pm2 link` agents (Upgrade: one of {})",
+                PROTOCOLS.join(", ")
+            ),
         );
-    }
+    };
     let host = header(HOST_HEADER).to_string();
     if let Some(refused) = check_secret(state, header(AUTHORIZATION.as_str()), &host, peer) {
         return refused;
@@ -72,7 +80,7 @@ pub fn handle(
     let state = Arc::clone(state);
     tokio::spawn(async move {
         let bye = match on_upgrade.await {
-            Ok(upgraded) => serve(&state.hosts, &host, conn, TokioIo::new(upgraded), actions).await,
+            Ok(upgraded) => serve(&state, &host, conn, TokioIo::new(upgraded), actions).await,
             Err(e) => {
                 log::error(&format!("host {host}: the upgrade failed: {e}"));
                 false
@@ -86,7 +94,7 @@ pub fn handle(
     });
     let mut r = reply::with(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Body::empty());
     r.headers_mut()
-        .insert(UPGRADE, HeaderValue::from_static(PROTOCOL));
+        .insert(UPGRADE, HeaderValue::from_static(protocol));
     r.headers_mut()
         .insert(CONNECTION, HeaderValue::from_static("upgrade"));
     r
@@ -133,7 +141,7 @@ fn check_secret(
 
 /// Serves one host's connection; whether it ended with `bye`.
 async fn serve(
-    hosts: &Hosts,
+    state: &State,
     host: &str,
     conn: u64,
     io: TokioIo<hyper::upgrade::Upgraded>,
@@ -154,7 +162,7 @@ async fn serve(
                 if wire::kind(&message) == "bye" {
                     return true;
                 }
-                take(hosts, host, conn, message);
+                take(state, host, conn, message);
             }
             action = actions.recv() => {
                 let Some(action) = action else { return false };
@@ -172,7 +180,8 @@ async fn serve(
 }
 
 /// One message from a host.
-fn take(hosts: &Hosts, host: &str, conn: u64, mut message: Value) {
+fn take(state: &State, host: &str, conn: u64, mut message: Value) {
+    let hosts = &state.hosts;
     match wire::kind(&message) {
         "state" => {
             let raw = message.get_mut("processes").map(Value::take);
@@ -197,6 +206,10 @@ fn take(hosts: &Hosts, host: &str, conn: u64, mut message: Value) {
         "log" | "missed" => {
             message["host"] = json!(host);
             hosts.log(host, conn, message);
+        }
+        "event" => {
+            hosts.seen(host, conn);
+            crate::issues::remote::on_event(state, host, &message);
         }
         "reply" => {
             let id = message.get("id").and_then(Value::as_u64).unwrap_or(0);

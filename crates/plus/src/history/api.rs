@@ -1,7 +1,8 @@
 //! `GET /api/history?app=<name>&metric=<cpu|memory|restarts|custom>&range=<1h|24h|7d|90d>`
 //! (and `&pm_id=<id>` for one instance, `&after=<t_ms>` for only the points newer than the
-//! last one a page holds): the points `[t_ms, value]` of one chart, read from the finest
-//! tier that holds the range, and the metrics recorded for the app.
+//! last one a page holds, `&host=<name>` for a linked host's app, as `/api/logs` takes it):
+//! the points `[t_ms, value]` of one chart, read from the finest tier that holds the
+//! range, and the metrics recorded for the app.
 
 use super::tiers::{self, RANGES, TIERS};
 use crate::body::Body;
@@ -26,6 +27,13 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
     if app.is_empty() {
         return reply::error(StatusCode::BAD_REQUEST, "missing app=<name>");
     }
+    let host = query_param(query, "host").filter(|h| !h.is_empty() && *h != state.host_name);
+    if let Some(h) = &host {
+        if !state.hosts.knows(h) {
+            return reply::error(StatusCode::NOT_FOUND, &format!("no host {h:?} is linked"));
+        }
+    }
+    let series = super::record::series_app(host.as_deref(), &app);
     let metric = query_param(query, "metric").unwrap_or_else(|| "cpu".into());
     let range = query_param(query, "range").unwrap_or_else(|| "1h".into());
     let Ok(pm_id) = query_param(query, "pm_id")
@@ -45,7 +53,7 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
         );
     };
     let read = {
-        let (app, metric) = (app.clone(), metric.clone());
+        let (app, metric) = (series, metric.clone());
         tokio::task::spawn_blocking(move || {
             let store = store.lock().map_err(|_| "lock poisoned".to_string())?;
             let points = store
@@ -61,6 +69,7 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
             StatusCode::OK,
             &json!({
                 "app": app,
+                "host": host.unwrap_or_else(|| state.host_name.clone()),
                 "metric": metric,
                 "range": range,
                 "step_s": TIERS[tier].width_s,

@@ -8,14 +8,16 @@ use crate::metrics::numeric;
 use pm2_proto::ProcessInfo;
 use std::sync::{Arc, Mutex};
 
-/// The samples of one process table.
-pub fn samples(processes: &[ProcessInfo]) -> Vec<Sample> {
+/// The samples of one process table: this host's (`host` None), or a linked host's,
+/// whose series are kept apart under [`series_app`].
+pub fn samples(host: Option<&str>, processes: &[ProcessInfo]) -> Vec<Sample> {
     let mut out = Vec::new();
     for p in processes {
         let running = p.status.is_running();
+        let app = series_app(host, &p.spec.name);
         let mut add = |metric: &str, value: f64| {
             out.push(Sample {
-                app: p.spec.name.clone(),
+                app: app.clone(),
                 pm_id: p.pm_id,
                 metric: metric.to_string(),
                 value,
@@ -37,6 +39,17 @@ pub fn samples(processes: &[ProcessInfo]) -> Vec<Sample> {
         }
     }
     out
+}
+
+/// The name a series of `app` is stored under: the app's own on this host; on a linked
+/// host, the host and the app joined by U+001F (a control character no app or host
+/// name holds), so `hostb`'s `api` is not this host's `api` and the tiers, rollups and
+/// pruning treat every host's series alike.
+pub fn series_app(host: Option<&str>, app: &str) -> String {
+    match host {
+        Some(h) => format!("{h}\u{1f}{app}"),
+        None => app.to_string(),
+    }
 }
 
 /// Records the table of second `now` (seconds since the epoch); an error is logged and

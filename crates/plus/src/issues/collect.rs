@@ -2,7 +2,9 @@
 //! apps and the daemon's own events) for as long as the dashboard runs, reconnecting when
 //! the daemon goes away: keeps each app's last lines, records crashes (`exit` events with
 //! a non-zero code or a signal) and `process:exception` messages in the inbox, and tells
-//! the alerts (and hands them the daemon's `pm2:reload` and `pm2:deploy` events).
+//! the alerts (and hands them the daemon's `pm2:reload` and `pm2:deploy` events). A linked
+//! host's exits and exceptions come over its link instead (`remote`) and go through
+//! [`occurred`] too.
 
 use super::recent::{last_error, Line, Recent};
 use super::store::{Occurrence, Recorded};
@@ -42,21 +44,35 @@ fn on_chunk(state: &State, recent: &mut Recent, chunk: &LogChunk) {
     match chunk.kind {
         LogChunkKind::Out => recent.push(&chunk.name, "out", chunk.at, &chunk.data),
         LogChunkKind::Err => recent.push(&chunk.name, "err", chunk.at, &chunk.data),
+        LogChunkKind::Message if chunk.pm_id.is_none() => daemon_event(state, chunk),
+        LogChunkKind::Event | LogChunkKind::Message => {
+            occurred(state, None, chunk, &recent.of(&chunk.name));
+        }
+        LogChunkKind::Pm2 => {}
+    }
+}
+
+/// An app's event or message, on this host (`host` None) or a linked one: an exit tells
+/// the alerts (restart storms) and, when it was a crash, the inbox; a
+/// `process:exception` goes to the inbox. `lines` are the app's last lines before it.
+pub fn occurred(state: &State, host: Option<&str>, chunk: &LogChunk, lines: &[Line]) {
+    match chunk.kind {
         LogChunkKind::Event if chunk.data == "exit" => {
             let code = chunk.exit.as_ref().map_or(0, |e| e.code);
             let signal = chunk.exit.as_ref().and_then(|e| e.signal.clone());
             state.alert(Signal::Exit {
+                host: host.map(str::to_string),
                 app: chunk.name.clone(),
                 pm_id: chunk.pm_id,
                 at: chunk.at,
             });
             if code != 0 || signal.is_some() {
-                crashed(state, recent, chunk, code, signal);
+                crashed(state, host, lines, chunk, code, signal);
             }
         }
-        LogChunkKind::Message if chunk.pm_id.is_none() => daemon_event(state, chunk),
         LogChunkKind::Message => {
-            if let Some(o) = exception(chunk, &recent.of(&chunk.name)) {
+            if let Some(mut o) = exception(chunk, lines) {
+                o.host = host.map(str::to_string);
                 record(state, o);
             }
         }
@@ -82,17 +98,24 @@ fn daemon_event(state: &State, chunk: &LogChunk) {
     }
 }
 
-fn crashed(state: &State, recent: &Recent, chunk: &LogChunk, code: i32, signal: Option<String>) {
-    let lines = recent.of(&chunk.name);
+fn crashed(
+    state: &State,
+    host: Option<&str>,
+    lines: &[Line],
+    chunk: &LogChunk,
+    code: i32,
+    signal: Option<String>,
+) {
     let how = match &signal {
         Some(s) => format!("killed by {s}"),
         None => format!("exited with code {code}"),
     };
-    let (message, stack) = match last_error(&lines) {
+    let (message, stack) = match last_error(lines) {
         Some((headline, stack)) => (headline, Some(stack)),
         None => (how.clone(), None),
     };
     state.alert(Signal::Crash {
+        host: host.map(str::to_string),
         app: chunk.name.clone(),
         pm_id: chunk.pm_id,
         how: how.clone(),
@@ -102,12 +125,13 @@ fn crashed(state: &State, recent: &Recent, chunk: &LogChunk, code: i32, signal: 
         state,
         Occurrence {
             kind: "crash",
+            host: host.map(str::to_string),
             app: chunk.name.clone(),
             pm_id: chunk.pm_id,
             message,
             stack,
             detail: json!({"exit_code": code, "signal": signal, "how": how}),
-            logs: Recent::json(&lines),
+            logs: Recent::json(lines),
             at: chunk.at,
         },
     );
@@ -133,6 +157,7 @@ fn exception(chunk: &LogChunk, lines: &[Line]) -> Option<Occurrence> {
     };
     Some(Occurrence {
         kind: "exception",
+        host: None,
         app: chunk.name.clone(),
         pm_id: chunk.pm_id,
         message,

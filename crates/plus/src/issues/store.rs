@@ -1,4 +1,4 @@
-//! The inbox: issues grouped by app and normalised message, bounded (the group seen
+//! The inbox: issues grouped by host, app and normalised message, bounded (the group seen
 //! longest ago goes first), kept in `PM2_HOME/plus/issues.json` (mode 0600, replaced
 //! atomically) so it survives a restart of the dashboard.
 
@@ -19,6 +19,8 @@ const MAX_MESSAGE: usize = 1024;
 pub struct Occurrence {
     /// `crash` or `exception`.
     pub kind: &'static str,
+    /// The linked host it happened on (None: this one).
+    pub host: Option<String>,
     /// The app's name.
     pub app: String,
     /// The instance.
@@ -84,7 +86,11 @@ impl Inbox {
     /// Counts `o` in its group (creating it, reopening it when it was resolved).
     pub fn record(&mut self, o: Occurrence) -> Recorded {
         let normalised = normalise(&o.message);
-        let id = group_id(&o.app, &normalised);
+        // A linked host's app is not this host's app of the same name.
+        let id = match &o.host {
+            Some(h) => group_id(&format!("{h}\u{1f}{}", o.app), &normalised),
+            None => group_id(&o.app, &normalised),
+        };
         let stack = o.stack.map(|s| cut(&s, MAX_STACK));
         let message = cut(&o.message, MAX_MESSAGE);
         if let Some(g) = self.groups.get_mut(&id) {
@@ -102,7 +108,7 @@ impl Inbox {
             self.drop_oldest();
         }
         let group = json!({
-            "id": id, "app": o.app, "kind": o.kind, "message": message,
+            "id": id, "host": o.host, "app": o.app, "kind": o.kind, "message": message,
             "normalised": cut(&normalised, MAX_MESSAGE), "stack": stack, "detail": o.detail,
             "logs": o.logs, "pm_id": o.pm_id, "count": 1, "first_seen": o.at,
             "last_seen": o.at, "resolved": false,

@@ -1,19 +1,21 @@
-//! The agent's outbound connection: the byte stream under the link, and the HTTP/1.1
-//! upgrade of `GET /api/link` to `pm2-link/1` over it. The stream type is pluggable: any
-//! [`Io`] works, so `https://` needs only a TLS connector added to [`open`] (the
-//! dashboard's TLS is another slice); until then an `https://` URL is refused with a
-//! clear message.
+//! The agent's outbound connection: the byte stream under the link (TCP, or TLS over it
+//! for an `https://` dashboard, verified against the system's CAs and the link's `--ca`),
+//! and the HTTP/1.1 upgrade of `GET /api/link` to `pm2-link/2` over it. A certificate
+//! that does not verify is [`Failure::Untrusted`], told apart from a dashboard that is
+//! not reachable, so `pm2 link` can name the fix.
 
 use crate::body::Body;
 use hyper::header::{AUTHORIZATION, CONNECTION, HOST, UPGRADE, USER_AGENT};
 use hyper::StatusCode;
 use hyper_util::rt::TokioIo;
 use pm2_home::plus_link::{endpoint, Link, HOST_HEADER, PROTOCOL};
+use pm2_home::plus_tls::PemSetting;
+use rustls::pki_types::ServerName;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-/// A byte stream the link can run over (TCP now; TLS over TCP later).
+/// A byte stream the link can run over (TCP, or TLS over TCP).
 pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
@@ -34,31 +36,56 @@ pub enum Failure {
     /// The dashboard asked to try again shortly (429: another host gave a wrong secret
     /// within the last second).
     Later(String),
+    /// The dashboard's certificate did not verify (or the link's CA file is unusable):
+    /// why. Retried (the dashboard's certificate may be fixed).
+    Untrusted(String),
 }
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Refused(status, why) => write!(f, "refused ({status}): {why}"),
-            Failure::Unreachable(why) | Failure::Later(why) => write!(f, "{why}"),
+            Failure::Unreachable(why) | Failure::Later(why) | Failure::Untrusted(why) => {
+                write!(f, "{why}")
+            }
         }
     }
 }
 
-/// The stream to the dashboard at `url`.
-async fn open(url: &str) -> Result<Box<dyn Io>, Failure> {
-    let e = endpoint(url).map_err(Failure::Unreachable)?;
-    if e.tls {
-        return Err(Failure::Unreachable(format!(
-            "{url}: https:// links are not supported by this build yet (the dashboard's TLS \
-             connector is missing): link over http:// on a trusted network or an SSH tunnel"
-        )));
-    }
+/// The stream to the dashboard `link` names.
+async fn open(link: &Link) -> Result<Box<dyn Io>, Failure> {
+    let e = endpoint(&link.url).map_err(Failure::Unreachable)?;
     let tcp = TcpStream::connect((e.host.as_str(), e.port))
         .await
         .map_err(|err| Failure::Unreachable(format!("cannot connect to {}: {err}", e.authority)))?;
     let _ = tcp.set_nodelay(true);
-    Ok(Box::new(tcp))
+    if !e.tls {
+        return Ok(Box::new(tcp));
+    }
+    // Built at each attempt: a CA file fixed after a failure is read on the next one.
+    let ca = link.ca.as_ref().map(|path| PemSetting {
+        key: "the link's --ca",
+        path: path.clone(),
+    });
+    let connector = crate::tls::client::connector(ca.as_ref()).map_err(Failure::Untrusted)?;
+    let name = ServerName::try_from(e.host.clone()).map_err(|err| {
+        Failure::Unreachable(format!("{} is not a TLS server name: {err}", e.host))
+    })?;
+    match connector.connect(name, tcp).await {
+        Ok(tls) => Ok(Box::new(tls)),
+        Err(err) => {
+            let why = format!("TLS handshake with {} failed: {err}", e.authority);
+            let verify = err
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .is_some_and(|r| matches!(r, rustls::Error::InvalidCertificate(_)));
+            Err(if verify {
+                Failure::Untrusted(why)
+            } else {
+                Failure::Unreachable(why)
+            })
+        }
+    }
 }
 
 /// Connects and upgrades; the link's stream once the dashboard accepted the secret.
@@ -74,7 +101,7 @@ pub async fn connect(link: &Link) -> Result<Linked, Failure> {
 
 async fn upgrade(link: &Link) -> Result<Linked, Failure> {
     let authority = endpoint(&link.url).map_err(Failure::Unreachable)?.authority;
-    let io = open(&link.url).await?;
+    let io = open(link).await?;
     let unreachable = |e: hyper::Error| Failure::Unreachable(format!("{}: {e}", link.url));
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await

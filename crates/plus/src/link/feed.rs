@@ -1,12 +1,15 @@
 //! What the agent reads from its daemon, whether or not the dashboard is connected: the
 //! process table and the host's overview every second (`state`), and every app's log
 //! lines as the daemon's log hub relays them (`log`, and `missed` when the hub dropped
-//! some). Each reader offers its messages to the [`Outbox`] and never waits on it.
+//! some), and (revision 2) each exit and `process:exception` with the app's last lines
+//! (`event`), which the dashboard's issues inbox and alerts read. Each reader offers its
+//! messages to the [`Outbox`] and never waits on it.
 
 use super::outbox::Outbox;
 use crate::daemon::Daemon;
+use crate::issues::recent::Recent;
 use crate::overview;
-use pm2_proto::{LogsRequest, Request, Response};
+use pm2_proto::{LogChunk, LogChunkKind, LogsRequest, Request, Response};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -47,6 +50,7 @@ async fn ping(daemon: &Daemon) -> Value {
 
 /// Relays every app's log lines, reopening the stream when the daemon ends it.
 pub async fn logs(daemon: Daemon, out: Outbox) {
+    let mut recent = Recent::default();
     loop {
         let request = Request::Logs(LogsRequest {
             targets: Vec::new(),
@@ -55,10 +59,15 @@ pub async fn logs(daemon: Daemon, out: Outbox) {
         if let Ok(mut stream) = daemon.open(request).await {
             while let Ok(Some(response)) = stream.next().await {
                 match response {
-                    Response::Log(c) => out.offer(&json!({
-                        "t": "log", "pm_id": c.pm_id, "name": c.name, "kind": c.kind,
-                        "at": c.at, "data": c.data,
-                    })),
+                    Response::Log(c) => {
+                        if let Some(event) = event(&mut recent, &c) {
+                            out.offer(&event);
+                        }
+                        out.offer(&json!({
+                            "t": "log", "pm_id": c.pm_id, "name": c.name, "kind": c.kind,
+                            "at": c.at, "data": c.data,
+                        }));
+                    }
                     Response::LogsMissed { lines } => out.offer(&json!({
                         "t": "missed", "lines": lines, "where": "the daemon's log hub",
                     })),
@@ -68,4 +77,28 @@ pub async fn logs(daemon: Daemon, out: Outbox) {
         }
         tokio::time::sleep(REOPEN).await;
     }
+}
+
+/// The `event` message of a chunk, when it is one the dashboard's inbox or alerts need:
+/// an `exit` (with how it ended) or a `process:exception` message, each with the app's
+/// last lines before it. Output lines are noted in `recent` on the way.
+fn event(recent: &mut Recent, c: &LogChunk) -> Option<Value> {
+    match c.kind {
+        LogChunkKind::Out | LogChunkKind::Err => {
+            let kind = if c.kind == LogChunkKind::Out {
+                "out"
+            } else {
+                "err"
+            };
+            recent.push(&c.name, kind, c.at, &c.data);
+            return None;
+        }
+        LogChunkKind::Event if c.data == "exit" => {}
+        LogChunkKind::Message if c.data.contains("process:exception") => {}
+        _ => return None,
+    }
+    Some(json!({
+        "t": "event", "pm_id": c.pm_id, "name": c.name, "kind": c.kind, "at": c.at,
+        "data": c.data, "exit": c.exit, "lines": Recent::json(&recent.of(&c.name)),
+    }))
 }

@@ -138,6 +138,14 @@ async fn attempt(
             status.set("refused", Some(&why));
             backoff.max(REFUSED_MIN)
         }
+        Err(Failure::Untrusted(why)) => {
+            log::error(&format!(
+                "{} is not trusted: {why} (a private CA: `pm2 link <secret> <url> [name] --ca <pem>`)",
+                link.url
+            ));
+            status.set("untrusted", Some(&why));
+            backoff.max(REFUSED_MIN)
+        }
         Err(Failure::Later(why)) => {
             log::error(&format!("{} asks to try again: {why}", link.url));
             LATER

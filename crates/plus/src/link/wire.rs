@@ -1,10 +1,14 @@
 //! The link's messages, both ways, after the HTTP/1.1 upgrade of `GET /api/link` to
-//! `pm2-link/1`: one JSON object a line (JSON has no raw newline), each with a `t` tag.
+//! `pm2-link/2` (or `pm2-link/1`, an older agent, which sends no `event`): one JSON object
+//! a line (JSON has no raw newline), each with a `t` tag. A side ignores a tag it does
+//! not know, so a revision may add messages; one that changes a message's meaning must
+//! take a new protocol name.
 //!
 //! | from | `t` | fields |
 //! |---|---|---|
 //! | agent | `state` | `processes` (the daemon's summary), `overview` (every few seconds) |
 //! | agent | `log` | `pm_id`, `name`, `kind`, `at`, `data` (a line an app printed) |
+//! | agent (2) | `event` | `pm_id`, `name`, `kind` (`event`: `data` is `exit`, with `exit` = `{code, signal}`; `message`: `data` is a `process:exception`'s JSON), `at`, `lines` (the app's last lines: `kind`, `at`, `line`) |
 //! | agent | `missed` | `lines`, `where` (lines dropped: the daemon's hub or the agent's queue) |
 //! | agent | `reply` | `id`, `status`, `body`, `ids` (an action's outcome) |
 //! | agent | `bye` | (unlinked: the dashboard forgets the host) |

@@ -7,16 +7,20 @@
 //! in the background (exit 0, as PM2 does). `pm2 unlink` removes the stored link and
 //! deletes the agent (which, seeing the link gone, says goodbye, so the dashboard forgets
 //! this host); `pm2 link stop` stops the agent only (the dashboard shows the host offline).
+//! An `https://` dashboard is verified against the system's CAs and the optional `--ca
+//! <pem>`; a certificate it does not trust is an error (exit 1) naming the fix, while
+//! the agent keeps trying (the dashboard's certificate may be fixed there).
 
 use super::own_app;
 use crate::client::{try_connect, Client};
 use crate::commands::connection::{connect, expect};
 use crate::out;
 use anyhow::Result;
-use pm2_home::plus_link::{endpoint, local_host_name, status_file, Link, AGENT_APP, AGENT_ARG};
+use pm2_home::plus_link::{local_host_name, status_file, Link, AGENT_APP, AGENT_ARG};
 use pm2_home::Pm2Home;
 use pm2_proto::{Action, ProcessInfo};
 use serde_json::Value;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How long `pm2 link` waits for the agent's first verdict.
@@ -36,12 +40,13 @@ pub(super) fn link(
     secret: Option<&str>,
     url: Option<&str>,
     name: Option<&str>,
+    ca: Option<&Path>,
 ) -> Result<i32> {
     match (secret, url) {
         (None, _) | (Some("info"), None) => status(home),
         (Some("delete"), None) => unlink(home),
         (Some("stop" | "kill"), None) => stop(home),
-        (Some(secret), Some(url)) => link_to(home, secret, url, name),
+        (Some(secret), Some(url)) => link_to(home, secret, url, name, ca),
         (Some(other), None) => {
             out::error(&format!(
                 "`pm2 link {other}` needs the dashboard's URL too: `pm2 link <secret> <url> \
@@ -52,23 +57,26 @@ pub(super) fn link(
     }
 }
 
-fn link_to(home: &Pm2Home, secret: &str, url: &str, name: Option<&str>) -> Result<i32> {
+fn link_to(
+    home: &Pm2Home,
+    secret: &str,
+    url: &str,
+    name: Option<&str>,
+    ca: Option<&Path>,
+) -> Result<i32> {
     let host = name.map_or_else(local_host_name, str::to_string);
-    let link = match Link::new(secret, url, &host) {
+    let ca = ca.map(|p| std::env::current_dir().map_or(p.to_path_buf(), |cwd| cwd.join(p)));
+    let link = Link::new(secret, url, &host).and_then(|l| match &ca {
+        Some(ca) => l.with_ca(ca),
+        None => Ok(l),
+    });
+    let link = match link {
         Ok(l) => l,
         Err(e) => {
             out::error(&format!("{e}; nothing was done (PM2 Plus link)"));
             return Ok(1);
         }
     };
-    if endpoint(&link.url).is_ok_and(|e| e.tls) {
-        out::error(&format!(
-            "{url}: https:// links are not supported by this build yet (the dashboard's TLS \
-             connector is missing): link over http:// on a trusted network or an SSH tunnel; \
-             nothing was done (PM2 Plus link)"
-        ));
-        return Ok(1);
-    }
     let mut client = connect(home)?;
     link.save(home)?;
     let _ = std::fs::remove_file(status_file(home));
@@ -88,6 +96,15 @@ fn link_to(home: &Pm2Home, secret: &str, url: &str, name: Option<&str>) -> Resul
                 link.url, link.host
             ));
             Ok(0)
+        }
+        Some((state, why)) if state == "untrusted" => {
+            out::error(&format!(
+                "the dashboard at {} presented a certificate this host does not trust ({why}): \
+                 the agent {AGENT_APP} keeps trying; if the dashboard's certificate is signed by \
+                 a private CA, link again with `--ca <ca.pem>`",
+                link.url
+            ));
+            Ok(1)
         }
         Some((state, why)) if state == "refused" => {
             let _ = expect(&mut client, own_app::action(Action::Delete, AGENT_APP));

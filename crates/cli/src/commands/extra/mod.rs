@@ -33,6 +33,7 @@ pub(crate) fn run(home: &Pm2Home, command: ExtraCommand) -> Result<i32> {
             a.secret.as_deref(),
             a.public.as_deref(),
             a.name.as_deref(),
+            a.ca.as_deref(),
         ),
         ExtraCommand::Unlink => link::unlink(home),
         ExtraCommand::Logout => Ok(plus::nothing_linked()),
