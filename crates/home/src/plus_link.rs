@@ -256,6 +256,7 @@ pub fn local_host_name() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn urls_are_checked() {
@@ -274,6 +275,42 @@ mod tests {
         ] {
             assert!(endpoint(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_ca_is_for_https_only_and_must_hold_a_certificate() {
+        let dir = std::env::temp_dir().join(format!("pm2-link-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = dir.join("ca.pem");
+        std::fs::write(
+            &ca,
+            "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let key = dir.join("key.pem");
+        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\n").unwrap();
+        let https = Link::new("s", "https://h:1", "a").unwrap();
+        let http = Link::new("s", "http://h:1", "a").unwrap();
+        assert!(http.with_ca(&ca).unwrap_err().contains("https://"));
+        assert!(https
+            .clone()
+            .with_ca(&key)
+            .unwrap_err()
+            .contains("CERTIFICATE"));
+        assert!(https
+            .clone()
+            .with_ca(&dir.join("none"))
+            .unwrap_err()
+            .contains("cannot read"));
+        assert!(
+            https.clone().with_ca(Path::new("ca.pem")).is_err(),
+            "relative"
+        );
+        let home = Pm2Home::at(dir.clone());
+        let linked = https.with_ca(&ca).unwrap();
+        linked.save(&home).unwrap();
+        assert_eq!(Link::load(&home).unwrap().and_then(|l| l.ca), Some(ca));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -125,5 +125,11 @@ mod tests {
             s,
             json!({"text": "[pm2-plus on h] crash: api (3) exited with code 1"})
         );
+        let remote = Alert {
+            host: Some("hostb".into()),
+            ..a
+        };
+        let v: Value = serde_json::from_str(&remote.body(AlertFormat::Json, "h")).unwrap();
+        assert_eq!(v["host"], "hostb", "a linked host's app names its host");
     }
 }

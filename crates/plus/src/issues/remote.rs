@@ -46,3 +46,26 @@ fn lines(message: &Value) -> Vec<Line> {
         .take(super::recent::LINES)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_events_lines_read_back_as_the_collectors() {
+        let m = json!({"lines": [
+            {"kind": "out", "at": 1, "line": "up"},
+            {"kind": "err", "at": 2, "line": "Error: boom"},
+            {"kind": "err", "at": 3},
+            "junk",
+        ]});
+        let got = lines(&m);
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (got[1].kind, got[1].at, got[1].text.as_str()),
+            ("err", 2, "Error: boom")
+        );
+        assert!(lines(&json!({})).is_empty());
+    }
+}
