@@ -45,19 +45,9 @@ pub fn handle(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
     };
-    let asked = header(UPGRADE.as_str());
-    let Some(protocol) = PROTOCOLS
-        .iter()
-        .find(|p| asked.eq_ignore_ascii_case(p))
-        .copied()
-    else {
-        return reply::error(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "GET /api/link is for `pm2 link` agents (Upgrade: one of {})",
-                PROTOCOLS.join(", ")
-            ),
-        );
+    let protocol = match protocol(header(UPGRADE.as_str())) {
+        Ok(p) => p,
+        Err(why) => return reply::error(StatusCode::BAD_REQUEST, &why),
     };
     let host = header(HOST_HEADER).to_string();
     if let Some(refused) = check_secret(state, header(AUTHORIZATION.as_str()), &host, peer) {
@@ -98,6 +88,20 @@ pub fn handle(
     r.headers_mut()
         .insert(CONNECTION, HeaderValue::from_static("upgrade"));
     r
+}
+
+/// The revision of the link the agent asked for (`Upgrade:`), or the refusal.
+fn protocol(asked: &str) -> Result<&'static str, String> {
+    PROTOCOLS
+        .iter()
+        .find(|p| asked.eq_ignore_ascii_case(p))
+        .copied()
+        .ok_or_else(|| {
+            format!(
+                "GET /api/link is for `pm2 link` agents (Upgrade: one of {})",
+                PROTOCOLS.join(", ")
+            )
+        })
 }
 
 /// `None` when `authorization` carries the link secret; else the refusal (and the log line).

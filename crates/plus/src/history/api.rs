@@ -13,26 +13,21 @@ use hyper::{Response, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
 
+const NO_STORE: &str = "the history store could not be opened (see the pm2-plus app's error log)";
 const AFTER: &str = "after must be a time in ms since the epoch (the last point's t)";
 
 /// Answers one history query.
 pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
     let Some(store) = state.history.clone() else {
-        return reply::error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the history store could not be opened (see the pm2-plus app's error log)",
-        );
+        return reply::error(StatusCode::SERVICE_UNAVAILABLE, NO_STORE);
     };
     let app = query_param(query, "app").unwrap_or_default();
     if app.is_empty() {
         return reply::error(StatusCode::BAD_REQUEST, "missing app=<name>");
     }
-    let host = query_param(query, "host").filter(|h| !h.is_empty() && *h != state.host_name);
-    if let Some(h) = &host {
-        if !state.hosts.knows(h) {
-            return reply::error(StatusCode::NOT_FOUND, &format!("no host {h:?} is linked"));
-        }
-    }
+    let Ok(host) = linked_host(&state, query) else {
+        return reply::error(StatusCode::NOT_FOUND, "host= names no linked host");
+    };
     let series = super::record::series_app(host.as_deref(), &app);
     let metric = query_param(query, "metric").unwrap_or_else(|| "cpu".into());
     let range = query_param(query, "range").unwrap_or_else(|| "1h".into());
@@ -79,6 +74,16 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
         ),
         Ok(Err(e)) => reply::error(StatusCode::INTERNAL_SERVER_ERROR, &format!("history: {e}")),
         Err(e) => reply::error(StatusCode::INTERNAL_SERVER_ERROR, &format!("history: {e}")),
+    }
+}
+
+/// The linked host `host=` names (None: absent, or this host's name); an error when no
+/// such host is linked.
+fn linked_host(state: &State, query: &str) -> Result<Option<String>, ()> {
+    let host = query_param(query, "host").filter(|h| !h.is_empty() && *h != state.host_name);
+    match host {
+        Some(h) if !state.hosts.knows(&h) => Err(()),
+        other => Ok(other),
     }
 }
 

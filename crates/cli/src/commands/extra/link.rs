@@ -64,13 +64,7 @@ fn link_to(
     name: Option<&str>,
     ca: Option<&Path>,
 ) -> Result<i32> {
-    let host = name.map_or_else(local_host_name, str::to_string);
-    let ca = ca.map(|p| std::env::current_dir().map_or(p.to_path_buf(), |cwd| cwd.join(p)));
-    let link = Link::new(secret, url, &host).and_then(|l| match &ca {
-        Some(ca) => l.with_ca(ca),
-        None => Ok(l),
-    });
-    let link = match link {
+    let link = match checked(secret, url, name, ca) {
         Ok(l) => l,
         Err(e) => {
             out::error(&format!("{e}; nothing was done (PM2 Plus link)"));
@@ -87,8 +81,28 @@ fn link_to(
             AGENT_APP,
         )?,
     }
-    let agent = own_app::find(&mut client, AGENT_APP)?;
-    match verdict(&mut client) {
+    report(home, &mut client, &link)
+}
+
+/// The link `pm2 link`'s words make, checked (a relative `--ca` is taken from the
+/// current directory).
+fn checked(secret: &str, url: &str, name: Option<&str>, ca: Option<&Path>) -> Result<Link, String> {
+    let host = name.map_or_else(local_host_name, str::to_string);
+    let link = Link::new(secret, url, &host)?;
+    match ca {
+        Some(ca) => {
+            let ca = std::env::current_dir().map_or(ca.to_path_buf(), |cwd| cwd.join(ca));
+            link.with_ca(&ca)
+        }
+        None => Ok(link),
+    }
+}
+
+/// Waits for the agent's first verdict and says it: linked (0), untrusted (1, the agent
+/// keeps trying), refused (1, undone), or not reached yet (0, the agent keeps trying).
+fn report(home: &Pm2Home, client: &mut Client, link: &Link) -> Result<i32> {
+    let agent = own_app::find(client, AGENT_APP)?;
+    match verdict(client) {
         Some((state, _)) if state == "connected" => {
             let id = agent.map(|a| a.pm_id.to_string()).unwrap_or_default();
             say(&format!(
@@ -107,7 +121,7 @@ fn link_to(
             Ok(1)
         }
         Some((state, why)) if state == "refused" => {
-            let _ = expect(&mut client, own_app::action(Action::Delete, AGENT_APP));
+            let _ = expect(client, own_app::action(Action::Delete, AGENT_APP));
             let _ = Link::remove(home);
             out::error(&format!(
                 "the dashboard at {} refused the link: {why}; nothing is linked",
