@@ -11,11 +11,14 @@
 //! re-probes. A missing one cannot be watched without re-running this script on every
 //! build, so the installers (`scripts/install-deps.sh`, `tests/e2e/fixtures/install-node22.sh`)
 //! touch this file after installing Node 22, `@pm2/io` or the npm `pm2` client.
+//!
+//! It also chooses how `pm2` is linked ([`link_mode`]): a start-up cost of every CLI call.
 
 use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    link_mode();
     for var in ["CI", "PATH", "PM2_RS_NODE22"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
@@ -45,6 +48,22 @@ fn main() {
             None if !ci => println!("cargo:rustc-cfg={cfg}"),
             None => {}
         }
+    }
+}
+
+/// Links `pm2` as a position-dependent executable on Linux with glibc: a PIE's ~7,300
+/// relative relocations are applied by the dynamic linker at every start, writing (and so
+/// copying) each page of `.data.rel.ro`; a `pm2 list` spent about a sixth of its own time
+/// on them (BENCHMARKS.md, "the CLI's start-up, end to end"). Without PIE the linker fills
+/// them in once. The cost: the binary's own image is not placed at a random address (its
+/// libraries, heap, stack and mappings still are). `PM2_RS_PIE=1` at build time keeps PIE,
+/// for a distribution whose policy requires it.
+fn link_mode() {
+    println!("cargo:rerun-if-env-changed=PM2_RS_PIE");
+    let target = |key: &str| std::env::var(key).unwrap_or_default();
+    let pie = std::env::var("PM2_RS_PIE").is_ok_and(|v| !matches!(v.as_str(), "" | "0"));
+    if target("CARGO_CFG_TARGET_OS") == "linux" && target("CARGO_CFG_TARGET_ENV") == "gnu" && !pie {
+        println!("cargo:rustc-link-arg-bin=pm2=-no-pie");
     }
 }
 
