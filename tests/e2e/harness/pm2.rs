@@ -22,9 +22,13 @@ pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/fixtu
 /// How long one CLI call may take before the test gives up on it.
 const CLI_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The `pm2` binary under test.
+/// The `pm2` binary under test: cargo's build of this checkout, or `$PM2_RS_BIN` (e.g. a
+/// release build, to run tests against what the release profile and link mode make).
 pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_pm2")
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("PM2_RS_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_pm2").to_string())
+    })
 }
 
 /// One finished CLI call.
