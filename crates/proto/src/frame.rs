@@ -72,10 +72,16 @@ pub fn read_bytes_blocking<R: Read>(r: &mut R) -> Result<Option<Vec<u8>>, FrameE
     Ok(Some(read_body(r, body_len(header)?)?))
 }
 
-/// Reads exactly `len` bytes, growing the buffer as they arrive: the length comes from the
-/// peer, and a header alone must not make this side allocate up to [`MAX_FRAME_LEN`].
+/// Up to this much of an announced frame is allocated before its bytes arrive: a list's
+/// reply (400 KB for 100 apps) is then read in a few large reads instead of a growing
+/// buffer's many small ones, and a lying header still costs at most this.
+const PREALLOCATE_MAX: usize = 1024 * 1024;
+
+/// Reads exactly `len` bytes, growing the buffer past [`PREALLOCATE_MAX`] only as they
+/// arrive: the length comes from the peer, and a header alone must not make this side
+/// allocate up to [`MAX_FRAME_LEN`].
 fn read_body<R: Read>(r: &mut R, len: usize) -> io::Result<Vec<u8>> {
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(len.min(PREALLOCATE_MAX));
     r.take(len as u64).read_to_end(&mut body)?;
     if body.len() < len {
         return Err(io::Error::new(
@@ -112,6 +118,14 @@ mod tests {
         data.extend_from_slice(b"{}");
         let r: Result<Option<String>, _> = read_blocking(&mut data.as_slice());
         assert!(matches!(r, Err(FrameError::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof));
+    }
+
+    #[test]
+    fn a_frame_larger_than_the_preallocation_is_read_whole() {
+        let big = "x".repeat(PREALLOCATE_MAX + 10);
+        let bytes = encode(&big).unwrap();
+        let back: Option<String> = read_blocking(&mut bytes.as_slice()).unwrap();
+        assert_eq!(back.unwrap(), big);
     }
 
     #[test]
