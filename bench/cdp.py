@@ -24,6 +24,10 @@ class Browser:
         self.proc = subprocess.Popen(
             ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             # A tab in front of its user: headless Chromium would otherwise treat the
+             # page as a background one (its renderer at nice 5, its timers throttled).
+             "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
+             "--disable-backgrounding-occluded-windows",
              "--remote-debugging-port=0", "--window-size=1400,900",
              f"--user-data-dir={self.profile}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -89,7 +93,7 @@ class Browser:
 def _connect(url):
     host_port, path = url[len("ws://"):].split("/", 1)
     host, port = host_port.rsplit(":", 1)
-    s = socket.create_connection((host, int(port)), timeout=30)
+    s = socket.create_connection((host, int(port)), timeout=120)
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall((f"GET /{path} HTTP/1.1\r\nHost: {host_port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"

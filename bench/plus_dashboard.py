@@ -88,7 +88,10 @@ def drain(sock, received):
 def login_token(out):
     """The one-time token in the login link `pm2 plus` printed."""
     at = out.index("/login?token=") + len("/login?token=")
-    return "".join(c for c in out[at:at + 128] if c in "0123456789abcdef") or None
+    end = at
+    while end < len(out) and out[end] in "0123456789abcdef":
+        end += 1
+    return out[at:end]
 
 
 def window(dash, daemon, seconds):
@@ -106,7 +109,7 @@ def open_page(port, token):
     b = Browser()
     b.call("Page.navigate", {"url": f"http://127.0.0.1:{port}/login?token={token}"})
     b.wait("document.getElementById('live') && document.getElementById('live').textContent === 'live'",
-           what="the page's table live")
+           within=90, what="the page's table live")
     return b
 
 
@@ -118,7 +121,8 @@ def with_browser(w, port, token, dash, daemon, apps, seconds):
         print(f"dashboard, {apps} apps, headless Chromium on the page ({rows} rows live), {seconds} s: "
               f"RSS {rss:.1f} MB, CPU {cpu:.2f} % of a core; daemon {dcpu:.2f} %")
         b.eval("document.querySelector('#processes tr[data-name=\"s0\"] button[data-chart]').click()")
-        b.wait("state.charts.cpu && state.charts.cpu.plot.data[0].length > 0", what="s0's uPlot charts")
+        b.wait("['cpu', 'memory', 'restarts'].every(m => state.charts[m] && state.charts[m].plot.data[0].length > 0)",
+               within=90, what="s0's uPlot charts")
         cpu, dcpu, rss = window(dash, daemon, seconds)
         charts = b.eval("Object.keys(state.charts).length")
         print(f"dashboard, same, with s0's {charts} charts open (1 s refresh), {seconds} s: "
@@ -172,13 +176,24 @@ def page_latency(port, token, samples):
     page's own one appended the line), in the browser's clock (this machine's)."""
     b = open_page(port, token)
     try:
-        b.eval("""(() => { window.lat = []; openLogs('talk', 'talk');
-          state.logs.addEventListener('log', e => { const now = Date.now();
-            for (const l of JSON.parse(e.data).data.split('\\n'))
-              if (l.startsWith('t=')) window.lat.push(now - Number(l.slice(2))); });
-          return true; })()""")
-        b.wait(f"window.lat.length >= {samples}", within=120, what=f"{samples} lines in the page")
-        summary("the page in headless Chromium", b.eval("window.lat"))
+        # The page's own log view, and beside it a bare EventSource that draws nothing.
+        b.eval("""(() => { window.lat = {page: [], bare: [], read: []};
+          const timed = (source, into) => source.addEventListener('log', e => {
+            const now = Date.now(), c = JSON.parse(e.data);
+            for (const l of c.data.split('\\n')) if (l.startsWith('t=')) {
+              if (into.length < %d) into.push(now - Number(l.slice(2)));
+              if (into === window.lat.page && window.lat.read.length < %d)
+                window.lat.read.push(c.at - Number(l.slice(2))); } });
+          openLogs('talk', 'talk');
+          timed(state.logs, window.lat.page);
+          timed(new EventSource('/api/logs?app=talk'), window.lat.bare);
+          return true; })()""" % (samples, samples))
+        b.wait(f"window.lat.page.length >= {samples} && window.lat.bare.length >= {samples}",
+               within=120, what=f"{samples} lines in the page")
+        lat = b.eval("window.lat")
+        summary("the page's log view in headless Chromium", lat["page"])
+        summary("a bare EventSource in the same page", lat["bare"])
+        summary("the daemon's read of it (its `at`)", lat["read"])
     finally:
         b.close()
 
