@@ -3,9 +3,12 @@
 
 - the dashboard's RSS and CPU with N idle apps and one SSE client watching the table;
 - the daemon's CPU over the same window, then with the dashboard stopped;
-- how long an app's log line takes to reach an SSE client (`/api/logs`).
+- how long an app's log line takes to reach an SSE client (`/api/logs`);
+- with --browser, the same with headless Chromium holding the dashboard page open (over
+  the DevTools protocol, `bench/cdp.py`): the page alone, then with one app's charts open
+  (uPlot, fed every second), and the log line's time to the page's own log view.
 
-    python3 bench/plus_dashboard.py --pm2 target/release/pm2 [--apps 100] [--seconds 30]
+    python3 bench/plus_dashboard.py --pm2 target/release/pm2 [--apps 100] [--seconds 30] [--browser]
 
 CPU is read from /proc/<pid>/stat (utime + stime) and printed as a share of one core.
 """
@@ -82,7 +85,53 @@ def drain(sock, received):
         pass
 
 
-def costs(w, apps, seconds):
+def login_token(out):
+    """The one-time token in the login link `pm2 plus` printed."""
+    at = out.index("/login?token=") + len("/login?token=")
+    end = at
+    while end < len(out) and out[end] in "0123456789abcdef":
+        end += 1
+    return out[at:end]
+
+
+def window(dash, daemon, seconds):
+    """The dashboard's and the daemon's CPU (% of a core) over `seconds`, and the
+    dashboard's RSS (MB) at the end."""
+    d0, m0 = ticks(dash), ticks(daemon)
+    time.sleep(seconds)
+    return (100.0 * (ticks(dash) - d0) / TICK / seconds,
+            100.0 * (ticks(daemon) - m0) / TICK / seconds, rss_kb(dash) / 1024)
+
+
+def open_page(port, token):
+    """Chromium logged in on the dashboard, its table live."""
+    from cdp import Browser
+    b = Browser()
+    b.call("Page.navigate", {"url": f"http://127.0.0.1:{port}/login?token={token}"})
+    b.wait("document.getElementById('live') && document.getElementById('live').textContent === 'live'",
+           within=90, what="the page's table live")
+    return b
+
+
+def with_browser(w, port, token, dash, daemon, apps, seconds):
+    b = open_page(port, token)
+    try:
+        cpu, dcpu, rss = window(dash, daemon, seconds)
+        rows = b.eval("document.querySelectorAll('#processes tbody tr').length")
+        print(f"dashboard, {apps} apps, headless Chromium on the page ({rows} rows live), {seconds} s: "
+              f"RSS {rss:.1f} MB, CPU {cpu:.2f} % of a core; daemon {dcpu:.2f} %")
+        b.eval("document.querySelector('#processes tr[data-name=\"s0\"] button[data-chart]').click()")
+        b.wait("['cpu', 'memory', 'restarts'].every(m => state.charts[m] && state.charts[m].plot.data[0].length > 0)",
+               within=90, what="s0's uPlot charts")
+        cpu, dcpu, rss = window(dash, daemon, seconds)
+        charts = b.eval("Object.keys(state.charts).length")
+        print(f"dashboard, same, with s0's {charts} charts open (1 s refresh), {seconds} s: "
+              f"RSS {rss:.1f} MB, CPU {cpu:.2f} % of a core; daemon {dcpu:.2f} %")
+    finally:
+        b.close()
+
+
+def costs(w, apps, seconds, browser):
     sleeper = os.path.join(w.dir, "sleep.sh")
     with open(sleeper, "w") as f:
         f.write("exec sleep 100000\n")
@@ -92,7 +141,7 @@ def costs(w, apps, seconds):
     w.run("start", eco)
     port = free_port()
     w.run("set", "pm2-plus:port", str(port))
-    w.run("plus")
+    token = login_token(w.run("plus").stdout)
     client = stream(port, w.token(), "/api/events")
     received = []
     # The browser's part: read every event as it comes (an unread socket would stall it).
@@ -108,17 +157,53 @@ def costs(w, apps, seconds):
     print(f"daemon meanwhile: CPU {daemon_cpu:.2f} %; the client got "
           f"{sum(received) / 1024:.0f} KB of table events")
     client.close()
+    if browser:
+        with_browser(w, port, token, dash, daemon, apps, seconds)
     w.run("plus", "stop")
     print(f"daemon, dashboard stopped, {seconds} s: CPU {share(daemon, seconds):.2f} %, "
           f"RSS {rss_kb(daemon) / 1024:.1f} MB")
 
 
-def latency(w, samples):
+def summary(what, seen):
+    seen = sorted(seen)
+    p = lambda q: seen[max(0, int(len(seen) * q) - 1)]
+    print(f"log line -> {what}, {len(seen)} lines: median {statistics.median(seen):.1f} ms, "
+          f"p90 {p(0.90):.1f} ms, p95 {p(0.95):.1f} ms, max {seen[-1]:.1f} ms")
+
+
+def page_latency(port, token, samples):
+    """The log line's time to the page's log view (its EventSource handler, after the
+    page's own one appended the line), in the browser's clock (this machine's)."""
+    b = open_page(port, token)
+    try:
+        # The page's own log view, and beside it a bare EventSource that draws nothing.
+        b.eval("""(() => { window.lat = {page: [], bare: [], read: []};
+          const timed = (source, into) => source.addEventListener('log', e => {
+            const now = Date.now(), c = JSON.parse(e.data);
+            for (const l of c.data.split('\\n')) if (l.startsWith('t=')) {
+              if (into.length < %d) into.push(now - Number(l.slice(2)));
+              if (into === window.lat.page && window.lat.read.length < %d)
+                window.lat.read.push(c.at - Number(l.slice(2))); } });
+          openLogs('talk', 'talk');
+          timed(state.logs, window.lat.page);
+          timed(new EventSource('/api/logs?app=talk'), window.lat.bare);
+          return true; })()""" % (samples, samples))
+        b.wait(f"window.lat.page.length >= {samples} && window.lat.bare.length >= {samples}",
+               within=120, what=f"{samples} lines in the page")
+        lat = b.eval("window.lat")
+        summary("the page's log view in headless Chromium", lat["page"])
+        summary("a bare EventSource in the same page", lat["bare"])
+        summary("the daemon's read of it (its `at`)", lat["read"])
+    finally:
+        b.close()
+
+
+def latency(w, samples, browser):
     app = os.path.join(w.dir, "talk.js")
     with open(app, "w") as f:
         f.write("setInterval(() => console.log('t=' + Date.now()), 50);\n")
     w.run("start", app, "--name", "talk")
-    w.run("plus")
+    token = login_token(w.run("plus").stdout)
     with open(os.path.join(w.env["PM2_HOME"], "plus", "listening.json")) as f:
         port = int(json.load(f)["url"].rsplit(":", 1)[1])
     s = stream(port, w.token(), "/api/logs?app=talk")
@@ -134,9 +219,9 @@ def latency(w, samples):
                     data = json.loads(line[6:]).get("data", "")
                     seen += [now - int(l[2:]) for l in data.splitlines() if l.startswith("t=")]
     s.close()
-    seen.sort()
-    print(f"log line -> SSE client, {len(seen)} lines: median {statistics.median(seen):.1f} ms, "
-          f"p95 {seen[int(len(seen) * 0.95) - 1]:.1f} ms, max {seen[-1]:.1f} ms")
+    summary("SSE client", seen)
+    if browser:
+        page_latency(port, token, samples)
 
 
 def main():
@@ -145,11 +230,15 @@ def main():
     ap.add_argument("--apps", type=int, default=100)
     ap.add_argument("--seconds", type=int, default=30)
     ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--browser", action="store_true",
+                    help="also with headless Chromium holding the page open (needs `chromium`)")
     a = ap.parse_args()
     w = World(os.path.abspath(a.pm2))
+    print(f"load average before: {' '.join(open('/proc/loadavg').read().split()[:3])}")
     try:
-        costs(w, a.apps, a.seconds)
-        latency(w, a.samples)
+        costs(w, a.apps, a.seconds, a.browser)
+        latency(w, a.samples, a.browser)
+        print(f"load average after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
     finally:
         subprocess.run([w.pm2, "kill"], env=w.env, capture_output=True)
 

@@ -50,6 +50,7 @@ mod persistence;
 mod plus;
 mod plus_alerts;
 mod plus_alerts_live;
+mod plus_chart;
 mod plus_history;
 mod plus_link;
 mod plus_link_issues;

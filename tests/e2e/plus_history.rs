@@ -157,68 +157,6 @@ fn bad_queries_are_refused(p: &Pm2, port: u16) {
     assert_eq!(r.status, 401, "{}", r.text());
 }
 
-/// The number of points the page's chart of `metric` draws (-1 while there is none).
-fn drawn(browser: &mut browser::Browser, metric: &str) -> i64 {
-    let js = format!(
-        "(() => {{ const s = document.querySelector('#charts figure[data-metric=\"{metric}\"] svg'); \
-         return s ? Number(s.dataset.points) : -1; }})()"
-    );
-    browser
-        .eval(&js)
-        .ok()
-        .and_then(|v| v.as_i64())
-        .unwrap_or(-1)
-}
-
-#[test]
-#[cfg_attr(no_node, ignore = "node not on PATH (scripts/install-deps.sh)")]
-#[cfg_attr(no_chromium, ignore = "chromium not on PATH (scripts/install-deps.sh)")]
-fn plus_history_page_in_chromium_draws_live_charts_of_cpu_memory_and_a_custom_metric() {
-    require(
-        have("chromium"),
-        "chromium not on PATH (scripts/install-deps.sh)",
-    );
-    let p = Pm2::new("plus_history_browser");
-    let port = crate::plus::world(&p);
-    let token = crate::plus::plus(&p, port);
-    let mut browser = browser::Browser::launch(&p.dir).unwrap_or_else(|e| p.fail(&e, None));
-    browser
-        .navigate(&format!("http://127.0.0.1:{port}/login?token={token}"))
-        .unwrap_or_else(|e| p.fail(&e, None));
-    let open = "(() => { const b = document.querySelector('#processes tr[data-name=\"axm\"] button[data-chart]'); \
-                if (b) b.click(); return !!b; })()";
-    p.wait_until(T, "axm's chart button, clicked", || {
-        browser.eval(open).ok() == Some(Value::Bool(true))
-    });
-    p.wait_until(T, "charts of cpu, memory and Req/min with points", || {
-        drawn(&mut browser, "cpu") >= 3
-            && drawn(&mut browser, "memory") >= 3
-            && drawn(&mut browser, "Req/min") >= 1
-    });
-    let before = drawn(&mut browser, "memory");
-    p.wait_until(T, "the memory chart growing live", || {
-        drawn(&mut browser, "memory") > before
-    });
-    // It grows by asking for the points after the last one it holds.
-    let incremental = "performance.getEntriesByType('resource')\
-        .some(e => e.name.includes('/api/history?') && e.name.includes('metric=memory') \
-        && e.name.includes('&after='))";
-    assert_eq!(browser.eval(incremental).ok(), Some(Value::Bool(true)));
-    let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/plus-history.png");
-    browser
-        .screenshot(&shot)
-        .unwrap_or_else(|e| p.fail(&e, None));
-    // The 7-day range reads the minute tier: the page asks for it and draws what it gets.
-    let week = "document.querySelector('#history button[data-range=\"7d\"]').click(); true";
-    assert_eq!(browser.eval(week).ok(), Some(Value::Bool(true)));
-    p.wait_until(T, "the 7d button marked", || {
-        browser
-            .eval("document.querySelector('#history button.on').dataset.range")
-            .ok()
-            == Some(Value::String("7d".into()))
-    });
-}
-
 #[test]
 fn plus_without_a_usable_history_store_runs_on_and_says_why() {
     let p = Pm2::new("plus_history_unusable");

@@ -3,14 +3,14 @@
 // the host's agent),
 // per-app actions (confirmed, POSTed with the session's CSRF token), live logs, and the
 // issues inbox (every 5 s; an issue's stack and log lines, marking it resolved), and an
-// app's history charts (GET /api/history; drawn here as SVG, no library; every second
+// app's history charts (GET /api/history; drawn by the vendored uPlot; every second
 // for the last hour, asking only for the points after the last one held, every minute
 // for the longer ranges, asking for all of them).
 // Everything the daemon or an app says is set as text, never parsed as HTML.
 "use strict";
 
 const state = { csrf: null, logs: null, logsApp: null, issue: null,
-  chartApp: null, chartRange: "1h", chartTimer: null, chartPoints: {},
+  chartApp: null, chartRange: "1h", chartTimer: null, chartPoints: {}, charts: {},
   chartRunning: false, chartAgain: false, chartGen: 0, local: [], host: null };
 
 function el(tag, text, cls) {
@@ -216,53 +216,90 @@ function openLogs(id, name, host) {
   });
 }
 
-const SVG = "http://www.w3.org/2000/svg";
-const CHART_W = 600, CHART_H = 120, CHARTS_MAX = 12;
+const CHART_H = 150, CHARTS_MAX = 12;
 
-function svg(tag, attrs) {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-  return e;
+// A custom metric's unit, as the app reports it in the live table (`axm_monitor`).
+function unitOf(metric) {
+  if (metric === "cpu") return "%";
+  if (metric === "memory") return "bytes";
+  const row = state.local.find(p => p.name === state.chartApp);
+  const m = row && row.metrics ? row.metrics[metric] : null;
+  return m && typeof m === "object" && m.unit ? String(m.unit) : "";
 }
 
 function valueText(metric, v) {
+  if (v === null || v === undefined) return "–";
   if (metric === "memory") return bytes(v);
-  if (metric === "cpu") return v.toFixed(1) + "%";
-  return Number.isInteger(v) ? String(v) : v.toFixed(2);
+  if (metric === "cpu") return v.toFixed(1) + " %";
+  const unit = unitOf(metric);
+  return (Number.isInteger(v) ? String(v) : v.toFixed(2)) + (unit ? " " + unit : "");
 }
 
-// One chart: a polyline of the points scaled to the box, the range's largest value and
-// the first and last times as text.
+function chartWidth(figure) { return Math.max(240, Math.floor(figure.clientWidth)); }
+
+// The y axis' tick steps: whole restarts, memory in binary units (16 MB, not 19.1 MB),
+// uPlot's own steps for the rest.
+const WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+const BINARY = [0, 1, 2, 3, 4].flatMap(k => [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+  .map(m => m * Math.pow(1024, k)));
+
+function yAxis(metric) {
+  const axis = { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, size: 72,
+    values: (u, ticks) => ticks.map(v => valueText(metric, v)) };
+  if (metric === "restarts") axis.incrs = WHOLE;
+  if (metric === "memory") axis.incrs = BINARY;
+  return axis;
+}
+
+// One chart of `metric`, drawn by uPlot (canvas): time on x, the metric in its unit on y
+// from 0, the value under the cursor in the legend. Kept in `state.charts` and fed with
+// setData while the app's charts are open; the counter of restarts is drawn in steps.
+function newChart(metric) {
+  const figure = el("figure", null, "chart");
+  figure.dataset.metric = metric;
+  document.getElementById("charts").append(figure);
+  const unit = unitOf(metric);
+  const plot = new uPlot({
+    width: chartWidth(figure),
+    height: CHART_H,
+    title: metric + (unit ? " (" + unit + ")" : ""),
+    cursor: { drag: { x: false, y: false } },
+    scales: { y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    axes: [
+      { stroke: "#6b7280", grid: { stroke: "#eef0f3" } },
+      yAxis(metric),
+    ],
+    series: [
+      { label: "time", value: (u, t) => t === null ? "–" : new Date(t * 1000).toLocaleString() },
+      { label: metric, stroke: "#2b6cb0", width: 1.5, fill: "rgba(43, 108, 176, 0.08)",
+        points: { show: false },
+        paths: metric === "restarts" ? uPlot.paths.stepped({ align: 1 }) : undefined,
+        value: (u, v) => valueText(metric, v) },
+    ],
+  }, [[], []], figure);
+  const chart = { figure, plot };
+  state.charts[metric] = chart;
+  return chart;
+}
+
+// Draws `points` ([t_ms, value]) on the chart of `metric`, made on first use.
 function drawChart(metric, points) {
-  const box = document.getElementById("charts");
-  let figure = box.querySelector('figure[data-metric="' + CSS.escape(metric) + '"]');
-  if (!figure) {
-    figure = el("figure", null, "chart");
-    figure.dataset.metric = metric;
-    figure.append(el("figcaption", metric));
-    box.append(figure);
+  const chart = state.charts[metric] || newChart(metric);
+  chart.plot.setData([points.map(p => p[0] / 1000), points.map(p => p[1])]);
+}
+
+function dropCharts() {
+  for (const chart of Object.values(state.charts)) chart.plot.destroy();
+  state.charts = {};
+  document.getElementById("charts").replaceChildren();
+}
+
+// The charts follow their box's width (the window, the grid's columns).
+function resizeCharts() {
+  for (const chart of Object.values(state.charts)) {
+    const width = chartWidth(chart.figure);
+    if (width !== chart.plot.width) chart.plot.setSize({ width, height: CHART_H });
   }
-  const t0 = points.length ? points[0][0] : 0;
-  const t1 = points.length ? points[points.length - 1][0] : 1;
-  const top = Math.max(1e-9, ...points.map(p => p[1]));
-  const x = t => ((t - t0) / Math.max(1, t1 - t0)) * CHART_W;
-  const y = v => CHART_H - (v / top) * (CHART_H - 14);
-  const chart = svg("svg", { viewBox: "0 0 " + CHART_W + " " + CHART_H, "data-points": points.length });
-  chart.append(svg("polyline", {
-    points: points.map(p => x(p[0]).toFixed(1) + "," + y(p[1]).toFixed(1)).join(" "),
-  }));
-  const label = (text, at, anchor) => {
-    const t = svg("text", { x: at, y: 11, "text-anchor": anchor });
-    t.textContent = text;
-    return t;
-  };
-  chart.append(label("max " + valueText(metric, top === 1e-9 ? 0 : top), 2, "start"));
-  if (points.length) {
-    const time = ms => new Date(ms).toLocaleTimeString();
-    chart.append(label(time(t0) + " – " + time(t1), CHART_W - 2, "end"));
-  }
-  const old = figure.querySelector("svg");
-  if (old) old.replaceWith(chart); else figure.append(chart);
 }
 
 async function history(app, metric, after) {
@@ -338,7 +375,7 @@ function openCharts(name) {
   state.chartApp = name;
   document.getElementById("history").hidden = false;
   document.getElementById("history-app").textContent = name;
-  document.getElementById("charts").replaceChildren();
+  dropCharts();
   state.chartPoints = {};
   state.chartGen++;
   refreshCharts();
@@ -412,9 +449,12 @@ document.addEventListener("DOMContentLoaded", async () => {
       chartEvery();
     });
   }
+  new ResizeObserver(resizeCharts).observe(document.getElementById("charts"));
   document.getElementById("history-close").addEventListener("click", () => {
     clearInterval(state.chartTimer);
     state.chartApp = null;
+    state.chartGen++;
+    dropCharts();
     document.getElementById("history").hidden = true;
   });
   document.getElementById("logs-all").addEventListener("click", () => openLogs("all", "every app"));

@@ -10,8 +10,9 @@
 //! of `daemon.sock`), `server` (listener and connections), `routes` (URL → handler),
 //! `api` (the JSON endpoints), `table` (the process rows), `overview` (the host),
 //! `events` (SSE: the table every second, an app's logs), `metrics` (Prometheus),
-//! `actions` (start/stop/... with the `audit` log), `assets` (the embedded page and
-//! OpenAPI file), `body` and `reply` (HTTP plumbing), `log` (the app's own lines),
+//! `actions` (start/stop/... with the `audit` log), `assets` (the embedded page, the
+//! vendored uPlot that draws its charts, and the OpenAPI file, with their cache headers),
+//! `hash` (FNV-1a for stable ids and ETags), `body` and `reply` (HTTP plumbing), `log` (the app's own lines),
 //! `issues` (the inbox of crashes and reported exceptions, and its collector),
 //! `issues_api` (its endpoints and the alerts'), `alerts` (webhooks: rules, engine,
 //! delivery, the HTTP client), `history` (the charts' data: recorded every second into
@@ -28,6 +29,7 @@ mod body;
 mod daemon;
 mod events;
 mod fleet;
+mod hash;
 mod history;
 mod issues;
 mod issues_api;

@@ -1,7 +1,7 @@
 //! Building responses, each with the dashboard's security headers: a strict
 //! Content-Security-Policy (only this origin's own scripts and styles, no inline code, no
-//! framing), no MIME sniffing, no referrer (a login link must not leak), and no caching of
-//! anything but the static assets.
+//! framing), no MIME sniffing, no referrer (a login link must not leak), and no caching
+//! (`assets` replaces it for the static assets).
 
 use crate::body::Body;
 use hyper::header::{self, HeaderValue};

@@ -58,9 +58,9 @@ pub async fn handle(
     }
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("").to_string();
-    if let Some((kind, text)) = assets::public(&path) {
+    if let Some(asset) = assets::public(&path) {
         if parts.method == Method::GET {
-            return reply::text(StatusCode::OK, kind, text.to_string());
+            return assets::answer(&asset, &parts.headers);
         }
     }
     if path == "/login" {

@@ -68,11 +68,7 @@ fn is_uuid_at(chars: &[char], i: usize) -> bool {
 /// The group's id: 16 hex digits of FNV-1a over the app and the normalised message,
 /// the same in every run (the stored inbox keeps its ids across restarts).
 pub fn group_id(app: &str, normalised: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in app.bytes().chain([0]).chain(normalised.bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
+    let hash = crate::hash::fnv1a(app.bytes().chain([0]).chain(normalised.bytes()));
     format!("{hash:016x}")
 }
 
