@@ -69,6 +69,7 @@ mod startup;
 mod state_journal;
 mod stdin_monitor;
 mod stop;
+mod stop_tree;
 mod targets;
 mod triggers;
 mod versioning;

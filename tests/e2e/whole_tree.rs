@@ -9,7 +9,7 @@ use std::time::Duration;
 const T: Duration = Duration::from_secs(15);
 
 /// Whether this machine lets the test process make a cgroup v2 (root with a v2 mount).
-fn cgroups_usable() -> bool {
+pub(crate) fn cgroups_usable() -> bool {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     let root = std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()

@@ -42,7 +42,16 @@ pub enum Request {
     Summary,
     /// Only the table's columns of every instance ([`crate::TableRow`]): what the table
     /// printed after `list`, `start`, `stop`, `restart`... asks for.
-    Table,
+    Table {
+        /// Show each running instance's reading as the sampler kept it, whatever its age,
+        /// and read now only an instance that has none of its current process (one just
+        /// started or restarted): the table printed after a command asks only for what
+        /// the command changed, so it costs the same with 1 app or 1,000. Without it (a
+        /// `list`), every reading older than a second is taken again. Absent means false,
+        /// and a daemon from before it ignores it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        kept: bool,
+    },
     /// Resolve targets to ids without acting (for `pm2 pid`, `pm2 id`).
     Resolve(ResolveRequest),
     /// Stop every app gracefully, then the daemon.
@@ -510,5 +519,24 @@ mod tests {
         assert_eq!(ScaleChange::parse("+2").map(|c| c.target(3)), Some(5));
         assert_eq!(ScaleChange::parse("-5").map(|c| c.target(3)), Some(0));
         assert_eq!(ScaleChange::parse("x"), None);
+    }
+
+    #[test]
+    fn a_table_request_reads_the_same_for_daemons_and_clients_before_kept() {
+        // The shape of `Request::Table` before `kept`: a unit variant.
+        #[derive(Deserialize, PartialEq, Debug)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum Before {
+            Table,
+        }
+        let kept = serde_json::to_string(&Request::Table { kept: true }).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Before>(&kept).unwrap(),
+            Before::Table
+        );
+        let now = serde_json::to_string(&Request::Table { kept: false }).unwrap();
+        assert_eq!(now, r#"{"type":"table"}"#, "as a client before it sent");
+        let read: Request = serde_json::from_str(r#"{"type":"table"}"#).unwrap();
+        assert!(matches!(read, Request::Table { kept: false }), "{read:?}");
     }
 }

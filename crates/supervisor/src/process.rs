@@ -3,7 +3,6 @@
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use pm2_home::liveness::ExitWatch;
-use std::collections::HashSet;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::{ExitStatus, Stdio};
@@ -177,7 +176,8 @@ pub fn parse_signal(raw: &str) -> Option<Signal> {
 
 /// Every descendant of `root`, deepest first. When `root` has a pm2-rs cgroup, its members
 /// are the tree (daemonised grandchildren, re-parented to init, included) and no other
-/// process is read; otherwise one snapshot of /proc is walked.
+/// process is read; otherwise its tree is walked (see `proc_tree.rs`: only its own
+/// processes are read where the kernel lists children).
 pub fn descendants(root: i32) -> Vec<i32> {
     match crate::cgroup::process_cgroup_of(root) {
         Some(dir) => cgroup_tree(&dir, root),
@@ -198,18 +198,7 @@ fn cgroup_tree(dir: &std::path::Path, root: i32) -> Vec<i32> {
 
 /// `root`'s descendants in the /proc tree, deepest first.
 fn tree_below(root: i32) -> Vec<i32> {
-    let children = crate::proc_tree::children_by_parent();
-    let mut order = Vec::new();
-    let mut frontier = vec![root];
-    let mut seen = HashSet::from([root]);
-    while let Some(pid) = frontier.pop() {
-        for &child in children.get(&pid).map(Vec::as_slice).unwrap_or(&[]) {
-            if seen.insert(child) {
-                order.push(child);
-                frontier.push(child);
-            }
-        }
-    }
+    let mut order = crate::proc_tree::tree_of(root);
     order.reverse();
     order
 }

@@ -22,9 +22,19 @@ pub(crate) fn fetch_list(client: &mut Client) -> Result<Vec<ProcessInfo>> {
     }
 }
 
-/// Prints PM2's table, asking the daemon for its columns only.
+/// Prints PM2's table after a command, asking the daemon for its columns only, with the
+/// readings it has (only what the command started or restarted is read now).
 pub(crate) fn print_table(client: &mut Client) -> Result<()> {
-    let rows = match expect(client, Request::Table)? {
+    table(client, true)
+}
+
+/// Prints PM2's table with every reading as of now (`list`, `report`).
+pub(crate) fn print_table_now(client: &mut Client) -> Result<()> {
+    table(client, false)
+}
+
+fn table(client: &mut Client, kept: bool) -> Result<()> {
+    let rows = match expect(client, Request::Table { kept })? {
         Response::Table { rows } => rows,
         other => bail!("unexpected reply to table: {other:?}"),
     };
@@ -56,7 +66,7 @@ pub(crate) fn select(client: &mut Client, target: Target) -> Result<Vec<ProcessI
 }
 
 pub(crate) fn list(home: &Pm2Home) -> Result<i32> {
-    print_table(&mut connect(home)?)?;
+    print_table_now(&mut connect(home)?)?;
     Ok(0)
 }
 

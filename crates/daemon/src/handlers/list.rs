@@ -19,12 +19,17 @@ pub(crate) fn list(daemon: &Daemon, with_env: bool) -> Response {
 }
 
 /// The table's columns of every instance, read in place (nothing else is copied or
-/// encoded: the table costs a few short strings per app).
-pub(crate) fn table(daemon: &Daemon) -> Response {
+/// encoded: the table costs a few short strings per app). With `kept`, the readings the
+/// sampler has (see [`pm2_proto::Request::Table`]).
+pub(crate) fn table(daemon: &Daemon, kept: bool) -> Response {
     let mut rows = Vec::with_capacity(daemon.registry().len());
     daemon.registry().for_each(|p| rows.push(TableRow::of(p)));
     for row in &mut rows {
-        if let Some(monit) = monit(daemon, row.pm_id, row.pid, row.status) {
+        let reading = match row.pid.filter(|_| row.status.is_running()) {
+            Some(pid) if kept => Some(daemon.sampler.kept(row.pm_id, pid)),
+            _ => monit(daemon, row.pm_id, row.pid, row.status),
+        };
+        if let Some(monit) = reading {
             row.monit = monit;
         }
     }

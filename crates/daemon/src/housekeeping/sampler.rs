@@ -140,6 +140,22 @@ impl Sampler {
         }
     }
 
+    /// The instance's kept reading when it is of this `pid`, however old (the sampler's
+    /// sweep renews it), else a new one: what the table printed after a command shows.
+    pub fn kept(&self, pm_id: u32, pid: u32) -> Monit {
+        let kept = self
+            .latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&pm_id)
+            .copied()
+            .filter(|l| l.pid == pid);
+        match kept {
+            Some(l) => l.monit,
+            None => self.sample_instance(pm_id, pid),
+        }
+    }
+
     /// Forgets the readings, CPU history and stat files of instances and pids that no
     /// longer run (`live`: pm_id and pid of each running instance).
     pub fn forget_all_but(&self, live: &[(u32, u32)]) {
@@ -203,6 +219,20 @@ mod tests {
             sampler.latest.lock().unwrap()[&7].at,
             first,
             "another pid: read again"
+        );
+        let renewed = sampler.latest.lock().unwrap()[&7].at;
+        sampler.latest.lock().unwrap().get_mut(&7).unwrap().at -= FRESH_FOR * 2;
+        sampler.kept(7, me + 1);
+        assert_eq!(
+            sampler.latest.lock().unwrap()[&7].at + FRESH_FOR * 2,
+            renewed,
+            "kept: an old reading of this pid is shown as it is"
+        );
+        sampler.kept(7, me);
+        assert_ne!(
+            sampler.latest.lock().unwrap()[&7].at + FRESH_FOR * 2,
+            renewed,
+            "kept: another pid is read"
         );
         sampler.forget_all_but(&[]);
         assert!(sampler.files.lock().unwrap().is_empty());

@@ -4,7 +4,7 @@
 //! out and error logs.
 
 use super::super::connection::{connect, expect};
-use super::super::views::{fetch_list, print_table};
+use super::super::views::{fetch_list, print_table_now};
 use crate::out;
 use anyhow::Result;
 use pm2_home::Pm2Home;
@@ -67,7 +67,7 @@ pub(super) fn report(home: &Pm2Home) -> Result<i32> {
     system_info()?;
     sep()?;
     title("PM2 list")?;
-    print_table(&mut client)?;
+    print_table_now(&mut client)?;
     sep()?;
     title("Daemon logs")?;
     tail(&home.daemon_log(), DAEMON_LINES, "PM2")?;
