@@ -63,7 +63,8 @@ fn link_mode() {
     println!("cargo:rerun-if-env-changed=PM2_RS_PIE");
     let target = |key: &str| std::env::var(key).unwrap_or_default();
     let no_pie = std::env::var("PM2_RS_PIE").is_ok_and(|v| v == "0");
-    if target("CARGO_CFG_TARGET_OS") == "linux" && target("CARGO_CFG_TARGET_ENV") == "gnu" && no_pie {
+    if target("CARGO_CFG_TARGET_OS") == "linux" && target("CARGO_CFG_TARGET_ENV") == "gnu" && no_pie
+    {
         println!("cargo:rustc-link-arg-bin=pm2=-no-pie");
     }
 }

@@ -5,11 +5,15 @@
 # the heap, thread stacks, other anonymous mappings: glibc's per-thread arenas). Not run
 # by the harness.
 #
-#   bench/daemon_memory.sh PM2_BINARY N [SETTLE_SECONDS]
+#   bench/daemon_memory.sh PM2_BINARY N [SETTLE_SECONDS] [starts|ecosystem]
+#
+# `starts` (the default): N x `pm2 start app.sh --name app-I`; `ecosystem`: the N apps
+# (`sleep 100000`, interpreter none, as `run.py idle` starts them) from one ecosystem JSON,
+# which is how 1,000 apps are started in reasonable time.
 #
 # Needs: bash, awk, python3 (only /proc is read).
 set -euo pipefail
-BIN=$(realpath "$1"); N=$2; SETTLE=${3:-5}
+BIN=$(realpath "$1"); N=$2; SETTLE=${3:-5}; MODE=${4:-starts}
 WORK=$(mktemp -d /tmp/pm2rs-memory.XXXXXX)
 export PM2_HOME=$WORK/home
 mkdir -p "$PM2_HOME"
@@ -17,7 +21,17 @@ cd "$WORK"
 printf '#!/bin/sh\nexec sleep 100000\n' > app.sh && chmod +x app.sh
 trap '"$BIN" kill >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 "$BIN" ping >/dev/null
-for i in $(seq 1 "$N"); do "$BIN" start app.sh --name "app-$i" >/dev/null; done
+if [ "$MODE" = ecosystem ]; then
+    python3 -c 'import json,sys; print(json.dumps({"apps": [{"name": f"app-{i}", "script": "/bin/sleep", "args": "100000", "interpreter": "none"} for i in range(int(sys.argv[1]))]}))' "$N" > eco.json
+    "$BIN" start eco.json >/dev/null
+    for _ in $(seq 1 600); do
+        online=$("$BIN" jlist | python3 -c 'import json,sys; print(sum(p["pm2_env"]["status"] == "online" for p in json.load(sys.stdin)))')
+        [ "$online" -ge "$N" ] && break
+        sleep 1
+    done
+else
+    for i in $(seq 1 "$N"); do "$BIN" start app.sh --name "app-$i" >/dev/null; done
+fi
 sleep "$SETTLE" # the housekeeping tick after the last request trims the heap
 PID=$(cat "$PM2_HOME/pm2.pid")
 grep -E 'VmRSS|VmHWM|Threads' "/proc/$PID/status"

@@ -186,3 +186,52 @@ fn reload_logs_after_a_move_puts_every_later_line_in_the_new_file() {
         p.fail(&format!("the new file: {problem}"), None);
     }
 }
+
+#[test]
+fn two_copied_apps_keep_their_own_lines_through_a_flood_and_after_the_read_buffer_shrank() {
+    // The copying relays of all apps on a runtime thread read into one buffer, which grows
+    // for a flood and shrinks when it is over. A reader of every app keeps both relays
+    // copying; each file must hold its own app's lines, whole and exactly once, before,
+    // during and after the flood.
+    let p = Pm2::new("copy_shared_buffer");
+    let (gate, never) = (p.dir.join("gate"), p.dir.join("never"));
+    start_gated(&p, "flood", &gate, &[]);
+    start_gated(&p, "quiet", &never, &[]);
+    let (flood, quiet) = (p.log_path("flood-out.log"), p.log_path("quiet-out.log"));
+    p.wait_file_contains(&quiet, "waiting", T);
+    let reader = LogsStream::spawn(&p, &["logs", "--raw", "--lines", "0"]);
+    reader.wait_for(&p, "waiting", T);
+    std::fs::write(&gate, "").expect("open the gate");
+    // The trickle after the flood is read in small chunks: the buffer is back to its least.
+    p.wait_file_contains(&flood, &format!("line {} ", FLOOD + 5), T);
+    let waited = String::from_utf8_lossy(&read(&quiet)).lines().count();
+    p.wait_until(T, "the quiet app's lines still reach its file", || {
+        String::from_utf8_lossy(&read(&quiet)).lines().count() >= waited + 5
+    });
+    p.wait_file_contains(&flood, &format!("line {} ", FLOOD + 8), T);
+    let bytes = read(&flood);
+    all_lines_whole(&p, "flood-out.log", &bytes);
+    if let Some(problem) = exactly_once(&below(&numbers(&bytes), FLOOD + 8), FLOOD + 8) {
+        p.fail(&format!("the flood's file: {problem}"), None);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    if let Some(late) = text
+        .lines()
+        .skip_while(|l| *l == "waiting")
+        .find(|l| *l == "waiting")
+    {
+        p.fail(
+            &format!("the flood's file has {late:?} after its first line"),
+            None,
+        );
+    }
+    let quiet_bytes = read(&quiet);
+    all_lines_whole(&p, "quiet-out.log", &quiet_bytes);
+    if let Some(foreign) = String::from_utf8_lossy(&quiet_bytes)
+        .lines()
+        .find(|l| *l != "waiting")
+    {
+        p.fail(&format!("the quiet app's file has {foreign:?}"), None);
+    }
+    drop(reader);
+}

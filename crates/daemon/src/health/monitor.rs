@@ -24,17 +24,12 @@ pub(crate) struct Report {
 }
 
 /// The probing of an instance's current process, if it has a check.
+#[derive(Default)]
 pub(crate) struct Monitor {
     task: Option<(u32, JoinHandle<()>)>,
-    tx: mpsc::Sender<Report>,
-    rx: mpsc::Receiver<Report>,
-}
-
-impl Default for Monitor {
-    fn default() -> Self {
-        let (tx, rx) = mpsc::channel(4);
-        Monitor { task: None, tx, rx }
-    }
+    /// The reports' channel, made by the first [`Monitor::watch`]: an instance without a
+    /// `health_check` (most of them) holds none (a channel is a kilobyte).
+    reports: Option<(mpsc::Sender<Report>, mpsc::Receiver<Report>)>,
 }
 
 impl Drop for Monitor {
@@ -52,7 +47,8 @@ impl Monitor {
     /// Starts probing process `pid` (ending the probing of any other).
     pub(crate) fn watch(&mut self, pid: u32, check: HealthCheck, ctx: ProbeContext) {
         self.stop();
-        let tx = self.tx.clone();
+        let (tx, _) = self.reports.get_or_insert_with(|| mpsc::channel(4));
+        let tx = tx.clone();
         let task = tokio::spawn(probe_loop(pid, check, ctx, tx));
         self.task = Some((pid, task));
     }
@@ -66,9 +62,12 @@ impl Monitor {
 
     /// The next result; never resolves while nothing is probed.
     pub(crate) async fn next(&mut self) -> Report {
+        let Some((_, rx)) = self.reports.as_mut() else {
+            return std::future::pending().await;
+        };
         loop {
-            match self.rx.recv().await {
-                Some(r) if Some(r.pid) == self.watching() => return r,
+            match rx.recv().await {
+                Some(r) if Some(r.pid) == self.task.as_ref().map(|(pid, _)| *pid) => return r,
                 Some(_) => continue,
                 // The monitor holds a sender, so the channel never closes.
                 None => std::future::pending::<()>().await,

@@ -3,7 +3,7 @@
 
 use super::control::{Control, Outcome};
 use super::failure::ControlError;
-use super::handle::InstanceHandle;
+use super::handle::{InstanceHandle, Queued};
 use super::notify_gate::next_note;
 use super::phase::{Event, Phase};
 use super::process::{exit_of, Running};
@@ -91,7 +91,7 @@ async fn next_input(phase: &mut Phase<Running>) -> Input {
 impl Instance {
     async fn run(
         mut self,
-        mut rx: mpsc::Receiver<Control>,
+        mut rx: mpsc::Receiver<Queued>,
         launch: bool,
         first: oneshot::Sender<Outcome>,
     ) {
@@ -118,7 +118,7 @@ impl Instance {
                 note = next_note(&mut self.notify) => Box::pin(self.on_note(note)).await,
                 _ = sleep_until(self.watchdog.due()) => Box::pin(self.on_watchdog_due()).await,
                 ctl = rx.recv() => match ctl {
-                    Some(ctl) => if Box::pin(self.handle(ctl)).await { return },
+                    Some(ctl) => if Box::pin(self.handle(*ctl)).await { return },
                     None => { Box::pin(self.stop()).await; return }
                 },
             }

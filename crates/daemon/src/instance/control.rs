@@ -57,9 +57,8 @@ pub struct Update {
     /// replaced; the instance keeps its id, index and files.
     pub spec: Option<Box<pm2_proto::AppSpec>>,
     /// Start options given to the restart (`restart app --node-args ...`), merged into the
-    /// definition; unlike an ecosystem definition it may rename the app. Boxed: every
-    /// instance's control queue allocates room for 32 controls up front, so the size of
-    /// the largest one is paid 32 times per instance while idle (14 KB with it inline).
+    /// definition; unlike an ecosystem definition it may rename the app. Boxed: a control
+    /// is built for every instance a request names, and the patch is rarely given.
     pub patch: Box<pm2_proto::SpecPatch>,
 }
 
@@ -67,7 +66,7 @@ pub struct Update {
 mod tests {
     #[test]
     fn a_control_stays_small() {
-        // Each instance's queue holds a block of 32 of them from its first control on.
+        // Built for every instance a request names (the queue itself carries boxes).
         assert!(std::mem::size_of::<super::Control>() <= 96);
     }
 }

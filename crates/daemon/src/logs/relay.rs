@@ -17,6 +17,7 @@ use super::hub::{LogEvent, LogHub, LogKind};
 use super::line_format::{LineFormat, LineFormatter};
 use super::sinks::{LogFiles, LogSink, ShortWrite, Stream};
 use pm2_home::now_ms;
+use std::cell::RefCell;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
@@ -91,7 +92,9 @@ struct Relay {
     kind: LogKind,
     label: String,
     formatter: LineFormatter,
-    buf: Vec<u8>,
+    /// How much the next read asks for (see [`next_read_size`]); the bytes go to the
+    /// thread's [`SCRATCH`], so a relay holds no buffer of its own.
+    read_size: usize,
     dropped: Dropped,
     /// Splicing is possible for this pipe: raw lines to one regular file, and no splice
     /// refused so far.
@@ -112,7 +115,7 @@ impl Relay {
             stream,
             kind,
             label,
-            buf: vec![0u8; MIN_READ],
+            read_size: MIN_READ,
             dropped: Dropped::default(),
             can_splice,
         }
@@ -149,8 +152,20 @@ impl Relay {
 
     /// Reads a chunk, writes it formatted and publishes it.
     fn copy(&mut self, pipe: BorrowedFd<'_>) -> io::Result<bool> {
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut buf) => self.copy_through(pipe, &mut buf),
+            // Never the case (nothing below reads a pipe), but a second buffer beats a panic.
+            Err(_) => self.copy_through(pipe, &mut Vec::new()),
+        })
+    }
+
+    /// [`Relay::copy`] with `buf` as the read buffer.
+    fn copy_through(&mut self, pipe: BorrowedFd<'_>, buf: &mut Vec<u8>) -> io::Result<bool> {
+        if buf.len() < self.read_size {
+            buf.resize(self.read_size, 0);
+        }
         let n = loop {
-            match nix::unistd::read(pipe, &mut self.buf) {
+            match nix::unistd::read(pipe, &mut buf[..self.read_size]) {
                 Ok(n) => break n,
                 Err(nix::errno::Errno::EINTR) => {}
                 Err(e) => return Err(e.into()),
@@ -159,13 +174,19 @@ impl Relay {
         if n == 0 {
             return Ok(false);
         }
-        let chunk = &self.buf[..n];
+        let chunk = &buf[..n];
         let formatted = self.formatter.apply(chunk);
         let (files, stream) = (&self.target.files, self.stream);
         write_counting(files, stream, &formatted, &self.label, &mut self.dropped);
         let (target, kind) = (&self.target, self.kind);
         target.hub.publish_with(|| target.event(kind, chunk));
-        resize_for(&mut self.buf, n);
+        let before = self.read_size;
+        self.read_size = next_read_size(before, n);
+        if self.read_size < before {
+            // This app's flood is over: the thread's buffer goes back to the minimum too.
+            buf.truncate(MIN_READ);
+            buf.shrink_to_fit();
+        }
         Ok(true)
     }
 
@@ -195,19 +216,28 @@ fn refused(e: &io::Error) -> bool {
         || matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ESPIPE))
 }
 
-/// Smallest read buffer: what an idle or quiet app costs the daemon per stream.
+/// Smallest read: what a quiet app's chunk costs the daemon.
 const MIN_READ: usize = 4 * 1024;
-/// Largest read buffer, reached only while an app writes faster than small reads drain.
+/// Largest read, reached only while an app writes faster than small reads drain.
 const MAX_READ: usize = 256 * 1024;
 
-/// Adapts a relay's buffer to its app: doubles while reads fill it (a chatty app gets big
-/// reads and few syscalls), drops back to the minimum once reads are small again, so a
-/// hundred quiet apps cost the daemon kilobytes, not megabytes.
-fn resize_for(buf: &mut Vec<u8>, last_read: usize) {
-    if last_read == buf.len() && buf.len() < MAX_READ {
-        buf.resize(buf.len() * 2, 0);
-    } else if last_read < MIN_READ / 4 && buf.len() > MIN_READ {
-        *buf = vec![0u8; MIN_READ];
+thread_local! {
+    /// The read buffer of every relay that runs on this thread. A chunk is read, written
+    /// and published in one go, with no await in between, so relays never share it at the
+    /// same time: a hundred apps cost one buffer per runtime thread instead of two each
+    /// (8 KiB an app, most of a quiet daemon's heap), and an idle app's relay holds none.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Adapts a relay's reads to its app: doubles while reads fill them (a chatty app gets big
+/// reads and few syscalls), drops back to the minimum once reads are small again.
+fn next_read_size(size: usize, last_read: usize) -> usize {
+    if last_read == size && size < MAX_READ {
+        size * 2
+    } else if last_read < MIN_READ / 4 && size > MIN_READ {
+        MIN_READ
+    } else {
+        size
     }
 }
 
