@@ -393,7 +393,7 @@ async function loadIssues() {
   body.replaceChildren();
   for (const i of rows) {
     const tr = el("tr", null, i.resolved ? "resolved" : "");
-    tr.append(el("td", i.app), el("td", i.kind), el("td", i.message, "issue-message"),
+    tr.append(el("td", i.host || "this host"), el("td", i.app), el("td", i.kind), el("td", i.message, "issue-message"),
       el("td", i.count), el("td", when(i.first_seen)), el("td", when(i.last_seen)));
     const open = el("button", "open");
     open.type = "button";
@@ -411,7 +411,8 @@ async function openIssue(id) {
   const i = await r.json();
   state.issue = id;
   document.getElementById("issue").hidden = false;
-  document.getElementById("issue-title").textContent = i.app + ": " + i.message;
+  document.getElementById("issue-title").textContent =
+    (i.host ? i.host + " / " : "") + i.app + ": " + i.message;
   document.getElementById("issue-meta").textContent = i.kind + ", " + i.count + " times, first " +
     when(i.first_seen) + ", last " + when(i.last_seen) + (i.resolved ? ", resolved" : "");
   document.getElementById("issue-stack").textContent = i.stack || "(no stack)";

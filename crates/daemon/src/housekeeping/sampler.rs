@@ -127,29 +127,25 @@ impl Sampler {
     /// The instance's reading for a view: the kept one when it is of this `pid` and younger
     /// than [`FRESH_FOR`], else a new one.
     pub fn fresh(&self, pm_id: u32, pid: u32) -> Monit {
-        let kept = self
-            .latest
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&pm_id)
-            .copied()
-            .filter(|l| l.pid == pid && l.at.elapsed() < FRESH_FOR);
-        match kept {
-            Some(l) => l.monit,
-            None => self.sample_instance(pm_id, pid),
-        }
+        self.kept_within(pm_id, pid, Some(FRESH_FOR))
     }
 
     /// The instance's kept reading when it is of this `pid`, however old (the sampler's
     /// sweep renews it), else a new one: what the table printed after a command shows.
     pub fn kept(&self, pm_id: u32, pid: u32) -> Monit {
+        self.kept_within(pm_id, pid, None)
+    }
+
+    /// The kept reading of this `pid` when it is younger than `max_age` (any age for
+    /// `None`), else a new one.
+    fn kept_within(&self, pm_id: u32, pid: u32, max_age: Option<Duration>) -> Monit {
         let kept = self
             .latest
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&pm_id)
             .copied()
-            .filter(|l| l.pid == pid);
+            .filter(|l| l.pid == pid && max_age.is_none_or(|age| l.at.elapsed() < age));
         match kept {
             Some(l) => l.monit,
             None => self.sample_instance(pm_id, pid),
