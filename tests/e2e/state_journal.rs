@@ -32,6 +32,15 @@ fn kill_daemon(p: &Pm2) -> i32 {
     assert!(is_daemon_of(daemon, &p.home));
     sigkill(daemon);
     p.wait_until(T, "the SIGKILLed daemon to be gone", || !alive(daemon));
+    // Its leader shows as a zombie while its other threads are still exiting, and their
+    // file table (with the listening socket) goes with the last one: until then a CLI
+    // would connect and then be reset instead of starting the next daemon.
+    let socket = p.home.join("daemon.sock");
+    p.wait_until(
+        T,
+        "the SIGKILLed daemon's socket to refuse connections",
+        || std::os::unix::net::UnixStream::connect(&socket).is_err(),
+    );
     daemon
 }
 
