@@ -20,12 +20,24 @@ fn proc_stat(pid: i32) -> Option<Vec<String>> {
     Some(rest.split_whitespace().map(String::from).collect())
 }
 
-/// Whether `pid` is a live process (a zombie only waits to be reaped: it counts as gone).
+/// Whether `pid` is a live process. A zombie only waits to be reaped and counts as gone,
+/// unless other threads of its group are still exiting: a SIGKILLed multi-threaded
+/// process's leader is a zombie before them, and its files (a daemon's listening socket)
+/// go only with the last one.
 pub fn alive(pid: i32) -> bool {
-    pid > 0
-        && proc_stat(pid)
-            .and_then(|f| f.first().cloned())
-            .is_some_and(|state| state != "Z" && state != "X")
+    let Some(state) = (pid > 0).then(|| proc_stat(pid)).flatten() else {
+        return false;
+    };
+    match state.first().map(String::as_str) {
+        Some("Z") => threads(pid) > 1,
+        Some("X") | None => false,
+        Some(_) => true,
+    }
+}
+
+/// How many threads `/proc/<pid>/task` lists (0 when it is gone).
+fn threads(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count())
 }
 
 /// The start time of `pid` (clock ticks since boot), to tell a pid from a reused one.
