@@ -75,6 +75,57 @@ fn a_stale_socket_and_pid_file_are_recovered_from() {
 }
 
 #[test]
+fn a_daemon_killed_before_it_answers_is_reported_as_such() {
+    let p = Pm2::new("hung_up");
+    p.ok(&["ping"]);
+    let old = p.daemon_pid().expect("daemon pid");
+    // Stopped, the daemon still accepts (the kernel's backlog) but never answers.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(old),
+        nix::sys::signal::Signal::SIGSTOP,
+    )
+    .expect("SIGSTOP to this test's daemon");
+    let cli = p
+        .command(&["list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn pm2 list");
+    let cli_pid = cli.id() as i32;
+    p.wait_until(T, "the CLI to wait for the reply on its connection", || {
+        waits_on_a_socket_read(cli_pid)
+    });
+    sigkill(old);
+    let out = cli.wait_with_output().expect("pm2 list ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "exit non-zero: {stderr}");
+    assert!(
+        stderr.contains("the daemon closed the connection before it answered")
+            && stderr.contains("pm2.log"),
+        "says what happened and where to look: {stderr}"
+    );
+    p.wait_until(T, "the SIGKILLed daemon to be gone", || !alive(old));
+    p.expect_output(&p.ok(&["ping"]), "{ msg: 'pong' }");
+    assert_ne!(p.daemon_pid(), Some(old), "a new daemon answers");
+}
+
+/// Whether `pid` is blocked receiving (x86_64 `read`, `recvfrom` or `recvmsg`) while it
+/// holds a socket: the CLI has sent its request and waits for the reply.
+fn waits_on_a_socket_read(pid: i32) -> bool {
+    let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+    let nr = syscall.split_whitespace().next().unwrap_or("");
+    let in_read = ["0", "45", "47"].contains(&nr);
+    let holds_socket = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|t| t.to_string_lossy().starts_with("socket:"))
+        });
+    in_read && holds_socket
+}
+
+#[test]
 fn concurrent_starts_share_one_daemon_and_one_table() {
     let p = Pm2::new("concurrent");
     let names: Vec<String> = (0..24).map(|i| format!("s{i}")).collect();

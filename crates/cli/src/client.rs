@@ -214,9 +214,12 @@ impl Client {
     pub fn request(&mut self, request: Request) -> Result<Response> {
         frame::write_blocking(&mut self.stream, &Envelope::new(request))
             .context("cannot send the request to the daemon")?;
-        let body = frame::read_bytes_blocking(&mut self.stream)
-            .context("cannot read the daemon's reply")?
-            .ok_or_else(|| anyhow!("the daemon closed the connection"))?;
+        let body = match frame::read_bytes_blocking(&mut self.stream) {
+            Ok(Some(body)) => body,
+            Ok(None) => return Err(anyhow!(HUNG_UP)),
+            Err(e) if is_hang_up(&e) => return Err(anyhow!(e).context(HUNG_UP)),
+            Err(e) => return Err(anyhow!(e).context("cannot read the daemon's reply")),
+        };
         let reply = pm2_proto::reply::decode_reply(&body)
             .map_err(frame::FrameError::from)
             .context("cannot read the daemon's reply")?;
@@ -232,6 +235,23 @@ impl Client {
             other => Ok(other),
         }
     }
+}
+
+/// What a CLI says when the daemon went away between taking a request and answering it
+/// (killed, by the OOM killer say, or crashed): whether the request took effect is unknown,
+/// and the next command starts a new daemon, which restores the apps.
+const HUNG_UP: &str = "the daemon closed the connection before it answered (it was stopped, \
+     killed or crashed: see pm2.log in PM2_HOME); check with `pm2 list` (it starts a new \
+     daemon, which restores the apps) and run the command again if it did not take effect";
+
+/// Whether a read failed because the daemon's end went away (reset or cut mid-frame).
+fn is_hang_up(e: &frame::FrameError) -> bool {
+    matches!(e, frame::FrameError::Io(io) if matches!(
+        io.kind(),
+        std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::BrokenPipe
+    ))
 }
 
 /// PM2's own wording for a daemon older (or newer) than the CLI.
