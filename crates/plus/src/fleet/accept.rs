@@ -7,6 +7,7 @@
 //! (the answer's `X-PM2-Link-Logs: on-demand` says it will), with a ping every few seconds. Its `event`s (revision 2: exits
 //! and exceptions) go to the issues inbox and the alerts, named with the host.
 
+use super::hosts::Attached;
 use crate::body::Body;
 use crate::link::wire;
 use crate::state::State;
@@ -63,8 +64,7 @@ pub fn handle(
         ));
     }
     let version = header(hyper::header::USER_AGENT.as_str()).to_string();
-    let (conn, actions, wanted) = match state.hosts.attach(&host, &peer.ip().to_string(), &version)
-    {
+    let mut attached = match state.hosts.attach(&host, &peer.ip().to_string(), &version) {
         Ok(a) => a,
         Err(e) => return reply::error(StatusCode::CONFLICT, &e),
     };
@@ -72,16 +72,13 @@ pub fn handle(
     let state = Arc::clone(state);
     tokio::spawn(async move {
         let bye = match on_upgrade.await {
-            Ok(upgraded) => {
-                let io = TokioIo::new(upgraded);
-                serve(&state, &host, conn, io, Outgoing { actions, wanted }).await
-            }
+            Ok(upgraded) => serve(&state, &host, TokioIo::new(upgraded), &mut attached).await,
             Err(e) => {
                 log::error(&format!("host {host}: the upgrade failed: {e}"));
                 false
             }
         };
-        state.hosts.detach(&host, conn, bye);
+        state.hosts.detach(&host, attached.conn, bye);
         log::say(&format!(
             "host {host} {}",
             if bye { "unlinked" } else { "went offline" }
@@ -95,13 +92,6 @@ pub fn handle(
     r.headers_mut()
         .insert(wire::LOGS_HEADER, HeaderValue::from_static(wire::ON_DEMAND));
     r
-}
-
-/// What the dashboard sends a host besides pings: the actions routed to it, and the apps
-/// whose log lines its followers want.
-struct Outgoing {
-    actions: tokio::sync::mpsc::Receiver<Value>,
-    wanted: tokio::sync::watch::Receiver<Vec<String>>,
 }
 
 /// The revision of the link the agent asked for (`Upgrade:`), or the refusal.
@@ -161,10 +151,10 @@ fn check_secret(
 async fn serve(
     state: &State,
     host: &str,
-    conn: u64,
     io: TokioIo<hyper::upgrade::Upgraded>,
-    mut out: Outgoing,
+    out: &mut Attached,
 ) -> bool {
+    let conn = out.conn;
     let (read, mut write) = tokio::io::split(io);
     let mut read = BufReader::new(read);
     let mut ping = tokio::time::interval(PING);

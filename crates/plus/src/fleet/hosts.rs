@@ -85,6 +85,16 @@ pub struct Hosts {
     next: AtomicU64,
 }
 
+/// A connection [`Hosts::attach`] registered: what it sends the host besides pings.
+pub struct Attached {
+    /// Its id (a stale connection's messages are ignored).
+    pub conn: u64,
+    /// The actions routed to the host.
+    pub actions: mpsc::Receiver<Value>,
+    /// The apps whose log lines someone here follows (sent as `follow`).
+    pub wanted: watch::Receiver<Vec<String>>,
+}
+
 /// A host's table, as the fleet endpoints and `/metrics` read it.
 pub struct Snapshot {
     /// Its name.
@@ -99,12 +109,7 @@ impl Hosts {
     /// Registers a connection from `name`: its id, the receiver of its actions and of the
     /// apps its logs' followers want (marked changed, so the connection sends it first);
     /// an error when a live connection already has the name.
-    pub fn attach(
-        &self,
-        name: &str,
-        peer: &str,
-        version: &str,
-    ) -> Result<(u64, mpsc::Receiver<Value>, watch::Receiver<Vec<String>>), String> {
+    pub fn attach(&self, name: &str, peer: &str, version: &str) -> Result<Attached, String> {
         let now = pm2_home::now_ms();
         let mut map = self.map.lock().map_err(|_| "poisoned".to_string())?;
         if let Some(r) = map.get(name) {
@@ -138,7 +143,11 @@ impl Hosts {
                 lines: 0,
             },
         );
-        Ok((conn, rx, wanted))
+        Ok(Attached {
+            conn,
+            actions: rx,
+            wanted,
+        })
     }
 
     /// Runs `f` on the host when `conn` is still its connection.
@@ -291,7 +300,9 @@ mod tests {
     #[test]
     fn followers_make_the_list_the_agent_gets_and_it_survives_a_reconnection() {
         let hosts = Hosts::default();
-        let (conn, _rx, mut wanted) = hosts.attach("b", "1.2.3.4", "v").unwrap();
+        let Attached {
+            conn, mut wanted, ..
+        } = hosts.attach("b", "1.2.3.4", "v").unwrap();
         assert!(wanted.has_changed().unwrap(), "sent first");
         assert!(wanted.borrow_and_update().is_empty());
         let _one = hosts.follow("b", "0").unwrap();
@@ -308,7 +319,7 @@ mod tests {
             "one follower of 0 left"
         );
         hosts.detach("b", conn, false);
-        let (_, _rx, again) = hosts.attach("b", "1.2.3.4", "v").unwrap();
+        let again = hosts.attach("b", "1.2.3.4", "v").unwrap().wanted;
         assert_eq!(
             *again.borrow(),
             ["0", "web"],
@@ -320,12 +331,12 @@ mod tests {
     #[test]
     fn a_name_is_taken_while_live_and_bye_forgets_the_host() {
         let hosts = Hosts::default();
-        let (conn, _rx, _w) = hosts.attach("b", "1.2.3.4", "v").unwrap();
+        let conn = hosts.attach("b", "1.2.3.4", "v").unwrap().conn;
         assert!(hosts.attach("b", "5.6.7.8", "v").is_err());
         hosts.detach("b", conn, false);
         assert_eq!(hosts.list()[0]["online"], false);
         assert!(hosts.send("b", json!({})).is_err(), "offline");
-        let (again, _rx, _w) = hosts.attach("b", "1.2.3.4", "v").unwrap();
+        let again = hosts.attach("b", "1.2.3.4", "v").unwrap().conn;
         hosts.detach("b", conn, true);
         assert!(hosts.knows("b"), "a stale connection's end is ignored");
         hosts.detach("b", again, true);
