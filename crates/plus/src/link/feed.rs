@@ -132,3 +132,37 @@ fn event(recent: &mut Recent, c: &LogChunk) -> Option<Value> {
         "data": c.data, "exit": c.exit, "lines": Recent::json(&recent.of(&c.name)),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(kind: LogChunkKind, data: &str) -> LogChunk {
+        LogChunk {
+            pm_id: None,
+            name: "PM2".into(),
+            kind,
+            at: 5,
+            data: data.into(),
+            exit: None,
+        }
+    }
+
+    #[test]
+    fn only_the_daemons_done_events_travel() {
+        let reload = r#"{"type":"pm2:reload","data":{"ok":true}}"#;
+        let e = done_event(&chunk(LogChunkKind::Message, reload)).expect("a reload travels");
+        assert_eq!(
+            (e["t"].as_str(), e["pm_id"].is_null()),
+            (Some("event"), true)
+        );
+        assert_eq!(e["data"], reload);
+        let other = r#"{"type":"pm2:other"}"#;
+        assert!(done_event(&chunk(LogChunkKind::Message, other)).is_none());
+        assert!(
+            done_event(&chunk(LogChunkKind::Pm2, reload)).is_none(),
+            "a daemon line"
+        );
+        assert!(done_event(&chunk(LogChunkKind::Message, "not json")).is_none());
+    }
+}
