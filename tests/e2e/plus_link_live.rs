@@ -1,9 +1,9 @@
 //! What a linked host sends besides its table (pm2-rs beyond PM2 7, whose `pm2 link` goes
 //! to the hosted PM2 Plus service, so no reference twin). Home A runs the dashboard with
 //! a webhook; home B is linked as `hostb`. A `pm2 reload` on B is a reload alert naming
-//! hostb, in the webhook and in A's `/api/alerts` deliveries. B sends its apps' log
-//! lines only while a client on A follows them (one app, or all), and stops when the
-//! client goes away.
+//! hostb, in the webhook and in A's `/api/alerts` deliveries; a `pm2 deploy` run on B is
+//! a deploy alert naming it. B sends its apps' log lines only while a client on A follows
+//! them (one app, or all), and stops when the client goes away.
 
 use crate::harness::sse::Stream;
 use crate::harness::webhook::Webhook;
@@ -173,5 +173,37 @@ fn a_linked_host_sends_log_lines_only_while_a_client_follows_them() {
         (has("ticker") && has("tocker")).then_some(())
     });
     drop(all);
+    b.ok(&["unlink"]);
+}
+
+#[test]
+#[cfg_attr(no_ssh, ignore = "ssh not on PATH (scripts/install-deps.sh)")]
+fn a_deploy_from_a_linked_host_is_a_deploy_alert_naming_it() {
+    require(have("ssh"), "ssh not on PATH (scripts/install-deps.sh)");
+    let hook = Webhook::start();
+    let url = hook.url("/hooks/deploy");
+    let (a, b, _d) = linked("linkdeploy", &[("alert_url", &url)]);
+    let closed = crate::harness::cluster::free_port();
+    let eco = serde_json::json!({
+        "apps": [{"name": "site", "script": "site.js"}],
+        "deploy": {"production": {
+            "user": "deploy", "host": ["127.0.0.1"], "port": closed.to_string(),
+            "ref": "origin/main", "repo": "/nowhere.git", "path": b.dir.join("srv").display().to_string(),
+        }},
+    });
+    write(&b, "ecosystem.json", &eco.to_string());
+    let out = b.fails(&["deploy", "ecosystem.json", "production", "--force"], 1);
+    b.expect_output(&out, "Deploy failed");
+    let alert = a.wait_until(T, "a deploy alert from hostb", || {
+        alerts(&hook)
+            .into_iter()
+            .find(|x| x["event"] == "deploy" && x["host"] == "hostb")
+    });
+    assert_eq!(alert["detail"]["ok"], false, "{alert}");
+    assert!(
+        alert["message"].as_str().is_some_and(|m| m
+            .starts_with("deploy update to production (127.0.0.1) from hostb failed on 127.0.0.1")),
+        "{alert}"
+    );
     b.ok(&["unlink"]);
 }
