@@ -384,6 +384,16 @@ fn the_fleet_view_in_chromium_shows_both_hosts_apps_and_restarts_a_remote_one() 
         audit.contains(r#""host":"hostb""#) && audit.contains("login link"),
         "{audit}"
     );
+    // The live log view of a remote app: hostb sends bapp's lines while the page follows.
+    let open = "document.querySelector('#fleet-table tr[data-host=\"hostb\"][data-name=\"bapp\"] a.app').click(); true";
+    assert_eq!(browser.eval(open).ok(), Some(Value::Bool(true)));
+    a.wait_until(T, "a line of hostb's bapp in the page", || {
+        browser
+            .eval("document.getElementById('logs-lines').textContent")
+            .ok()
+            .and_then(|v| v.as_str().map(|t| t.contains("hello from host b")))
+            .unwrap_or(false)
+    });
     let fleet = "document.getElementById('fleet').scrollIntoView(); true";
     let _ = browser.eval(fleet);
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/plus-fleet.png");

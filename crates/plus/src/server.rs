@@ -128,7 +128,7 @@ async fn serve(state: Arc<State>) -> i32 {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let state = Arc::clone(&state);
-                match state.settings.acceptor.clone() {
+                match state.settings.acceptor.as_ref().map(|a| a.current()) {
                     None => tokio::spawn(connection(stream, peer, state, false)),
                     Some(tls) => tokio::spawn(tls_connection(tls, stream, peer, state)),
                 };

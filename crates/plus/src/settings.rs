@@ -7,7 +7,6 @@ use crate::tls;
 use pm2_home::plus::{Bind, PlusFiles};
 use pm2_home::plus_tls::TlsSettings;
 use pm2_home::Pm2Home;
-use tokio_rustls::TlsAcceptor;
 
 /// Everything read once at start.
 #[derive(Clone)]
@@ -20,8 +19,9 @@ pub struct Settings {
     pub files: PlusFiles,
     /// The TLS settings as set.
     pub tls: TlsSettings,
-    /// HTTPS only, with this acceptor, when a certificate and key are set.
-    pub acceptor: Option<TlsAcceptor>,
+    /// HTTPS only, with this acceptor, when a certificate and key are set (replaced when
+    /// their files change: a renewal needs no restart).
+    pub acceptor: Option<tls::reload::Reloading>,
 }
 
 impl Settings {
@@ -35,7 +35,11 @@ impl Settings {
             return Err(why);
         }
         let tls = TlsSettings::from_conf(&home)?;
-        let acceptor = tls.server.as_ref().map(tls::server::acceptor).transpose()?;
+        let acceptor = tls
+            .server
+            .as_ref()
+            .map(tls::reload::Reloading::new)
+            .transpose()?;
         Ok(Settings {
             home,
             bind,

@@ -55,3 +55,54 @@ pub fn first_event(
         String::from_utf8_lossy(&raw)
     ))
 }
+
+/// An event stream kept open, read a little at a time (for a test that watches what
+/// arrives while it does other things).
+pub struct Stream {
+    socket: TcpStream,
+    raw: Vec<u8>,
+}
+
+impl Stream {
+    /// `GET path` at 127.0.0.1:`port` with `headers`, not yet read.
+    pub fn open(port: u16, path: &str, headers: &[(&str, &str)]) -> Result<Stream, String> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut socket = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+            .map_err(|e| format!("connect: {e}"))?;
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .map_err(|e| e.to_string())?;
+        let mut req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        socket
+            .write_all(req.as_bytes())
+            .map_err(|e| format!("write: {e}"))?;
+        Ok(Stream {
+            socket,
+            raw: Vec::new(),
+        })
+    }
+
+    /// Reads what has arrived (waiting at most 100 ms); the `data` of every event called
+    /// `event` received since the stream opened.
+    pub fn events(&mut self, event: &str) -> Vec<String> {
+        let mut buf = [0u8; 65536];
+        while let Ok(n) = self.socket.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            self.raw.extend_from_slice(&buf[..n]);
+            if n < buf.len() {
+                break;
+            }
+        }
+        let needle = format!("event: {event}\ndata: ");
+        String::from_utf8_lossy(&self.raw)
+            .split("\n\n")
+            .filter_map(|frame| frame.rsplit_once(&needle).map(|(_, d)| d.to_string()))
+            .collect()
+    }
+}

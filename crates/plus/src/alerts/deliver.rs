@@ -121,7 +121,7 @@ async fn deliver(state: &State, url: &str, format: AlertFormat, alert: &Alert) {
         ));
     }
     let outcome = json!({
-        "url": url, "event": alert.event, "app": alert.app, "tries": tries, "ok": ok,
+        "url": url, "event": alert.event, "app": alert.app, "host": alert.host, "tries": tries, "ok": ok,
         "status": last.as_ref().ok(), "error": last.as_ref().err(), "at": pm2_home::now_ms(),
     });
     if let Ok(mut kept) = state.deliveries.lock() {

@@ -194,7 +194,12 @@ pub fn on_signal(
         } => storm(settings, storms, (host, app, pm_id), at, now)
             .into_iter()
             .collect(),
-        Signal::Done { event, data, at } => super::done::alert(settings, &event, data, at)
+        Signal::Done {
+            host,
+            event,
+            data,
+            at,
+        } => super::done::alert(settings, host, &event, data, at)
             .into_iter()
             .collect(),
         Signal::FirstSeen { issue } => vec![Alert {

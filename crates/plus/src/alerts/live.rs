@@ -21,7 +21,7 @@ pub struct Current {
 }
 
 /// A file's identity as far as a change goes: (device, inode, size, mtime in ns).
-type Stamp = Option<(u64, u64, u64, i128)>;
+pub(crate) type Stamp = Option<(u64, u64, u64, i128)>;
 
 /// Watches the settings' files.
 pub struct Watcher {
@@ -71,7 +71,7 @@ impl Watcher {
     }
 }
 
-fn stamp(path: &PathBuf) -> Stamp {
+pub(crate) fn stamp(path: &std::path::Path) -> Stamp {
     let m = std::fs::metadata(path).ok()?;
     let mtime = i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec());
     Some((m.dev(), m.ino(), m.size(), mtime))

@@ -50,6 +50,8 @@ pub enum Signal {
     },
     /// A daemon-level event of [`done::EVENTS`] (a reload or a deploy finished).
     Done {
+        /// The linked host whose daemon published it (None: this one).
+        host: Option<String>,
         /// `pm2:reload`, `pm2:deploy`.
         event: String,
         /// Its payload.

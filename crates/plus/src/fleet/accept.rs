@@ -1,11 +1,13 @@
-//! `GET /api/link`: a linked host's agent asks to upgrade to `pm2-link/1` with the link
+//! `GET /api/link`: a linked host's agent asks to upgrade to `pm2-link/2` (or `/1`) with the link
 //! secret as `Authorization: Bearer` and its name in `X-PM2-Link-Host`. A wrong secret is
 //! refused (401), logged with the peer's address, and makes every other attempt wait a
 //! second (429 until then), so secrets cannot be guessed fast. Once upgraded, the
 //! connection's task reads the host's messages into [`super::hosts::Hosts`] and writes the
-//! actions routed to it, with a ping every few seconds. Its `event`s (revision 2: exits
+//! actions routed to it and, as `follow`, the apps whose log lines someone here follows
+//! (the answer's `X-PM2-Link-Logs: on-demand` says it will), with a ping every few seconds. Its `event`s (revision 2: exits
 //! and exceptions) go to the issues inbox and the alerts, named with the host.
 
+use super::hosts::Attached;
 use crate::body::Body;
 use crate::link::wire;
 use crate::state::State;
@@ -62,7 +64,7 @@ pub fn handle(
         ));
     }
     let version = header(hyper::header::USER_AGENT.as_str()).to_string();
-    let (conn, actions) = match state.hosts.attach(&host, &peer.ip().to_string(), &version) {
+    let mut attached = match state.hosts.attach(&host, &peer.ip().to_string(), &version) {
         Ok(a) => a,
         Err(e) => return reply::error(StatusCode::CONFLICT, &e),
     };
@@ -70,13 +72,13 @@ pub fn handle(
     let state = Arc::clone(state);
     tokio::spawn(async move {
         let bye = match on_upgrade.await {
-            Ok(upgraded) => serve(&state, &host, conn, TokioIo::new(upgraded), actions).await,
+            Ok(upgraded) => serve(&state, &host, TokioIo::new(upgraded), &mut attached).await,
             Err(e) => {
                 log::error(&format!("host {host}: the upgrade failed: {e}"));
                 false
             }
         };
-        state.hosts.detach(&host, conn, bye);
+        state.hosts.detach(&host, attached.conn, bye);
         log::say(&format!(
             "host {host} {}",
             if bye { "unlinked" } else { "went offline" }
@@ -87,6 +89,8 @@ pub fn handle(
         .insert(UPGRADE, HeaderValue::from_static(protocol));
     r.headers_mut()
         .insert(CONNECTION, HeaderValue::from_static("upgrade"));
+    r.headers_mut()
+        .insert(wire::LOGS_HEADER, HeaderValue::from_static(wire::ON_DEMAND));
     r
 }
 
@@ -147,10 +151,10 @@ fn check_secret(
 async fn serve(
     state: &State,
     host: &str,
-    conn: u64,
     io: TokioIo<hyper::upgrade::Upgraded>,
-    mut actions: tokio::sync::mpsc::Receiver<Value>,
+    out: &mut Attached,
 ) -> bool {
+    let conn = out.conn;
     let (read, mut write) = tokio::io::split(io);
     let mut read = BufReader::new(read);
     let mut ping = tokio::time::interval(PING);
@@ -168,9 +172,19 @@ async fn serve(
                 }
                 take(state, host, conn, message);
             }
-            action = actions.recv() => {
+            action = out.actions.recv() => {
                 let Some(action) = action else { return false };
                 if write.write_all(&wire::encode(&action)).await.is_err() {
+                    return false;
+                }
+            }
+            changed = out.wanted.changed() => {
+                if changed.is_err() {
+                    return false; // The host was forgotten.
+                }
+                let apps = out.wanted.borrow_and_update().clone();
+                let follow = json!({"t": "follow", "apps": apps});
+                if write.write_all(&wire::encode(&follow)).await.is_err() {
                     return false;
                 }
             }

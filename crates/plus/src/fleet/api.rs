@@ -162,13 +162,24 @@ async fn routed(
 }
 
 /// A linked host's log stream (`app`: an id, a name, or `all`), as SSE `log` and `missed`
-/// events carrying the host; `None` for an unknown host.
-pub fn logs(state: &State, host: &str, app: &str) -> Option<Body> {
-    let mut lines = state.hosts.subscribe(host)?;
-    let app = app.to_string();
+/// events carrying the host; `None` for an unknown host. The host sends `app`'s lines
+/// while the stream is open (it follows them until the client goes away).
+pub fn logs(state: &Arc<State>, host: &str, app: &str) -> Option<Body> {
+    let app = match app {
+        "" => "all",
+        app => app,
+    }
+    .to_string();
+    let mut lines = state.hosts.follow(host, &app)?;
     let host = host.to_string();
     let (tx, rx) = mpsc::channel(64);
+    let following = Following {
+        state: Arc::clone(state),
+        host: host.clone(),
+        app: app.clone(),
+    };
     tokio::spawn(async move {
+        let _following = following;
         if tx
             .send(Bytes::from_static(b": streaming\n\n"))
             .await
@@ -197,6 +208,19 @@ pub fn logs(state: &State, host: &str, app: &str) -> Option<Body> {
         }
     });
     Some(Body::Stream(rx))
+}
+
+/// A follower of a host's app, counted until the stream's task ends.
+struct Following {
+    state: Arc<State>,
+    host: String,
+    app: String,
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        self.state.hosts.unfollow(&self.host, &self.app);
+    }
 }
 
 fn wire_kind(e: &Value) -> &str {

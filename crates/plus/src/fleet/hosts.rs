@@ -1,6 +1,7 @@
 //! The linked hosts the dashboard knows: each one's last table and overview, whether its
 //! agent is connected, the way to send it an action and wait for the reply, and its live
-//! log lines (a broadcast channel the SSE streams subscribe to).
+//! log lines (a broadcast channel the SSE streams subscribe to) with the apps they follow
+//! (a watch channel the connection reads, to tell the agent which lines to send).
 //!
 //! A host whose connection breaks is kept, marked offline, for [`OFFLINE_KEPT`] (its
 //! agent may be restarting); one that says `bye` (`pm2 unlink`) is forgotten at once.
@@ -10,7 +11,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// How long an offline host stays listed.
 pub const OFFLINE_KEPT: u64 = 10 * 60 * 1000;
@@ -33,7 +34,48 @@ struct Remote {
     overview: Value,
     actions: Option<mpsc::Sender<Value>>,
     pending: HashMap<u64, oneshot::Sender<Value>>,
-    logs: broadcast::Sender<Value>,
+    logs: Logs,
+    /// `log` messages received on this connection (`/api/hosts`' `log_lines`).
+    lines: u64,
+}
+
+/// A host's live lines and who follows them, kept across its reconnections.
+struct Logs {
+    lines: broadcast::Sender<Value>,
+    /// Followers per app (an id, a name, or `all`).
+    followers: BTreeMap<String, usize>,
+    /// The apps followed, for the connection to send as `follow`.
+    wanted: watch::Sender<Vec<String>>,
+}
+
+impl Logs {
+    fn new() -> Logs {
+        Logs {
+            lines: broadcast::channel(LOG_BUFFER).0,
+            followers: BTreeMap::new(),
+            wanted: watch::Sender::new(Vec::new()),
+        }
+    }
+
+    /// The followers changed by `delta` for `app`: the new list goes to the connection
+    /// when it differs.
+    fn count(&mut self, app: &str, delta: isize) {
+        let n = self.followers.entry(app.to_string()).or_default();
+        *n = n.saturating_add_signed(delta);
+        if *n == 0 {
+            self.followers.remove(app);
+        }
+        let apps: Vec<String> = if self.followers.contains_key("all") {
+            vec!["all".to_string()]
+        } else {
+            self.followers.keys().cloned().collect()
+        };
+        self.wanted.send_if_modified(|w| {
+            let changed = *w != apps;
+            *w = apps;
+            changed
+        });
+    }
 }
 
 /// Every linked host, by name.
@@ -41,6 +83,16 @@ struct Remote {
 pub struct Hosts {
     map: Mutex<BTreeMap<String, Remote>>,
     next: AtomicU64,
+}
+
+/// A connection [`Hosts::attach`] registered: what it sends the host besides pings.
+pub struct Attached {
+    /// Its id (a stale connection's messages are ignored).
+    pub conn: u64,
+    /// The actions routed to the host.
+    pub actions: mpsc::Receiver<Value>,
+    /// The apps whose log lines someone here follows (sent as `follow`).
+    pub wanted: watch::Receiver<Vec<String>>,
 }
 
 /// A host's table, as the fleet endpoints and `/metrics` read it.
@@ -54,14 +106,10 @@ pub struct Snapshot {
 }
 
 impl Hosts {
-    /// Registers a connection from `name`: its id and the receiver of its actions; an
-    /// error when a live connection already has the name.
-    pub fn attach(
-        &self,
-        name: &str,
-        peer: &str,
-        version: &str,
-    ) -> Result<(u64, mpsc::Receiver<Value>), String> {
+    /// Registers a connection from `name`: its id, the receiver of its actions and of the
+    /// apps its logs' followers want (marked changed, so the connection sends it first);
+    /// an error when a live connection already has the name.
+    pub fn attach(&self, name: &str, peer: &str, version: &str) -> Result<Attached, String> {
         let now = pm2_home::now_ms();
         let mut map = self.map.lock().map_err(|_| "poisoned".to_string())?;
         if let Some(r) = map.get(name) {
@@ -75,10 +123,9 @@ impl Hosts {
         }
         let conn = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let (tx, rx) = mpsc::channel(ACTIONS);
-        let logs = map
-            .remove(name)
-            .map(|r| r.logs)
-            .unwrap_or_else(|| broadcast::channel(LOG_BUFFER).0);
+        let logs = map.remove(name).map_or_else(Logs::new, |r| r.logs);
+        let mut wanted = logs.wanted.subscribe();
+        wanted.mark_changed();
         map.insert(
             name.to_string(),
             Remote {
@@ -93,9 +140,14 @@ impl Hosts {
                 actions: Some(tx),
                 pending: HashMap::new(),
                 logs,
+                lines: 0,
             },
         );
-        Ok((conn, rx))
+        Ok(Attached {
+            conn,
+            actions: rx,
+            wanted,
+        })
     }
 
     /// Runs `f` on the host when `conn` is still its connection.
@@ -130,7 +182,10 @@ impl Hosts {
     /// A `log` or `missed` message, for the SSE streams (none listening is fine).
     pub fn log(&self, name: &str, conn: u64, event: Value) {
         self.with(name, conn, |r| {
-            let _ = r.logs.send(event);
+            if crate::link::wire::kind(&event) == "log" {
+                r.lines += 1;
+            }
+            let _ = r.logs.lines.send(event);
         });
     }
 
@@ -174,9 +229,22 @@ impl Hosts {
         Ok(wait)
     }
 
-    /// The host's live log lines; `None` for an unknown host.
-    pub fn subscribe(&self, name: &str) -> Option<broadcast::Receiver<Value>> {
-        Some(self.map.lock().ok()?.get(name)?.logs.subscribe())
+    /// The host's live log lines, counting a follower of `app` (an id, a name, or `all`)
+    /// until [`Hosts::unfollow`]; `None` for an unknown host.
+    pub fn follow(&self, name: &str, app: &str) -> Option<broadcast::Receiver<Value>> {
+        let mut map = self.map.lock().ok()?;
+        let logs = &mut map.get_mut(name)?.logs;
+        logs.count(app, 1);
+        Some(logs.lines.subscribe())
+    }
+
+    /// A follower of `app` on `name` went away.
+    pub fn unfollow(&self, name: &str, app: &str) {
+        if let Ok(mut map) = self.map.lock() {
+            if let Some(r) = map.get_mut(name) {
+                r.logs.count(app, -1);
+            }
+        }
     }
 
     /// Whether `name` is a linked host (online or not).
@@ -198,6 +266,7 @@ impl Hosts {
                     "connected_at": r.connected_at, "last_seen": r.last_seen,
                     "peer": r.peer, "version": r.version,
                     "processes": r.processes.len(), "overview": r.overview,
+                    "log_lines": r.lines, "following": *r.logs.wanted.borrow(),
                 })
             })
             .collect()
@@ -229,14 +298,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn followers_make_the_list_the_agent_gets_and_it_survives_a_reconnection() {
+        let hosts = Hosts::default();
+        let Attached {
+            conn, mut wanted, ..
+        } = hosts.attach("b", "1.2.3.4", "v").unwrap();
+        assert!(wanted.has_changed().unwrap(), "sent first");
+        assert!(wanted.borrow_and_update().is_empty());
+        let _one = hosts.follow("b", "0").unwrap();
+        let _two = hosts.follow("b", "0").unwrap();
+        let _web = hosts.follow("b", "web").unwrap();
+        assert_eq!(*wanted.borrow_and_update(), ["0", "web"]);
+        hosts.follow("b", "all").unwrap();
+        assert_eq!(*wanted.borrow_and_update(), ["all"]);
+        hosts.unfollow("b", "all");
+        hosts.unfollow("b", "0");
+        assert_eq!(
+            *wanted.borrow_and_update(),
+            ["0", "web"],
+            "one follower of 0 left"
+        );
+        hosts.detach("b", conn, false);
+        let again = hosts.attach("b", "1.2.3.4", "v").unwrap().wanted;
+        assert_eq!(
+            *again.borrow(),
+            ["0", "web"],
+            "kept for the next connection"
+        );
+        assert!(hosts.follow("nohost", "all").is_none());
+    }
+
+    #[test]
     fn a_name_is_taken_while_live_and_bye_forgets_the_host() {
         let hosts = Hosts::default();
-        let (conn, _rx) = hosts.attach("b", "1.2.3.4", "v").unwrap();
+        let conn = hosts.attach("b", "1.2.3.4", "v").unwrap().conn;
         assert!(hosts.attach("b", "5.6.7.8", "v").is_err());
         hosts.detach("b", conn, false);
         assert_eq!(hosts.list()[0]["online"], false);
         assert!(hosts.send("b", json!({})).is_err(), "offline");
-        let (again, _rx) = hosts.attach("b", "1.2.3.4", "v").unwrap();
+        let again = hosts.attach("b", "1.2.3.4", "v").unwrap().conn;
         hosts.detach("b", conn, true);
         assert!(hosts.knows("b"), "a stale connection's end is ignored");
         hosts.detach("b", again, true);

@@ -44,7 +44,7 @@ fn on_chunk(state: &State, recent: &mut Recent, chunk: &LogChunk) {
     match chunk.kind {
         LogChunkKind::Out => recent.push(&chunk.name, "out", chunk.at, &chunk.data),
         LogChunkKind::Err => recent.push(&chunk.name, "err", chunk.at, &chunk.data),
-        LogChunkKind::Message if chunk.pm_id.is_none() => daemon_event(state, chunk),
+        LogChunkKind::Message if chunk.pm_id.is_none() => daemon_event(state, None, chunk),
         LogChunkKind::Event | LogChunkKind::Message => {
             occurred(state, None, chunk, &recent.of(&chunk.name));
         }
@@ -80,8 +80,9 @@ pub fn occurred(state: &State, host: Option<&str>, chunk: &LogChunk, lines: &[Li
     }
 }
 
-/// `{"type": "pm2:reload", "data": {...}}` and the like, which the daemon publishes.
-fn daemon_event(state: &State, chunk: &LogChunk) {
+/// `{"type": "pm2:reload", "data": {...}}` and the like, which the daemon publishes (this
+/// host's, `host` None, or a linked host's, over its link).
+pub fn daemon_event(state: &State, host: Option<&str>, chunk: &LogChunk) {
     let Ok(Value::Object(mut v)) = serde_json::from_str::<Value>(&chunk.data) else {
         return;
     };
@@ -91,6 +92,7 @@ fn daemon_event(state: &State, chunk: &LogChunk) {
     if crate::alerts::done::EVENTS.contains(&event.as_str()) {
         let data = v.remove("data").unwrap_or(Value::Null);
         state.alert(Signal::Done {
+            host: host.map(str::to_string),
             event,
             data,
             at: chunk.at,

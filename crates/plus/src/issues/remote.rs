@@ -1,9 +1,11 @@
 //! A linked host's exits and `process:exception`s, as its agent sends them (link message
 //! `event`, revision 2, with the app's last lines): read back into the chunk and lines
 //! the local collector works on, and handed to [`super::collect::occurred`], so the
-//! inbox and the alerts treat them as this host's, with the host named.
+//! inbox and the alerts treat them as this host's, with the host named. An `event`
+//! without a `pm_id` is the host's daemon's `pm2:reload` / `pm2:deploy`, for the "done"
+//! alerts ([`super::collect::daemon_event`]).
 
-use super::collect::occurred;
+use super::collect::{daemon_event, occurred};
 use super::recent::Line;
 use crate::state::State;
 use pm2_proto::LogChunk;
@@ -21,7 +23,7 @@ pub fn on_event(state: &State, host: &str, message: &Value) {
         }
     };
     if chunk.pm_id.is_none() {
-        return; // Only apps' events travel; a daemon's own are its host's business.
+        return daemon_event(state, Some(host), &chunk);
     }
     occurred(state, Some(host), &chunk, &lines(message));
 }

@@ -22,6 +22,14 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 /// The upgraded connection.
 pub type Linked = TokioIo<hyper::upgrade::Upgraded>;
 
+/// A connection the dashboard accepted.
+pub struct Accepted {
+    /// The stream.
+    pub io: Linked,
+    /// Whether the dashboard asks for log lines (`follow`) instead of taking them all.
+    pub on_demand: bool,
+}
+
 /// Connecting and the upgrade must be done by then.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -89,7 +97,7 @@ async fn open(link: &Link) -> Result<Box<dyn Io>, Failure> {
 }
 
 /// Connects and upgrades; the link's stream once the dashboard accepted the secret.
-pub async fn connect(link: &Link) -> Result<Linked, Failure> {
+pub async fn connect(link: &Link) -> Result<Accepted, Failure> {
     match tokio::time::timeout(CONNECT_TIMEOUT, upgrade(link)).await {
         Ok(result) => result,
         Err(_) => Err(Failure::Unreachable(format!(
@@ -99,7 +107,7 @@ pub async fn connect(link: &Link) -> Result<Linked, Failure> {
     }
 }
 
-async fn upgrade(link: &Link) -> Result<Linked, Failure> {
+async fn upgrade(link: &Link) -> Result<Accepted, Failure> {
     let authority = endpoint(&link.url).map_err(Failure::Unreachable)?.authority;
     let io = open(link).await?;
     let unreachable = |e: hyper::Error| Failure::Unreachable(format!("{}: {e}", link.url));
@@ -137,8 +145,15 @@ async fn upgrade(link: &Link) -> Result<Linked, Failure> {
             Failure::Unreachable(format!("{}: {status} {why}", link.url))
         });
     }
+    let on_demand = response
+        .headers()
+        .get(super::wire::LOGS_HEADER)
+        .is_some_and(|v| v.as_bytes() == super::wire::ON_DEMAND.as_bytes());
     let upgraded = hyper::upgrade::on(&mut response)
         .await
         .map_err(unreachable)?;
-    Ok(TokioIo::new(upgraded))
+    Ok(Accepted {
+        io: TokioIo::new(upgraded),
+        on_demand,
+    })
 }

@@ -2,9 +2,11 @@
 //! process table and the host's overview every second (`state`), and every app's log
 //! lines as the daemon's log hub relays them (`log`, and `missed` when the hub dropped
 //! some), and (revision 2) each exit and `process:exception` with the app's last lines
-//! (`event`), which the dashboard's issues inbox and alerts read. Each reader offers its
-//! messages to the [`Outbox`] and never waits on it.
+//! (`event`), which the dashboard's issues inbox and alerts read, and the daemon's own
+//! `pm2:reload` / `pm2:deploy` events (an `event` without a `pm_id`), which its "done"
+//! alerts read. Each reader offers its messages to the [`Outbox`] and never waits on it.
 
+use super::follow::Follow;
 use super::outbox::Outbox;
 use crate::daemon::Daemon;
 use crate::issues::recent::Recent;
@@ -48,27 +50,38 @@ async fn ping(daemon: &Daemon) -> Value {
     }
 }
 
-/// Relays every app's log lines, reopening the stream when the daemon ends it.
-pub async fn logs(daemon: Daemon, out: Outbox) {
+/// Reads every app's log lines, reopening the stream when the daemon ends it: each goes
+/// out when the dashboard follows its app, and each exit and exception goes out with the
+/// lines before it.
+pub async fn logs(daemon: Daemon, out: Outbox, follow: Follow) {
     let mut recent = Recent::default();
     loop {
         let request = Request::Logs(LogsRequest {
             targets: Vec::new(),
-            daemon: false,
+            daemon: true,
         });
         if let Ok(mut stream) = daemon.open(request).await {
             while let Ok(Some(response)) = stream.next().await {
                 match response {
+                    // The daemon's own lines stay on this host; its done events travel.
+                    Response::Log(c) if c.pm_id.is_none() => {
+                        if let Some(done) = done_event(&c) {
+                            out.offer(&done);
+                        }
+                    }
                     Response::Log(c) => {
                         if let Some(event) = event(&mut recent, &c) {
                             out.offer(&event);
+                        }
+                        if !follow.wants(&c.name, c.pm_id) {
+                            continue;
                         }
                         out.offer(&json!({
                             "t": "log", "pm_id": c.pm_id, "name": c.name, "kind": c.kind,
                             "at": c.at, "data": c.data,
                         }));
                     }
-                    Response::LogsMissed { lines } => out.offer(&json!({
+                    Response::LogsMissed { lines } if follow.any() => out.offer(&json!({
                         "t": "missed", "lines": lines, "where": "the daemon's log hub",
                     })),
                     _ => {}
@@ -77,6 +90,23 @@ pub async fn logs(daemon: Daemon, out: Outbox) {
         }
         tokio::time::sleep(REOPEN).await;
     }
+}
+
+/// The `event` message of a daemon's chunk when it is one of the "done" events
+/// (`{"type": "pm2:reload", "data": ...}`): `pm_id` null, no lines. A dashboard from
+/// before it drops an `event` without a `pm_id`.
+fn done_event(c: &LogChunk) -> Option<Value> {
+    if c.kind != LogChunkKind::Message {
+        return None;
+    }
+    let v: Value = serde_json::from_str(&c.data).ok()?;
+    let kind = v.get("type")?.as_str()?;
+    crate::alerts::done::EVENTS.contains(&kind).then(|| {
+        json!({
+            "t": "event", "pm_id": null, "name": c.name, "kind": c.kind, "at": c.at,
+            "data": c.data, "lines": [],
+        })
+    })
 }
 
 /// The `event` message of a chunk, when it is one the dashboard's inbox or alerts need:
@@ -101,4 +131,38 @@ fn event(recent: &mut Recent, c: &LogChunk) -> Option<Value> {
         "t": "event", "pm_id": c.pm_id, "name": c.name, "kind": c.kind, "at": c.at,
         "data": c.data, "exit": c.exit, "lines": Recent::json(&recent.of(&c.name)),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(kind: LogChunkKind, data: &str) -> LogChunk {
+        LogChunk {
+            pm_id: None,
+            name: "PM2".into(),
+            kind,
+            at: 5,
+            data: data.into(),
+            exit: None,
+        }
+    }
+
+    #[test]
+    fn only_the_daemons_done_events_travel() {
+        let reload = r#"{"type":"pm2:reload","data":{"ok":true}}"#;
+        let e = done_event(&chunk(LogChunkKind::Message, reload)).expect("a reload travels");
+        assert_eq!(
+            (e["t"].as_str(), e["pm_id"].is_null()),
+            (Some("event"), true)
+        );
+        assert_eq!(e["data"], reload);
+        let other = r#"{"type":"pm2:other"}"#;
+        assert!(done_event(&chunk(LogChunkKind::Message, other)).is_none());
+        assert!(
+            done_event(&chunk(LogChunkKind::Pm2, reload)).is_none(),
+            "a daemon line"
+        );
+        assert!(done_event(&chunk(LogChunkKind::Message, "not json")).is_none());
+    }
 }

@@ -6,11 +6,13 @@
 //!
 //! Files: `wire` (the messages, JSON lines), `connector` (the stream and the upgrade;
 //! pluggable for TLS), `outbox` (the bounded queue; what is dropped and said so), `feed`
-//! (the daemon's table and logs), `session` (one connection), `status` (what `pm2 link`
-//! reads), and here the reconnect loop with backoff.
+//! (the daemon's table and logs), `follow` (which apps' lines the dashboard wants),
+//! `session` (one connection), `status` (what `pm2 link` reads), and here the reconnect
+//! loop with backoff.
 
 mod connector;
 mod feed;
+mod follow;
 mod outbox;
 mod session;
 mod status;
@@ -75,7 +77,8 @@ async fn run(home: Pm2Home, link: Link) -> i32 {
     let daemon = Daemon::at(home.socket());
     let (out, mut inbox) = outbox::new();
     tokio::spawn(feed::table(daemon.clone(), out.clone()));
-    tokio::spawn(feed::logs(daemon.clone(), out.clone()));
+    let follow = follow::Follow::default();
+    tokio::spawn(feed::logs(daemon.clone(), out.clone(), follow.clone()));
     let status = status::Status::new(&home, &link);
     let files = PlusFiles::of(&home);
     let cx = session::Context {
@@ -85,6 +88,7 @@ async fn run(home: Pm2Home, link: Link) -> i32 {
         url: &link.url,
         home: &home,
         link: &link,
+        follow: &follow,
     };
     let mut backoff = BACKOFF_MIN;
     loop {
@@ -116,7 +120,9 @@ async fn attempt(
         () = &mut *stop => return None,
     };
     Some(match connected {
-        Ok(io) => {
+        Ok(accepted) => {
+            cx.follow.start(accepted.on_demand);
+            let io = accepted.io;
             status.set("connected", None);
             log::say(&format!("linked to {} as {}", link.url, link.host));
             let since = Instant::now();

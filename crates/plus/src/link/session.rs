@@ -1,6 +1,6 @@
 //! One connection to the dashboard: the queue's messages written out, the dashboard's
 //! actions read in and run against the local daemon (each in its own task, its reply
-//! queued back), until the link is lost, or the agent is told to stop. Stopped after `pm2
+//! queued back) and its `follow` noted, until the link is lost, or the agent is told to stop. Stopped after `pm2
 //! unlink` removed the stored link, it says `bye`, so the dashboard forgets this host;
 //! stopped with the link kept (`pm2 link stop`, `pm2 stop pm2-link`), it just closes, and
 //! the dashboard shows the host offline.
@@ -44,6 +44,8 @@ pub struct Context<'a> {
     pub home: &'a Pm2Home,
     /// The link this agent serves.
     pub link: &'a Link,
+    /// Which apps' lines the dashboard follows (its `follow` messages).
+    pub follow: &'a super::follow::Follow,
 }
 
 impl Context<'_> {
@@ -91,10 +93,13 @@ pub async fn run(
     }
 }
 
-/// A message from the dashboard: an action runs in its own task.
+/// A message from the dashboard: an action runs in its own task; `follow` says which
+/// apps' lines to send.
 fn handle(message: Value, cx: &Context<'_>) {
-    if wire::kind(&message) != "action" {
-        return;
+    match wire::kind(&message) {
+        "action" => {}
+        "follow" => return cx.follow.set(&message),
+        _ => return,
     }
     let daemon = cx.daemon.clone();
     let out = cx.out.clone();

@@ -14,10 +14,23 @@
 //! | agent | `bye` | (unlinked: the dashboard forgets the host) |
 //! | dashboard | `action` | `id`, `target`, `action`, `params`, `who` |
 //! | dashboard | `ping` | (every few seconds, so a dead link is seen from both ends) |
+//! | dashboard (2) | `follow` | `apps` (ids, names or `all`; empty: none): send `log` lines of these apps only |
+//!
+//! Revision 2 also carries, as an `event` without a `pm_id`, the agent's daemon's
+//! `pm2:reload` and `pm2:deploy` events (`kind` `message`, `data` the event's JSON, no
+//! `lines`), which an older dashboard drops. A dashboard that sends `follow` says so in
+//! its upgrade answer ([`LOGS_HEADER`]: `on-demand`); the agent then sends no `log`
+//! line until it is asked for some.
 
 use bytes::Bytes;
 use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
+
+/// The upgrade answer's header by which a dashboard says it sends `follow` (value
+/// [`ON_DEMAND`]).
+pub const LOGS_HEADER: &str = "x-pm2-link-logs";
+/// [`LOGS_HEADER`]'s value.
+pub const ON_DEMAND: &str = "on-demand";
 
 /// One message as it goes on the wire.
 pub fn encode(message: &Value) -> Bytes {

@@ -1,7 +1,8 @@
-//! The dashboard's HTTPS: the acceptor built once at start from `pm2-plus:tls_cert` and
+//! The dashboard's HTTPS: the acceptor built at start from `pm2-plus:tls_cert` and
 //! `pm2-plus:tls_key`. A certificate or key that cannot be used (missing, not PEM, a key
 //! that is not the certificate's) is an error naming both settings' files, found before
-//! the dashboard listens, so `pm2 plus` can refuse to start it.
+//! the dashboard listens, so `pm2 plus` can refuse to start it (and built again by
+//! `reload` when the files change).
 
 use super::pem;
 use pm2_home::plus_tls::ServerTls;
