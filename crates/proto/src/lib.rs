@@ -30,6 +30,7 @@ pub mod limits;
 pub mod model;
 pub mod patch;
 pub mod pm2json;
+pub mod readings;
 pub mod reply;
 pub mod request;
 pub mod shared_env;
@@ -40,6 +41,7 @@ pub use health::{Condition, Dependency, HealthCheck, HealthInfo, HealthStatus, P
 pub use limits::{Containment, LimitState, ResourceLimits};
 pub use model::*;
 pub use patch::{Change, SpecPatch};
+pub use readings::{Reading, Readings, ReadingsRequest};
 pub use request::*;
 pub use shared_env::{EnvPool, SharedEnv};
 pub use table_row::TableRow;

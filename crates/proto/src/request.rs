@@ -52,6 +52,10 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         kept: bool,
     },
+    /// Each instance's per-second readings and the registry's revision
+    /// ([`crate::readings`]): the dashboard's poll, which fetches [`Request::Summary`]
+    /// again only when the revision changed. Answered with [`Response::Readings`].
+    Readings(crate::readings::ReadingsRequest),
     /// Resolve targets to ids without acting (for `pm2 pid`, `pm2 id`).
     Resolve(ResolveRequest),
     /// Stop every app gracefully, then the daemon.
@@ -416,6 +420,8 @@ pub enum Response {
         /// The rows.
         rows: Vec<crate::TableRow>,
     },
+    /// Answer to [`Request::Readings`].
+    Readings(crate::readings::Readings),
     /// Answers to a trigger, in id order.
     TriggerReplies {
         /// One per targeted instance.

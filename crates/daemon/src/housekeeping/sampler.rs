@@ -136,9 +136,22 @@ impl Sampler {
         self.kept_within(pm_id, pid, None)
     }
 
+    /// The instance's reading and how long ago it was taken: [`Sampler::fresh`]'s with
+    /// `fresh`, else [`Sampler::kept`]'s (the dashboard's poll, which shows when each
+    /// reading was taken).
+    pub fn reading(&self, pm_id: u32, pid: u32, fresh: bool) -> (Monit, Duration) {
+        let l = self.latest_within(pm_id, pid, fresh.then_some(FRESH_FOR));
+        (l.monit, l.at.elapsed())
+    }
+
     /// The kept reading of this `pid` when it is younger than `max_age` (any age for
     /// `None`), else a new one.
     fn kept_within(&self, pm_id: u32, pid: u32, max_age: Option<Duration>) -> Monit {
+        self.latest_within(pm_id, pid, max_age).monit
+    }
+
+    /// [`Sampler::kept_within`] with the time of the reading.
+    fn latest_within(&self, pm_id: u32, pid: u32, max_age: Option<Duration>) -> Latest {
         let kept = self
             .latest
             .lock()
@@ -147,8 +160,15 @@ impl Sampler {
             .copied()
             .filter(|l| l.pid == pid && max_age.is_none_or(|age| l.at.elapsed() < age));
         match kept {
-            Some(l) => l.monit,
-            None => self.sample_instance(pm_id, pid),
+            Some(l) => l,
+            None => {
+                let monit = self.sample_instance(pm_id, pid);
+                Latest {
+                    pid,
+                    monit,
+                    at: Instant::now(),
+                }
+            }
         }
     }
 

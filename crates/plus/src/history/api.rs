@@ -28,6 +28,10 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
     let Ok(host) = linked_host(&state, query) else {
         return reply::error(StatusCode::NOT_FOUND, "host= names no linked host");
     };
+    if host.is_none() && query_param(query, "range").is_none_or(|r| r == "1h") {
+        // A live chart: its app's readings are taken fresh while the page polls it.
+        state.live_charts.polled(&app);
+    }
     let series = super::record::series_app(host.as_deref(), &app);
     let metric = query_param(query, "metric").unwrap_or_else(|| "cpu".into());
     let range = query_param(query, "range").unwrap_or_else(|| "1h".into());
