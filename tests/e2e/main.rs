@@ -55,6 +55,7 @@ mod plus_history;
 mod plus_link;
 mod plus_link_issues;
 mod plus_link_tls;
+mod plus_readings;
 mod plus_tls;
 mod restart_options;
 mod restart_policy;

@@ -114,6 +114,35 @@ mod tests {
     use crate::Request;
 
     #[test]
+    fn a_reading_carries_what_changes_by_the_second_into_the_held_summary() {
+        let held = crate::pm2json::samples_tests::samples().remove(0);
+        let mut now = held.clone();
+        now.status = Status::Errored;
+        now.pid = Some(4242);
+        now.restart_time += 3;
+        now.unstable_restarts += 1;
+        now.pm_uptime += 1000;
+        now.km_monitored = Some(true);
+        now.axm_monitor
+            .insert("queue".into(), serde_json::json!({"value": 7}));
+        let monit = Monit {
+            memory: 123,
+            cpu: 4.5,
+        };
+        let reading = Reading::of(&now, monit, 99);
+        let text = serde_json::to_string(&reading).unwrap();
+        let back: Reading = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, reading);
+        let mut mine = held;
+        back.apply(&mut mine);
+        now.monit = monit;
+        assert_eq!(
+            serde_json::to_value(&mine).unwrap(),
+            serde_json::to_value(&now).unwrap()
+        );
+    }
+
+    #[test]
     fn a_readings_request_is_small_and_an_older_daemon_refuses_it_by_type() {
         let all = Request::Readings(ReadingsRequest::default());
         assert_eq!(

@@ -24,6 +24,11 @@ use std::time::{Duration, Instant};
 /// How old a reading a view may show before it is taken again.
 pub const FRESH_FOR: Duration = Duration::from_millis(1000);
 
+/// How old a reading a poller that asks every second for fresh ones may be shown: half
+/// of [`FRESH_FOR`], so a reading taken at one poll (about a second before the next, a
+/// few ms either side) is taken again at the next rather than shown twice.
+pub const POLL_FRESH_FOR: Duration = Duration::from_millis(500);
+
 /// Previous CPU readings keyed by pid, open stat files keyed by pid, and the latest
 /// readings keyed by pm_id (with the pid they are of, and when they were taken).
 #[derive(Default)]
@@ -136,11 +141,11 @@ impl Sampler {
         self.kept_within(pm_id, pid, None)
     }
 
-    /// The instance's reading and how long ago it was taken: [`Sampler::fresh`]'s with
-    /// `fresh`, else [`Sampler::kept`]'s (the dashboard's poll, which shows when each
-    /// reading was taken).
+    /// The instance's reading and how long ago it was taken (the dashboard's poll, which
+    /// shows when each reading was taken): with `fresh`, one under [`POLL_FRESH_FOR`] old
+    /// (else a new one), else [`Sampler::kept`]'s.
     pub fn reading(&self, pm_id: u32, pid: u32, fresh: bool) -> (Monit, Duration) {
-        let l = self.latest_within(pm_id, pid, fresh.then_some(FRESH_FOR));
+        let l = self.latest_within(pm_id, pid, fresh.then_some(POLL_FRESH_FOR));
         (l.monit, l.at.elapsed())
     }
 
