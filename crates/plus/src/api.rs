@@ -32,10 +32,13 @@ pub async fn server(state: &State) -> Response<Body> {
 /// `GET /api/processes`.
 pub async fn processes(state: &State) -> Response<Body> {
     match list(state).await {
-        Ok(p) => reply::json(
-            StatusCode::OK,
-            &table::rows(&state.host_name, &p, pm2_home::now_ms()),
-        ),
+        Ok(p) => {
+            let now = pm2_home::now_ms();
+            let mut rows = table::rows(&state.host_name, &p, now);
+            // Summary's readings are as of now (fresh).
+            table::add_monit_at(&mut rows, &table::read_now(&p, now));
+            reply::json(StatusCode::OK, &rows)
+        }
         Err(e) => reply::error(StatusCode::BAD_GATEWAY, &e),
     }
 }

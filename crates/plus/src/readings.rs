@@ -94,11 +94,7 @@ pub async fn read(state: &State, held: &mut Held) -> Result<Read, String> {
 /// The pre-`Readings` read.
 async fn summary(state: &State) -> Result<Read, String> {
     let processes = crate::api::list(state).await?;
-    let now = pm2_home::now_ms();
-    let monit_at = processes
-        .iter()
-        .map(|p| if p.status.is_running() { now } else { 0 })
-        .collect();
+    let monit_at = crate::table::read_now(&processes, pm2_home::now_ms());
     Ok(Read {
         processes,
         monit_at,

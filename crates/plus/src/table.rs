@@ -61,3 +61,12 @@ pub fn add_monit_at(rows: &mut Value, monit_at: &[u64]) {
         row["monit_at"] = Value::from(*at);
     }
 }
+
+/// `monit_at` of readings taken now (`now_ms`): now for each running instance, 0 for
+/// the others (what a `Summary`'s fresh readings are).
+pub fn read_now(processes: &[ProcessInfo], now_ms: u64) -> Vec<u64> {
+    processes
+        .iter()
+        .map(|p| if p.status.is_running() { now_ms } else { 0 })
+        .collect()
+}
