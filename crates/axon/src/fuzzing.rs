@@ -76,13 +76,6 @@ mod tests {
     /// Every input a fuzz target of this crate ever failed on stays fixed.
     #[test]
     fn fuzz_regressions() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/regressions/axon_frame");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return;
-        };
-        for input in entries.filter_map(|e| std::fs::read(e.ok()?.path()).ok()) {
-            stream(&input);
-        }
+        pm2_fuzz_regressions::replay(&[("axon_frame", stream as fn(&[u8]))]);
     }
 }

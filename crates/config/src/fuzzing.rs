@@ -224,29 +224,11 @@ mod tests {
     /// Every input a fuzz target of this crate ever failed on stays fixed.
     #[test]
     fn fuzz_regressions() {
-        let targets = [
+        pm2_fuzz_regressions::replay(&[
             ("config_json", ecosystem_json as fn(&[u8])),
             ("config_yaml", ecosystem_yaml),
             ("config_dump", dump),
             ("config_values", values),
-        ];
-        for (target, check) in targets {
-            for input in regression_inputs(target) {
-                check(&input);
-            }
-        }
-    }
-
-    /// The files under `fuzz/regressions/<target>/` of the workspace, if any.
-    fn regression_inputs(target: &str) -> Vec<Vec<u8>> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/regressions")
-            .join(target);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
-            .collect()
+        ]);
     }
 }

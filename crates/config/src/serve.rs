@@ -5,8 +5,9 @@
 use crate::error::ConfigError;
 use crate::options::StartOptions;
 use crate::resolve::{resolve_start, ResolveContext};
+use pm2_proto::node_path;
 use pm2_proto::{AppSpec, SERVE_MODE_ARG};
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 
 /// The ecosystem `script` that PM2 replaces with its static server.
 pub const SERVE_SCRIPT: &str = "serve";
@@ -34,7 +35,7 @@ pub fn resolve_serve(
     opts: &ServeOptions,
     ctx: &ResolveContext,
 ) -> Result<AppSpec, Vec<ConfigError>> {
-    let path = resolved(&ctx.cwd, &opts.path);
+    let path = node_path::resolve(&ctx.cwd, &opts.path);
     if !path.is_dir() {
         return Err(vec![ConfigError::InvalidValue {
             flag: "path".into(),
@@ -65,21 +66,6 @@ pub fn resolve_serve(
     as_static_server(&mut start, ctx);
     let ctx = ResolveContext { env, ..ctx.clone() };
     resolve_start(&start, &ctx)
-}
-
-/// `p` against `cwd` with `.` and `..` applied, as Node's `path.resolve` (symlinks kept).
-fn resolved(cwd: &Path, p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in cwd.join(p).components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Makes `script: "serve"` the pm2 binary's static server (PM2 swaps in its `Serve.js`);

@@ -104,12 +104,28 @@ fn raise_open_files_limit() {
     }
 }
 
+/// Makes every thread of the daemon allocate from one glibc malloc arena. By default each
+/// thread that allocates gets an arena of its own (up to 8 per core), and what a burst of
+/// requests frees in a worker's arena stays mapped there: measured with 100 apps, 5.1–6.5 MB
+/// of anonymous memory right after the start against 3.0 MB with one arena (the same
+/// ~3 MB once glibc trims later). The daemon's threads rarely allocate at the same time
+/// (two runtime workers, mostly asleep), so they do not contend for it. glibc only;
+/// threads made before the call keep their arenas.
+fn share_one_malloc_arena() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only changes the allocator's tuning for arenas made from now on.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 /// The daemon's runtime: two worker threads (one per core on small machines; the work is
 /// I/O, and a second thread keeps a blocking file write from stalling everything), under
 /// `SCHED_BATCH` (see `pm2_supervisor::prefer_batching`), inherited by the threads the
 /// runtime creates.
 fn daemon_runtime() -> io::Result<tokio::runtime::Runtime> {
     raise_open_files_limit();
+    share_one_malloc_arena();
     pm2_supervisor::prefer_batching();
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -205,27 +205,9 @@ mod tests {
     /// Every input a fuzz target of this crate ever failed on stays fixed.
     #[test]
     fn fuzz_regressions() {
-        let targets = [
+        pm2_fuzz_regressions::replay(&[
             ("logfmt_stream", log_stream as fn(&[u8])),
             ("logfmt_date", date_format),
-        ];
-        for (target, check) in targets {
-            for input in regression_inputs(target) {
-                check(&input);
-            }
-        }
-    }
-
-    /// The files under `fuzz/regressions/<target>/` of the workspace, if any.
-    fn regression_inputs(target: &str) -> Vec<Vec<u8>> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/regressions")
-            .join(target);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
-            .collect()
+        ]);
     }
 }

@@ -33,6 +33,7 @@ pub mod fuzzing;
 pub mod health;
 pub mod limits;
 pub mod model;
+pub mod node_path;
 pub mod patch;
 pub mod pm2json;
 pub mod readings;

@@ -134,13 +134,6 @@ mod tests {
     /// Every input a fuzz target of this crate ever failed on stays fixed.
     #[test]
     fn fuzz_regressions() {
-        let dir =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/serve_request");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return;
-        };
-        for input in entries.filter_map(|e| std::fs::read(e.ok()?.path()).ok()) {
-            request(&input);
-        }
+        pm2_fuzz_regressions::replay(&[("serve_request", request as fn(&[u8]))]);
     }
 }

@@ -3,7 +3,8 @@
 //! homepage `/index.html`).
 
 use crate::auth::Credentials;
-use std::path::{Component, Path, PathBuf};
+use pm2_proto::node_path;
+use std::path::{Path, PathBuf};
 
 /// PM2's port when none is given (or the one given is not a number).
 pub const DEFAULT_PORT: u16 = 8080;
@@ -44,7 +45,7 @@ impl Settings {
         let path = env("PM2_SERVE_PATH")
             .or_else(|| arg(0))
             .unwrap_or_else(|| ".".into());
-        let shown_path = absolute(cwd, Path::new(&path));
+        let shown_path = node_path::resolve(cwd, Path::new(&path));
         let root = std::fs::canonicalize(&shown_path)
             .map_err(|e| format!("cannot serve {}: {e}", shown_path.display()))?;
         if !root.is_dir() {
@@ -90,21 +91,6 @@ fn parse_port(raw: Option<&str>) -> Result<u16, String> {
         Err(_) | Ok(0) => Ok(DEFAULT_PORT),
         Ok(n) => u16::try_from(n).map_err(|_| format!("invalid port {raw:?}: above 65535")),
     }
-}
-
-/// `p` against `cwd`, with `.` and `..` removed as Node's `path.resolve` does.
-fn absolute(cwd: &Path, p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in cwd.join(p).components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

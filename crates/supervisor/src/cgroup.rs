@@ -62,8 +62,13 @@ fn make_base() -> Option<PathBuf> {
     if turned_off() {
         return None;
     }
-    let mount = cgroup2_mount()?;
-    let own = own_cgroup()?;
+    base_under(&cgroup2_mount()?, &own_cgroup()?)
+}
+
+/// This daemon's base cgroup below its own cgroup `own` of the hierarchy mounted at
+/// `mount` (v2, or one v1 controller's), made if missing, after removing the bases that
+/// dead daemons left there.
+pub(crate) fn base_under(mount: &Path, own: &str) -> Option<PathBuf> {
     let parent = mount.join(own.trim_start_matches('/'));
     remove_stale_bases(&parent);
     let base = parent.join(format!(

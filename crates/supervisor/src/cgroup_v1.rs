@@ -6,7 +6,7 @@
 //! between fork and exec the same way, removed when the process is gone, and a dead
 //! daemon's empty ones swept by the next.
 
-use crate::cgroup::{pid_namespace, remove_stale_bases, turned_off, BASE_PREFIX};
+use crate::cgroup::{base_under, turned_off};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -44,18 +44,7 @@ fn make_base(controller: &str) -> Option<PathBuf> {
     let mount = mount_of(&mountinfo, controller)?;
     let own_cgroups = std::fs::read_to_string("/proc/self/cgroup").ok()?;
     let own = own_path(&own_cgroups, controller)?;
-    let parent = mount.join(own.trim_start_matches('/'));
-    remove_stale_bases(&parent);
-    let base = parent.join(format!(
-        "{BASE_PREFIX}{}-{}",
-        pid_namespace(),
-        std::process::id()
-    ));
-    match std::fs::create_dir(&base) {
-        Ok(()) => Some(base),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Some(base),
-        Err(_) => None,
-    }
+    base_under(&mount, &own)
 }
 
 /// Where the v1 hierarchy holding `controller` is mounted, from `/proc/self/mountinfo`

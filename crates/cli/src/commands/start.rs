@@ -2,7 +2,7 @@
 
 use super::actions::{apply_quietly, report, ActionFlags};
 use super::caller::context;
-use super::connection::{connect, expect};
+use super::connection::{expect, Session};
 use super::ecosystem;
 use super::views::print_table;
 use crate::args::StartArgs;
@@ -25,15 +25,18 @@ pub(crate) fn start(home: &Pm2Home, a: StartArgs) -> Result<i32> {
         [] => bail!("nothing to start: give a script, or create {DEFAULT_ECOSYSTEM} (pm2 init)"),
         words => words.to_vec(),
     };
+    // One connection carries every request of the command (is the name taken, start,
+    // the table): each connection more cost a connect, an accept and a daemon task.
+    let mut session = Session::new(home);
     let mut started = Vec::new();
     for script in &scripts {
-        let code = start_one(home, &a, script, &ctx, &mut started)?;
+        let code = start_one(&mut session, &a, script, &ctx, &mut started)?;
         if code != 0 {
             return Ok(code);
         }
     }
     if !started.is_empty() {
-        print_table(&mut connect(home)?)?;
+        print_table(session.client()?)?;
     }
     Ok(0)
 }
@@ -44,7 +47,7 @@ type Started = Vec<(String, String)>;
 /// Starts (or restarts) what one word names. Apps it starts are added to `started`; the
 /// table is printed by the caller once every word is done.
 fn start_one(
-    home: &Pm2Home,
+    session: &mut Session,
     a: &StartArgs,
     script: &str,
     ctx: &ResolveContext,
@@ -53,7 +56,7 @@ fn start_one(
     if is_ecosystem_file(script) {
         let mut opts = ecosystem::options(a.env_name.as_deref(), a.only.as_deref());
         opts.env_files = a.options.env_file.iter().map(|f| ctx.cwd.join(f)).collect();
-        return ecosystem::apply(home, script, &opts, ApplyMode::Restart);
+        return ecosystem::apply(session.home(), script, &opts, ApplyMode::Restart);
     }
     let is_file = ctx.cwd.join(script).exists();
     let options = StartOptions {
@@ -67,7 +70,7 @@ fn start_one(
         Err(errors) => return Ok(print_errors(&errors)),
     };
     if !is_file {
-        if let Some(code) = restart_existing(home, script, &options, &patch)? {
+        if let Some(code) = restart_existing(session, script, &options, &patch)? {
             return Ok(code);
         }
     }
@@ -77,8 +80,9 @@ fn start_one(
     };
     // PM2 restarts, with the new options, an app that runs this script under this name
     // but is not running; it refuses the start only while that app runs.
-    if !options.force && stopped_same_app(home, &spec)? {
-        return restart_stopped(home, &spec.name, &options, patch);
+    if !options.force && stopped_same_app(session, &spec)? {
+        let home = session.home();
+        return restart_with(home, session.client()?, &spec.name, &options, patch);
     }
     // PM2 refuses a start only when an app runs the same script under the same name, so a
     // second script given the same `--name` in this command is started too.
@@ -87,7 +91,7 @@ fn start_one(
         .any(|(name, path)| *name == spec.name && *path != spec.script);
     let force = options.force || same_name_other_script;
     started.push((spec.name.clone(), spec.script.clone()));
-    start_spec(home, spec, force)
+    start_spec_on(session, spec, force)
 }
 
 /// Prints every resolution error; the exit code.
@@ -101,24 +105,25 @@ fn print_errors(errors: &[pm2_config::ConfigError]) -> i32 {
 /// `pm2 start <name|id>` of a registered app restarts it with the options given; `None`
 /// when no app is named so (or no daemon runs).
 fn restart_existing(
-    home: &Pm2Home,
+    session: &mut Session,
     word: &str,
     options: &StartOptions,
     patch: &SpecPatch,
 ) -> Result<Option<i32>> {
-    let Some(mut client) = crate::client::connect_existing(home) else {
+    let home = session.home();
+    let Some(client) = session.existing() else {
         return Ok(None);
     };
-    if !names_existing_app(&mut client, word)? {
+    if !names_existing_app(client, word)? {
         return Ok(None);
     }
-    restart_with(home, &mut client, word, options, patch.clone()).map(Some)
+    restart_with(home, client, word, options, patch.clone()).map(Some)
 }
 
 /// Whether the app that runs `spec`'s script under its name exists and is stopped,
 /// stopping or errored (PM2 looks at the last such instance).
-fn stopped_same_app(home: &Pm2Home, spec: &AppSpec) -> Result<bool> {
-    let Some(mut client) = crate::client::connect_existing(home) else {
+fn stopped_same_app(session: &mut Session, spec: &AppSpec) -> Result<bool> {
+    let Some(client) = session.existing() else {
         return Ok(false);
     };
     // Most starts are of a new name: asking for that name alone spares the daemon and the
@@ -131,7 +136,7 @@ fn stopped_same_app(home: &Pm2Home, spec: &AppSpec) -> Result<bool> {
     if !named {
         return Ok(false);
     }
-    let processes = match expect(&mut client, Request::Summary)? {
+    let processes = match expect(client, Request::Summary)? {
         Response::List { processes } => processes,
         other => bail!("unexpected reply to list: {other:?}"),
     };
@@ -145,16 +150,6 @@ fn stopped_same_app(home: &Pm2Home, spec: &AppSpec) -> Result<bool> {
             Status::Stopped | Status::Stopping | Status::Errored
         )
     }))
-}
-
-/// Restarts the stopped app `name` with the start's options, as PM2's `start <file>` does.
-fn restart_stopped(
-    home: &Pm2Home,
-    name: &str,
-    options: &StartOptions,
-    patch: SpecPatch,
-) -> Result<i32> {
-    restart_with(home, &mut connect(home)?, name, options, patch)
 }
 
 /// Restarts what `word` names with the start's options, as PM2's `start` does for an app
@@ -182,11 +177,17 @@ fn restart_with(
 /// Sends one resolved app to the daemon, with its settings from `module_conf.json` in its
 /// env (PM2's `getModuleConf`) and its files placed as the CLI's environment says, and
 /// prints the outcome.
-pub(super) fn start_spec(home: &Pm2Home, mut spec: AppSpec, force: bool) -> Result<i32> {
+pub(super) fn start_spec(home: &Pm2Home, spec: AppSpec, force: bool) -> Result<i32> {
+    start_spec_on(&mut Session::new(home), spec, force)
+}
+
+/// [`start_spec`] over the command's connection.
+fn start_spec_on(session: &mut Session, mut spec: AppSpec, force: bool) -> Result<i32> {
+    let home = session.home();
     spec.env
         .extend(super::module_store::app_env(home, &spec.name));
     super::placement::place_files(&mut spec, home);
-    let mut client = connect(home)?;
+    let client = session.client()?;
     let plural = if spec.instances == 1 { "" } else { "s" };
     out::info(&format!(
         "Starting {} in {} ({} instance{plural})",
@@ -199,19 +200,19 @@ pub(super) fn start_spec(home: &Pm2Home, mut spec: AppSpec, force: bool) -> Resu
         apps: vec![spec],
         force,
     });
-    let outcomes = match expect(&mut client, request)? {
+    let outcomes = match expect(client, request)? {
         Response::Outcomes { outcomes } => outcomes,
         other => bail!("unexpected reply to start: {other:?}"),
     };
     if limited {
-        super::limit_warnings::print(&mut client, &outcomes)?;
+        super::limit_warnings::print(client, &outcomes)?;
     }
     let failed: Vec<_> = outcomes.into_iter().filter(|o| o.error.is_some()).collect();
     let code = report(&failed);
     if code == 0 {
         out::info("Done.");
     } else {
-        print_table(&mut client)?;
+        print_table(client)?;
     }
     Ok(code)
 }

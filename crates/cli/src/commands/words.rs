@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use pm2_proto::Target;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 /// The targets `words` name from the current directory.
 pub(crate) fn targets(words: &[String]) -> Result<Vec<Target>> {
@@ -21,16 +21,7 @@ pub(crate) fn target_in(word: &str, cwd: &Path) -> Target {
 /// `..` folded without reading the disk), then, when the file exists, with symlinks resolved
 /// as they are in a started app's script.
 fn script_path(cwd: &Path, word: &str) -> String {
-    let mut out = PathBuf::new();
-    for part in cwd.join(word).components() {
-        match part {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
+    let out = pm2_proto::node_path::resolve(cwd, Path::new(word));
     let out = std::fs::canonicalize(&out).unwrap_or(out);
     out.to_string_lossy().into_owned()
 }
