@@ -63,9 +63,5 @@ pub async fn prometheus(state: &State) -> Response<Body> {
 
 /// The instances without their environments.
 pub async fn list(state: &State) -> Result<Vec<ProcessInfo>, String> {
-    match state.daemon.request(Request::Summary).await? {
-        DaemonResponse::List { processes } => Ok(processes),
-        DaemonResponse::Error { message } => Err(message),
-        other => Err(format!("unexpected reply from the daemon: {other:?}")),
-    }
+    state.daemon.summary().await
 }

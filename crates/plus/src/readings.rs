@@ -7,7 +7,7 @@
 //! daemon sampler's kept ones (renewed by its 30 s sweep, or every second for an app with
 //! a memory limit): fresh for every app while cpu or memory alert thresholds are set (they
 //! need 1 s readings), and for the apps whose live chart a browser has open (the page's
-//! `/api/history?range=1h` polling marks them, [`LiveCharts`]); kept for the rest. So a
+//! `/api/history?range=1h` polling marks them, `live_charts`); kept for the rest. So a
 //! dashboard nobody looks at closely does not make the daemon read 100 apps' `/proc`
 //! every second.
 //!
@@ -16,38 +16,6 @@
 
 use crate::state::State;
 use pm2_proto::{ProcessInfo, Reading, ReadingsRequest, Request, Response};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-/// How long after its last `/api/history` poll an app counts as having a live chart open
-/// (the page polls every second).
-pub const LIVE_FOR: Duration = Duration::from_secs(5);
-
-/// The apps (by name, this host's) whose live chart a browser polled, and when.
-#[derive(Default)]
-pub struct LiveCharts {
-    polled: Mutex<HashMap<String, Instant>>,
-}
-
-impl LiveCharts {
-    /// A browser fetched `app`'s live (1 h) chart now.
-    pub fn polled(&self, app: &str) {
-        let mut polled = self.polled.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(at) = polled.get_mut(app) {
-            *at = Instant::now();
-        } else {
-            polled.insert(app.to_string(), Instant::now());
-        }
-    }
-
-    /// The apps polled within [`LIVE_FOR`] (the others are forgotten).
-    fn open(&self) -> Vec<String> {
-        let mut polled = self.polled.lock().unwrap_or_else(|p| p.into_inner());
-        polled.retain(|_, at| at.elapsed() < LIVE_FOR);
-        polled.keys().cloned().collect()
-    }
-}
 
 /// What the poller holds between reads: the last summary and its revision.
 #[derive(Default)]
@@ -93,7 +61,7 @@ pub async fn read(state: &State, held: &mut Held) -> Result<Read, String> {
 
 /// The pre-`Readings` read.
 async fn summary(state: &State) -> Result<Read, String> {
-    let processes = crate::api::list(state).await?;
+    let processes = state.daemon.summary().await?;
     let monit_at = crate::table::read_now(&processes, pm2_home::now_ms());
     Ok(Read {
         processes,
@@ -128,23 +96,4 @@ fn apply(processes: &mut [ProcessInfo], rows: &[Reading]) -> bool {
         }
     }
     same
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn live_charts_are_forgotten_after_their_last_poll() {
-        let charts = LiveCharts::default();
-        charts.polled("api");
-        assert_eq!(charts.open(), vec!["api".to_string()]);
-        charts
-            .polled
-            .lock()
-            .unwrap()
-            .insert("api".into(), Instant::now() - LIVE_FOR);
-        assert!(charts.open().is_empty());
-        assert!(charts.polled.lock().unwrap().is_empty());
-    }
 }

@@ -8,7 +8,7 @@ use crate::daemon::Daemon;
 use crate::fleet::hosts::Hosts;
 use crate::history::store::Store;
 use crate::issues::store::Inbox;
-use crate::readings::LiveCharts;
+use crate::live_charts::LiveCharts;
 use crate::settings::Settings;
 use crate::tls::client::TlsConnector;
 use bytes::Bytes;
