@@ -56,6 +56,7 @@ mod plus_link;
 mod plus_link_issues;
 mod plus_link_live;
 mod plus_link_tls;
+mod plus_readings;
 mod plus_tls;
 mod plus_tls_reload;
 mod restart_options;

@@ -6,6 +6,24 @@
 use crate::instance::InstanceHandle;
 use pm2_proto::{AppSpec, ProcessInfo, Target};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The registry's revision ([`revision`]).
+static REVISION: AtomicU64 = AtomicU64::new(1);
+
+/// Changes whenever an instance is added or removed or publishes a state other than its
+/// custom metrics: the dashboard's per-second poll ([`pm2_proto::Request::Readings`])
+/// fetches the whole summary again only when it moved. One daemon per process, so one
+/// counter per process.
+pub fn revision() -> u64 {
+    REVISION.load(Ordering::SeqCst)
+}
+
+/// Moves the revision on; called after the change is visible (a reader that sees the new
+/// revision then reads the new state).
+pub fn bump_revision() {
+    REVISION.fetch_add(1, Ordering::SeqCst);
+}
 
 /// All registered instances by pm_id.
 #[derive(Default)]
@@ -35,11 +53,13 @@ impl Registry {
     /// Adds a started instance.
     pub fn insert(&mut self, id: u32, handle: InstanceHandle) {
         self.instances.insert(id, handle);
+        bump_revision();
     }
 
     /// Removes a deleted instance.
     pub fn remove(&mut self, id: u32) {
         self.instances.remove(&id);
+        bump_revision();
         if self.instances.is_empty() {
             self.next_id = 0;
         }

@@ -32,10 +32,13 @@ pub async fn server(state: &State) -> Response<Body> {
 /// `GET /api/processes`.
 pub async fn processes(state: &State) -> Response<Body> {
     match list(state).await {
-        Ok(p) => reply::json(
-            StatusCode::OK,
-            &table::rows(&state.host_name, &p, pm2_home::now_ms()),
-        ),
+        Ok(p) => {
+            let now = pm2_home::now_ms();
+            let mut rows = table::rows(&state.host_name, &p, now);
+            // Summary's readings are as of now (fresh).
+            table::add_monit_at(&mut rows, &table::read_now(&p, now));
+            reply::json(StatusCode::OK, &rows)
+        }
         Err(e) => reply::error(StatusCode::BAD_GATEWAY, &e),
     }
 }
@@ -60,9 +63,5 @@ pub async fn prometheus(state: &State) -> Response<Body> {
 
 /// The instances without their environments.
 pub async fn list(state: &State) -> Result<Vec<ProcessInfo>, String> {
-    match state.daemon.request(Request::Summary).await? {
-        DaemonResponse::List { processes } => Ok(processes),
-        DaemonResponse::Error { message } => Err(message),
-        other => Err(format!("unexpected reply from the daemon: {other:?}")),
-    }
+    state.daemon.summary().await
 }

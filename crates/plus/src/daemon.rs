@@ -1,7 +1,7 @@
 //! The daemon's client: one connection to `daemon.sock` per request, as the CLI makes
 //! them, the same length-prefixed JSON frames (`pm2-proto::frame`), async.
 
-use pm2_proto::{frame, Envelope, Reply, Request, Response};
+use pm2_proto::{frame, Envelope, ProcessInfo, Reply, Request, Response};
 use std::path::PathBuf;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
@@ -30,6 +30,15 @@ impl Daemon {
             .next()
             .await?
             .ok_or_else(|| "the daemon closed the connection".to_string())
+    }
+
+    /// Every instance without its environment (`Request::Summary`, readings as of now).
+    pub async fn summary(&self) -> Result<Vec<ProcessInfo>, String> {
+        match self.request(Request::Summary).await? {
+            Response::List { processes } => Ok(processes),
+            Response::Error { message } => Err(message),
+            other => Err(format!("unexpected reply from the daemon: {other:?}")),
+        }
     }
 
     /// Sends a streaming request; read its frames with [`Stream::next`].

@@ -7,6 +7,7 @@
 
 use crate::body::Body;
 use crate::fleet::hosts::Snapshot;
+use crate::readings::{self, Held, Read};
 use crate::state::{State, TableRead};
 use crate::{history, table};
 use bytes::Bytes;
@@ -46,12 +47,13 @@ pub fn processes(state: Arc<State>) -> Body {
     Body::Stream(rx)
 }
 
-/// Fetches the table every [`TABLE_EVERY`] and hands it, with each online linked host's
+/// Reads the table every [`TABLE_EVERY`] (cheaply: [`readings::read`]) and hands it, with each online linked host's
 /// last table, to the history store and the alert engine, with or without a browser
 /// watching (the charts must have no holes).
 /// Only when the store could not be opened and no alert URL is set does it wait for the
 /// first browser (then an idle dashboard costs the daemon nothing).
 pub async fn poll_table(state: Arc<State>) {
+    let mut held = Held::default();
     let mut tick = tokio::time::interval(TABLE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -61,8 +63,11 @@ pub async fn poll_table(state: Arc<State>) {
             continue;
         }
         tick.tick().await;
-        let frame = match state.daemon.request(Request::Summary).await {
-            Ok(Response::List { processes }) => {
+        let frame = match readings::read(&state, &mut held).await {
+            Ok(Read {
+                processes,
+                monit_at,
+            }) => {
                 let now_ms = pm2_home::now_ms();
                 let snapshots = state.hosts.snapshots(None);
                 let hosts: Vec<(String, Vec<ProcessInfo>)> = snapshots
@@ -78,11 +83,9 @@ pub async fn poll_table(state: Arc<State>) {
                     let now = (now_ms / 1000) as i64;
                     tokio::spawn(history::record::tick(Arc::clone(store), now, samples));
                 }
-                let mut both = frame(
-                    "processes",
-                    &table::rows(&state.host_name, &processes, now_ms),
-                )
-                .to_vec();
+                let mut rows = table::rows(&state.host_name, &processes, now_ms);
+                table::add_monit_at(&mut rows, &monit_at);
+                let mut both = frame("processes", &rows).to_vec();
                 both.extend_from_slice(&fleet_frame(&snapshots, now_ms));
                 state.processes.send_replace(Some(Arc::new(TableRead {
                     at_ms: now_ms,
@@ -91,7 +94,6 @@ pub async fn poll_table(state: Arc<State>) {
                 })));
                 Bytes::from(both)
             }
-            Ok(other) => frame("error", &json!({"error": format!("{other:?}")})),
             Err(e) => frame("error", &json!({ "error": e })),
         };
         state.table.send_replace(Some(frame));

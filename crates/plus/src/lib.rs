@@ -9,7 +9,9 @@
 //! files `pm2 plus` writes), `auth` (sessions, the API token, CSRF), `daemon` (the client
 //! of `daemon.sock`), `server` (listener and connections), `routes` (URL → handler),
 //! `api` (the JSON endpoints), `table` (the process rows), `overview` (the host),
-//! `events` (SSE: the table every second, an app's logs), `metrics` (Prometheus),
+//! `events` (SSE: the table every second, an app's logs), `readings` (the per-second
+//! table read: kept readings unless a live chart or an alert needs fresh ones),
+//! `live_charts` (the apps whose live chart a browser polls), `metrics` (Prometheus),
 //! `actions` (start/stop/... with the `audit` log), `assets` (the embedded page, the
 //! vendored uPlot that draws its charts, and the OpenAPI file, with their cache headers),
 //! `hash` (FNV-1a for stable ids and ETags), `body` and `reply` (HTTP plumbing), `log` (the app's own lines),
@@ -34,10 +36,12 @@ mod history;
 mod issues;
 mod issues_api;
 pub mod link;
+mod live_charts;
 mod log;
 mod login;
 mod metrics;
 mod overview;
+mod readings;
 mod reply;
 mod routes;
 mod server;

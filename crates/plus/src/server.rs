@@ -79,6 +79,7 @@ pub fn run(settings: Settings) -> i32 {
         history,
         hosts: Hosts::default(),
         last_failed_link: Mutex::new(None),
+        live_charts: Default::default(),
     };
     let state = Arc::new(state);
     rt.block_on(async move {

@@ -8,6 +8,7 @@ use crate::daemon::Daemon;
 use crate::fleet::hosts::Hosts;
 use crate::history::store::Store;
 use crate::issues::store::Inbox;
+use crate::live_charts::LiveCharts;
 use crate::settings::Settings;
 use crate::tls::client::TlsConnector;
 use bytes::Bytes;
@@ -61,6 +62,8 @@ pub struct State {
     pub hosts: Hosts,
     /// The last wrong link secret: every link attempt is refused for a second after it.
     pub last_failed_link: Mutex<Option<Instant>>,
+    /// The apps whose live chart a browser has open: their readings are read fresh.
+    pub live_charts: LiveCharts,
 }
 
 /// One read of the daemon's table.
@@ -86,6 +89,15 @@ impl State {
             .get_or_init(|| crate::tls::client::connector(self.settings.tls.webhook_ca.as_ref()))
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// Whether cpu or memory alerts are on (a URL and a threshold set): every reading is
+    /// then read fresh each second, as those alerts need.
+    pub fn fresh_alerts_on(&self) -> bool {
+        self.alerts.lock().is_ok_and(|c| {
+            let s = &c.settings;
+            !s.urls.is_empty() && (s.cpu_percent.is_some() || s.memory_bytes.is_some())
+        })
     }
 
     /// Whether alerts go anywhere (a URL is set): the table is then read every second.

@@ -51,3 +51,22 @@ pub fn rows_of(host: &str, online: bool, processes: &[ProcessInfo], now_ms: u64)
         })
         .collect()
 }
+
+/// Adds to each row of this host's table when its cpu/memory reading was taken
+/// (`monit_at`, ms since the epoch; by index, as [`crate::readings::Read`] has them): a
+/// kept reading of an idle app can be up to the daemon's sweep old.
+pub fn add_monit_at(rows: &mut Value, monit_at: &[u64]) {
+    let Value::Array(rows) = rows else { return };
+    for (row, at) in rows.iter_mut().zip(monit_at) {
+        row["monit_at"] = Value::from(*at);
+    }
+}
+
+/// `monit_at` of readings taken now (`now_ms`): now for each running instance, 0 for
+/// the others (what a `Summary`'s fresh readings are).
+pub fn read_now(processes: &[ProcessInfo], now_ms: u64) -> Vec<u64> {
+    processes
+        .iter()
+        .map(|p| if p.status.is_running() { now_ms } else { 0 })
+        .collect()
+}

@@ -19,6 +19,11 @@
 //!   hundred apps started from one shell this is 100 KB instead of 400 KB. A daemon of
 //!   revision 1 ignores the field and answers [`Response::List`], which a revision-2
 //!   client still reads.
+//!
+//! A request type a daemon does not know is answered with [`Response::Error`], so a new
+//! request needs no new revision when its client can fall back: [`Request::Readings`]
+//! (the dashboard's per-second poll, [`readings`]) is read with [`Request::Summary`] from
+//! an older daemon.
 
 pub mod depends;
 pub mod emit;
@@ -31,6 +36,7 @@ pub mod model;
 pub mod node_path;
 pub mod patch;
 pub mod pm2json;
+pub mod readings;
 pub mod reply;
 pub mod request;
 pub mod shared_env;
@@ -41,6 +47,7 @@ pub use health::{Condition, Dependency, HealthCheck, HealthInfo, HealthStatus, P
 pub use limits::{Containment, LimitState, ResourceLimits};
 pub use model::*;
 pub use patch::{Change, SpecPatch};
+pub use readings::{Reading, Readings, ReadingsRequest};
 pub use request::*;
 pub use shared_env::{EnvPool, SharedEnv};
 pub use table_row::TableRow;

@@ -52,6 +52,10 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         kept: bool,
     },
+    /// Each instance's per-second readings and the registry's revision
+    /// ([`crate::readings`]): the dashboard's poll, which fetches [`Request::Summary`]
+    /// again only when the revision changed. Answered with [`Response::Readings`].
+    Readings(crate::readings::ReadingsRequest),
     /// Resolve targets to ids without acting (for `pm2 pid`, `pm2 id`).
     Resolve(ResolveRequest),
     /// Stop every app gracefully, then the daemon.
@@ -416,6 +420,8 @@ pub enum Response {
         /// The rows.
         rows: Vec<crate::TableRow>,
     },
+    /// Answer to [`Request::Readings`].
+    Readings(crate::readings::Readings),
     /// Answers to a trigger, in id order.
     TriggerReplies {
         /// One per targeted instance.
@@ -538,5 +544,33 @@ mod tests {
         assert_eq!(now, r#"{"type":"table"}"#, "as a client before it sent");
         let read: Request = serde_json::from_str(r#"{"type":"table"}"#).unwrap();
         assert!(matches!(read, Request::Table { kept: false }), "{read:?}");
+    }
+
+    #[test]
+    fn a_readings_request_is_small_and_an_older_daemon_refuses_it_by_type() {
+        let all = Request::Readings(crate::readings::ReadingsRequest::default());
+        assert_eq!(
+            serde_json::to_string(&all).unwrap(),
+            r#"{"type":"readings"}"#
+        );
+        let some = crate::readings::ReadingsRequest {
+            fresh_all: false,
+            fresh: vec![3],
+            since: Some(7),
+        };
+        let text = serde_json::to_string(&Request::Readings(some.clone())).unwrap();
+        let Request::Readings(read) = serde_json::from_str(&text).unwrap() else {
+            panic!("{text}")
+        };
+        assert_eq!(read, some);
+        assert!(read.wants_fresh(3) && !read.wants_fresh(4));
+        // A daemon before it knows no such type: its decoder fails, it answers an error.
+        #[derive(Debug, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        #[allow(dead_code)]
+        enum Before {
+            Summary,
+        }
+        assert!(serde_json::from_str::<Before>(&text).is_err());
     }
 }

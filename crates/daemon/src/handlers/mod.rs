@@ -41,6 +41,7 @@ pub(crate) async fn dispatch(daemon: &Daemon, request: Request) -> (Response, bo
         Request::List => list::list(daemon, true),
         Request::Summary => list::list(daemon, false),
         Request::Table { kept } => list::table(daemon, kept),
+        Request::Readings(req) => list::readings(daemon, &req),
         Request::Resolve(req) => list::resolve(daemon, &req.targets),
         Request::Start(req) => start::start(daemon, req).await,
         Request::Action(req) => action::apply(daemon, req).await,

@@ -24,6 +24,11 @@ use std::time::{Duration, Instant};
 /// How old a reading a view may show before it is taken again.
 pub const FRESH_FOR: Duration = Duration::from_millis(1000);
 
+/// How old a reading a poller that asks every second for fresh ones may be shown: half
+/// of [`FRESH_FOR`], so a reading taken at one poll (about a second before the next, a
+/// few ms either side) is taken again at the next rather than shown twice.
+pub const POLL_FRESH_FOR: Duration = Duration::from_millis(500);
+
 /// Previous CPU readings keyed by pid, open stat files keyed by pid, and the latest
 /// readings keyed by pm_id (with the pid they are of, and when they were taken).
 #[derive(Default)]
@@ -136,9 +141,22 @@ impl Sampler {
         self.kept_within(pm_id, pid, None)
     }
 
+    /// The instance's reading and how long ago it was taken (the dashboard's poll, which
+    /// shows when each reading was taken): with `fresh`, one under [`POLL_FRESH_FOR`] old
+    /// (else a new one), else [`Sampler::kept`]'s.
+    pub fn reading(&self, pm_id: u32, pid: u32, fresh: bool) -> (Monit, Duration) {
+        let l = self.latest_within(pm_id, pid, fresh.then_some(POLL_FRESH_FOR));
+        (l.monit, l.at.elapsed())
+    }
+
     /// The kept reading of this `pid` when it is younger than `max_age` (any age for
     /// `None`), else a new one.
     fn kept_within(&self, pm_id: u32, pid: u32, max_age: Option<Duration>) -> Monit {
+        self.latest_within(pm_id, pid, max_age).monit
+    }
+
+    /// [`Sampler::kept_within`] with the time of the reading.
+    fn latest_within(&self, pm_id: u32, pid: u32, max_age: Option<Duration>) -> Latest {
         let kept = self
             .latest
             .lock()
@@ -147,8 +165,15 @@ impl Sampler {
             .copied()
             .filter(|l| l.pid == pid && max_age.is_none_or(|age| l.at.elapsed() < age));
         match kept {
-            Some(l) => l.monit,
-            None => self.sample_instance(pm_id, pid),
+            Some(l) => l,
+            None => {
+                let monit = self.sample_instance(pm_id, pid);
+                Latest {
+                    pid,
+                    monit,
+                    at: Instant::now(),
+                }
+            }
         }
     }
 

@@ -230,13 +230,18 @@ impl Instance {
                 let _ = self.drive(Event::Exited(exit_of(status))).await;
             }
             Input::Worker(ev) if axm::is_axm(&ev) => {
+                let metrics = matches!(ev, WorkerEvent::Metrics(_));
                 if self.axm.on_message(&mut self.info, ev) {
                     // The app may have renamed itself (`axm:option:configuration`): its
                     // log lines and events carry the new name, as after `restart --name`.
                     if *self.relay.name != *self.info.spec.name {
                         self.relay.name = self.info.spec.name.as_str().into();
                     }
-                    self.publish();
+                    if metrics {
+                        self.publish_metrics();
+                    } else {
+                        self.publish();
+                    }
                 }
             }
             Input::Worker(ev) => {

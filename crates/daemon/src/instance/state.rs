@@ -81,8 +81,16 @@ impl Instance {
         effects
     }
 
-    /// Lets handles see the current state.
+    /// Lets handles see the current state, and moves the registry's revision on (the
+    /// dashboard then fetches the whole summary again).
     pub(super) fn publish(&self) {
+        self.publish.send_replace(self.info.clone());
+        crate::registry::bump_revision();
+    }
+
+    /// Lets handles see new custom metrics: the revision stays (they travel with every
+    /// reading, `pm2_proto::Reading`, so a dashboard needs no summary for them).
+    pub(super) fn publish_metrics(&self) {
         self.publish.send_replace(self.info.clone());
     }
 

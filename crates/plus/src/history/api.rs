@@ -28,6 +28,7 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
     let Ok(host) = linked_host(&state, query) else {
         return reply::error(StatusCode::NOT_FOUND, "host= names no linked host");
     };
+    mark_live(&state, host.as_deref(), &app, query);
     let series = super::record::series_app(host.as_deref(), &app);
     let metric = query_param(query, "metric").unwrap_or_else(|| "cpu".into());
     let range = query_param(query, "range").unwrap_or_else(|| "1h".into());
@@ -74,6 +75,14 @@ pub async fn get(state: Arc<State>, query: &str) -> Response<Body> {
         ),
         Ok(Err(e)) => reply::error(StatusCode::INTERNAL_SERVER_ERROR, &format!("history: {e}")),
         Err(e) => reply::error(StatusCode::INTERNAL_SERVER_ERROR, &format!("history: {e}")),
+    }
+}
+
+/// A query of this host's 1 h chart is a live chart (the page polls it every second):
+/// its app's readings are taken fresh while it is polled.
+fn mark_live(state: &State, host: Option<&str>, app: &str, query: &str) {
+    if host.is_none() && query_param(query, "range").is_none_or(|r| r == "1h") {
+        state.live_charts.polled(app);
     }
 }
 
