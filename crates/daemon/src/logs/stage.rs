@@ -9,7 +9,7 @@
 //!
 //! One stage per runtime thread: a chunk goes in and out of it within one step of a relay,
 //! with no await in between, so relays on a thread never share it at the same time, and the
-//! stage is empty between steps (a failed write empties it, see [`drain`]).
+//! stage is empty between steps (a failed write empties it, see [`Stage::drain`]).
 
 use std::cell::RefCell;
 use std::io;
