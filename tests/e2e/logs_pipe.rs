@@ -106,7 +106,7 @@ fn a_flooding_apps_pipe_grows_and_shrinks_back_and_an_idle_apps_keeps_the_defaul
     let numbers = whole_lines(&p, "flood-out.log", &bytes);
     let in_order = numbers.iter().enumerate().all(|(i, n)| *n == i as u64);
     assert!(
-        in_order && numbers.len() > 10_000,
+        in_order && numbers.len() > 1_000,
         "every line once, in order: {} lines, first out of place at {:?}",
         numbers.len(),
         numbers.iter().enumerate().find(|(i, n)| **n != *i as u64)
