@@ -35,6 +35,7 @@ mod listen_systemd;
 mod logs_command;
 mod logs_disk_full;
 mod logs_gaps;
+mod logs_pipe;
 mod logs_relay;
 mod logs_rotation;
 mod logs_splice;

@@ -4,7 +4,7 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use pm2_home::liveness::ExitWatch;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::process::{ExitStatus, Stdio};
 use std::str::FromStr;
 use std::time::Duration;
@@ -83,16 +83,9 @@ pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
             }
         });
     }
+    // The pipes keep the kernel's default capacity: the daemon's relay grows the pipe of an
+    // app that fills it (an idle app's stays small; see the daemon's logs::pipe_size).
     let child = cmd.spawn()?;
-    for fd in [
-        child.stdout.as_ref().map(|p| p.as_raw_fd()),
-        child.stderr.as_ref().map(|p| p.as_raw_fd()),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        grow_pipe(fd);
-    }
     Ok(child)
 }
 
@@ -133,15 +126,6 @@ fn restore_app_scheduling() {
         unsafe {
             libc::sched_setscheduler(0, libc::SCHED_OTHER, &param);
         }
-    }
-}
-
-/// A chatty app blocks once its pipe is full; a 1 MiB pipe (the unprivileged maximum by
-/// default) absorbs bursts while the relay catches up. Best effort.
-fn grow_pipe(fd: std::os::fd::RawFd) {
-    // SAFETY: F_SETPIPE_SZ on a pipe we own only changes its capacity.
-    unsafe {
-        libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20);
     }
 }
 

@@ -53,7 +53,16 @@ fn a_splice_goes_to_the_end_and_after_a_truncation_to_0() {
     let file = open(&path);
     append(file.as_fd(), b"kept\n").expect("append");
     let (r, _w) = pipe_with(b"spliced\n");
-    assert_eq!(splice_to_end(r.as_fd(), file.as_fd(), 1 << 20).unwrap(), 8);
+    let mut last = None;
+    assert_eq!(
+        splice_to_end(r.as_fd(), file.as_fd(), 1 << 20, &mut last).unwrap(),
+        8
+    );
+    assert_eq!(
+        last,
+        Some((5, 8)),
+        "the chunk to check before the next write"
+    );
     assert_eq!(std::fs::read(&path).unwrap(), b"kept\nspliced\n");
     File::options()
         .write(true)
@@ -62,10 +71,11 @@ fn a_splice_goes_to_the_end_and_after_a_truncation_to_0() {
         .set_len(0)
         .unwrap();
     let (r, _w) = pipe_with(b"after\n");
-    splice_to_end(r.as_fd(), file.as_fd(), 1 << 20).unwrap();
+    splice_to_end(r.as_fd(), file.as_fd(), 1 << 20, &mut last).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), b"after\n");
-    let empty = splice_to_end(r.as_fd(), file.as_fd(), 1 << 20).unwrap_err();
-    assert_eq!(empty.kind(), std::io::ErrorKind::WouldBlock);
+    let empty = splice_to_end(r.as_fd(), file.as_fd(), 1 << 20, &mut last).unwrap_err();
+    assert_eq!(empty.error.kind(), std::io::ErrorKind::WouldBlock);
+    assert!(empty.held.is_empty(), "nothing left the pipe");
 }
 
 #[test]
@@ -117,4 +127,53 @@ fn a_file_without_a_hole_is_left_alone() {
     append(file.as_fd(), b"abc\ndef\n").expect("append");
     close_hole_before(file.as_fd(), 4, 4).expect("check");
     assert_eq!(std::fs::read(&path).unwrap(), b"abc\ndef\n");
+}
+
+#[test]
+fn a_cut_just_before_the_last_splice_is_closed_up_by_the_next_end_check() {
+    let path = scratch("late");
+    let file = open(&path);
+    append(file.as_fd(), &[b'x'; 1 << 20]).expect("append");
+    let at = 1 << 20;
+    let stat = nix::sys::stat::fstat(file.as_fd()).expect("fstat");
+    assert!(
+        !may_hide_a_hole(&stat, at),
+        "a file written whole is not read"
+    );
+    // The race: the end was read (1 MiB), the file was cut, then the chunk landed there.
+    File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    nix::sys::uio::pwrite(file.as_fd(), b"chunk\n", at as i64).expect("write past the cut");
+    let stat = nix::sys::stat::fstat(file.as_fd()).expect("fstat");
+    assert!(
+        may_hide_a_hole(&stat, at),
+        "a 1 MiB hole shows in the blocks"
+    );
+    let mut last = Some((at, 6));
+    assert_eq!(end_checked(file.as_fd(), &mut last).expect("check"), 6);
+    assert_eq!(last, None);
+    assert_eq!(std::fs::read(&path).unwrap(), b"chunk\n");
+}
+
+#[test]
+fn a_chunk_the_file_refuses_comes_back_from_the_stage_whole() {
+    let path = scratch("refused");
+    // O_APPEND: splice refuses it (EINVAL) once the chunk is in the stage.
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .expect("open");
+    let (r, _w) = pipe_with(b"one\ntwo\n");
+    let mut last = None;
+    let e = splice_to_end(r.as_fd(), file.as_fd(), 1 << 20, &mut last).unwrap_err();
+    assert_eq!(e.held, b"one\ntwo\n", "{}", e.error);
+    // The stage is empty again: the next chunk is the next one, alone.
+    let (r2, _w2) = pipe_with(b"three\n");
+    let e = splice_to_end(r2.as_fd(), file.as_fd(), 1 << 20, &mut last).unwrap_err();
+    assert_eq!(e.held, b"three\n");
 }

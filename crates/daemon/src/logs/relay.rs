@@ -11,10 +11,14 @@
 //! as the log path; a failed splice) chunks are read, formatted, written and published.
 //! The choice is made again for every chunk, so a `pm2 logs` attaching to a spewing app
 //! sees its lines from the next chunk on, and the splicing resumes when it leaves.
+//!
+//! Either way the pipe's capacity follows the app ([`PipeSize`]): grown while the app
+//! fills it, the default again once it is quiet.
 
 use super::dropped::Dropped;
 use super::hub::{LogEvent, LogHub, LogKind};
 use super::line_format::{LineFormat, LineFormatter};
+use super::pipe_size::PipeSize;
 use super::sinks::{LogFiles, LogSink, ShortWrite, Stream};
 use pm2_home::now_ms;
 use std::cell::RefCell;
@@ -60,7 +64,9 @@ pub fn spawn(pipe: OwnedFd, target: RelayTarget, stream: Stream) -> JoinHandle<(
                 return;
             }
         };
-        let mut relay = Relay::new(target, stream, label);
+        let pipe_size = PipeSize::of(pipe.get_ref().as_fd());
+        let mut relay = Relay::new(target, stream, label, pipe_size);
+        relay.sized(pipe.get_ref().as_fd(), 0);
         loop {
             let Ok(mut ready) = pipe.readable().await else {
                 break;
@@ -82,7 +88,7 @@ fn nonblocking(pipe: OwnedFd) -> io::Result<OwnedFd> {
     Ok(pipe)
 }
 
-/// Most bytes one splice moves: the pipe's whole capacity (see the supervisor's spawn).
+/// Most bytes one splice moves: a grown pipe's whole capacity (see [`PipeSize`]).
 const SPLICE_MAX: usize = 1 << 20;
 
 /// One pipe's relay state.
@@ -99,10 +105,12 @@ struct Relay {
     /// Splicing is possible for this pipe: raw lines to one regular file, and no splice
     /// refused so far.
     can_splice: bool,
+    /// The pipe's capacity, grown and shrunk with the app's flow.
+    pipe_size: PipeSize,
 }
 
 impl Relay {
-    fn new(target: RelayTarget, stream: Stream, label: String) -> Relay {
+    fn new(target: RelayTarget, stream: Stream, label: String, pipe_size: PipeSize) -> Relay {
         let (kind, line_stream) = match stream {
             Stream::Out => (LogKind::Out, pm2_logfmt::Stream::Out),
             Stream::Err => (LogKind::Err, pm2_logfmt::Stream::Err),
@@ -118,6 +126,7 @@ impl Relay {
             read_size: MIN_READ,
             dropped: Dropped::default(),
             can_splice,
+            pipe_size,
         }
     }
 
@@ -126,13 +135,22 @@ impl Relay {
         if let Some(sink) = self.splice_sink() {
             match sink.splice_from(pipe, SPLICE_MAX) {
                 Ok(0) => return Ok(false),
-                Ok(_) => {
+                Ok(n) => {
                     self.written();
+                    self.sized(pipe, n);
                     return Ok(true);
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(e),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(true),
-                Err(e) if refused(&e) => self.can_splice = false,
+                Err(e) if !e.held.is_empty() => {
+                    // Out of the app's pipe but not in the file (disk full, or a file
+                    // system without splice): written, or dropped and counted, as copies.
+                    self.can_splice &= !refused(&e.error);
+                    self.sized(pipe, e.held.len());
+                    self.write_copy(&e.held);
+                    return Ok(true);
+                }
+                Err(e) if e.error.kind() == io::ErrorKind::WouldBlock => return Err(e.error),
+                Err(e) if e.error.kind() == io::ErrorKind::Interrupted => return Ok(true),
+                Err(e) if refused(&e.error) => self.can_splice = false,
                 // Disk full or an I/O error: the bytes are still in the pipe; the copy
                 // below drops and counts them.
                 Err(_) => {}
@@ -174,12 +192,8 @@ impl Relay {
         if n == 0 {
             return Ok(false);
         }
-        let chunk = &buf[..n];
-        let formatted = self.formatter.apply(chunk);
-        let (files, stream) = (&self.target.files, self.stream);
-        write_counting(files, stream, &formatted, &self.label, &mut self.dropped);
-        let (target, kind) = (&self.target, self.kind);
-        target.hub.publish_with(|| target.event(kind, chunk));
+        self.write_copy(&buf[..n]);
+        self.sized(pipe, n);
         let before = self.read_size;
         self.read_size = next_read_size(before, n);
         if self.read_size < before {
@@ -188,6 +202,21 @@ impl Relay {
             buf.shrink_to_fit();
         }
         Ok(true)
+    }
+
+    /// The pipe's capacity after a chunk of `n` bytes (see [`PipeSize::after_chunk`]).
+    fn sized(&mut self, pipe: BorrowedFd<'_>, n: usize) {
+        let shared = self.target.files.shared(self.stream);
+        self.pipe_size.after_chunk(pipe, n, shared);
+    }
+
+    /// Writes a chunk read from the pipe, formatted, and publishes it.
+    fn write_copy(&mut self, chunk: &[u8]) {
+        let formatted = self.formatter.apply(chunk);
+        let (files, stream) = (&self.target.files, self.stream);
+        write_counting(files, stream, &formatted, &self.label, &mut self.dropped);
+        let (target, kind) = (&self.target, self.kind);
+        target.hub.publish_with(|| target.event(kind, chunk));
     }
 
     /// A chunk reached the file whole.

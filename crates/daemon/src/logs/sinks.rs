@@ -4,29 +4,36 @@
 //! logs, `out_file == error_file`): the daemon is the only writer of the file, so one lock
 //! orders every chunk, whole. The descriptor is opened without `O_APPEND`, which
 //! `splice(2)` refuses, and [`super::append`] keeps `O_APPEND`'s behaviour (an atomic append
-//! for copied chunks; the end read before each splice). The daemon owns the descriptors,
+//! for copied chunks; the end read before each splice, and the chunk before checked for a
+//! cut under it). The daemon owns the descriptors,
 //! so `reloadLogs` and rotation swap them without a copy-truncate window.
 
-use super::append;
+use super::append::{self, SpliceError, Unchecked};
 use pm2_proto::InstancePaths;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// One log file whose descriptor can be swapped (reopen, rotation) while relays write to it.
 pub struct LogSink {
     path: String,
     file: Mutex<Open>,
+    /// How many times the path was opened while this sink lived (instances and streams
+    /// writing here): two or more is a shared file, whose writers' pipes stay grown.
+    opens: AtomicUsize,
 }
 
-/// The descriptor in use, and whether pipes can be spliced into it (a regular file; a
-/// FIFO or a device given as a log path gets copies).
+/// The descriptor in use, whether pipes can be spliced into it (a regular file; a FIFO or
+/// a device given as a log path gets copies), and the last spliced chunk to check before
+/// the next write.
 struct Open {
     file: File,
     regular: bool,
+    last: Unchecked,
 }
 
 /// Every sink alive, by path: a second instance or stream naming the path gets the same one.
@@ -43,11 +50,13 @@ impl LogSink {
         }
         let mut pool = pool().lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sink) = pool.get(path).and_then(Weak::upgrade) {
+            sink.opens.fetch_add(1, Ordering::Relaxed);
             return Ok(Some(sink));
         }
         let sink = Arc::new(LogSink {
             path: path.to_string(),
             file: Mutex::new(open_for_append(path)?),
+            opens: AtomicUsize::new(1),
         });
         pool.retain(|_, w| w.strong_count() > 0);
         pool.insert(path.to_string(), Arc::downgrade(&sink));
@@ -60,7 +69,13 @@ impl LogSink {
 
     /// Appends a chunk; on failure, says how much of it reached the file first.
     pub fn write(&self, chunk: &[u8]) -> Result<(), ShortWrite> {
-        let open = self.lock();
+        let mut open = self.lock();
+        if open.last.is_some() {
+            let Open { file, last, .. } = &mut *open;
+            if let Err(e) = append::end_checked(file.as_fd(), last) {
+                tracing::debug!("cannot check {} for a cut during a write: {e}", self.path);
+            }
+        }
         let mut written = 0;
         while written < chunk.len() {
             match append::append(open.file.as_fd(), &chunk[written..]) {
@@ -79,12 +94,13 @@ impl LogSink {
     /// Moves what `pipe` holds (up to `max` bytes) to the end of the file, under the lock
     /// that orders every writer of the path. `Unsupported` when the file cannot take a
     /// splice; otherwise as [`append::splice_to_end`].
-    pub fn splice_from(&self, pipe: BorrowedFd<'_>, max: usize) -> io::Result<usize> {
-        let open = self.lock();
+    pub fn splice_from(&self, pipe: BorrowedFd<'_>, max: usize) -> Result<usize, SpliceError> {
+        let mut open = self.lock();
         if !open.regular {
-            return Err(io::ErrorKind::Unsupported.into());
+            return Err(io::Error::from(io::ErrorKind::Unsupported).into());
         }
-        append::splice_to_end(pipe, open.file.as_fd(), max)
+        let Open { file, last, .. } = &mut *open;
+        append::splice_to_end(pipe, file.as_fd(), max, last)
     }
 
     /// Reopens the path (after an external rotation, or `reloadLogs`).
@@ -96,7 +112,9 @@ impl LogSink {
 
     /// Truncates the file (`pm2 flush`).
     pub fn truncate(&self) -> io::Result<()> {
-        self.lock().file.set_len(0)
+        let mut open = self.lock();
+        open.last = None;
+        open.file.set_len(0)
     }
 
     /// Renames the live file to `to` and reopens a fresh one at the same path, under the
@@ -106,6 +124,13 @@ impl LogSink {
         std::fs::rename(&self.path, to)?;
         *open = open_for_append(&self.path)?;
         Ok(())
+    }
+
+    /// Whether several pipes write here (merged instances, out and err in one file). Their
+    /// chunks take turns whole, so each pipe must take an app's write whole: a pipe with no
+    /// room for a write splits it, and another writer's chunk could land inside the line.
+    pub fn shared(&self) -> bool {
+        self.opens.load(Ordering::Relaxed) > 1
     }
 
     /// The file's path.
@@ -136,7 +161,11 @@ fn open_for_append(path: &str) -> io::Result<Open> {
     };
     let file = open(true).or_else(|_| open(false))?;
     let regular = file.metadata()?.is_file();
-    Ok(Open { file, regular })
+    Ok(Open {
+        file,
+        regular,
+        last: None,
+    })
 }
 
 /// A chunk that did not reach a file whole (disk full): its first `written` bytes did.
@@ -208,6 +237,16 @@ impl LogFiles {
             Stream::Err => &self.err,
         };
         primary.as_ref().filter(|_| self.combined.is_none())
+    }
+
+    /// Whether `stream` writes into a file another pipe writes too (the combined log, out
+    /// and err in one file, merged instances): see [`LogSink::shared`].
+    pub fn shared(&self, stream: Stream) -> bool {
+        let primary = match stream {
+            Stream::Out => &self.out,
+            Stream::Err => &self.err,
+        };
+        self.combined.is_some() || primary.as_ref().is_some_and(|s| s.shared())
     }
 
     /// Appends a chunk of `stream` to its file and to the combined one (each gets its try);
