@@ -3,6 +3,8 @@
 pub mod bare;
 pub mod extra;
 pub mod inspector;
+#[cfg(test)]
+mod lazy_tests;
 
 use clap::{Args, Parser, Subcommand};
 use pm2_config::StartOptions;
@@ -36,8 +38,17 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Every command this release knows.
+/// Every command this release knows. Each command's arguments are built only when that
+/// command is parsed (`defer`): a call pays for its own flags, not for every command's
+/// (building the whole tree was about a quarter of `pm2 start`'s own instructions). Help,
+/// errors, completion and the man page see the same tree (`lazy_tests` holds them equal).
+///
+/// The argument structs below are documented with `#[doc = concat!(..)]`, not `///`: clap
+/// turns a struct's doc comment into its command's `about`, and a deferred command applies
+/// it after the variant's, so `pm2 stop --help` would say "One or more targets." instead
+/// of the variant's line. clap reads only literal doc strings; rustdoc reads both.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Start an app (script, binary or "command string"), or restart an existing one.
     Start(Box<StartArgs>),
@@ -160,7 +171,7 @@ pub enum Command {
     Daemon,
 }
 
-/// One or more targets.
+#[doc = concat!("One or more targets.")]
 #[derive(Debug, Args)]
 pub struct TargetArgs {
     /// id, name, namespace, `all`, `/regex/` or an ecosystem file.
@@ -171,8 +182,10 @@ pub struct TargetArgs {
     pub only: Option<String>,
 }
 
-/// Restart's targets and options: the start flags too, which PM2 merges into the apps'
-/// definitions (`--update-env` among them); `--watch` takes no paths here and toggles.
+#[doc = concat!(
+    "Restart's targets and options: the start flags too, which PM2 merges into the apps'\n",
+    "definitions (`--update-env` among them); `--watch` takes no paths here and toggles.",
+)]
 #[derive(Debug, Args)]
 #[command(mut_arg("watch", |a| a
     .num_args(0)
@@ -193,7 +206,7 @@ pub struct RestartArgs {
     pub options: StartOptions,
 }
 
-/// `startOrRestart|startOrReload <file>`.
+#[doc = concat!("`startOrRestart|startOrReload <file>`.")]
 #[derive(Debug, Args)]
 pub struct FileArgs {
     /// Ecosystem file.
@@ -206,21 +219,21 @@ pub struct FileArgs {
     pub only: Option<String>,
 }
 
-/// `init [simple]`.
+#[doc = concat!("`init [simple]`.")]
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// `simple` writes the short template.
     pub kind: Option<String>,
 }
 
-/// Zero or more targets.
+#[doc = concat!("Zero or more targets.")]
 #[derive(Debug, Args)]
 pub struct OptionalTargets {
     /// id, name, namespace, `all` or `/regex/`.
     pub targets: Vec<String>,
 }
 
-/// `pm2 logs` options.
+#[doc = concat!("`pm2 logs` options.")]
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// id, name, namespace, `all` or `/regex/` (default: all).
@@ -254,7 +267,7 @@ pub struct LogsArgs {
     pub highlight: Option<String>,
 }
 
-/// `scale <app> <N|+N|-N>`.
+#[doc = concat!("`scale <app> <N|+N|-N>`.")]
 #[derive(Debug, Args)]
 pub struct ScaleArgs {
     /// App name.
@@ -264,7 +277,7 @@ pub struct ScaleArgs {
     pub count: String,
 }
 
-/// `trigger <target> <action> [param]`.
+#[doc = concat!("`trigger <target> <action> [param]`.")]
 #[derive(Debug, Args)]
 pub struct TriggerArgs {
     /// id, name, namespace, `all` or `/regex/`.
@@ -275,7 +288,7 @@ pub struct TriggerArgs {
     pub param: Option<String>,
 }
 
-/// `save [--force]`.
+#[doc = concat!("`save [--force]`.")]
 #[derive(Debug, Args)]
 pub struct SaveArgs {
     /// Save even when no app is managed.
@@ -283,21 +296,21 @@ pub struct SaveArgs {
     pub force: bool,
 }
 
-/// A module name.
+#[doc = concat!("A module name.")]
 #[derive(Debug, Args)]
 pub struct ModuleArgs {
     /// Module: an npm `name[@version]`, a folder or a .tgz (install); its name (uninstall).
     pub module: String,
 }
 
-/// `module:generate [name]`.
+#[doc = concat!("`module:generate [name]`.")]
 #[derive(Debug, Args)]
 pub struct ModuleGenerateArgs {
     /// The module's name: its folder and package name (asked for when left out).
     pub name: Option<String>,
 }
 
-/// `export <systemd|k8s|compose> [file]`.
+#[doc = concat!("`export <systemd|k8s|compose> [file]`.")]
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// What to write: `systemd`, `k8s` (or `kubernetes`), `compose`.
@@ -316,7 +329,7 @@ pub struct ExportArgs {
     pub output: Option<String>,
 }
 
-/// `set [key] [value]`.
+#[doc = concat!("`set [key] [value]`.")]
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// `module:key`.
@@ -325,35 +338,37 @@ pub struct SetArgs {
     pub value: Option<String>,
 }
 
-/// `multiset "<key> <value> ..."`.
+#[doc = concat!(
+    "`multiset \"<key> <value> ...\"`.",
+)]
 #[derive(Debug, Args)]
 pub struct SerialArg {
     /// Keys and values separated by spaces (`"..."` keeps spaces, quotes included).
     pub serial: String,
 }
 
-/// One key.
+#[doc = concat!("One key.")]
 #[derive(Debug, Args)]
 pub struct KeyArg {
     /// `module:key`.
     pub key: String,
 }
 
-/// An optional key.
+#[doc = concat!("An optional key.")]
 #[derive(Debug, Args)]
 pub struct OptionalKey {
     /// `module:key`.
     pub key: Option<String>,
 }
 
-/// Exactly one target.
+#[doc = concat!("Exactly one target.")]
 #[derive(Debug, Args)]
 pub struct OneTarget {
     /// id or name.
     pub target: String,
 }
 
-/// `pull <name> [commit_id]`.
+#[doc = concat!("`pull <name> [commit_id]`.")]
 #[derive(Debug, Args)]
 pub struct PullArgs {
     /// App name or id.
@@ -362,14 +377,14 @@ pub struct PullArgs {
     pub commit_id: Option<String>,
 }
 
-/// An optional target.
+#[doc = concat!("An optional target.")]
 #[derive(Debug, Args)]
 pub struct OptionalTarget {
     /// id or name.
     pub target: Option<String>,
 }
 
-/// `startup|unstartup [platform]` options (PM2's names).
+#[doc = concat!("`startup|unstartup [platform]` options (PM2's names).")]
 #[derive(Debug, Args)]
 pub struct StartupArgs {
     /// systemd, upstart, systemv, openrc, launchd, rcd, rcd-openbsd or smf (PM2's aliases
@@ -400,8 +415,10 @@ pub struct StartupArgs {
     pub root: Option<String>,
 }
 
-/// `serve|expose [path] [port]` (PM2's options; `PM2_SERVE_PATH` and `PM2_SERVE_PORT` in
-/// the environment win over both words, as in PM2).
+#[doc = concat!(
+    "`serve|expose [path] [port]` (PM2's options; `PM2_SERVE_PATH` and `PM2_SERVE_PORT` in\n",
+    "the environment win over both words, as in PM2).",
+)]
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Directory to serve (default: the current directory).
@@ -426,7 +443,7 @@ pub struct ServeArgs {
     pub name: Option<String>,
 }
 
-/// `sendSignal <signal> <target>`.
+#[doc = concat!("`sendSignal <signal> <target>`.")]
 #[derive(Debug, Args)]
 pub struct SignalArgs {
     /// Signal name or number.
@@ -436,8 +453,10 @@ pub struct SignalArgs {
     pub targets: Vec<String>,
 }
 
-/// `pm2 start` arguments: what to start, the ecosystem-file options, and every start flag
-/// (declared once, in [`StartOptions`]).
+#[doc = concat!(
+    "`pm2 start` arguments: what to start, the ecosystem-file options, and every start flag\n",
+    "(declared once, in [`StartOptions`]).",
+)]
 #[derive(Debug, Default, Args)]
 pub struct StartArgs {
     /// Scripts, binaries, "command strings", ecosystem files, or names/ids of existing apps,

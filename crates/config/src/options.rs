@@ -6,14 +6,18 @@
 //! here, with its help text as the field's doc comment, and resolved once in
 //! [`crate::resolve_start`]. The ecosystem loader fills the same struct from a file.
 
-/// `pm2 start` flags, as strings exactly as the user gave them (so that resolution reports
-/// a bad value with the text that was typed).
-///
-/// Each field's doc comment is its `pm2 start --help` line. Two value forms differ from
-/// the raw text: `ignore_watch` holds the patterns already split on commas and spaces, and
-/// `watch_delay` holds a duration string (`4` on the command line is seconds, PM2's CLI
-/// unit, and is stored as `4s`; an ecosystem file's number is milliseconds). `force` and
-/// `update_env` decide what happens to an app that exists; resolution does not read them.
+#[doc = concat!(
+    "`pm2 start` flags, as strings exactly as the user gave them (so that resolution reports\n",
+    "a bad value with the text that was typed).\n",
+    "\n",
+    "Each field's doc comment is its `pm2 start --help` line. Two value forms differ from\n",
+    "the raw text: `ignore_watch` holds the patterns already split on commas and spaces, and\n",
+    "`watch_delay` holds a duration string (`4` on the command line is seconds, PM2's CLI\n",
+    "unit, and is stored as `4s`; an ecosystem file's number is milliseconds). `force` and\n",
+    "`update_env` decide what happens to an app that exists; resolution does not read them.",
+)]
+// Not `///`: clap would make that doc comment the `about` of the commands that flatten
+// these flags in (`pm2 start --help`'s first line); see the note on `pm2_cli`'s `Command`.
 #[derive(Debug, Clone, Default)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct StartOptions {

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 
 /// PM2 7's remaining commands (flattened into `pm2 <command>`).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ExtraCommand {
     /// Write a line to the stdin of the app with this id.
     Send(SendArgs),
@@ -60,7 +61,7 @@ pub enum ExtraCommand {
     Names,
 }
 
-/// `deploy [file] <env> [action [args]] [--force] [--parallel N]`.
+#[doc = concat!("`deploy [file] <env> [action [args]] [--force] [--parallel N]`.")]
 #[derive(Debug, Args)]
 pub struct DeployArgs {
     /// The ecosystem file (else one found in the working directory), the environment,
@@ -74,7 +75,7 @@ pub struct DeployArgs {
     pub parallel: Option<usize>,
 }
 
-/// `completion [bash|zsh|fish|install|uninstall]`.
+#[doc = concat!("`completion [bash|zsh|fish|install|uninstall]`.")]
 #[derive(Debug, Args)]
 pub struct CompletionArgs {
     /// The shell, or `install`/`uninstall` (the rc file of `$SHELL`).
@@ -82,7 +83,7 @@ pub struct CompletionArgs {
     pub shell: Option<String>,
 }
 
-/// `send <pm_id> <line>`.
+#[doc = concat!("`send <pm_id> <line>`.")]
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// The app's id (PM2 takes no name here).
@@ -91,7 +92,7 @@ pub struct SendArgs {
     pub line: String,
 }
 
-/// `attach <pm_id> [separator]`.
+#[doc = concat!("`attach <pm_id> [separator]`.")]
 #[derive(Debug, Args)]
 pub struct AttachArgs {
     /// The app's id (a number).
@@ -100,15 +101,17 @@ pub struct AttachArgs {
     pub separator: Option<String>,
 }
 
-/// `monitor|unmonitor <id|name|all>`.
+#[doc = concat!("`monitor|unmonitor <id|name|all>`.")]
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
     /// id, name, namespace, `all` or `/regex/`.
     pub target: Option<String>,
 }
 
-/// `link [secret] [url] [name]` (PM2 7's `link <secret> <public> [name]`, the public key's
-/// place taken by the dashboard's URL).
+#[doc = concat!(
+    "`link [secret] [url] [name]` (PM2 7's `link <secret> <public> [name]`, the public key's\n",
+    "place taken by the dashboard's URL).",
+)]
 #[derive(Debug, Args)]
 pub struct LinkArgs {
     /// The dashboard's link secret (or `info`, `delete`, `stop`, `kill`).
@@ -126,7 +129,7 @@ pub struct LinkArgs {
     pub ca: Option<std::path::PathBuf>,
 }
 
-/// `plus [start|stop] [--set-password]` (PM2's other words are accepted and refused).
+#[doc = concat!("`plus [start|stop] [--set-password]` (PM2's other words are accepted and refused).")]
 #[derive(Debug, Args)]
 pub struct PlusArgs {
     /// `start` (the default) or `stop`.
@@ -151,7 +154,7 @@ pub struct PlusArgs {
     pub rotate_link_secret: bool,
 }
 
-/// `logrotate [-u user]`.
+#[doc = concat!("`logrotate [-u user]`.")]
 #[derive(Debug, Args)]
 pub struct LogrotateArgs {
     /// The user the rotated files belong to (default: root).
@@ -163,7 +166,7 @@ pub struct LogrotateArgs {
     pub root: Option<String>,
 }
 
-/// `slist [--tree]`.
+#[doc = concat!("`slist [--tree]`.")]
 #[derive(Debug, Args)]
 pub struct SlistArgs {
     /// Print as a tree.

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 
 /// A Node app's inspector (flattened into `pm2 <command>`).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum InspectorCommand {
     /// Open a running Node app's inspector (SIGUSR1: no restart, no code run in the app)
     /// and print its websocket and DevTools URLs, one per instance.
@@ -20,7 +21,7 @@ pub enum InspectorCommand {
     ProfileMem(ProfileArgs),
 }
 
-/// `inspect <app|id>`.
+#[doc = concat!("`inspect <app|id>`.")]
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// id, name, namespace or script of the app (every instance of a cluster app).
@@ -28,7 +29,7 @@ pub struct InspectArgs {
     pub target: String,
 }
 
-/// `profile:cpu|profile:mem <app|id> [time]`.
+#[doc = concat!("`profile:cpu|profile:mem <app|id> [time]`.")]
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
     /// id, name, namespace or script of the app (PM2 7 profiled its own daemon, which in
