@@ -10,15 +10,27 @@ use std::str::FromStr;
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 use tokio::time::Instant;
 
+use crate::child::Child;
 use crate::credentials::Credentials;
 pub use pm2_home::liveness::alive;
+use std::os::fd::RawFd;
 
 /// Extra setup run in the child between fork and exec (must be async-signal-safe), e.g.
 /// installing an IPC channel as fd 3.
 pub type PreExec = std::sync::Arc<dyn Fn() -> io::Result<()> + Send + Sync>;
+
+/// A process's cgroup v2, open: the folder (`O_PATH`), which clone3 places the child in,
+/// and its `cgroup.procs`, which the child writes itself into where clone3 cannot.
+#[derive(Clone, Copy, Debug)]
+pub struct CgroupPlacement {
+    /// The cgroup's folder.
+    pub dir: RawFd,
+    /// Its `cgroup.procs`, open for writing.
+    pub procs: RawFd,
+}
 
 /// A fully resolved command line for one child.
 #[derive(Clone)]
@@ -35,11 +47,12 @@ pub struct SpawnSpec {
     pub pre_exec: Option<PreExec>,
     /// Run the child as this user and group (the caller is root), after `pre_exec`.
     pub credentials: Option<Credentials>,
-    /// The `cgroup.procs` of the process's cgroups, open (its v2 cgroup, then the v1
-    /// ones that enforce its limits): the child joins them before anything else
-    /// (whole-tree tracking and limits, see [`crate::cgroup`], [`crate::limits`]); empty
-    /// where cgroups are not used.
-    pub cgroup_procs: Vec<std::os::fd::RawFd>,
+    /// The process's v2 cgroup (whole-tree tracking, see [`crate::cgroup`]): the child is
+    /// in it from its first instruction; `None` where cgroups are not used.
+    pub cgroup: Option<CgroupPlacement>,
+    /// The `cgroup.procs` of the v1 cgroups that enforce its limits ([`crate::limits`]),
+    /// open: the child joins them before its exec.
+    pub cgroup_v1_procs: Vec<RawFd>,
 }
 
 /// Spawns a child with piped stdin/stdout/stderr in a new session (stdin is a pipe, as
@@ -47,7 +60,17 @@ pub struct SpawnSpec {
 /// fills the pipe's buffer, and the writer never blocks on it), so that terminal signals aimed
 /// at the daemon's group never reach it and the whole tree can be signalled as a group.
 /// Every inherited descriptor above stderr is marked close-on-exec first.
+///
+/// clone3 starts it in its cgroup ([`crate::fork_exec`]); a kernel without clone3 gets
+/// tokio's `Command`, the child joining its cgroups between fork and exec.
 pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
+    match crate::fork_exec::spawn(spec) {
+        Some(spawned) => spawned,
+        None => spawn_with_command(spec),
+    }
+}
+
+pub(crate) fn spawn_with_command(spec: &SpawnSpec) -> io::Result<Child> {
     let mut cmd = Command::new(&spec.program);
     cmd.args(&spec.args)
         .current_dir(&spec.cwd)
@@ -59,7 +82,8 @@ pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
         .kill_on_drop(false);
     let extra = spec.pre_exec.clone();
     let credentials = spec.credentials.clone();
-    let cgroups = spec.cgroup_procs.clone();
+    let mut cgroups: Vec<RawFd> = spec.cgroup.iter().map(|c| c.procs).collect();
+    cgroups.extend(&spec.cgroup_v1_procs);
     // SAFETY: the closure only calls async-signal-safe functions (setsid, syscall, and the
     // caller's hook, which must be async-signal-safe too).
     unsafe {
@@ -85,8 +109,7 @@ pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
     }
     // The pipes keep the kernel's default capacity: the daemon's relay grows the pipe of an
     // app that fills it (an idle app's stays small; see the daemon's logs::pipe_size).
-    let child = cmd.spawn()?;
-    Ok(child)
+    Child::from_tokio(cmd.spawn()?)
 }
 
 /// Set once the daemon's threads run under `SCHED_BATCH` (see [`prefer_batching`]): its
@@ -119,7 +142,7 @@ pub fn prefer_batching() {
 
 /// In the child before exec: the normal policy again when the daemon batches (an app is
 /// started as it would be without pm2-rs in between).
-fn restore_app_scheduling() {
+pub(crate) fn restore_app_scheduling() {
     if BATCHING.load(std::sync::atomic::Ordering::Relaxed) {
         let param = libc::sched_param { sched_priority: 0 };
         // SAFETY: async-signal-safe syscall on the calling (child) process.
@@ -131,7 +154,7 @@ fn restore_app_scheduling() {
 
 /// Marks every fd above 2 close-on-exec (fds the daemon itself inherited included).
 /// Failure (an old kernel without close_range) is harmless: Rust opens its own fds CLOEXEC.
-fn mark_inherited_fds_cloexec() {
+pub(crate) fn mark_inherited_fds_cloexec() {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
     // SAFETY: close_range with CLOEXEC only changes descriptor flags.
     unsafe {
@@ -320,7 +343,8 @@ mod tests {
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             pre_exec: None,
             credentials: None,
-            cgroup_procs: vec![],
+            cgroup: None,
+            cgroup_v1_procs: vec![],
         }
     }
 
