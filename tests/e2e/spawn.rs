@@ -79,55 +79,59 @@ fn an_app_gets_its_session_cwd_pipes_and_signals_as_before() {
     let p = Pm2::new("spawn_setup");
     let work = p.dir.join("work");
     std::fs::create_dir_all(&work).expect("work dir");
-    let app = script(
-        &p,
-        "report.sh",
-        concat!(
-            "#!/bin/sh\n",
-            "{ echo \"pid $$\"; echo \"cwd $(pwd)\"; cut -d' ' -f6 /proc/$$/stat | sed 's/^/sid /';\n",
-            "  grep -E '^Sig(Blk|Ign)' /proc/$$/status;\n",
-            "  for fd in /proc/$$/fd/*; do echo \"fd ${fd##*/} $(readlink $fd)\"; done;\n",
-            "} > ../report.tmp; mv ../report.tmp ../report.txt\n",
-            "exec sleep 100000\n",
-        ),
-    );
+    // `exec`: what is read below is the process the daemon started, not a shell's state.
+    let app = script(&p, "idle", "#!/bin/sh\nexec sleep 100000\n");
+    let cwd = work.to_str().unwrap();
     p.ok(&[
         "start",
         app.to_str().unwrap(),
         "--name",
-        "report",
+        "idle",
         "--cwd",
-        work.to_str().unwrap(),
+        cwd,
     ]);
-    let report = read_when_written(&p, &p.dir.join("report.txt"));
-    let field = |key: &str| -> Vec<String> {
-        report
+    let pid = p.wait_online(0);
+    p.wait_until(T, "the shell to exec sleep", || {
+        std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .ok()
+            .filter(|c| c.trim() == "sleep")
+    });
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_comm = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+    let sid = after_comm.split_whitespace().nth(3).unwrap_or("");
+    assert_eq!(sid, pid.to_string(), "a session of its own: {stat}");
+    let at = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+    assert_eq!(at, work, "its working directory");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mask = |key: &str| {
+        status
             .lines()
-            .filter_map(|l| l.strip_prefix(key))
-            .map(|v| v.trim().to_string())
-            .collect()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+            .unwrap_or(u64::MAX)
     };
-    let pid = field("pid ");
-    assert_eq!(field("sid "), pid, "a session of its own: {report}");
-    assert_eq!(field("cwd "), [work.to_string_lossy()], "{report}");
-    let mask = |name: &str| u64::from_str_radix(&field(name)[0], 16).unwrap_or(u64::MAX);
-    assert_eq!(mask("SigBlk:"), 0, "no signal blocked: {report}");
+    assert_eq!(mask("SigBlk:"), 0, "no signal blocked: {status}");
+    let sigpipe = 1u64 << (libc::SIGPIPE - 1);
     assert_eq!(
-        mask("SigIgn:") & (1 << (libc::SIGPIPE - 1)),
+        mask("SigIgn:") & sigpipe,
         0,
-        "SIGPIPE not ignored: {report}"
+        "SIGPIPE not ignored: {status}"
     );
-    for fd in field("fd ") {
-        let (n, target) = fd.split_once(' ').unwrap_or((&fd, ""));
-        match n {
-            "0" | "1" | "2" => assert!(target.starts_with("pipe:"), "fd {n} is a pipe: {report}"),
-            // The shell's own descriptor on its script.
-            _ => assert!(
-                target.ends_with("report.sh"),
-                "nothing else inherited: {report}"
-            ),
-        }
-    }
+    let mut fds: Vec<(i32, String)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("its fds")
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_str()?.parse().ok()?;
+            Some((n, std::fs::read_link(e.path()).ok()?.display().to_string()))
+        })
+        .collect();
+    fds.sort();
+    let numbers: Vec<i32> = fds.iter().map(|f| f.0).collect();
+    assert_eq!(numbers, [0, 1, 2], "nothing else inherited: {fds:?}");
+    assert!(
+        fds.iter().all(|f| f.1.starts_with("pipe:")),
+        "0-2 are pipes: {fds:?}"
+    );
 }
 
 #[test]

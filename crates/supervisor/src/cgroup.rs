@@ -176,8 +176,8 @@ impl InstanceCgroup {
 
     /// The folder's descriptor (for clone3) and the one a child writes `0` to, between
     /// fork and exec, to join where clone3 cannot place it (see [`join_from_child`]).
-    pub fn placement(&self) -> crate::CgroupPlacement {
-        crate::CgroupPlacement {
+    pub fn placement(&self) -> crate::spawn_spec::CgroupPlacement {
+        crate::spawn_spec::CgroupPlacement {
             dir: self.dir_fd.as_raw_fd(),
             procs: self.procs.as_raw_fd(),
         }

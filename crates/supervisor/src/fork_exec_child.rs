@@ -105,8 +105,8 @@ fn steps(plan: &Plan<'_>) -> Result<(), (Step, i32)> {
         // spawn which limits it could not put in place).
         let _ = crate::cgroup::join_from_child(fd);
     }
-    crate::process::mark_inherited_fds_cloexec();
-    crate::process::restore_app_scheduling();
+    crate::child_setup::mark_inherited_fds_cloexec();
+    crate::child_setup::restore_app_scheduling();
     if let Some(hook) = plan.hook {
         hook().map_err(|e| (Step::Hook, e.raw_os_error().unwrap_or(libc::EINVAL)))?;
     }

@@ -7,6 +7,7 @@
 pub mod cgroup;
 mod cgroup_v1;
 mod child;
+mod child_setup;
 pub mod credentials;
 mod fork_exec;
 mod fork_exec_child;
@@ -14,6 +15,7 @@ pub mod limits;
 pub mod policy;
 mod proc_tree;
 pub mod process;
+mod spawn_spec;
 
 pub use child::{Child, ChildStdin};
 pub use credentials::Credentials;

@@ -189,7 +189,7 @@ impl ProcessCgroups {
     }
 
     /// The v2 cgroup as the spawn places the child in it ([`crate::SpawnSpec::cgroup`]).
-    pub fn placement(&self) -> Option<crate::CgroupPlacement> {
+    pub fn placement(&self) -> Option<crate::spawn_spec::CgroupPlacement> {
         self.v2.as_ref().map(InstanceCgroup::placement)
     }
 
