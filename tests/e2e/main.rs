@@ -68,6 +68,7 @@ mod sampling;
 mod serve;
 mod settings;
 mod source_maps;
+mod spawn;
 mod start;
 mod startup;
 mod state_journal;
