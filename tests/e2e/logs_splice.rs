@@ -32,6 +32,12 @@ fn numbers(bytes: &[u8]) -> Vec<u64> {
         .collect()
 }
 
+/// The last `n` bytes of `bytes` (all of them when shorter), cut to whole lines by
+/// [`numbers`]' parse: a partial first line yields no number.
+fn last_bytes(bytes: &[u8], n: usize) -> &[u8] {
+    &bytes[bytes.len().saturating_sub(n)..]
+}
+
 /// The numbers under `end` (the app goes on writing after what a test waits for).
 fn below(numbers: &[u64], end: u64) -> Vec<u64> {
     numbers.iter().copied().filter(|n| *n < end).collect()
@@ -149,7 +155,13 @@ fn a_logs_reader_attaching_and_leaving_mid_flood_sees_lines_and_the_file_loses_n
     let reader = LogsStream::spawn(&p, &["logs", "watched", "--raw", "--lines", "0"]);
     reader.wait_for(&p, "waiting", T);
     std::fs::write(&gate, "").expect("open the gate");
-    reader.wait_for(&p, &format!("line {FLOOD} "), T);
+    // A reader that falls behind is told how many lines it skipped, and the skip may cover
+    // any given line, the flood's end included: wait until it has caught up past the flood.
+    reader.wait_stdout(&p, T, &format!("a line numbered {FLOOD} or later"), |out| {
+        numbers(last_bytes(out.as_bytes(), 4096))
+            .iter()
+            .any(|n| *n >= FLOOD)
+    });
     drop(reader);
     p.wait_file_contains(&file, &format!("line {} ", FLOOD + 3), T);
     let bytes = read(&file);
