@@ -14,7 +14,7 @@ static BATCHING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::
 /// events that piled up in one go: a third of the switches, half the daemon CPU per
 /// connection and more throughput for the app (BENCHMARKS.md). With an idle core nothing
 /// changes. A thread started under another policy (chrt, systemd) keeps it. Apps get
-/// `SCHED_OTHER` back in [`crate::process::spawn`].
+/// `SCHED_OTHER` back in [`spawn`].
 pub fn prefer_batching() {
     // SAFETY: sched_getscheduler/sched_setscheduler on the calling thread (0) with a valid
     // parameter block; no memory is shared.

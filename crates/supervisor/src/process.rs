@@ -26,7 +26,7 @@ use std::os::fd::RawFd;
 /// at the daemon's group never reach it and the whole tree can be signalled as a group.
 /// Every inherited descriptor above stderr is marked close-on-exec first.
 ///
-/// clone3 starts it in its cgroup (the private `fork_exec` module); a kernel without clone3 gets
+/// clone3 starts it in its cgroup ([`crate::fork_exec`]); a kernel without clone3 gets
 /// tokio's `Command`, the child joining its cgroups between fork and exec.
 pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
     match crate::fork_exec::spawn(spec) {
