@@ -68,7 +68,6 @@ mod sampling;
 mod serve;
 mod settings;
 mod source_maps;
-mod spawn;
 mod start;
 mod startup;
 mod state_journal;

@@ -16,7 +16,6 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -143,8 +142,6 @@ pub(crate) fn remove_stale_bases(parent: &Path) {
 /// One instance's cgroup: its processes, and the descriptor a new child writes itself into.
 pub struct InstanceCgroup {
     dir: PathBuf,
-    /// The folder, open `O_PATH`: clone3 starts a child in it (`CLONE_INTO_CGROUP`).
-    dir_fd: File,
     procs: File,
 }
 
@@ -166,21 +163,13 @@ impl InstanceCgroup {
             .write(true)
             .open(dir.join("cgroup.procs"))
             .ok()?;
-        let dir_fd = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
-            .open(&dir)
-            .ok()?;
-        Some(InstanceCgroup { dir, dir_fd, procs })
+        Some(InstanceCgroup { dir, procs })
     }
 
-    /// The folder's descriptor (for clone3) and the one a child writes `0` to, between
-    /// fork and exec, to join where clone3 cannot place it (see [`join_from_child`]).
-    pub fn placement(&self) -> crate::spawn_spec::CgroupPlacement {
-        crate::spawn_spec::CgroupPlacement {
-            dir: self.dir_fd.as_raw_fd(),
-            procs: self.procs.as_raw_fd(),
-        }
+    /// The descriptor a child writes `0` to, between fork and exec, to join (see
+    /// [`join_from_child`]).
+    pub fn procs_fd(&self) -> RawFd {
+        self.procs.as_raw_fd()
     }
 
     /// The folder, for messages.

@@ -4,14 +4,6 @@
 
 use std::io;
 
-// The 32-bit-id syscalls (on x86 and arm the plain ones take 16-bit ids).
-#[cfg(not(any(target_arch = "x86", target_arch = "arm")))]
-use libc::{SYS_setgid as SYS_SETGID, SYS_setgroups as SYS_SETGROUPS, SYS_setuid as SYS_SETUID};
-#[cfg(any(target_arch = "x86", target_arch = "arm"))]
-use libc::{
-    SYS_setgid32 as SYS_SETGID, SYS_setgroups32 as SYS_SETGROUPS, SYS_setuid32 as SYS_SETUID,
-};
-
 /// The identity a child runs under, resolved by the caller before the fork (looking up
 /// users and groups is not async-signal-safe, so it never happens in the child).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,22 +17,19 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Drops to these credentials. Runs in the forked child: raw syscalls only (glibc's
-    /// wrappers would signal every thread of the parent, which a clone3 child still
-    /// believes it has). Public for the daemon's other children that run as an app's user
-    /// (its `exec` health checks).
+    /// Drops to these credentials. Runs in the forked child: raw syscalls only. Public for
+    /// the daemon's other children that run as an app's user (its `exec` health checks).
     pub fn assume(&self) -> io::Result<()> {
         // No allocation here (the child of a threaded process): the ids are passed as they
         // are stored, which the assertion below shows is the kernel's layout.
         const _: () = assert!(std::mem::size_of::<libc::gid_t>() == std::mem::size_of::<u32>());
         let groups = self.groups.as_ptr().cast::<libc::gid_t>();
         // SAFETY: setgroups reads `self.groups.len()` ids from a live slice of the same
-        // layout; setgid/setuid take plain integers. All three are raw syscalls changing
-        // the calling thread's credentials (the child's only thread).
+        // layout; setgid/setuid take plain integers. All three are async-signal-safe.
         let failed = unsafe {
-            libc::syscall(SYS_SETGROUPS, self.groups.len(), groups) == -1
-                || libc::syscall(SYS_SETGID, self.gid as libc::gid_t) == -1
-                || libc::syscall(SYS_SETUID, self.uid as libc::uid_t) == -1
+            libc::setgroups(self.groups.len(), groups) == -1
+                || libc::setgid(self.gid as libc::gid_t) == -1
+                || libc::setuid(self.uid as libc::uid_t) == -1
         };
         if failed {
             return Err(io::Error::last_os_error());

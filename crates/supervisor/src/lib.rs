@@ -6,22 +6,16 @@
 
 pub mod cgroup;
 mod cgroup_v1;
-mod child;
-mod child_setup;
 pub mod credentials;
-mod fork_exec;
-mod fork_exec_child;
 pub mod limits;
 pub mod policy;
 mod proc_tree;
 pub mod process;
-mod spawn_spec;
 
-pub use child::{Child, ChildStdin};
 pub use credentials::Credentials;
 pub use limits::{remove_own_bases, Enforcement, Hierarchy, Limits, ProcessCgroups};
 pub use policy::{ExitDecision, RestartCounters, RestartPolicy};
 pub use process::{
     alive, descendants, parse_signal, prefer_batching, signal_tree, spawn, stop_gracefully,
-    wait_all_gone, CgroupPlacement, SpawnSpec, StopPlan,
+    wait_all_gone, SpawnSpec, StopPlan,
 };

@@ -188,15 +188,12 @@ impl ProcessCgroups {
         how
     }
 
-    /// The v2 cgroup as the spawn places the child in it ([`crate::SpawnSpec::cgroup`]).
-    pub fn placement(&self) -> Option<crate::spawn_spec::CgroupPlacement> {
-        self.v2.as_ref().map(InstanceCgroup::placement)
-    }
-
-    /// The `cgroup.procs` descriptors of the v1 cgroups, which the child writes itself
-    /// into ([`crate::SpawnSpec::cgroup_v1_procs`]).
-    pub fn v1_procs_fds(&self) -> Vec<RawFd> {
-        self.v1.iter().map(V1Cgroup::procs_fd).collect()
+    /// The `cgroup.procs` descriptors the child writes itself into, the v2 one first.
+    pub fn procs_fds(&self) -> Vec<RawFd> {
+        let v2 = self.v2.as_ref().map(InstanceCgroup::procs_fd);
+        v2.into_iter()
+            .chain(self.v1.iter().map(V1Cgroup::procs_fd))
+            .collect()
     }
 
     /// Whether the process has a v2 cgroup of its own (whole-tree tracking), or is found

@@ -10,32 +10,44 @@ use std::str::FromStr;
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
-use crate::child::Child;
-pub use crate::child_setup::prefer_batching;
-use crate::child_setup::{mark_inherited_fds_cloexec, restore_app_scheduling};
-pub use crate::spawn_spec::{CgroupPlacement, PreExec, SpawnSpec};
+use crate::credentials::Credentials;
 pub use pm2_home::liveness::alive;
-use std::os::fd::RawFd;
+
+/// Extra setup run in the child between fork and exec (must be async-signal-safe), e.g.
+/// installing an IPC channel as fd 3.
+pub type PreExec = std::sync::Arc<dyn Fn() -> io::Result<()> + Send + Sync>;
+
+/// A fully resolved command line for one child.
+#[derive(Clone)]
+pub struct SpawnSpec {
+    /// Executable (absolute path).
+    pub program: String,
+    /// Arguments after the program.
+    pub args: Vec<String>,
+    /// Working directory.
+    pub cwd: String,
+    /// The complete environment (nothing else is inherited).
+    pub env: Vec<(String, String)>,
+    /// Run in the child after the descriptor clean-up, before exec.
+    pub pre_exec: Option<PreExec>,
+    /// Run the child as this user and group (the caller is root), after `pre_exec`.
+    pub credentials: Option<Credentials>,
+    /// The `cgroup.procs` of the process's cgroups, open (its v2 cgroup, then the v1
+    /// ones that enforce its limits): the child joins them before anything else
+    /// (whole-tree tracking and limits, see [`crate::cgroup`], [`crate::limits`]); empty
+    /// where cgroups are not used.
+    pub cgroup_procs: Vec<std::os::fd::RawFd>,
+}
 
 /// Spawns a child with piped stdin/stdout/stderr in a new session (stdin is a pipe, as
 /// PM2's, so `pm2 send` and `pm2 attach` can write to it; an app that never reads it only
 /// fills the pipe's buffer, and the writer never blocks on it), so that terminal signals aimed
 /// at the daemon's group never reach it and the whole tree can be signalled as a group.
 /// Every inherited descriptor above stderr is marked close-on-exec first.
-///
-/// clone3 starts it in its cgroup ([`crate::fork_exec`]); a kernel without clone3 gets
-/// tokio's `Command`, the child joining its cgroups between fork and exec.
 pub fn spawn(spec: &SpawnSpec) -> io::Result<Child> {
-    match crate::fork_exec::spawn(spec) {
-        Some(spawned) => spawned,
-        None => spawn_with_command(spec),
-    }
-}
-
-pub(crate) fn spawn_with_command(spec: &SpawnSpec) -> io::Result<Child> {
     let mut cmd = Command::new(&spec.program);
     cmd.args(&spec.args)
         .current_dir(&spec.cwd)
@@ -47,8 +59,7 @@ pub(crate) fn spawn_with_command(spec: &SpawnSpec) -> io::Result<Child> {
         .kill_on_drop(false);
     let extra = spec.pre_exec.clone();
     let credentials = spec.credentials.clone();
-    let mut cgroups: Vec<RawFd> = spec.cgroup.iter().map(|c| c.procs).collect();
-    cgroups.extend(&spec.cgroup_v1_procs);
+    let cgroups = spec.cgroup_procs.clone();
     // SAFETY: the closure only calls async-signal-safe functions (setsid, syscall, and the
     // caller's hook, which must be async-signal-safe too).
     unsafe {
@@ -74,7 +85,63 @@ pub(crate) fn spawn_with_command(spec: &SpawnSpec) -> io::Result<Child> {
     }
     // The pipes keep the kernel's default capacity: the daemon's relay grows the pipe of an
     // app that fills it (an idle app's stays small; see the daemon's logs::pipe_size).
-    Child::from_tokio(cmd.spawn()?)
+    let child = cmd.spawn()?;
+    Ok(child)
+}
+
+/// Set once the daemon's threads run under `SCHED_BATCH` (see [`prefer_batching`]): its
+/// children must get the normal policy back, which fork would not do.
+static BATCHING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Switches the calling thread (and the threads it creates afterwards) from `SCHED_OTHER`
+/// to `SCHED_BATCH`: same CPU share, but a wake-up no longer preempts the running task.
+///
+/// Why: when the machine is saturated (a cluster app under load on every core), each event
+/// that woke the daemon preempted a worker and cost a context switch each way — two per
+/// connection handed over. Batching lets the worker run on and the daemon handle the
+/// events that piled up in one go: a third of the switches, half the daemon CPU per
+/// connection and more throughput for the app (BENCHMARKS.md). With an idle core nothing
+/// changes. A thread started under another policy (chrt, systemd) keeps it. Apps get
+/// `SCHED_OTHER` back in [`spawn`].
+pub fn prefer_batching() {
+    // SAFETY: sched_getscheduler/sched_setscheduler on the calling thread (0) with a valid
+    // parameter block; no memory is shared.
+    unsafe {
+        if libc::sched_getscheduler(0) != libc::SCHED_OTHER {
+            return;
+        }
+        let param = libc::sched_param { sched_priority: 0 };
+        if libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) == 0 {
+            BATCHING.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// In the child before exec: the normal policy again when the daemon batches (an app is
+/// started as it would be without pm2-rs in between).
+fn restore_app_scheduling() {
+    if BATCHING.load(std::sync::atomic::Ordering::Relaxed) {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: async-signal-safe syscall on the calling (child) process.
+        unsafe {
+            libc::sched_setscheduler(0, libc::SCHED_OTHER, &param);
+        }
+    }
+}
+
+/// Marks every fd above 2 close-on-exec (fds the daemon itself inherited included).
+/// Failure (an old kernel without close_range) is harmless: Rust opens its own fds CLOEXEC.
+fn mark_inherited_fds_cloexec() {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: close_range with CLOEXEC only changes descriptor flags.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        );
+    }
 }
 
 /// Parses `SIGINT`, `INT`, `sigint` or a number.
@@ -236,7 +303,6 @@ async fn exited(fd: OwnedFd) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncWriteExt;
 
     #[test]
     fn parses_signal_names() {
@@ -254,8 +320,7 @@ mod tests {
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             pre_exec: None,
             credentials: None,
-            cgroup: None,
-            cgroup_v1_procs: vec![],
+            cgroup_procs: vec![],
         }
     }
 
@@ -318,23 +383,5 @@ mod tests {
         };
         stop_gracefully(&mut child, plan).await.unwrap();
         assert!(kids.iter().all(|k| !alive(*k)), "no grandchild survives");
-    }
-
-    fn read_to_end(fd: std::os::fd::OwnedFd) -> String {
-        use std::io::Read;
-        let mut text = String::new();
-        let _ = std::fs::File::from(fd).read_to_string(&mut text);
-        text
-    }
-
-    #[tokio::test]
-    async fn the_command_fallback_gives_the_same_child() {
-        let mut child = spawn_with_command(&sh("read l; echo \"$l\"")).expect("spawn");
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(b"via command\n").await.expect("write");
-        drop(stdin);
-        let out = read_to_end(child.stdout.take().expect("stdout"));
-        assert_eq!(out, "via command\n");
-        assert!(child.wait().await.expect("wait").success());
     }
 }

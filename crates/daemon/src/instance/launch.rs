@@ -11,12 +11,12 @@ use crate::worker_channel::{self, WorkerInfo};
 use pm2_cluster::ipc;
 use pm2_cluster::primary::SchedPolicy;
 use pm2_proto::{pm2json, ExecMode};
-use pm2_supervisor::Child;
 use pm2_supervisor::SpawnSpec;
 use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::process::Child;
 use tokio::time::Instant;
 
 /// Numbers the processes' cgroups (unique in the daemon's process, with the instance's id).
@@ -98,8 +98,7 @@ impl Instance {
     pub(super) async fn spawn_process(&self) -> Result<Running, SpawnError> {
         let cgroups = self.process_cgroups();
         let mut spec = self.spawn_spec()?;
-        spec.cgroup = cgroups.placement();
-        spec.cgroup_v1_procs = cgroups.v1_procs_fds();
+        spec.cgroup_procs = cgroups.procs_fds();
         self.notify_env(&mut spec);
         let ipc = self.speaks_node_ipc();
         let cluster = ipc && self.info.spec.exec_mode == ExecMode::Cluster;
@@ -199,10 +198,10 @@ impl Instance {
 
     fn start_relays(&self, child: &mut Child) -> Vec<tokio::task::JoinHandle<()>> {
         let mut relays = vec![];
-        if let Some(out) = child.stdout.take() {
+        if let Some(out) = child.stdout.take().and_then(|p| p.into_owned_fd().ok()) {
             relays.push(relay::spawn(out, self.relay.clone(), Stream::Out));
         }
-        if let Some(err) = child.stderr.take() {
+        if let Some(err) = child.stderr.take().and_then(|p| p.into_owned_fd().ok()) {
             relays.push(relay::spawn(err, self.relay.clone(), Stream::Err));
         }
         relays
@@ -267,8 +266,7 @@ impl Instance {
             env,
             pre_exec: None,
             credentials: run_as.map(|r| r.credentials),
-            cgroup: None,
-            cgroup_v1_procs: vec![],
+            cgroup_procs: vec![],
         })
     }
 }

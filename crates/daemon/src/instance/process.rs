@@ -2,8 +2,8 @@
 
 use super::phase::Exit;
 use crate::worker_channel::WorkerLink;
-use pm2_supervisor::Child;
 use std::time::Duration;
+use tokio::process::Child;
 
 /// A live child with its output relays and, for Node apps, its IPC channel.
 pub(super) struct Running {
@@ -16,7 +16,7 @@ pub(super) struct Running {
     /// Its IPC channel, for Node apps whose channel came up.
     pub link: Option<WorkerLink>,
     /// The write end of its stdin (`pm2 send`, `pm2 attach`).
-    pub stdin: Option<pm2_supervisor::ChildStdin>,
+    pub stdin: Option<tokio::process::ChildStdin>,
     /// Its cgroups (whole-tree tracking, resource limits): held only for its lifetime,
     /// they are removed (when empty) once this process is gone.
     pub cgroups: pm2_supervisor::ProcessCgroups,

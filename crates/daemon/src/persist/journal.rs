@@ -3,9 +3,7 @@
 //!
 //! A record is only appended whole and then fsync'd, so the only damage a crash can leave
 //! is a torn last record (a write cut short): it has no newline or its checksum does not
-//! match, and decoding stops there and says where. The file is written with zeros past
-//! its last record (preallocated, see `state_file`): a NUL where a record would start,
-//! with only NULs after it, is the journal's end. No I/O here.
+//! match, and decoding stops there and says where. No I/O here.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -60,12 +58,6 @@ pub(crate) fn decode(bytes: &[u8]) -> Decoded {
     let mut at = 0;
     while at < bytes.len() {
         let rest = &bytes[at..];
-        if rest[0] == 0 {
-            if rest.iter().any(|b| *b != 0) {
-                decoded.torn = Some((at, "bytes after the zeros that end the journal"));
-            }
-            break;
-        }
         let Some(end) = rest.iter().position(|b| *b == b'\n') else {
             decoded.torn = Some((at, "a record without its end (a write cut short)"));
             break;
@@ -183,32 +175,6 @@ mod tests {
             decode(&line).torn,
             Some((0, "a record that is not a journal record"))
         );
-    }
-
-    #[test]
-    fn a_zero_filled_tail_is_the_end_and_bytes_after_it_are_refused() {
-        let mut bytes = encoded(&sample());
-        let whole = bytes.len();
-        bytes.resize(whole + 4096, 0);
-        assert_eq!(
-            decode(&bytes),
-            Decoded {
-                records: sample(),
-                torn: None
-            }
-        );
-        bytes[whole + 100] = b'x';
-        let d = decode(&bytes);
-        assert_eq!(d.records, sample());
-        assert_eq!(d.torn.map(|t| t.0), Some(whole));
-        // A record torn at the end of the records, the zeros after it.
-        let mut torn = encoded(&sample()[..2]);
-        let two = torn.len();
-        torn.extend_from_slice(b"0123456789abcdef {\"remove\"");
-        torn.resize(two + 4096, 0);
-        let d = decode(&torn);
-        assert_eq!(d.records, sample()[..2]);
-        assert_eq!(d.torn.map(|t| t.0), Some(two));
     }
 
     #[test]

@@ -8,12 +8,6 @@
 //! confirms it (so a change costs the same with 1 app or 1,000, and a SIGKILL right after
 //! a reply loses nothing it confirmed). The housekeeping tick compacts once the journal
 //! outgrows [`COMPACT_RATIO`] × the snapshot, off the reply path.
-//!
-//! The journal is written with [`PREALLOCATED`] zeros past its records, and a record is
-//! written over them: the file's size does not change, so the fdatasync before the reply
-//! flushes the record's block alone, not the inode and the filesystem's journal too
-//! (0.12 ms against 0.31 ms for an append, BENCHMARKS.md). The zeros are real writes, not
-//! `fallocate`, whose unwritten extents would need converting at each sync.
 
 use super::journal::{self, Record};
 use super::store::StateStore;
@@ -22,17 +16,13 @@ use pm2_home::{write_atomic, Pm2Home};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
+use std::io::Write;
 
 /// The journal is compacted into the snapshot once it is this many times the snapshot's
 /// size (and at least [`COMPACT_MIN_BYTES`]): replay stays short, compaction stays rare.
 pub(crate) const COMPACT_RATIO: u64 = 4;
 /// Below this size the journal is never compacted (a few records cost nothing to replay).
 pub(crate) const COMPACT_MIN_BYTES: u64 = 256 * 1024;
-/// How many zeros follow the journal's records (written at each compaction, and again
-/// whenever a record reaches the end of them).
-pub(crate) const PREALLOCATED: usize = 256 * 1024;
 
 /// The snapshot as written.
 #[derive(Serialize, Deserialize)]
@@ -69,15 +59,12 @@ pub(crate) fn record_changes(daemon: &Daemon) {
     for record in &records {
         journal::encode(record, &mut bytes);
     }
-    let written = match store.journal.as_ref() {
-        Some(file) => write_record(file, &bytes, store.journal_bytes, store.journal_capacity),
-        None => Ok(store.journal_capacity),
+    let written = match store.journal.as_mut() {
+        Some(file) => file.write_all(&bytes).and_then(|()| file.sync_data()),
+        None => Ok(()),
     };
     match written {
-        Ok(capacity) => {
-            store.journal_bytes += bytes.len() as u64;
-            store.journal_capacity = capacity;
-        }
+        Ok(()) => store.journal_bytes += bytes.len() as u64,
         Err(e) => {
             let path = daemon.settings.home.daemon_state_journal();
             tracing::warn!(
@@ -87,24 +74,6 @@ pub(crate) fn record_changes(daemon: &Daemon) {
             compact_locked(daemon, &mut store);
         }
     }
-}
-
-/// Writes `bytes` (whole records) at `at`, the end of the journal's records, and syncs
-/// them; returns the journal's new length. Over the zeros when they have room (the size
-/// stays, see the module's doc); past them with a new run of zeros when not.
-fn write_record(file: &File, bytes: &[u8], at: u64, capacity: u64) -> std::io::Result<u64> {
-    let end = at + bytes.len() as u64;
-    if end <= capacity {
-        file.write_all_at(bytes, at)?;
-        file.sync_data()?;
-        return Ok(capacity);
-    }
-    let mut grown = Vec::with_capacity(bytes.len() + PREALLOCATED);
-    grown.extend_from_slice(bytes);
-    grown.resize(bytes.len() + PREALLOCATED, 0);
-    file.write_all_at(&grown, at)?;
-    file.sync_data()?;
-    Ok(end + PREALLOCATED as u64)
 }
 
 /// Writes the whole table as a new snapshot and starts an empty journal (at start, before
@@ -129,8 +98,6 @@ fn compact_locked(daemon: &Daemon, store: &mut StateStore) {
     let snapshot = serde_json::to_vec(&Snapshot { generation, apps }).unwrap_or_default();
     let mut header = Vec::new();
     journal::encode(&Record::Generation(generation), &mut header);
-    let records = header.len() as u64;
-    header.resize(header.len() + PREALLOCATED, 0);
     store.journal = None;
     let path = home.daemon_state();
     // The snapshot first: a crash before the new journal leaves the old one, of another
@@ -140,13 +107,12 @@ fn compact_locked(daemon: &Daemon, store: &mut StateStore) {
     }
     let journal_path = home.daemon_state_journal();
     let opened = write_atomic(&journal_path, &header)
-        .and_then(|()| std::fs::OpenOptions::new().write(true).open(&journal_path));
+        .and_then(|()| std::fs::OpenOptions::new().append(true).open(&journal_path));
     match opened {
         Ok(file) => {
             store.journal = Some(file);
             store.generation = generation;
-            store.journal_bytes = records;
-            store.journal_capacity = header.len() as u64;
+            store.journal_bytes = header.len() as u64;
             store.snapshot_bytes = snapshot.len() as u64;
         }
         Err(e) => tracing::warn!("cannot write {}: {e}", journal_path.display()),

@@ -94,33 +94,3 @@ fn garbage_is_an_error_not_a_panic() {
     std::fs::write(h.daemon_state(), "{not json").expect("state");
     assert!(matches!(read_state(&h), Some(Err(_))));
 }
-
-#[test]
-fn records_written_over_the_zeros_and_past_them_are_all_replayed() {
-    let h = home("prealloc");
-    write_snapshot(&h, 4, json!([]));
-    let mut header = Vec::new();
-    journal::encode(&Record::Generation(4), &mut header);
-    let mut at = header.len() as u64;
-    header.resize(header.len() + PREALLOCATED, 0);
-    std::fs::write(h.daemon_state_journal(), &header).expect("journal");
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .open(h.daemon_state_journal())
-        .expect("open");
-    let mut capacity = header.len() as u64;
-    let big = "x".repeat(PREALLOCATED / 3);
-    for id in 0..5 {
-        let mut bytes = Vec::new();
-        let entry = json!({ "name": format!("app{id}"), "pad": big });
-        journal::encode(&Record::Put { id, entry }, &mut bytes);
-        capacity = write_record(&file, &bytes, at, capacity).expect("write");
-        at += bytes.len() as u64;
-        let len = std::fs::metadata(h.daemon_state_journal())
-            .expect("len")
-            .len();
-        assert_eq!(len, capacity, "the file is as long as said");
-        assert!(capacity > at, "zeros follow the records");
-    }
-    assert_eq!(names(&h), ["app0", "app1", "app2", "app3", "app4"]);
-}

@@ -8,13 +8,10 @@ use std::fs::File;
 #[derive(Default)]
 pub(crate) struct StateStore {
     pub(super) tracker: Tracker,
-    /// The journal, open for writing; `None` until the first snapshot, or after a write
+    /// The journal, open for appending; `None` until the first snapshot, or after a write
     /// failed (the next change then writes a snapshot instead).
     pub(super) journal: Option<File>,
     pub(super) generation: u64,
-    /// Where its records end (the next record is written there).
     pub(super) journal_bytes: u64,
-    /// Its length: records, then zeros up to here.
-    pub(super) journal_capacity: u64,
     pub(super) snapshot_bytes: u64,
 }
